@@ -1,0 +1,1 @@
+"""The application: settings, the command line (``python -m bot``), wiring and channel adapters."""

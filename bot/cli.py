@@ -1,0 +1,45 @@
+"""The command line: ``python -m bot <command>``.
+
+Each command module adds its subcommands with a ``register(subparsers)``
+function and sets ``func(app, args) -> exit code`` on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot import cli_console, cli_db, cli_members, cli_run
+from bot.app import App, configure_logging
+from bot.settings import SettingsError, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="工会助手 (Union Assistant): the union's chat bot."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cli_run.register(subparsers)
+    cli_console.register(subparsers)
+    cli_db.register(subparsers)
+    cli_members.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    app = App(settings)
+    try:
+        code: int = args.func(app, args)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return code

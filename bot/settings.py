@@ -1,0 +1,195 @@
+"""Settings, read once from the environment (prefix ``UNIONBOT_``) and from ``.env``.
+
+Every setting is typed and checked here, so a wrong value stops start-up with
+one line naming it, instead of failing later in a member's conversation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field, HttpUrl, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "UNIONBOT_"
+SUPPORTED_LOCALES = ("zh_CN", "zh_TW", "en")
+
+
+def _root_url(value: HttpUrl) -> HttpUrl:
+    return value
+
+
+RootUrl = Annotated[HttpUrl, AfterValidator(_root_url)]
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """The bot's configuration. README.md lists each with its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str | None = None
+
+    telegram_token: str | None = None
+    telegram_api_url: RootUrl = HttpUrl("https://api.telegram.org")
+    telegram_bot_username: str | None = None
+
+    wechat_token: str | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_api_url: RootUrl = HttpUrl("https://api.weixin.qq.com")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+
+    timezone: str = "Asia/Shanghai"
+    default_locale: str = "zh_CN"
+    data_key: str | None = None
+
+    dialog_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    bind_max_attempts: int = Field(default=3, ge=1, le=20)
+    bind_cooldown_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    invite_ttl_days: int = Field(default=7, ge=1, le=365)
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL; e.g. sqlite:///data/unionbot.db or postgresql://host/db"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("only sqlite:/// and postgresql:// databases are supported")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Shanghai") from None
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _aes_key(cls, value: str | None) -> str | None:
+        if value and len(value) != 43:
+            raise ValueError("the EncodingAESKey from the WeChat console has 43 characters")
+        return value or None
+
+    @field_validator("data_key")
+    @classmethod
+    def _data_key(cls, value: str | None) -> str | None:
+        if value:
+            _decode_key(value)
+        return value or None
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file under the data folder."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'unionbot.db'}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def api_root(self, url: HttpUrl) -> str:
+        return str(url).rstrip("/")
+
+    def channels_configured(self) -> list[str]:
+        """The chat channels these settings switch on."""
+        configured = []
+        if self.telegram_token:
+            configured.append("telegram")
+        if self.wechat_token:
+            configured.append("wechat")
+        return configured
+
+
+def _decode_key(value: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(value.encode())
+    except (binascii.Error, ValueError):
+        raise ValueError("must be 32 random bytes in URL-safe base64 (44 characters)") from None
+    if len(key) != 32:
+        raise ValueError("must be 32 random bytes in URL-safe base64 (44 characters)")
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and check the settings.
+
+    Raises:
+        SettingsError: one line naming the first wrong setting and why.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {reason}") from None
+
+
+def data_key(settings: Settings) -> bytes:
+    """The key for sensitive fields: the setting, or one kept in the data folder.
+
+    The embedded default writes a fresh key with owner-only permissions on first
+    use; losing it loses what it encrypted, so it is never regenerated over an
+    existing file.
+    """
+    if settings.data_key:
+        return _decode_key(settings.data_key)
+    path = settings.data_dir / "data.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    try:
+        return _decode_key(path.read_text().strip())
+    except ValueError as error:
+        raise SettingsError(f"{ENV_PREFIX}DATA_KEY: the key file {path} {error}") from None

@@ -1,0 +1,63 @@
+"""What a handler knows while it answers one message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from handlers.i18n import Catalogues, Translator
+from handlers.messages import Incoming
+from models.accounts import BindingPolicy, ChatAccount
+from models.ephemeral import EphemeralStore
+from models.members import Member
+
+if TYPE_CHECKING:
+    from handlers.dialogs import DialogEngine
+    from handlers.features import Feature
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """The settings the conversation core needs, handed down from bot/settings."""
+
+    default_locale: str = "zh_CN"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    dialog_timeout: timedelta = timedelta(minutes=30)
+    binding: BindingPolicy = field(default_factory=BindingPolicy)
+
+
+@dataclass
+class Context:
+    """One message's world: the database session, who is writing, in which language, and when.
+
+    ``now`` is fixed once per message so every rule in it sees the same instant.
+    """
+
+    session: Session
+    store: EphemeralStore
+    config: CoreConfig
+    catalogues: Catalogues
+    incoming: Incoming
+    account: ChatAccount
+    member: Member | None
+    t: Translator
+    now: datetime
+    dialogs: DialogEngine
+    features: Mapping[str, Feature]
+
+    @property
+    def account_id(self) -> int:
+        assert self.account.id is not None
+        return self.account.id
+
+    def use_locale(self, locale: str) -> None:
+        """Answer the rest of this message in ``locale`` (after /lang)."""
+        self.t = self.catalogues.get(locale)
+
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.config.timezone)

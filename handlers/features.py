@@ -1,0 +1,44 @@
+"""What a member can ask for: each feature module declares itself here.
+
+The router learns command words from features, and the main menu lists the
+features a member may use now — so the menu can only ever offer what exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from handlers.context import Context
+from handlers.messages import Reply
+
+Run = Callable[[Context, str], list[Reply]]
+
+
+def always(ctx: Context) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A thing to do. ``run`` gets the words after the command ("/start CODE" → "CODE").
+
+    Attributes:
+        name: stable id, used in button payloads ("go:me").
+        label: the menu text (a msgid).
+        summary: one line for the help text (a msgid).
+        words: what a member may type: "/me", "我的", "我的信息", "me".
+        run: does it.
+        available: whether this member may use it now (roles, binding).
+        in_menu: listed in the main menu.
+        for_unbound: usable before binding (help, language, binding itself).
+    """
+
+    name: str
+    label: str
+    summary: str
+    words: tuple[str, ...]
+    run: Run
+    available: Callable[[Context], bool] = always
+    in_menu: bool = True
+    for_unbound: bool = False

@@ -1,0 +1,9 @@
+"""Tables and the domain rules that go with them, one module per domain.
+
+Importing this package registers every table on ``SQLModel.metadata``, which
+Alembic and the tests compare against the migrations.
+"""
+
+from models import accounts, dialog_state, invites, members, roles, units
+
+__all__ = ["accounts", "dialog_state", "invites", "members", "roles", "units"]

@@ -1,0 +1,240 @@
+"""Chat accounts and binding: who is writing, and which member they are.
+
+An account is one identity on one channel (a Telegram user id, a WeChat
+openid, a console session). It exists before it is bound, so an unbound
+person's language and half-filled binding form have somewhere to live. A
+member may have accounts on several channels, but one per channel: binding a
+second one on the same channel replaces the first, after the member confirms.
+
+Binding checks 工号 and the last four digits of the phone on the roster. Those
+four digits are guessable, so wrong tries are counted per account *and* per
+工号 (an attacker rotating accounts still hits the 工号 limit), and the reply
+never tells which of the two was wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.base import UTCDateTime, utcnow
+from models.ephemeral import EphemeralStore
+from models.errors import N_, DomainError, InvalidInput
+from models.members import Member, clean_employee_no, normalise_digits
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WECHAT = "wechat"
+    CONSOLE = "console"
+
+
+class ChatAccount(SQLModel, table=True):
+    """One identity on one channel, bound to a member or not yet."""
+
+    __tablename__ = "chat_account"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id", name="uq_chat_account_channel_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=128)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    locale: str | None = Field(default=None, max_length=8)
+    active: bool = Field(default=True)
+    bound_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+@dataclass(frozen=True)
+class BindingPolicy:
+    """How forgiving binding is; every number is a setting."""
+
+    max_attempts: int = 3
+    cooldown: timedelta = timedelta(minutes=15)
+
+
+class BindingCooldown(DomainError):
+    """Too many wrong tries; the member must wait."""
+
+
+class WrongCredentials(DomainError):
+    """工号 and phone digits do not match a member (we never say which)."""
+
+
+class AlreadyBoundElsewhere(DomainError):
+    """The member already has another account on this channel; confirm to replace it."""
+
+
+def touch_account(session: Session, *, channel: str, external_id: str, now: datetime) -> ChatAccount:
+    """The account for this channel identity, created on first contact.
+
+    Concurrent first messages from one person (WeChat retries, double taps)
+    may race to create it: the unique constraint settles the race and the
+    loser reads the winner's row.
+    """
+    query = select(ChatAccount).where(ChatAccount.channel == channel, ChatAccount.external_id == external_id)
+    account = session.exec(query).first()
+    if account is None:
+        account = ChatAccount(channel=channel, external_id=external_id, created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(account)
+        except sa.exc.IntegrityError:
+            account = session.exec(query).one()
+    account.last_seen_at = now
+    session.add(account)
+    return account
+
+
+def member_of(session: Session, account: ChatAccount) -> Member | None:
+    """The member an account is bound to, when bound, active and the member still active."""
+    if account.member_id is None or not account.active:
+        return None
+    member = session.get(Member, account.member_id)
+    if member is None or not member.is_active:
+        return None
+    return member
+
+
+def accounts_of(session: Session, member: Member) -> list[ChatAccount]:
+    """Every account bound to the member, by channel."""
+    return list(
+        session.exec(
+            select(ChatAccount).where(ChatAccount.member_id == member.id).order_by(col(ChatAccount.channel))
+        )
+    )
+
+
+def _cooldown_keys(account: ChatAccount, employee_no: str | None) -> list[str]:
+    keys = [f"bind:account:{account.id}"]
+    if employee_no:
+        keys.append(f"bind:employee:{employee_no}")
+    return keys
+
+
+def check_cooldown(
+    store: EphemeralStore, *, account: ChatAccount, employee_no: str | None, now: datetime
+) -> None:
+    """Refuse while a cooldown runs for the account or the 工号.
+
+    Raises:
+        BindingCooldown: with the minutes left.
+    """
+    for key in _cooldown_keys(account, employee_no):
+        until = store.get(f"{key}:locked")
+        if until is None:
+            continue
+        remaining = datetime.fromisoformat(until) - now
+        if remaining > timedelta(0):
+            minutes = max(1, -(-int(remaining.total_seconds()) // 60))
+            raise BindingCooldown(
+                "bind.cooldown", N_("尝试次数过多，请 {minutes} 分钟后再试。"), minutes=minutes
+            )
+
+
+def _record_failure(
+    store: EphemeralStore, policy: BindingPolicy, *, account: ChatAccount, employee_no: str, now: datetime
+) -> int:
+    """Count a wrong try; start a cooldown at the limit. Returns the tries left."""
+    window = int(policy.cooldown.total_seconds())
+    left = policy.max_attempts
+    for key in _cooldown_keys(account, employee_no):
+        count = store.incr(f"{key}:failures", window)
+        if count >= policy.max_attempts:
+            until = now + policy.cooldown
+            store.set(f"{key}:locked", until.isoformat(), window + 60)
+            store.delete(f"{key}:failures")
+            left = 0
+        else:
+            left = min(left, policy.max_attempts - count)
+    return left
+
+
+def find_member_for_binding(
+    session: Session,
+    store: EphemeralStore,
+    policy: BindingPolicy,
+    *,
+    account: ChatAccount,
+    employee_no: str,
+    phone_last4: str,
+    now: datetime,
+) -> Member:
+    """The active member whose 工号 and phone end match, counting wrong tries.
+
+    Raises:
+        BindingCooldown: too many wrong tries for this account or this 工号.
+        InvalidInput: the digits are not four digits (not counted as a try).
+        WrongCredentials: no match; says how many tries are left.
+    """
+    digits = normalise_digits(phone_last4)
+    if len(digits) != 4 or not digits.isdigit():
+        raise InvalidInput("bind.last4_format", N_("请输入手机号的最后 4 位数字。"))
+    try:
+        key = clean_employee_no(employee_no)
+    except InvalidInput:
+        key = normalise_digits(employee_no)[:32]
+    check_cooldown(store, account=account, employee_no=key, now=now)
+    member = session.exec(select(Member).where(Member.employee_no == key)).first()
+    if member is not None and member.is_active and member.phone and member.phone.endswith(digits):
+        store.delete(*(f"{k}:failures" for k in _cooldown_keys(account, key)))
+        return member
+    left = _record_failure(store, policy, account=account, employee_no=key, now=now)
+    if left <= 0:
+        check_cooldown(store, account=account, employee_no=key, now=now)
+    raise WrongCredentials("bind.wrong", N_("工号或手机号后四位不正确，您还可以再试 {left} 次。"), left=left)
+
+
+def other_account_on_channel(session: Session, *, member: Member, account: ChatAccount) -> ChatAccount | None:
+    """The member's other bound account on the same channel, if any."""
+    return session.exec(
+        select(ChatAccount).where(
+            ChatAccount.member_id == member.id,
+            ChatAccount.channel == account.channel,
+            ChatAccount.id != account.id,
+        )
+    ).first()
+
+
+def bind_account(
+    session: Session, *, account: ChatAccount, member: Member, now: datetime, replace: bool = False
+) -> ChatAccount | None:
+    """Bind ``account`` to ``member``; returns the account it replaced, if any.
+
+    Raises:
+        AlreadyBoundElsewhere: the member has another account on this channel
+            and ``replace`` was not confirmed.
+        InvalidInput: the member has left or transferred out.
+    """
+    if not member.is_active:
+        raise InvalidInput(
+            "bind.member_inactive", N_("该工号不是在册会员，无法绑定。如有疑问请联系本单位工会。")
+        )
+    previous = other_account_on_channel(session, member=member, account=account)
+    if previous is not None and not replace:
+        raise AlreadyBoundElsewhere(
+            "bind.replace_needed", N_("您的工号已在另一个账号上绑定。要改用当前账号吗？原账号将解除绑定。")
+        )
+    if previous is not None:
+        previous.member_id = None
+        previous.bound_at = None
+        session.add(previous)
+    assert member.id is not None
+    account.member_id = member.id
+    account.bound_at = now
+    account.active = True
+    session.add(account)
+    session.flush()
+    return previous
+
+
+def unbind_account(session: Session, *, account: ChatAccount) -> None:
+    """Detach the account from its member; the member record stays as it is."""
+    account.member_id = None
+    account.bound_at = None
+    session.add(account)

@@ -1,0 +1,58 @@
+"""Where a member is in a conversation, kept in the database.
+
+State lives here rather than in process memory so that a half-filled form
+survives a restart and any process behind the webhook can serve the next step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.mutable import MutableDict
+from sqlmodel import Field, Session, SQLModel, col
+
+from models.base import UTCDateTime, utcnow
+
+
+class DialogState(SQLModel, table=True):
+    """The open dialog of one chat account: which flow, which step, what was answered."""
+
+    __tablename__ = "dialog_state"
+
+    account_id: int = Field(foreign_key="chat_account.id", primary_key=True)
+    flow: str = Field(max_length=64)
+    step: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=MutableDict.as_mutable(sa.JSON()))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def load_dialog(session: Session, account_id: int) -> DialogState | None:
+    return session.get(DialogState, account_id)
+
+
+def save_dialog(
+    session: Session, *, account_id: int, flow: str, step: str, data: dict[str, Any], now: datetime
+) -> DialogState:
+    """Open or advance the account's dialog (one per account)."""
+    state = session.get(DialogState, account_id)
+    if state is None:
+        state = DialogState(account_id=account_id, flow=flow, step=step, data=dict(data), updated_at=now)
+    else:
+        state.flow = flow
+        state.step = step
+        state.data = dict(data)
+        state.updated_at = now
+    session.add(state)
+    return state
+
+
+def clear_dialog(session: Session, account_id: int) -> None:
+    """Close the account's dialog, if any.
+
+    A plain DELETE rather than ``session.delete``: after a rolled-back
+    savepoint the ORM may still think it has a row to delete, and this must
+    work whatever it thinks.
+    """
+    session.execute(sa.delete(DialogState).where(col(DialogState.account_id) == account_id))

@@ -1,0 +1,201 @@
+"""Roles and permissions: what a cadre may do, and over which units.
+
+A grant is a role held on a unit; it covers that unit's whole subtree. Every
+domain operation asks :func:`require_permission` with the acting member and the
+unit concerned, so a handler cannot forget the scope check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.base import UTCDateTime, string_enum, utcnow
+from models.errors import N_, InvalidInput, PermissionDenied
+from models.members import Member
+from models.units import Unit, subtree_ids
+
+
+class Permission(StrEnum):
+    REVIEW_SUGGESTIONS = "review_suggestions"
+    HANDLE_HARDSHIP = "handle_hardship"
+    MANAGE_ACTIVITIES = "manage_activities"
+    SEND_NOTICES = "send_notices"
+    RECORD_DUES = "record_dues"
+    ADMINISTER = "administer"
+
+
+class Role(StrEnum):
+    """Roles found in grassroots unions; each carries a fixed set of permissions."""
+
+    ADMIN = "admin"  # 管理员 (厂工会 staff)
+    CHAIR = "chair"  # 工会主席/副主席
+    COMMITTEE = "committee"  # 委员
+    GROUP_LEADER = "group_leader"  # 工会小组长
+    TREASURER = "treasurer"  # 会费收缴员
+    REPRESENTATIVE = "representative"  # 职工代表: no permissions, a group notices can target
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.CHAIR: frozenset(Permission) - {Permission.ADMINISTER},
+    Role.COMMITTEE: frozenset(
+        {
+            Permission.REVIEW_SUGGESTIONS,
+            Permission.HANDLE_HARDSHIP,
+            Permission.MANAGE_ACTIVITIES,
+            Permission.SEND_NOTICES,
+        }
+    ),
+    Role.GROUP_LEADER: frozenset(
+        {Permission.MANAGE_ACTIVITIES, Permission.SEND_NOTICES, Permission.RECORD_DUES}
+    ),
+    Role.TREASURER: frozenset({Permission.RECORD_DUES}),
+    Role.REPRESENTATIVE: frozenset(),
+}
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: N_("管理员"),
+    Role.CHAIR: N_("工会主席"),
+    Role.COMMITTEE: N_("工会委员"),
+    Role.GROUP_LEADER: N_("工会小组长"),
+    Role.TREASURER: N_("会费收缴员"),
+    Role.REPRESENTATIVE: N_("职工代表"),
+}
+
+# How rosters and admins write roles: the code, or the Chinese title.
+ROLE_ALIASES: dict[str, Role] = {
+    **{role.value: role for role in Role},
+    "管理员": Role.ADMIN,
+    "工会主席": Role.CHAIR,
+    "主席": Role.CHAIR,
+    "副主席": Role.CHAIR,
+    "工会副主席": Role.CHAIR,
+    "委员": Role.COMMITTEE,
+    "工会委员": Role.COMMITTEE,
+    "小组长": Role.GROUP_LEADER,
+    "工会小组长": Role.GROUP_LEADER,
+    "会费收缴员": Role.TREASURER,
+    "收缴员": Role.TREASURER,
+    "职工代表": Role.REPRESENTATIVE,
+    "代表": Role.REPRESENTATIVE,
+}
+
+
+_ROLE_TITLES: dict[Role, str] = {role: label for role, label in ROLE_LABELS.items()}
+
+
+def parse_role(raw: str) -> Role:
+    """A role from its code or Chinese title.
+
+    Raises:
+        InvalidInput: not a role we know.
+    """
+    role = ROLE_ALIASES.get(raw.strip().lower()) or ROLE_ALIASES.get(raw.strip())
+    if role is None:
+        raise InvalidInput(
+            "role.unknown",
+            N_("不认识的角色“{role}”。可用：{choices}。"),
+            role=raw,
+            choices="、".join(f"{_ROLE_TITLES[r]}({r.value})" for r in Role),
+        )
+    return role
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role held on a unit, covering the unit's subtree."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (sa.UniqueConstraint("member_id", "role", "unit_id", name="uq_role_grant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    role: Role = Field(sa_type=string_enum(Role, 24))
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def grants_of(session: Session, member: Member) -> Sequence[tuple[RoleGrant, Unit]]:
+    """A member's grants with their units, highest unit first."""
+    rows = session.exec(
+        select(RoleGrant, Unit)
+        .join(Unit, col(Unit.id) == RoleGrant.unit_id)
+        .where(RoleGrant.member_id == member.id)
+        .order_by(col(Unit.id_path), col(RoleGrant.role))
+    ).all()
+    return [(grant, unit) for grant, unit in rows]
+
+
+def scope_units(session: Session, member: Member, permission: Permission) -> list[Unit]:
+    """The units whose subtrees the member may act on with this permission."""
+    return [unit for grant, unit in grants_of(session, member) if permission in ROLE_PERMISSIONS[grant.role]]
+
+
+def scope_unit_ids(session: Session, member: Member, permission: Permission) -> set[int]:
+    """Every unit id the member may act on with this permission."""
+    return subtree_ids(session, scope_units(session, member, permission))
+
+
+def has_permission(session: Session, member: Member, permission: Permission, unit: Unit) -> bool:
+    """True when one of the member's grants with this permission covers ``unit``."""
+    if not member.is_active:
+        return False
+    return any(root.contains(unit) for root in scope_units(session, member, permission))
+
+
+def is_cadre(session: Session, member: Member) -> bool:
+    """True when the member holds any role that carries a permission."""
+    return any(ROLE_PERMISSIONS[grant.role] for grant, _ in grants_of(session, member))
+
+
+def require_permission(session: Session, actor: Member, permission: Permission, unit: Unit) -> None:
+    """Refuse unless ``actor`` holds ``permission`` over ``unit``.
+
+    Raises:
+        PermissionDenied: no grant of the actor covers the unit with that permission.
+    """
+    if not has_permission(session, actor, permission, unit):
+        raise PermissionDenied("permission.denied", N_("抱歉，您没有处理这个单位此项事务的权限。"))
+
+
+def grant_role(session: Session, *, member: Member, role: Role, unit: Unit) -> RoleGrant:
+    """Give ``member`` the ``role`` on ``unit``; granting twice changes nothing.
+
+    Raises:
+        InvalidInput: the member is not active (left or transferred out).
+    """
+    if not member.is_active:
+        raise InvalidInput(
+            "role.member_inactive", N_("{name} 不是在册会员，不能授予角色。"), name=member.name
+        )
+    existing = session.exec(
+        select(RoleGrant).where(
+            RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.unit_id == unit.id
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    assert member.id is not None
+    assert unit.id is not None
+    grant = RoleGrant(member_id=member.id, role=role, unit_id=unit.id)
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def revoke_role(session: Session, *, member: Member, role: Role, unit: Unit) -> bool:
+    """Take the role back; False when the member did not hold it there."""
+    existing = session.exec(
+        select(RoleGrant).where(
+            RoleGrant.member_id == member.id, RoleGrant.role == role, RoleGrant.unit_id == unit.id
+        )
+    ).first()
+    if existing is None:
+        return False
+    session.delete(existing)
+    session.flush()
+    return True

@@ -1,0 +1,341 @@
+"""``python -m bot members …`` as an admin uses it, on a SQLite file of its own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from sqlmodel import Session, select
+
+from bot.cli import main
+from bot.cli_members import mask_phone
+from models.db import SessionFactory, make_engine
+from models.invites import redeem_invite
+from models.members import Member, MemberStatus
+from models.roles import Role, grants_of
+from tests.factories import HOSTILE_NAME
+
+HEADER = "工号,姓名,单位,手机,角色,月会费,状态\n"
+GOOD_ROWS = (
+    "1001,王建国,厂工会,13801012345,管理员,45,在册\n"
+    "2001,李秀英,厂工会/一车间,13601137720,工会主席,42,在册\n"
+    f"2101,{HOSTILE_NAME},厂工会/一车间/甲班,13957462108,,25,在册\n"
+)
+
+Run = Callable[..., int]
+
+
+@pytest.fixture
+def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SessionFactory]:
+    """The CLI's settings point at a fresh SQLite file; the test reads it through this factory."""
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+    monkeypatch.setenv("UNIONBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("UNIONBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'unionbot.db'}")
+    monkeypatch.delenv("UNIONBOT_TELEGRAM_BOT_USERNAME", raising=False)
+    monkeypatch.delenv("UNIONBOT_TIMEZONE", raising=False)
+    engine = make_engine(f"sqlite:///{tmp_path / 'unionbot.db'}")
+    yield SessionFactory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def members(database: SessionFactory) -> Run:
+    def run(*argv: str | Path) -> int:
+        return main(["members", *(str(arg) for arg in argv)])
+
+    return run
+
+
+def csv_file(tmp_path: Path, body: str, name: str = "花名册.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + body, encoding="utf-8-sig")
+    return path
+
+
+def count_members(database: SessionFactory) -> int:
+    with database() as session:
+        return session.exec(select(sa.func.count()).select_from(Member)).one()
+
+
+def get(session: Session, employee_no: str) -> Member:
+    return session.exec(select(Member).where(Member.employee_no == employee_no)).one()
+
+
+# -- import -------------------------------------------------------------------
+
+
+def test_import_reports_what_it_did(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert members("import", csv_file(tmp_path, GOOD_ROWS)) == 0
+    assert "新增 3 人，更新 0 人，未变 0 人；新建单位 3 个" in capsys.readouterr().out
+    assert count_members(database) == 3
+
+
+def test_importing_the_same_file_twice_changes_nothing(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_file(tmp_path, GOOD_ROWS)
+    members("import", path)
+    capsys.readouterr()
+    assert members("import", path) == 0
+    assert "新增 0 人，更新 0 人，未变 3 人；新建单位 0 个" in capsys.readouterr().out
+    assert count_members(database) == 3
+
+
+def test_one_bad_row_stops_the_whole_import_and_each_is_listed(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_file(
+        tmp_path, GOOD_ROWS + "2102,陈静,厂工会/一车间/甲班,12345,,25,在册\n2001,李秀,厂工会,,,,\n"
+    )
+    assert members("import", path) == 1
+    err = capsys.readouterr().err
+    assert "第 5 行：手机号应为 11 位数字，以 1 开头。" in err
+    assert "第 6 行：工号 2001 与第 3 行重复。" in err
+    assert "有 2 行数据有误，没有导入任何会员。" in err
+    assert "--skip-invalid" in err
+    assert count_members(database) == 0
+
+
+def test_skip_invalid_imports_the_good_rows_and_still_lists_the_bad(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_file(tmp_path, GOOD_ROWS + "2102,陈静,,13800001234,,25,在册\n")
+    assert members("import", path, "--skip-invalid") == 0
+    captured = capsys.readouterr()
+    assert "第 5 行：单位不能为空" in captured.err
+    assert "新增 3 人" in captured.out
+    assert "已跳过 1 行有误的数据" in captured.out
+    assert count_members(database) == 3
+
+
+def test_a_file_with_a_missing_column_names_it(
+    members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_text("工号,姓名,手机\n1001,张三,13800001234\n", encoding="utf-8")
+    assert members("import", path) == 1
+    assert "表头缺少“单位”列" in capsys.readouterr().err
+
+
+def test_wrong_use_exits_with_two(members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert members("import", tmp_path / "roster.xls") == 2
+    assert "只支持 .xlsx 和 .csv" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as caught:
+        members("import")
+    assert caught.value.code == 2
+
+
+def test_a_missing_file_is_reported(members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert members("import", tmp_path / "nowhere.csv") == 1
+    assert "找不到文件" in capsys.readouterr().err
+
+
+# -- export -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_an_export_imports_back_unchanged(
+    members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    exported = tmp_path / f"导出{suffix}"
+    assert members("export", exported) == 0
+    assert "已导出 3 名会员" in capsys.readouterr().out
+    assert members("import", exported) == 0
+    assert "新增 0 人，更新 0 人，未变 3 人" in capsys.readouterr().out
+
+
+def test_export_of_one_unit(members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    assert members("export", tmp_path / "一车间.csv", "--unit", "厂工会/一车间") == 0
+    assert "已导出 2 名会员" in capsys.readouterr().out
+    assert members("export", tmp_path / "x.csv", "--unit", "厂工会/九车间") == 1
+    assert "找不到单位“厂工会/九车间”" in capsys.readouterr().err
+
+
+# -- list ---------------------------------------------------------------------
+
+
+def test_list_masks_phones_and_shows_names_verbatim(
+    members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    members("grant", "2101", "小组长", "厂工会/一车间/甲班")
+    capsys.readouterr()
+    assert members("list") == 0
+    out = capsys.readouterr().out
+    assert "139****2108" in out
+    assert "13957462108" not in out
+    assert HOSTILE_NAME in out
+    assert "工会小组长" in out
+    assert "共 3 名会员。" in out
+
+
+def test_list_of_one_unit(members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    capsys.readouterr()
+    assert members("list", "--unit", "厂工会/一车间/甲班") == 0
+    out = capsys.readouterr().out
+    assert "2101" in out
+    assert "王建国" not in out
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"), [("13800001234", "138****1234"), (None, ""), ("", ""), ("12345", "****")]
+)
+def test_mask_phone(phone: str | None, masked: str) -> None:
+    assert mask_phone(phone) == masked
+
+
+# -- invite -------------------------------------------------------------------
+
+CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
+
+
+def test_invite_prints_a_code_that_binds_and_when_it_expires(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    capsys.readouterr()
+    now = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        assert members("invite", "2101") == 0
+    out = capsys.readouterr().out
+    match = CODE.search(out)
+    assert match is not None
+    assert "有效期至 2026-12-01 01:00（Asia/Shanghai）" in out  # 7 days later, in Beijing time
+    assert "UNIONBOT_TELEGRAM_BOT_USERNAME" in out
+    with database() as session:
+        bound = redeem_invite(session, code=match.group(), now=now + timedelta(days=1))
+        assert bound is not None
+        assert bound.employee_no == "2101"
+
+
+def test_invite_gives_a_telegram_link_when_the_bot_name_is_set(
+    members: Run,
+    database: SessionFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    monkeypatch.setenv("UNIONBOT_TELEGRAM_BOT_USERNAME", "@UnionHelperBot")
+    capsys.readouterr()
+    assert members("invite", "2101") == 0
+    out = capsys.readouterr().out
+    link = re.search(r"https://t\.me/UnionHelperBot\?start=([A-Z2-9]{8})\b", out)
+    assert link is not None
+    with database() as session:
+        assert redeem_invite(session, code=link.group(1), now=datetime.now(UTC)) is not None
+
+
+def test_invite_for_someone_unknown_or_gone(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS + "3001,何平,厂工会,,,,退会\n"))
+    capsys.readouterr()
+    assert members("invite", "9999") == 1
+    assert "找不到工号为 9999 的会员" in capsys.readouterr().err
+    assert members("invite", "3001") == 1
+    assert "不是在册会员" in capsys.readouterr().err
+
+
+# -- grant and revoke ---------------------------------------------------------
+
+
+def roles_of(database: SessionFactory, employee_no: str) -> set[tuple[Role, str]]:
+    with database() as session:
+        return {(grant.role, unit.name) for grant, unit in grants_of(session, get(session, employee_no))}
+
+
+def test_grant_and_revoke(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    capsys.readouterr()
+    assert members("grant", "2101", "committee", "厂工会/一车间") == 0
+    assert "已授予" in capsys.readouterr().out
+    assert roles_of(database, "2101") == {(Role.COMMITTEE, "一车间")}
+
+    assert members("revoke", "2101", "委员", "厂工会/一车间") == 0
+    assert "已撤销" in capsys.readouterr().out
+    assert roles_of(database, "2101") == set()
+    assert members("revoke", "2101", "委员", "厂工会/一车间") == 0
+    assert "无需撤销" in capsys.readouterr().out
+
+
+def test_a_role_granted_by_hand_survives_a_roster_import(
+    members: Run, database: SessionFactory, tmp_path: Path
+) -> None:
+    path = csv_file(tmp_path, GOOD_ROWS)
+    members("import", path)
+    members("grant", "2101", "treasurer", "厂工会/一车间")
+    members("import", path)
+    assert roles_of(database, "2101") == {(Role.TREASURER, "一车间")}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("2101", "总经理", "厂工会"), "不认识的角色“总经理”"),
+        (("2101", "chair", "厂工会/九车间"), "找不到单位“厂工会/九车间”"),
+        (("9999", "chair", "厂工会"), "找不到工号为 9999 的会员"),
+    ],
+)
+def test_grant_refuses_what_does_not_exist(
+    members: Run,
+    database: SessionFactory,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    message: str,
+) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    capsys.readouterr()
+    assert members("grant", *argv) == 1
+    assert message in capsys.readouterr().err
+    assert roles_of(database, "2101") == set()
+
+
+def test_grant_to_someone_who_left_is_refused(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    with database() as session:
+        get(session, "2101").status = MemberStatus.LEFT
+    capsys.readouterr()
+    assert members("grant", "2101", "chair", "厂工会") == 1
+    assert "不是在册会员" in capsys.readouterr().err
+
+
+def big_file(tmp_path: Path, rows: int) -> Path:
+    lines = "".join(
+        f"{5000 + n},职工{n},厂工会/车间{n % 7}/班组{n % 3},138{n:08d},,20,在册\n" for n in range(rows)
+    )
+    return csv_file(tmp_path, lines, name="big.csv")
+
+
+def test_a_large_import_prints_no_progress_bar_into_a_pipe(
+    members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert members("import", big_file(tmp_path, 1500)) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert captured.out.strip() == "导入完成：新增 1500 人，更新 0 人，未变 0 人；新建单位 29 个。"
+
+
+def test_a_large_import_shows_progress_on_a_terminal(
+    members: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats the captured stream as a terminal
+    assert members("import", big_file(tmp_path, 1500)) == 0
+    captured = capsys.readouterr()
+    assert "正在导入" in captured.err
+    assert "新增 1500 人" in captured.out

@@ -1,0 +1,80 @@
+"""The demo union of ``make demo``: loaded once, with the people the demo banner names."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.demo_data import (
+    DEMO_ADMIN_NO,
+    DEMO_CADRE_NO,
+    DEMO_MEMBER_NO,
+    demo_phone_last4,
+    demo_roster,
+    seed_demo,
+)
+from models.db import SessionFactory
+from models.members import Member, get_member_by_employee_no
+from models.roles import Permission, Role, RoleGrant, has_permission, is_cadre
+from models.roster import validate_rows
+from models.units import Unit, find_unit, unit_path
+
+
+def test_seeding_twice_loads_the_demo_once(db: SessionFactory) -> None:
+    assert seed_demo(db) is True
+    assert seed_demo(db) is False
+    with db() as session:
+        members = session.exec(select(Member)).all()
+        units = session.exec(select(Unit)).all()
+    assert 35 <= len(members) <= 45
+    assert len({member.employee_no for member in members}) == len(members)
+    assert [unit.name for unit in units if unit.parent_id is None] == ["厂工会"]
+    assert len(units) == 1 + 3 + 7
+
+
+def test_one_admin_two_cadres_and_a_workers_representative(db: SessionFactory) -> None:
+    seed_demo(db)
+    with db() as session:
+        held = set()
+        for grant in session.exec(select(RoleGrant)).all():
+            holder = session.get(Member, grant.member_id)
+            unit = session.get(Unit, grant.unit_id)
+            assert holder is not None
+            assert unit is not None
+            held.add((holder.employee_no, grant.role, unit_path(session, unit)))
+        assert held == {
+            (DEMO_ADMIN_NO, Role.ADMIN, "厂工会"),
+            (DEMO_CADRE_NO, Role.CHAIR, "厂工会/一车间"),
+            ("4001", Role.COMMITTEE, "厂工会/运输大队"),
+            ("3101", Role.REPRESENTATIVE, "厂工会/二车间/甲班"),
+        }
+
+        admin = get_member_by_employee_no(session, DEMO_ADMIN_NO)
+        chair = get_member_by_employee_no(session, DEMO_CADRE_NO)
+        assert has_permission(
+            session, admin, Permission.ADMINISTER, find_unit(session, "厂工会/运输大队/二班")
+        )
+        assert has_permission(
+            session, chair, Permission.REVIEW_SUGGESTIONS, find_unit(session, "厂工会/一车间/甲班")
+        )
+        assert not has_permission(
+            session, chair, Permission.REVIEW_SUGGESTIONS, find_unit(session, "厂工会/二车间")
+        )
+
+
+def test_the_demo_member_can_bind_with_the_last_four_digits(db: SessionFactory) -> None:
+    seed_demo(db)
+    with db() as session:
+        member = session.exec(select(Member).where(Member.employee_no == DEMO_MEMBER_NO)).one()
+        assert member.is_active
+        assert not is_cadre(session, member)
+        assert member.phone is not None
+        assert member.phone.endswith(demo_phone_last4())
+    assert len(demo_phone_last4()) == 4
+
+
+def test_the_demo_roster_is_a_valid_roster_with_distinct_phones_and_sensible_dues() -> None:
+    entries, problems = validate_rows(demo_roster())
+    assert problems == []
+    phones = [entry.phone for entry in entries]
+    assert len(set(phones)) == len(phones)
+    assert all(1500 <= (entry.monthly_dues_fen or 0) <= 4500 for entry in entries)

@@ -1,0 +1,86 @@
+"""Settings: typed, checked, and a wrong value stops start-up with one line naming it."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import SettingsError, data_key, load_settings
+
+
+def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.effective_database_url == "sqlite:///data/unionbot.db"
+    assert settings.redis_url is None
+    assert str(settings.telegram_api_url).startswith("https://api.telegram.org")
+    assert str(settings.wechat_api_url).startswith("https://api.weixin.qq.com")
+    assert settings.timezone == "Asia/Shanghai"
+    assert settings.default_locale == "zh_CN"
+    assert settings.channels_configured() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TIMEZONE", "Mars/Olympus"),
+        ("HTTP_PORT", "70000"),
+        ("HTTP_PORT", "eighty"),
+        ("DATABASE_URL", "mysql://localhost/x"),
+        ("DATABASE_URL", "not a url"),
+        ("REDIS_URL", "localhost:6379"),
+        ("DEFAULT_LOCALE", "fr"),
+        ("DATA_KEY", "too-short"),
+        ("WECHAT_AES_KEY", "abc"),
+        ("TELEGRAM_API_URL", "ftp://example"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(f"UNIONBOT_{name}", value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"UNIONBOT_{name}: ")
+    assert "\n" not in message
+
+
+def test_start_up_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("UNIONBOT_TIMEZONE", "Nowhere/Land")
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("UNIONBOT_TIMEZONE:")
+    assert len(err.splitlines()) == 1
+
+
+def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("UNIONBOT_DEFAULT_LOCALE=en\nUNIONBOT_HTTP_PORT=9090\n")
+    settings = load_settings()
+    assert settings.default_locale == "en"
+    assert settings.http_port == 9090
+
+
+def test_embedded_data_key_is_created_once_owner_only(data_dir: Path) -> None:
+    settings = load_settings(data_dir=data_dir)
+    first = data_key(settings)
+    path = data_dir / "data.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert data_key(settings) == first
+    assert len(first) == 32
+
+
+def test_run_without_channels_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "UNIONBOT_TELEGRAM_TOKEN" in err
+    assert "UNIONBOT_WECHAT_TOKEN" in err
+    assert "make demo" in err
