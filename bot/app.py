@@ -82,3 +82,5 @@ class App:
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs each request URL at INFO, and Bot API URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,12 +1,21 @@
-"""``python -m bot run``: serve the configured chat channels."""
+"""``python -m bot run``: serve the configured chat channels until stopped."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import signal
 import sys
+import threading
 from typing import Any
 
 from bot.app import App
+from bot.channels.telegram.adapter import TelegramChannel, TelegramConfig
+from bot.http_server import build_http_app, make_server, telegram_route
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -14,25 +23,78 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     run.set_defaults(func=_run)
 
 
+def telegram_config(settings: Settings) -> TelegramConfig:
+    assert settings.telegram_token
+    return TelegramConfig(
+        token=settings.telegram_token,
+        api_root=settings.api_root(settings.telegram_api_url),
+        webhook_url=str(settings.telegram_webhook_url) if settings.telegram_webhook_url else None,
+        webhook_secret=settings.webhook_secret,
+        bot_username=settings.telegram_bot_username,
+        media_dir=settings.data_dir / "media",
+    )
+
+
 def _run(app: App, args: argparse.Namespace) -> int:
     _ = app.translator
-    configured = app.settings.channels_configured()
-    if not configured:
+    settings = app.settings
+    if not settings.telegram_token:
+        if settings.wechat_token:
+            print(
+                _(
+                    "本版本只包含 Telegram 渠道。"
+                    "请设置 UNIONBOT_TELEGRAM_TOKEN，或用 make demo 在终端里使用。"
+                ),
+                file=sys.stderr,
+            )
+            return 2
         print(
             _(
-                "没有配置任何聊天渠道。设置 UNIONBOT_TELEGRAM_TOKEN 可启用 Telegram，"
-                "设置 UNIONBOT_WECHAT_TOKEN、UNIONBOT_WECHAT_APP_ID 和 UNIONBOT_WECHAT_APP_SECRET "
-                "可启用微信公众号。"
+                "没有配置任何聊天渠道。设置 UNIONBOT_TELEGRAM_TOKEN 可启用 Telegram。"
                 "只想在终端里试用，请运行 make demo。"
             ),
             file=sys.stderr,
         )
         return 2
     app.prepare()
-    print(
-        _("本版本还不能连接 {channels}：请先用 make demo 在终端里使用。").format(
-            channels=", ".join(configured)
-        ),
-        file=sys.stderr,
+    asyncio.run(serve(app))
+    return 0
+
+
+async def serve(app: App, stop: asyncio.Event | None = None) -> None:
+    """Run every configured channel until ``stop`` is set (or SIGINT/SIGTERM arrives)."""
+    settings = app.settings
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    channel = TelegramChannel(
+        core=app.bot,
+        sessions=app.sessions,
+        store=app.store,
+        catalogues=app.catalogues,
+        config=telegram_config(settings),
     )
-    return 2
+    server = None
+    server_task = None
+    if settings.telegram_webhook_url:
+        path = settings.telegram_webhook_url.path or "/telegram"
+        http_app = build_http_app([telegram_route(path, settings.webhook_secret, channel.feed)])
+        server = make_server(http_app, settings.http_host, settings.http_port)
+        server_task = asyncio.create_task(server.serve())
+        while not server.started and not server_task.done():
+            await asyncio.sleep(0.01)
+        if server_task.done():
+            server_task.result()  # raises: the port is taken, say
+    try:
+        await channel.start()
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await channel.stop()
+        if server is not None and server_task is not None:
+            server.should_exit = True
+            await server_task
+        for signum in signals:
+            loop.remove_signal_handler(signum)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -23,11 +26,13 @@ ENV_PREFIX = "UNIONBOT_"
 SUPPORTED_LOCALES = ("zh_CN", "zh_TW", "en")
 
 
-def _root_url(value: HttpUrl) -> HttpUrl:
+def _no_query(value: HttpUrl) -> HttpUrl:
+    if value.query or value.fragment:
+        raise ValueError("must be a plain URL without ?query or #fragment")
     return value
 
 
-RootUrl = Annotated[HttpUrl, AfterValidator(_root_url)]
+RootUrl = Annotated[HttpUrl, AfterValidator(_no_query)]
 
 
 class SettingsError(Exception):
@@ -48,6 +53,8 @@ class Settings(BaseSettings):
     telegram_token: str | None = None
     telegram_api_url: RootUrl = HttpUrl("https://api.telegram.org")
     telegram_bot_username: str | None = None
+    telegram_webhook_url: RootUrl | None = None
+    telegram_webhook_secret: str | None = None
 
     wechat_token: str | None = None
     wechat_app_id: str | None = None
@@ -106,6 +113,25 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and value.scheme != "https" and value.host not in ("127.0.0.1", "localhost"):
+            raise ValueError("Telegram only delivers webhooks to https:// URLs")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("1 to 256 characters: letters, digits, _ and - (Telegram's rule)")
+        return value or None
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _bot_username(cls, value: str | None) -> str | None:
+        return value.strip().removeprefix("@") if value else None
+
     @field_validator("wechat_aes_key")
     @classmethod
     def _aes_key(cls, value: str | None) -> str | None:
@@ -138,6 +164,18 @@ class Settings(BaseSettings):
 
     def api_root(self, url: HttpUrl) -> str:
         return str(url).rstrip("/")
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret Telegram echoes in every webhook call.
+
+        Derived from the token when not set, so every process behind the
+        webhook agrees on it without more configuration.
+        """
+        if self.telegram_webhook_secret:
+            return self.telegram_webhook_secret
+        token = (self.telegram_token or "").encode()
+        return hmac.new(token, b"unionbot-telegram-webhook", hashlib.sha256).hexdigest()[:48]
 
     def channels_configured(self) -> list[str]:
         """The chat channels these settings switch on."""

@@ -7,6 +7,7 @@ adapter renders buttons as an inline keyboard, numbered lines or whatever it has
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -74,3 +75,22 @@ class Reply:
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     image: OutgoingFile | None = None
     file: OutgoingFile | None = None
+
+
+def merge_replies(replies: Sequence[Reply]) -> list[Reply]:
+    """Fold each text-only reply into the one after it: one message instead of several.
+
+    "好的，已切换" followed by the menu reads better as one bubble, costs one
+    send instead of two, and WeChat's passive reply can carry only one message.
+    """
+    merged: list[Reply] = []
+    pending: list[str] = []
+    for reply in replies:
+        if not reply.buttons and reply.image is None and reply.file is None:
+            pending.append(reply.text)
+            continue
+        merged.append(Reply("\n\n".join([*pending, reply.text]), reply.buttons, reply.image, reply.file))
+        pending = []
+    if pending:
+        merged.append(Reply("\n\n".join(pending)))
+    return merged

@@ -26,6 +26,8 @@ from models.ephemeral import EphemeralStore
 from models.errors import N_, DomainError, InvalidInput
 from models.members import Member, clean_employee_no, normalise_digits
 
+LAST_SEEN_PRECISION = timedelta(minutes=1)
+
 
 class Channel(StrEnum):
     TELEGRAM = "telegram"
@@ -86,14 +88,35 @@ def touch_account(session: Session, *, channel: str, external_id: str, now: date
                 session.add(account)
         except sa.exc.IntegrityError:
             account = session.exec(query).one()
-    account.last_seen_at = now
-    session.add(account)
+    # A minute's precision is enough (WeChat's 48-hour reply window is the
+    # finest use) and saves an UPDATE on most messages.
+    if account.last_seen_at is None or now - account.last_seen_at >= LAST_SEEN_PRECISION:
+        account.last_seen_at = now
+    # Whoever writes to us can be reached again (unblocked, re-followed).
+    if not account.active:
+        account.active = True
     return account
 
 
+def deactivate_account(session: Session, *, channel: str, external_id: str) -> bool:
+    """Stop pushing to an account the channel says is unreachable (blocked, unsubscribed).
+
+    The binding stays: when the person writes again the account is active again.
+    Returns False when we have no such account.
+    """
+    account = session.exec(
+        select(ChatAccount).where(ChatAccount.channel == channel, ChatAccount.external_id == external_id)
+    ).first()
+    if account is None:
+        return False
+    account.active = False
+    session.add(account)
+    return True
+
+
 def member_of(session: Session, account: ChatAccount) -> Member | None:
-    """The member an account is bound to, when bound, active and the member still active."""
-    if account.member_id is None or not account.active:
+    """The member an account is bound to, when bound and the member still active."""
+    if account.member_id is None:
         return None
     member = session.get(Member, account.member_id)
     if member is None or not member.is_active:

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.mutable import MutableDict
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -34,18 +36,25 @@ def load_dialog(session: Session, account_id: int) -> DialogState | None:
 
 def save_dialog(
     session: Session, *, account_id: int, flow: str, step: str, data: dict[str, Any], now: datetime
-) -> DialogState:
-    """Open or advance the account's dialog (one per account)."""
-    state = session.get(DialogState, account_id)
-    if state is None:
-        state = DialogState(account_id=account_id, flow=flow, step=step, data=dict(data), updated_at=now)
-    else:
-        state.flow = flow
-        state.step = step
-        state.data = dict(data)
-        state.updated_at = now
-    session.add(state)
-    return state
+) -> None:
+    """Open or advance the account's dialog (one per account) in one statement.
+
+    An upsert rather than load-then-write: saving happens on nearly every
+    message, often right after the previous form was closed.
+    """
+    table = DialogState.__table__  # type: ignore[attr-defined]
+    values = {"account_id": account_id, "flow": flow, "step": step, "data": dict(data), "updated_at": now}
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.account_id],
+        set_={name: statement.excluded[name] for name in ("flow", "step", "data", "updated_at")},
+    )
+    session.execute(statement)
+    # A copy loaded earlier in this session is now out of date.
+    stale = session.identity_map.get(session.identity_key(DialogState, account_id))
+    if stale is not None:
+        session.expire(stale)
 
 
 def clear_dialog(session: Session, account_id: int) -> None:

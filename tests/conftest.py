@@ -10,6 +10,10 @@ UNIONBOT_TEST_REDIS_URL, on Redis under a key prefix of its own.
 from __future__ import annotations
 
 import os
+
+# python-telegram-bot 22 warns on every int-valued retry_after unless this is
+# set; with warnings as errors the warning would replace the RetryAfter itself.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 import socket
 import uuid
 from collections.abc import Iterator

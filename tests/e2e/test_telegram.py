@@ -1,0 +1,422 @@
+"""The real python-telegram-bot Application against a stand-in Bot API server, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from bot.channels.telegram.adapter import TelegramChannel, TelegramConfig
+from bot.channels.telegram.limits import SendLimiter
+from bot.http_server import build_http_app, make_server, telegram_route
+from handlers.context import Context, CoreConfig
+from handlers.dialogs import Ask, Choose, Confirm, Flow, Option, Photo
+from handlers.features import Feature
+from handlers.i18n import Catalogues
+from handlers.messages import OutgoingFile, Reply
+from handlers.router import FEATURES, FLOWS, Bot
+from models.accounts import ChatAccount
+from models.db import SessionFactory
+from models.ephemeral import EphemeralStore
+from tests.e2e.telegram_stub import TelegramStub
+from tests.factories import make_member
+
+MEMBER_ID = 7001
+SUBMITTED: list[dict[str, Any]] = []
+
+
+def _done(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    SUBMITTED.append(data)
+    return [Reply("已收到您的建议，谢谢！")]
+
+
+IDEA = Flow(
+    name="idea",
+    steps=(
+        Choose(
+            "category", "请选择建议类别", options=(Option("energy", "节能降耗"), Option("safety", "安全生产"))
+        ),
+        Ask("title", "请用一句话概括您的建议", max_length=40),
+        Photo("photo", "请发一张现场照片"),
+        Confirm(summary=lambda ctx, data: f"标题：{data['title']}"),
+    ),
+    on_done=_done,
+)
+ATTACHMENTS = Path(__file__).resolve().parent / "attachments"
+
+
+def _attachments(ctx: Context, arg: str) -> list[Reply]:
+    return [
+        Reply(
+            "本月会费公开",
+            image=OutgoingFile(str(ATTACHMENTS / "chart.png"), "chart.png", "image/png"),
+            file=OutgoingFile(str(ATTACHMENTS / "dues.xlsx"), "会费.xlsx"),
+        )
+    ]
+
+
+TEST_FEATURES = (
+    *FEATURES,
+    Feature(name="files", label="附件", summary="", words=("/files",), run=_attachments, in_menu=False),
+    Feature(
+        name="idea",
+        label="提建议",
+        summary="",
+        words=("/idea", "提建议"),
+        run=lambda ctx, arg: ctx.dialogs.start(ctx, "idea"),
+    ),
+    Feature(
+        name="long",
+        label="长文",
+        summary="",
+        words=("/long",),
+        run=lambda ctx, arg: [Reply("\n".join(f"第{i}行：" + "工" * 45 for i in range(100)))],
+        in_menu=False,
+    ),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[TelegramStub]:
+    server = TelegramStub()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def make_channel(
+    db: SessionFactory, store: EphemeralStore, stub: TelegramStub, media: Path, webhook_url: str | None = None
+) -> TelegramChannel:
+    catalogues = Catalogues()
+    core = Bot(
+        sessions=db,
+        store=store,
+        catalogues=catalogues,
+        config=CoreConfig(),
+        features=TEST_FEATURES,
+        flows=(*FLOWS, IDEA),
+    )
+    return TelegramChannel(
+        core=core,
+        sessions=db,
+        store=store,
+        catalogues=catalogues,
+        config=TelegramConfig(
+            token=stub.token,
+            api_root=stub.url,
+            webhook_url=webhook_url,
+            webhook_secret="s3cret-for-tests" if webhook_url else None,
+            media_dir=media,
+        ),
+        limiter=SendLimiter(per_second=1000, per_chat_interval=0),
+    )
+
+
+@pytest.fixture
+async def polling(
+    db: SessionFactory, store: EphemeralStore, stub: TelegramStub, tmp_path: Path
+) -> AsyncIterator[TelegramChannel]:
+    with db() as session:
+        make_member(session)
+    channel = make_channel(db, store, stub, tmp_path / "media")
+    await channel.start()
+    yield channel
+    await channel.stop()
+
+
+async def said(
+    stub: TelegramStub, fragment: str, *, chat_id: int = MEMBER_ID, timeout: float = 10
+) -> dict[str, Any]:
+    """The first message to ``chat_id`` containing ``fragment``, waiting for it to arrive."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    count = 1
+    while True:
+        messages = await stub.wait_for(
+            "sendMessage", count=count, chat_id=chat_id, timeout=max(0.01, deadline - loop.time())
+        )
+        for message in messages:
+            if fragment in message["text"]:
+                return message
+        count = len(messages) + 1
+
+
+def button(message: dict[str, Any], label: str) -> str:
+    markup = message["reply_markup"]
+    for row in markup["inline_keyboard"]:
+        for key in row:
+            if key["text"] == label:
+                return str(key["callback_data"])
+    raise AssertionError(f"no button {label!r} in {markup}")
+
+
+def message_id_of(stub: TelegramStub, text_fragment: str) -> int:
+    for call in stub.calls:
+        if call.method == "sendMessage" and text_fragment in str(call.params.get("text")) and call.result:
+            return int(call.result["message_id"])
+    raise AssertionError(f"no sent message with {text_fragment!r}")
+
+
+async def bind(stub: TelegramStub) -> None:
+    stub.push_message(user_id=MEMBER_ID, text="/start")
+    await said(stub, "请输入您的工号")
+    stub.push_message(user_id=MEMBER_ID, text="1001")
+    await said(stub, "后四位")
+    stub.push_message(user_id=MEMBER_ID, text="1234")
+    await said(stub, "请选择要办理的事项")
+
+
+async def test_commands_are_registered_for_chinese_and_english(
+    polling: TelegramChannel, stub: TelegramStub
+) -> None:
+    assert [c["command"] for c in stub.commands["zh"]][:3] == ["menu", "me", "lang"]
+    assert stub.commands["zh"][0]["description"] == "主菜单"
+    assert stub.commands["en"][0]["description"] == "Main menu"
+
+
+async def test_binding_menu_button_photo_dialog_and_cancel(
+    polling: TelegramChannel, stub: TelegramStub, db: SessionFactory, tmp_path: Path
+) -> None:
+    SUBMITTED.clear()
+    await bind(stub)
+    menu = await said(stub, "请选择要办理的事项")
+    stub.push_callback(
+        user_id=MEMBER_ID, message_id=message_id_of(stub, "请选择要办理的事项"), data=button(menu, "提建议")
+    )
+    await stub.wait_for("answerCallbackQuery")
+    await stub.wait_for("editMessageReplyMarkup")
+    categories = await said(stub, "请选择建议类别")
+    stub.push_callback(
+        user_id=MEMBER_ID,
+        message_id=message_id_of(stub, "请选择建议类别"),
+        data=button(categories, "安全生产"),
+    )
+    await said(stub, "请用一句话概括")
+    stub.push_message(user_id=MEMBER_ID, text="*粗体* <b>标签</b> _下划线_ [链接](x)")
+    await said(stub, "请发一张现场照片")
+    picture = b"\xff\xd8\xff\xe0" + b"jpeg" * 500
+    stub.push_message(user_id=MEMBER_ID, photo=picture)
+    confirm = await said(stub, "标题：*粗体* <b>标签</b> _下划线_ [链接](x)")
+    assert "parse_mode" not in confirm or confirm["parse_mode"] in (None, "")
+    stub.push_callback(
+        user_id=MEMBER_ID, message_id=message_id_of(stub, "标题："), data=button(confirm, "确认")
+    )
+    await said(stub, "已收到您的建议")
+    assert len(SUBMITTED) == 1
+    stored = Path(SUBMITTED[0]["photo"]["ref"])
+    assert stored.read_bytes() == picture
+    assert stored.is_relative_to(tmp_path)
+
+    stub.push_message(user_id=MEMBER_ID, text="提建议")
+    await said(stub, "请选择建议类别")
+    stub.push_message(user_id=MEMBER_ID, text="取消")
+    await said(stub, "已取消")
+    assert len(SUBMITTED) == 1
+
+
+async def test_a_double_tap_on_an_old_button_does_not_act_twice(
+    polling: TelegramChannel, stub: TelegramStub
+) -> None:
+    await bind(stub)
+    menu = await said(stub, "请选择要办理的事项")
+    data = button(menu, "解除绑定")
+    menu_id = message_id_of(stub, "请选择要办理的事项")
+    stub.push_callback(user_id=MEMBER_ID, message_id=menu_id, data=data)
+    question = await said(stub, "确定要解除")
+    stub.push_callback(
+        user_id=MEMBER_ID, message_id=message_id_of(stub, "确定要解除"), data=button(question, "否")
+    )
+    await said(stub, "绑定保持不变")
+    stub.push_callback(
+        user_id=MEMBER_ID, message_id=message_id_of(stub, "确定要解除"), data=button(question, "是")
+    )
+    await said(stub, "这个按钮已经失效了")
+
+
+async def test_a_5000_character_reply_is_split_on_line_boundaries(
+    polling: TelegramChannel, stub: TelegramStub
+) -> None:
+    await bind(stub)
+    before = len(stub.sent("sendMessage", chat_id=MEMBER_ID))
+    stub.push_message(user_id=MEMBER_ID, text="/long")
+    parts = (await stub.wait_for("sendMessage", count=before + 2, chat_id=MEMBER_ID))[before:]
+    texts = [part["text"] for part in parts]
+    assert all(len(text) <= 4096 for text in texts)
+    assert texts[0].endswith("工")
+    assert texts[1].startswith("第")
+    expected = "\n".join(f"第{i}行：" + "工" * 45 for i in range(100))
+    assert "\n".join(texts) == expected
+
+
+async def test_flood_control_is_honoured(polling: TelegramChannel, stub: TelegramStub) -> None:
+    stub.fail_next("sendMessage", status=429, retry_after=1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    stub.push_message(user_id=MEMBER_ID, text="/start")
+    await said(stub, "请输入您的工号")
+    assert loop.time() - started >= 1.0
+    refused = [call for call in stub.calls if call.method == "sendMessage" and call.status == 429]
+    assert len(refused) == 1
+
+
+async def test_a_member_who_blocked_the_bot_gets_no_more_pushes(
+    polling: TelegramChannel, stub: TelegramStub, db: SessionFactory
+) -> None:
+    await bind(stub)
+    stub.block_user(MEMBER_ID)
+    stub.push_message(user_id=MEMBER_ID, text="/me")
+    await stub.wait_for("sendMessage", chat_id=MEMBER_ID, count=1)
+    for _ in range(200):
+        with db() as session:
+            account = session.exec(select(ChatAccount).where(ChatAccount.external_id == str(MEMBER_ID))).one()
+        if not account.active:
+            break
+        await asyncio.sleep(0.01)
+    assert not account.active
+    assert account.member_id is not None  # still bound: writing again makes it active
+
+
+async def test_in_a_group_the_bot_answers_once_with_a_private_link(
+    polling: TelegramChannel, stub: TelegramStub
+) -> None:
+    for text in ("/start", "大家好", "/me"):
+        stub.push_message(user_id=MEMBER_ID, chat_id=-100, chat_type="group", text=text)
+    notice = await said(stub, "https://t.me/UnionTestBot", chat_id=-100)
+    assert "私聊" in notice["text"]
+    stub.push_message(user_id=MEMBER_ID, text="/start")  # a private message after them all
+    await said(stub, "请输入您的工号")
+    assert len(stub.sent("sendMessage", chat_id=-100)) == 1
+
+
+@pytest.fixture
+async def webhook(
+    db: SessionFactory, store: EphemeralStore, stub: TelegramStub, tmp_path: Path
+) -> AsyncIterator[tuple[TelegramChannel, str]]:
+    with db() as session:
+        make_member(session)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    channel = make_channel(db, store, stub, tmp_path / "media", webhook_url=url)
+    server = make_server(
+        build_http_app([telegram_route("/telegram", "s3cret-for-tests", channel.feed)]), "127.0.0.1", port
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    await channel.start()
+    yield channel, url
+    await channel.stop()
+    server.should_exit = True
+    await task
+
+
+async def test_webhook_mode_serves_a_whole_binding(
+    webhook: tuple[TelegramChannel, str], stub: TelegramStub
+) -> None:
+    _, url = webhook
+    assert stub.webhook_url == url
+    assert stub.webhook_secret == "s3cret-for-tests"
+    await bind(stub)
+    stub.push_message(user_id=MEMBER_ID, text="/me")
+    await said(stub, "工号：1001")
+
+
+async def test_webhook_refuses_a_wrong_secret_and_ignores_a_redelivery(
+    webhook: tuple[TelegramChannel, str], stub: TelegramStub
+) -> None:
+    _, url = webhook
+    update = {
+        "update_id": 999,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": MEMBER_ID, "type": "private"},
+            "from": {"id": MEMBER_ID, "is_bot": False, "first_name": "x"},
+            "text": "/start",
+        },
+    }
+    async with httpx.AsyncClient() as client:
+        wrong = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"})
+        assert wrong.status_code == 403
+        for _ in range(2):
+            right = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-for-tests"}
+            )
+            assert right.status_code == 200
+        bad = await client.post(
+            url, content=b"<xml/>", headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-for-tests"}
+        )
+        assert bad.status_code == 400
+    await said(stub, "请输入您的工号")
+    stub.push_message(user_id=MEMBER_ID, text="/help")
+    await said(stub, "使用前请先绑定会员身份")
+    welcomes = [m for m in stub.sent("sendMessage", chat_id=MEMBER_ID) if "请输入您的工号" in m["text"]]
+    assert len(welcomes) == 1
+
+
+async def test_a_deep_link_with_an_invite_code_binds(
+    polling: TelegramChannel, stub: TelegramStub, db: SessionFactory
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from models.invites import create_invite
+    from models.members import get_member_by_employee_no
+
+    with db() as session:
+        member = get_member_by_employee_no(session, "1001")
+        code = create_invite(session, member=member, now=datetime.now(UTC), ttl=timedelta(days=1))
+    stub.push_message(user_id=MEMBER_ID, text=f"/start {code}")
+    await said(stub, "绑定成功")
+
+
+async def test_photos_and_documents_are_sent(polling: TelegramChannel, stub: TelegramStub) -> None:
+    await bind(stub)
+    stub.push_message(user_id=MEMBER_ID, text="/files")
+    await said(stub, "本月会费公开")
+    photo = (await stub.wait_for("sendPhoto", chat_id=MEMBER_ID))[0]
+    document = (await stub.wait_for("sendDocument", chat_id=MEMBER_ID))[0]
+    assert photo["photo"].data == (ATTACHMENTS / "chart.png").read_bytes()
+    assert document["document"].filename == "会费.xlsx"
+
+
+async def test_a_passing_server_error_is_retried(polling: TelegramChannel, stub: TelegramStub) -> None:
+    stub.fail_next("sendMessage", status=502, retry_after=None, description="Bad Gateway")
+    stub.push_message(user_id=MEMBER_ID, text="/start")
+    await said(stub, "请输入您的工号")
+    statuses = [call.status for call in stub.calls if call.method == "sendMessage"]
+    assert statuses[:2] == [502, 200]
+
+
+async def test_a_reply_telegram_refuses_becomes_an_apology(
+    polling: TelegramChannel, stub: TelegramStub
+) -> None:
+    stub.fail_next("sendMessage", status=400, retry_after=None, description="Bad Request: chat not found")
+    stub.push_message(user_id=MEMBER_ID, text="/start")
+    apology = await said(stub, "出了点问题")
+    assert "编号 tg-" in apology["text"]
+
+
+async def test_quick_messages_of_one_member_are_answered_in_order(
+    polling: TelegramChannel, stub: TelegramStub
+) -> None:
+    for text in ("/start", "1001", "1234", "/me", "/lang"):
+        stub.push_message(user_id=MEMBER_ID, text=text)
+    await said(stub, "Choose a language")
+    texts = [message["text"] for message in stub.sent("sendMessage", chat_id=MEMBER_ID)]
+    order = [
+        next(i for i, text in enumerate(texts) if fragment in text)
+        for fragment in ("请输入您的工号", "后四位", "绑定成功", "工号：1001", "Choose a language")
+    ]
+    assert order == sorted(order)
