@@ -420,3 +420,25 @@ async def test_quick_messages_of_one_member_are_answered_in_order(
         for fragment in ("请输入您的工号", "后四位", "绑定成功", "工号：1001", "Choose a language")
     ]
     assert order == sorted(order)
+
+
+async def test_a_chat_is_served_one_update_at_a_time_and_then_forgotten(
+    db: SessionFactory, store: EphemeralStore, stub: TelegramStub, tmp_path: Path
+) -> None:
+    channel = make_channel(db, store, stub, tmp_path)
+    order: list[str] = []
+    first_inside = asyncio.Event()
+
+    async def turn(name: str) -> None:
+        async with channel._chat_turn(MEMBER_ID):
+            order.append(f"{name} in")
+            first_inside.set()
+            await asyncio.sleep(0)
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(turn("first"))
+    await first_inside.wait()
+    second = asyncio.create_task(turn("second"))
+    await asyncio.gather(first, second)
+    assert order == ["first in", "first out", "second in", "second out"]
+    assert channel._chat_locks == {}

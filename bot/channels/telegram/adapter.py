@@ -14,9 +14,10 @@ different chats concurrently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -118,7 +119,8 @@ class TelegramChannel:
         self.limiter = limiter or SendLimiter(
             config.per_second, config.per_chat_interval, per_chat_burst=config.per_chat_burst
         )
-        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._chat_users: defaultdict[int, int] = defaultdict(int)
         # The core runs on its own few threads. SQLite takes one writer at a time
         # anyway, and more threads than that only fight over the GIL (measured:
         # bench/RESULTS.md); PostgreSQL gains from a few.
@@ -208,7 +210,7 @@ class TelegramChannel:
             return
         # Everything for one chat happens under its lock, awaits included, so a
         # member's quick second message can never overtake the first.
-        async with self._chat_locks[chat.id]:
+        async with self._chat_turn(chat.id):
             message = update.effective_message
             if update.callback_query is None and message is not None and not _has_media(message):
                 # Plain text, the common case: de-duplicate and answer in one trip to the worker thread.
@@ -226,6 +228,20 @@ class TelegramChannel:
                 replies = await self._in_worker(self.core.handle, pressed_or_sent)
             for reply in merge_replies(replies):
                 await self.sender.send_reply(chat.id, reply)
+
+    @contextlib.asynccontextmanager
+    async def _chat_turn(self, chat_id: int) -> AsyncIterator[None]:
+        """One chat's updates one at a time; the lock is dropped when nobody holds or awaits it."""
+        self._chat_users[chat_id] += 1
+        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            self._chat_users[chat_id] -= 1
+            if self._chat_users[chat_id] == 0:
+                del self._chat_users[chat_id]
+                del self._chat_locks[chat_id]
 
     def _handle_once(self, update_id: int, incoming: Incoming) -> list[Reply]:
         """Answer a message unless it is a redelivery.
