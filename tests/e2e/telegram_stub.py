@@ -46,11 +46,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from ipaddress import ip_address
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+from tests.e2e.loopback import LoopbackServer
 
 __all__ = ["Call", "TelegramStub", "UploadedFile"]
 
@@ -243,7 +244,7 @@ def _inline_markup(value: Any) -> JSONDict | None:
     return copy.deepcopy(value)
 
 
-class TelegramStub:
+class TelegramStub(LoopbackServer):
     """A Telegram Bot API server on 127.0.0.1 for the real python-telegram-bot.
 
     Driving: :meth:`push_message` / :meth:`push_callback` play members writing
@@ -270,6 +271,7 @@ class TelegramStub:
         Telegram eventually gives up). ``webhook_retry_delay`` is the pause
         before each redelivery.
         """
+        super().__init__()
         if not _WELL_FORMED_TOKEN.fullmatch(token):
             raise ValueError(f"not a Telegram-shaped token: {token!r}")
         self.token = token
@@ -321,10 +323,8 @@ class TelegramStub:
         # -- machinery
         self._changed = asyncio.Event()
         self._closing = False
-        self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self._worker: asyncio.Task[None] | None = None
-        self._url: str | None = None
         handlers: dict[str, Callable[[JSONDict], Any]] = {
             "getMe": self._get_me,
             "setWebhook": self._set_webhook,
@@ -353,8 +353,6 @@ class TelegramStub:
 
     async def start(self) -> None:
         """Serve on 127.0.0.1 at a free port and start the webhook worker."""
-        if self._runner is not None:
-            raise RuntimeError("already started")
         self._closing = False
         app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
@@ -362,12 +360,7 @@ class TelegramStub:
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         # handler_cancellation: a long poll whose client hung up stops at once; the short
         # shutdown_timeout keeps stop() fast, as every open poll is woken by then anyway.
-        runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._runner = runner
-        port = runner.addresses[0][1]
-        self._url = f"http://127.0.0.1:{port}"
+        await self._serve(app, handler_cancellation=True)
         self._session = ClientSession(timeout=ClientTimeout(total=self.webhook_timeout))
         self._worker = asyncio.get_running_loop().create_task(
             self._deliver_forever(), name="telegram-stub-webhook"
@@ -388,25 +381,7 @@ class TelegramStub:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """The API root, ``http://127.0.0.1:PORT`` (after :meth:`start`)."""
-        if self._url is None:
-            raise RuntimeError("TelegramStub not started")
-        return self._url
+        await self._close()
 
     @property
     def base_url(self) -> str:

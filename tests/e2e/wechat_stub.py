@@ -26,10 +26,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import BodyPartReader, web
+
+from tests.e2e.loopback import LoopbackServer
 
 __all__ = ["ERRMSGS", "Call", "WeChatStub"]
 
@@ -83,11 +84,12 @@ class _Fault:
     times: int
 
 
-class WeChatStub:
+class WeChatStub(LoopbackServer):
     """The WeChat API on 127.0.0.1 at a free port. Recording: :attr:`calls`, :meth:`sent`,
     :meth:`wait_for`, :attr:`uploads`, :attr:`menu`. Faults: :meth:`expire_tokens`, :meth:`fail_next`."""
 
     def __init__(self, *, app_id: str = "wx0123456789abcdef", secret: str = "test-secret") -> None:
+        super().__init__()
         self.app_id = app_id
         self.secret = secret
         self.calls: list[Call] = []
@@ -100,8 +102,6 @@ class WeChatStub:
         self._faults: dict[str, deque[_Fault]] = {}
         self._seq = 0
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._url: str | None = None
         self._routes: dict[tuple[str, str], Callable[[Call], JSONDict]] = {
             ("GET", "/cgi-bin/token"): self._token_grant,
             ("POST", "/cgi-bin/stable_token"): self._stable_token,
@@ -116,36 +116,13 @@ class WeChatStub:
     # -- lifecycle
 
     async def start(self) -> None:
-        if self._runner is not None:
-            raise RuntimeError("already started")
+        """Serve on 127.0.0.1 at a free port; :attr:`url` replaces ``https://api.weixin.qq.com``."""
         app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024)
         app.router.add_route("*", "/{path:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._runner = runner
-        self._url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        await self._serve(app)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """The API root that replaces ``https://api.weixin.qq.com``."""
-        if self._url is None:
-            raise RuntimeError("WeChatStub not started")
-        return self._url
+        await self._close()
 
     # -- recording
 
