@@ -177,15 +177,6 @@ class Settings(BaseSettings):
         token = (self.telegram_token or "").encode()
         return hmac.new(token, b"unionbot-telegram-webhook", hashlib.sha256).hexdigest()[:48]
 
-    def channels_configured(self) -> list[str]:
-        """The chat channels these settings switch on."""
-        configured = []
-        if self.telegram_token:
-            configured.append("telegram")
-        if self.wechat_token:
-            configured.append("wechat")
-        return configured
-
 
 def _decode_key(value: str) -> bytes:
     try:

@@ -20,7 +20,8 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert str(settings.wechat_api_url).startswith("https://api.weixin.qq.com")
     assert settings.timezone == "Asia/Shanghai"
     assert settings.default_locale == "zh_CN"
-    assert settings.channels_configured() == []
+    assert settings.telegram_token is None
+    assert settings.telegram_webhook_url is None
 
 
 @pytest.mark.parametrize(
@@ -36,6 +37,9 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("DATA_KEY", "too-short"),
         ("WECHAT_AES_KEY", "abc"),
         ("TELEGRAM_API_URL", "ftp://example"),
+        ("TELEGRAM_API_URL", "https://api.example/?x=1"),
+        ("TELEGRAM_WEBHOOK_URL", "http://union.example.org/telegram"),
+        ("TELEGRAM_WEBHOOK_SECRET", "not a secret!"),
         ("LOG_LEVEL", "LOUD"),
     ],
 )
