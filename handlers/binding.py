@@ -32,20 +32,21 @@ UNBIND_FLOW_NAME = "unbind"
 CHANNEL_LABELS = {"telegram": N_("Telegram"), "wechat": N_("微信"), "console": N_("终端")}
 
 
-def _found(ctx: Context, member: Member, data: Data) -> None:
+def _found(ctx: Context, member: Member, data: Data, *, by_code: bool = False) -> None:
     data["member_id"] = member.id
+    data["by_code"] = by_code
     if other_account_on_channel(ctx.session, member=member, account=ctx.account) is not None:
         data["replace_needed"] = True
 
 
 def _check_employee_no(ctx: Context, text: str, data: Data) -> None:
     """A code is redeemed on the spot; otherwise the 工号 must look like one."""
-    data.pop("member_id", None)
-    data.pop("replace_needed", None)
+    for key in ("member_id", "replace_needed", "by_code"):
+        data.pop(key, None)
     if normalise_code(text) is not None:
         member = redeem_invite(ctx.session, code=text, now=ctx.now)
         if member is not None:
-            _found(ctx, member, data)
+            _found(ctx, member, data, by_code=True)
             return
     try:
         data["employee_key"] = clean_employee_no(text)
@@ -72,8 +73,9 @@ def _check_last4(ctx: Context, text: str, data: Data) -> None:
     _found(ctx, member, data)
 
 
-def _bound(data: Data) -> bool:
-    return "member_id" in data
+def _by_code(data: Data) -> bool:
+    """A code names the member outright: no 工号 or phone digits to ask for."""
+    return bool(data.get("by_code"))
 
 
 def _finish(ctx: Context, data: Data) -> list[Reply]:
@@ -106,14 +108,14 @@ BIND_FLOW = Flow(
             N_("请输入您的工号（如果工会给了您绑定码，也可以直接输入绑定码）："),
             max_length=32,
             validate=_check_employee_no,
-            skip_if=_bound,
+            skip_if=_by_code,
         ),
         Ask(
             "last4",
             N_("请输入您在工会登记的手机号的后四位："),
             max_length=8,
             validate=_check_last4,
-            skip_if=_bound,
+            skip_if=_by_code,
         ),
         YesNo(
             "replace",
@@ -166,7 +168,7 @@ def _start(ctx: Context, arg: str) -> list[Reply]:
                 ctx, [Reply(ctx.t("这个绑定码无效或已过期。请向本单位工会索取新的绑定码，或用工号绑定。"))]
             )
         data: Data = {}
-        _found(ctx, member, data)
+        _found(ctx, member, data, by_code=True)
         return ctx.dialogs.start(ctx, BIND_FLOW_NAME, data)
     return start_binding(ctx)
 

@@ -203,3 +203,16 @@ def test_unbind_then_bind_again(db: SessionFactory, chat: Chat, session: Session
         account = s.exec(select(ChatAccount)).one()
         assert account.member_id is None
     chat.send("我的", expect="请先绑定会员身份")
+
+
+def test_back_from_the_replace_question_asks_for_the_phone_digits_again(db: SessionFactory, bot: Bot) -> None:
+    with db() as session:
+        make_member(session)
+    Chat(bot, key="old-phone").send("1001")
+    Chat(bot, key="old-phone").send("1234", expect="绑定成功")
+    phone = Chat(bot, key="new-phone")
+    phone.send("1001")
+    phone.send("1234", expect="要改用当前账号吗")
+    phone.send("返回", expect="手机号的后四位")
+    phone.send("1234", expect="要改用当前账号吗")
+    phone.send("是", expect="绑定成功")
