@@ -14,11 +14,20 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, HttpUrl, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -33,6 +42,35 @@ def _no_query(value: HttpUrl) -> HttpUrl:
 
 
 RootUrl = Annotated[HttpUrl, AfterValidator(_no_query)]
+
+
+# The kinds of push a WeChat template message is configured for (README: "Template messages").
+PushKind = Literal["notice", "reminder", "status", "digest"]
+# What a push can put into a template's fields; the template's own keys (thing1, time2…) map onto these.
+TEMPLATE_VALUES = frozenset({"title", "body", "time", "unit"})
+OPENID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+
+
+class WeChatTemplate(BaseModel):
+    """One template message applied for in the WeChat console.
+
+    ``fields`` maps the template's keys to what we fill in, e.g.
+    ``{"thing1": "title", "time2": "time"}``; WeChat names the keys, so they come
+    from the console, not from us.
+    """
+
+    id: str = Field(min_length=1, max_length=128)
+    fields: dict[str, str] = Field(min_length=1)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: dict[str, str]) -> dict[str, str]:
+        wrong = sorted(set(value.values()) - TEMPLATE_VALUES)
+        if wrong:
+            raise ValueError(
+                f"template fields can be filled with {', '.join(sorted(TEMPLATE_VALUES))}, not {wrong[0]}"
+            )
+        return value
 
 
 class SettingsError(Exception):
@@ -61,6 +99,9 @@ class Settings(BaseSettings):
     wechat_app_secret: str | None = None
     wechat_aes_key: str | None = None
     wechat_api_url: RootUrl = HttpUrl("https://api.weixin.qq.com")
+    wechat_templates: dict[PushKind, WeChatTemplate] = Field(default_factory=dict)
+    # WeChat gives up on our answer after 5 s; past this budget the reply goes as a customer-service message.
+    wechat_reply_seconds: float = Field(default=4.0, gt=0, le=4.5)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
@@ -153,6 +194,15 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
         return value.upper()
 
+    @model_validator(mode="after")
+    def _wechat_complete(self) -> Settings:
+        # Without the AppID and secret the webhook could answer but never push or reply late.
+        if self.wechat_token:
+            for name in ("wechat_app_id", "wechat_app_secret"):
+                if not getattr(self, name):
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()}: needed with {ENV_PREFIX}WECHAT_TOKEN")
+        return self
+
     @property
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under the data folder."""
@@ -196,10 +246,16 @@ def load_settings(**overrides: object) -> Settings:
     """
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except SourceError as error:  # a structured setting that is not JSON
+        field = re.search(r'field "(\w+)"', str(error))
+        name = ENV_PREFIX + (field.group(1).upper() if field else "")
+        raise SettingsError(f"{name}: must be JSON (see README.md)") from None
     except ValidationError as error:
         first = error.errors()[0]
-        name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
         reason = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # a check across settings: its message names them
+            raise SettingsError(reason) from None
+        name = ENV_PREFIX + str(first["loc"][0]).upper()
         raise SettingsError(f"{name}: {reason}") from None
 
 

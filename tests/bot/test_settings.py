@@ -41,6 +41,11 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("TELEGRAM_WEBHOOK_URL", "http://union.example.org/telegram"),
         ("TELEGRAM_WEBHOOK_SECRET", "not a secret!"),
         ("LOG_LEVEL", "LOUD"),
+        ("WECHAT_TEMPLATES", "not json"),
+        ("WECHAT_TEMPLATES", '{"birthday": {"id": "T1", "fields": {"thing1": "title"}}}'),
+        ("WECHAT_TEMPLATES", '{"notice": {"id": "T1", "fields": {"thing1": "salary"}}}'),
+        ("WECHAT_TEMPLATES", '{"notice": {"id": "T1", "fields": {}}}'),
+        ("WECHAT_REPLY_SECONDS", "6"),
     ],
 )
 def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -50,6 +55,27 @@ def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: 
     message = str(caught.value)
     assert message.startswith(f"UNIONBOT_{name}: ")
     assert "\n" not in message
+
+
+def test_wechat_templates_are_read_from_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "UNIONBOT_WECHAT_TEMPLATES",
+        '{"notice": {"id": "T-notice", "fields": {"thing1": "title", "time2": "time"}}}',
+    )
+    templates = load_settings().wechat_templates
+    assert templates["notice"].id == "T-notice"
+    assert templates["notice"].fields == {"thing1": "title", "time2": "time"}
+
+
+@pytest.mark.parametrize("missing", ["APP_ID", "APP_SECRET"])
+def test_wechat_token_needs_the_app_id_and_secret(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    monkeypatch.setenv("UNIONBOT_WECHAT_TOKEN", "token")
+    for name in ("APP_ID", "APP_SECRET"):
+        if name != missing:
+            monkeypatch.setenv(f"UNIONBOT_WECHAT_{name}", "x")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == f"UNIONBOT_WECHAT_{missing}: needed with UNIONBOT_WECHAT_TOKEN"
 
 
 def test_start_up_stops_with_one_line(
