@@ -10,8 +10,12 @@ import sys
 import threading
 from typing import Any
 
+from starlette.routing import Route
+
 from bot.app import App
 from bot.channels.telegram.adapter import TelegramChannel, TelegramConfig
+from bot.channels.wechat.api import WeChatApi
+from bot.channels.wechat.webhook import WeChatChannel, WeChatConfig
 from bot.http_server import build_http_app, make_server, telegram_route
 from bot.settings import Settings
 
@@ -35,23 +39,26 @@ def telegram_config(settings: Settings) -> TelegramConfig:
     )
 
 
+def wechat_config(settings: Settings) -> WeChatConfig:
+    assert settings.wechat_token
+    assert settings.wechat_app_id
+    return WeChatConfig(
+        token=settings.wechat_token,
+        app_id=settings.wechat_app_id,
+        aes_key=settings.wechat_aes_key,
+        reply_seconds=settings.wechat_reply_seconds,
+        media_dir=settings.data_dir / "media",
+    )
+
+
 def _run(app: App, args: argparse.Namespace) -> int:
     _ = app.translator
     settings = app.settings
-    if not settings.telegram_token:
-        if settings.wechat_token:
-            print(
-                _(
-                    "本版本只包含 Telegram 渠道。"
-                    "请设置 UNIONBOT_TELEGRAM_TOKEN，或用 make demo 在终端里使用。"
-                ),
-                file=sys.stderr,
-            )
-            return 2
+    if not settings.telegram_token and not settings.wechat_token:
         print(
             _(
-                "没有配置任何聊天渠道。设置 UNIONBOT_TELEGRAM_TOKEN 可启用 Telegram。"
-                "只想在终端里试用，请运行 make demo。"
+                "没有配置任何聊天渠道。设置 UNIONBOT_TELEGRAM_TOKEN 可启用 Telegram，"
+                "设置 UNIONBOT_WECHAT_TOKEN 等可启用微信公众号。只想在终端里试用，请运行 make demo。"
             ),
             file=sys.stderr,
         )
@@ -62,39 +69,73 @@ def _run(app: App, args: argparse.Namespace) -> int:
 
 
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
-    """Run every configured channel until ``stop`` is set (or SIGINT/SIGTERM arrives)."""
+    """Run every configured channel until ``stop`` is set (or SIGINT/SIGTERM arrives).
+
+    Telegram's webhook and WeChat's share one HTTP server (``/healthz`` too).
+    """
     settings = app.settings
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
-    channel = TelegramChannel(
-        core=app.bot,
-        sessions=app.sessions,
-        store=app.store,
-        catalogues=app.catalogues,
-        config=telegram_config(settings),
-    )
+    routes: list[Route] = []
+    telegram = None
+    if settings.telegram_token:
+        telegram = TelegramChannel(
+            core=app.bot,
+            sessions=app.sessions,
+            store=app.store,
+            catalogues=app.catalogues,
+            config=telegram_config(settings),
+        )
+        if settings.telegram_webhook_url:
+            path = settings.telegram_webhook_url.path or "/telegram"
+            routes.append(telegram_route(path, settings.webhook_secret, telegram.feed))
+    wechat = None
+    wechat_api = None
+    if settings.wechat_token:
+        assert settings.wechat_app_id
+        assert settings.wechat_app_secret
+        wechat_api = WeChatApi(
+            app_id=settings.wechat_app_id,
+            secret=settings.wechat_app_secret,
+            store=app.store,
+            api_url=settings.api_root(settings.wechat_api_url),
+        )
+        wechat = WeChatChannel(
+            core=app.bot,
+            sessions=app.sessions,
+            store=app.store,
+            catalogues=app.catalogues,
+            config=wechat_config(settings),
+            service=wechat_api,
+        )
+        routes.append(wechat.route())
     server = None
     server_task = None
-    if settings.telegram_webhook_url:
-        path = settings.telegram_webhook_url.path or "/telegram"
-        http_app = build_http_app([telegram_route(path, settings.webhook_secret, channel.feed)])
-        server = make_server(http_app, settings.http_host, settings.http_port)
+    if routes:
+        server = make_server(build_http_app(routes), settings.http_host, settings.http_port)
         server_task = asyncio.create_task(server.serve())
         while not server.started and not server_task.done():
             await asyncio.sleep(0.01)
         if server_task.done():
             server_task.result()  # raises: the port is taken, say
+        log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
     try:
-        await channel.start()
+        if telegram is not None:
+            await telegram.start()
         await stop.wait()
     finally:
         log.info("stopping")
-        await channel.stop()
         if server is not None and server_task is not None:
             server.should_exit = True
             await server_task
+        if telegram is not None:
+            await telegram.stop()
+        if wechat is not None:
+            await wechat.stop()
+        if wechat_api is not None:
+            await wechat_api.aclose()
         for signum in signals:
             loop.remove_signal_handler(signum)

@@ -1,4 +1,4 @@
-"""One HTTP server for every webhook: Telegram's now, WeChat's next.
+"""One HTTP server for every webhook: Telegram's and WeChat's.
 
 Starlette serves the routes the channels hand it; uvicorn runs it inside the
 same event loop as the channels, so a webhook update goes straight onto the

@@ -392,6 +392,26 @@ class Flow:
         return None
 
 
+HEARD = "_heard"
+"""Form data key of an answer recognised from speech, waiting for the member's yes."""
+
+HEARD_CHECK = YesNo(
+    HEARD,
+    N_("我听到的是：“{heard}”\n是这样吗？"),
+    params=lambda ctx, data: {"heard": data[HEARD]["said"]},
+)
+SPOKEN_FIELDS = (Ask, Number, DateStep)
+"""Steps whose answer is stored as said; choices and yes/no need no read-back."""
+
+
+def _heard_confirmed(ctx: Context, flow: str) -> bool | None:
+    """The member's yes or no to "我听到的是…", or None when they answered something else."""
+    try:
+        return bool(HEARD_CHECK.accept(ctx, flow, {}))
+    except Invalid:
+        return None
+
+
 class DialogEngine:
     """Runs declared flows for one account at a time, state in the database."""
 
@@ -445,15 +465,35 @@ class DialogEngine:
         return [self._prompt(ctx, flow, flow.steps[flow.position(state.step)], dict(state.data))]
 
     def handle(self, ctx: Context, state: DialogState) -> list[Reply]:
-        """Take the member's answer to the open step and move on."""
+        """Take the member's answer to the open step and move on.
+
+        An answer recognised from speech that fills a field is shown back first
+        ("我听到的是…"), since speech recognition gets names and numbers wrong;
+        a yes takes it, a no asks again, anything else is a fresh answer.
+        """
         flow = self.flows[state.flow]
         data: Data = dict(state.data)
+        heard = data.pop(HEARD, None)
         step = flow.steps[flow.position(state.step)]
         text = ctx.incoming.text
         try:
             if text is not None and ctx.incoming.button is None and normalise(text) in BACK_WORDS:
                 raise _Back
-            value = step.accept(ctx, flow.name, data)
+            confirmed = _heard_confirmed(ctx, flow.name) if heard is not None else None
+            if confirmed is False:
+                self._save(ctx, flow, step, data)
+                prompt = self._prompt(ctx, flow, step, data)
+                again = ctx.t("好的，请再说一遍，或直接打字回复。")
+                return [Reply(again + "\n" + prompt.text, buttons=prompt.buttons)]
+            if confirmed:
+                assert heard is not None
+                value = heard["value"]
+            else:
+                value = step.accept(ctx, flow.name, data)
+                if ctx.incoming.spoken and isinstance(step, SPOKEN_FIELDS):
+                    data[HEARD] = {"said": text, "value": value}
+                    self._save(ctx, flow, step, data)
+                    return [self._prompt(ctx, flow, HEARD_CHECK, data)]
         except _Back:
             previous = flow.previous(step.key, data)
             if previous is None:

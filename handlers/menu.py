@@ -27,7 +27,7 @@ def _open(ctx: Context, data: Data) -> list[Reply]:
 
 FLOW = Flow(
     name=MENU_FLOW_NAME,
-    steps=(Choose("item", N_("请选择要办理的事项（回复数字）："), options=_options),),
+    steps=(Choose("item", N_("请选择要办理的事项："), options=_options),),
     on_done=_open,
     quiet_timeout=True,
 )

@@ -8,7 +8,7 @@ adapter renders buttons as an inline keyboard, numbered lines or whatever it has
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -40,6 +40,8 @@ class Incoming:
         button: the payload of a pressed button, when they pressed one.
         media: a photo or file they sent.
         locale: the language their client reports, a hint for people not yet bound.
+        spoken: ``text`` is what the channel recognised in a voice message, not what
+            they typed; a form shows it back before taking it as an answer.
     """
 
     channel: str
@@ -48,6 +50,7 @@ class Incoming:
     button: str | None = None
     media: Media | None = None
     locale: str | None = None
+    spoken: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,17 @@ class OutgoingFile:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message back. Texts are already translated; buttons are choices in order."""
+    """One message back. Texts are already translated; buttons are choices in order.
+
+    ``locale`` is the language the texts are in, set by the core, so a channel
+    can add words of its own in the same language ("回复数字选择" under numbered choices).
+    """
 
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     image: OutgoingFile | None = None
     file: OutgoingFile | None = None
+    locale: str | None = None
 
 
 def merge_replies(replies: Sequence[Reply]) -> list[Reply]:
@@ -89,8 +97,8 @@ def merge_replies(replies: Sequence[Reply]) -> list[Reply]:
         if not reply.buttons and reply.image is None and reply.file is None:
             pending.append(reply.text)
             continue
-        merged.append(Reply("\n\n".join([*pending, reply.text]), reply.buttons, reply.image, reply.file))
+        merged.append(replace(reply, text="\n\n".join([*pending, reply.text])))
         pending = []
     if pending:
-        merged.append(Reply("\n\n".join(pending)))
+        merged.append(Reply("\n\n".join(pending), locale=replies[-1].locale))
     return merged

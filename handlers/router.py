@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 import redis
@@ -29,7 +30,7 @@ from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
 from handlers.i18n import Catalogues, negotiate_locale
-from handlers.messages import Incoming, Reply
+from handlers.messages import Incoming, MediaKind, Reply
 from handlers.parsing import normalise, parse_index
 from models.accounts import member_of, touch_account
 from models.base import utcnow
@@ -90,7 +91,10 @@ class Bot:
         self.dialogs = DialogEngine(flows, after_cancel=self._after_cancel)
 
     def handle(self, incoming: Incoming) -> list[Reply]:
-        """Answer one message. Never raises: every failure becomes a reply."""
+        """Answer one message. Never raises: every failure becomes a reply.
+
+        Every reply says which language it is in, so a channel can add its own words in it.
+        """
         _ = self.catalogues.get(negotiate_locale(incoming.locale, self.config.default_locale))
         try:
             with self.sessions() as session:
@@ -98,19 +102,21 @@ class Bot:
                 _ = ctx.t
                 try:
                     with session.begin_nested():
-                        return self._route(ctx)
+                        replies = self._route(ctx)
                 except DomainError as error:
                     # The savepoint undid the half-done change; a broken rule also ends any open form.
                     clear_dialog(session, ctx.account_id)
-                    return [Reply(ctx.t.error(error))]
+                    replies = [Reply(ctx.t.error(error))]
+                _ = ctx.t  # the member may just have chosen another language
         except TRANSIENT_ERRORS:
             log.warning("transient failure for %s:%s", incoming.channel, incoming.account_key, exc_info=True)
-            return [Reply(_("系统有点忙，请稍后再试。"))]
+            replies = [Reply(_("系统有点忙，请稍后再试。"))]
         except Exception:
             incident = secrets.token_hex(4)
             log.exception("incident %s for %s:%s", incident, incoming.channel, incoming.account_key)
             text = _("抱歉，出了点问题（编号 {incident}）。请稍后再试，或联系本单位工会。")
-            return [Reply(text.format(incident=incident))]
+            replies = [Reply(text.format(incident=incident))]
+        return [replace(reply, locale=_.locale) for reply in replies]
 
     def _context(self, session: Session, incoming: Incoming) -> Context:
         now = self.clock()
@@ -173,6 +179,9 @@ class Bot:
                 return [*notice, *self._stale(ctx)]
             return [*notice, *self._run(ctx, feature, "")]
 
+        if incoming.text is None and incoming.media is not None and incoming.media.kind is MediaKind.VOICE:
+            return [*notice, *self._unheard(ctx, state)]
+
         word = normalise(incoming.text) if incoming.text is not None else ""
         if word in CANCEL_WORDS:
             return [*notice, *self._cancel(ctx, state)]
@@ -210,6 +219,15 @@ class Bot:
         if incoming.button and incoming.button.startswith(PAYLOAD_PREFIX + ":"):
             return [*notice, *self._stale(ctx)]
         return [*notice, *self._not_understood(ctx)]
+
+    def _unheard(self, ctx: Context, state: DialogState | None) -> list[Reply]:
+        """A voice message with no recognised text: ask for text, and repeat the open question."""
+        sorry = Reply(ctx.t("抱歉，这条语音没能识别成文字。请打字回复，谢谢。"))
+        if state is not None:
+            return [sorry, *self.dialogs.reprompt(ctx, state)]
+        if ctx.member is None:
+            return binding.start_binding(ctx, [sorry])
+        return menu.show_menu(ctx, intro=[sorry])
 
     def _not_understood(self, ctx: Context) -> list[Reply]:
         return menu.show_menu(

@@ -52,6 +52,8 @@ class ConsoleChannel:
         self.console.print(reply.text, markup=False, highlight=False)
         for number, button in enumerate(reply.buttons, start=1):
             self.console.print(f"  {number}. {button.label}", markup=False, highlight=False)
+        if reply.buttons:
+            self.console.print("  " + self.t("（回复数字选择）"), markup=False, highlight=False)
         for attachment in (reply.image, reply.file):
             if attachment is not None:
                 self.console.print(

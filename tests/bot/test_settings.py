@@ -112,4 +112,5 @@ def test_run_without_channels_says_what_to_set(
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert "UNIONBOT_TELEGRAM_TOKEN" in err
+    assert "UNIONBOT_WECHAT_TOKEN" in err
     assert "make demo" in err

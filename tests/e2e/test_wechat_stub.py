@@ -58,7 +58,7 @@ def test_signature_matches_wechatpy_and_the_spec_example() -> None:
 
 @needs_crypto
 def test_signature_accepted_by_wechatpy() -> None:
-    from wechatpy.utils import check_signature  # type: ignore[import-untyped]
+    from wechatpy.utils import check_signature
 
     check_signature(TOKEN, sign(TOKEN, "1700000000", "42"), "1700000000", "42")
 
@@ -71,7 +71,7 @@ def test_aes_key_must_be_43_characters() -> None:
 
 @needs_crypto
 def test_client_encryption_decrypts_with_wechatpy() -> None:
-    from wechatpy.crypto import WeChatCrypto  # type: ignore[import-untyped]
+    from wechatpy.crypto import WeChatCrypto
 
     xml = "<xml><Content><![CDATA[会费怎么交？]]></Content></xml>".encode()
     encrypted = aes_encrypt(xml, decode_aes_key(AES_KEY), APP_ID)
@@ -84,7 +84,7 @@ def test_client_encryption_decrypts_with_wechatpy() -> None:
 @needs_crypto
 def test_wechatpy_encryption_decrypts_with_client() -> None:
     from wechatpy.crypto import WeChatCrypto
-    from wechatpy.exceptions import InvalidSignatureException  # type: ignore[import-untyped]
+    from wechatpy.exceptions import InvalidSignatureException
 
     xml = "<xml><Content><![CDATA[已收到 ✓]]></Content></xml>"
     envelope = WeChatCrypto(TOKEN, AES_KEY, APP_ID).encrypt_message(xml, "n2", "1700000001")
@@ -122,7 +122,7 @@ def test_client_refuses_non_loopback() -> None:
 
 
 async def _webhook(request: web.Request) -> web.Response:
-    from wechatpy import create_reply, parse_message  # type: ignore[import-untyped]
+    from wechatpy import create_reply, parse_message
     from wechatpy.crypto import WeChatCrypto
     from wechatpy.exceptions import InvalidSignatureException
     from wechatpy.utils import check_signature

@@ -44,6 +44,7 @@ ERRMSGS: dict[int, str] = {
     0: "ok",
     -1: "system error",
     40001: "invalid credential, access_token is invalid or not latest",
+    40007: "invalid media_id",
     40003: "invalid openid",
     40013: "invalid appid",
     40125: "invalid appsecret",
@@ -94,6 +95,7 @@ class WeChatStub(LoopbackServer):
         self.secret = secret
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}  # media_id → data
+        self.received_media: dict[str, bytes] = {}  # what members sent: /cgi-bin/media/get serves it
         self.menu: JSONDict | None = None
         self._tokens: dict[str, float] = {}  # valid token → expiry (time.time())
         self._expired: set[str] = set()
@@ -146,6 +148,12 @@ class WeChatStub(LoopbackServer):
     def describe_calls(self, last: int = 15) -> str:
         return "Calls: " + repr([f"{call.method} {call.path}→{call.errcode}" for call in self.calls[-last:]])
 
+    def add_member_media(self, data: bytes) -> str:
+        """A photo a member sent: its MediaId for the webhook message, downloadable via media/get."""
+        media_id = "MEMBER_MEDIA_" + secrets.token_urlsafe(12)
+        self.received_media[media_id] = data
+        return media_id
+
     # -- faults
 
     def expire_tokens(self) -> None:
@@ -167,6 +175,8 @@ class WeChatStub(LoopbackServer):
         self.calls.append(call)
         try:
             call.body = await self._read_body(request)
+            if (call.method, path) == ("GET", "/cgi-bin/media/get"):
+                return self._media_get(call)
             call.answer = self._answer(call)
         except _Error as error:
             call.answer = error.body
@@ -304,6 +314,20 @@ class WeChatStub(LoopbackServer):
         media_id = "MEDIA_" + secrets.token_urlsafe(16)
         self.uploads[media_id] = media.pop("data")
         return {"type": media_type, "media_id": media_id, "created_at": int(time.time())}
+
+    def _media_get(self, call: Call) -> web.Response:
+        """Temporary media: the file itself, or WeChat's JSON error (a download's only JSON answer)."""
+        self._check_token(call.query.get("access_token"))
+        data = self.received_media.get(call.query.get("media_id", ""))
+        if data is None:
+            raise _Error(40007, "invalid media_id")
+        call.answer = {"errcode": 0, "size": len(data)}
+        self._notify()
+        return web.Response(
+            body=data,
+            content_type="image/jpeg",
+            headers={"Content-Disposition": 'attachment; filename="image.jpg"'},
+        )
 
     @staticmethod
     def _json(call: Call, *required: str) -> JSONDict:

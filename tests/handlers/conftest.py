@@ -49,6 +49,11 @@ class Chat:
     def send(self, text: str, expect: str | Sequence[str] | None = None, absent: Sequence[str] = ()) -> str:
         return self._deliver(Incoming(self.channel, self.key, text=text, locale=self.locale), expect, absent)
 
+    def say(self, heard: str, expect: str | Sequence[str] | None = None, absent: Sequence[str] = ()) -> str:
+        """A voice message the channel recognised as ``heard``."""
+        incoming = Incoming(self.channel, self.key, text=heard, locale=self.locale, spoken=True)
+        return self._deliver(incoming, expect, absent)
+
     def send_media(self, media: Media, expect: str | Sequence[str] | None = None) -> str:
         return self._deliver(Incoming(self.channel, self.key, media=media, locale=self.locale), expect, ())
 

@@ -140,6 +140,38 @@ def test_confirm_back_goes_to_the_last_step_and_cancel_writes_nothing(form_chat:
     assert SUBMITTED == []
 
 
+def test_a_spoken_answer_is_read_back_before_it_fills_a_field(form_chat: Chat) -> None:
+    chat = form_chat
+    chat.send("表单")
+    chat.say("二", expect="请用一句话概括")  # a spoken choice needs no read-back
+    chat.say("换节能灯", expect=["我听到的是：“换节能灯”", "是这样吗？", "1. 是", "2. 否"])
+    chat.send("不对", expect=["请再说一遍，或直接打字回复", "请用一句话概括"])
+    chat.say("换 LED 灯", expect="我听到的是：“换 LED 灯”")
+    chat.press("是", expect="补充说明")
+    chat.say("楼道", expect="我听到的是：“楼道”")
+    chat.send("楼道里的灯", expect="涉及多少人")  # typing instead is a fresh answer
+    chat.say("三十", expect="我听到的是：“三十”")
+    chat.send("1", expect="希望哪天开始")
+    chat.say("昨天", expect="日期不能早于")  # a wrong spoken answer is refused like a typed one
+    chat.send("取消")
+    assert SUBMITTED == []
+
+
+def test_a_spoken_answer_that_is_too_long_is_refused_before_any_read_back(form_chat: Chat) -> None:
+    form_chat.send("表单")
+    form_chat.send("1")
+    form_chat.say("长" * 41, expect="最多 40 个字", absent=["我听到的是"])
+
+
+def test_a_voice_message_without_text_asks_for_text_and_repeats_the_question(form_chat: Chat) -> None:
+    voice = Media(MediaKind.VOICE, "voice-1", "audio/amr")
+    form_chat.send("表单")
+    form_chat.send("1")
+    form_chat.send_media(voice, expect=["这条语音没能识别成文字", "请用一句话概括"])
+    form_chat.send("取消")
+    form_chat.send_media(voice, expect=["这条语音没能识别成文字", "请选择要办理的事项"])
+
+
 def test_back_on_the_first_step_leaves_the_form(form_chat: Chat) -> None:
     form_chat.send("表单")
     form_chat.send("返回", expect="请选择要办理的事项")

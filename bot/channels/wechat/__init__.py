@@ -1,0 +1,1 @@
+"""The WeChat Official Account (服务号) channel."""

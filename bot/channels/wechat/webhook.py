@@ -1,0 +1,378 @@
+"""The WeChat channel: the 服务号's webhook in front of our core.
+
+Like every adapter it verifies, parses into ``Incoming``, dispatches and
+renders; what WeChat adds:
+
+- **Retries.** WeChat resends a message up to three times when it has no
+  answer within 5 s, sometimes while the first is still being handled. Each
+  message is handled once, keyed by MsgId (events: FromUserName + CreateTime
+  + Event), remembered for five minutes in the ephemeral store (Redis when
+  configured, so any process may get the retry). A retry gets the reply the
+  first copy got: a second copy never files a second suggestion.
+- **The 5-second budget.** The reply normally rides back on the HTTP answer
+  (a passive reply). A handler still busy after ``reply_seconds`` gets
+  "success" answered for it, and its reply follows as a customer-service
+  message.
+- **One message per answer.** A passive reply holds a single message; the rest
+  of a long reply, and images, follow as customer-service messages once the
+  HTTP answer is out.
+- **Events.** Following the account opens the welcome and binding (a QR code
+  with an invite code binds at once), unfollowing marks the account inactive,
+  and the custom menu's CLICK keys are the router's own ``go:<feature>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from wechatpy import parse_message
+from wechatpy.replies import TextReply
+
+from bot.channels.turns import Turns
+from bot.channels.wechat.render import Outgoing, TextOut, cdata_safe, render
+from bot.channels.wechat.security import (
+    MAX_BODY_BYTES,
+    CallParams,
+    Envelope,
+    Refused,
+    ReplayGuard,
+    check_call,
+    check_xml,
+)
+from handlers.i18n import Catalogues
+from handlers.messages import Incoming, Media, MediaKind, merge_replies
+from handlers.router import Bot
+from models.accounts import Channel, deactivate_account
+from models.db import SessionFactory
+from models.ephemeral import EphemeralStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL = Channel.WECHAT.value
+SEEN_TTL = 300
+"""WeChat's retries come within 15 s; five minutes leaves room for clocks and queues."""
+
+SUCCESS = "success"
+"""What WeChat takes as "answered, nothing to show": no retry, no error shown to the member."""
+
+MENU_KEY_PREFIX = "go:"
+_OPENID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_LATE = "\x00late"  # the record of a message whose reply went as customer-service messages
+_POLL_SECONDS = 0.05
+
+T = TypeVar("T")
+
+
+class CustomerService(Protocol):
+    """What the channel needs from the WeChat API: messages outside a passive reply, and media."""
+
+    async def send_text(self, openid: str, text: str) -> object: ...
+
+    async def send_image(self, openid: str, path: Path) -> object: ...
+
+    async def download_media(self, media_id: str, path: Path) -> int: ...
+
+
+@dataclass(frozen=True)
+class WeChatConfig:
+    token: str
+    app_id: str
+    aes_key: str | None = None
+    path: str = "/wechat"
+    reply_seconds: float = 4.0
+    media_dir: Path = Path("data/media")
+
+
+@dataclass(frozen=True)
+class Received:
+    """A parsed message with what every path needs checked: its type, sender and de-duplication key."""
+
+    kind: str
+    openid: str
+    key: str
+    message: Any  # wechatpy's message object, untyped
+
+
+def _valid_openid(value: object) -> bool:
+    return isinstance(value, str) and 6 <= len(value) <= 64 and set(value) <= _OPENID_CHARS
+
+
+class WeChatChannel:
+    """Serves ``/wechat`` and answers through the core."""
+
+    def __init__(
+        self,
+        *,
+        core: Bot,
+        sessions: SessionFactory,
+        store: EphemeralStore,
+        catalogues: Catalogues,
+        config: WeChatConfig,
+        service: CustomerService,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.core = core
+        self.sessions = sessions
+        self.store = store
+        self.catalogues = catalogues
+        self.config = config
+        self.service = service
+        self.clock = clock
+        self.envelope = Envelope(token=config.token, app_id=config.app_id, aes_key=config.aes_key)
+        self.replays = ReplayGuard(store)
+        self.turns = Turns()
+        self._answers: dict[str, asyncio.Future[str]] = {}
+        self._late: set[asyncio.Task[None]] = set()
+        # The core is synchronous (a transaction per message): it runs on a few threads of its own.
+        # SQLite takes one writer at a time; PostgreSQL gains from a few (bench/RESULTS.md).
+        sqlite = sessions.engine.dialect.name == "sqlite"
+        self._workers = ThreadPoolExecutor(max_workers=1 if sqlite else 4, thread_name_prefix="wechat-core")
+
+    def route(self) -> Route:
+        return Route(self.config.path, self._endpoint, methods=["GET", "POST"])
+
+    async def stop(self) -> None:
+        """Let replies that are still on their way go out, then release the worker threads."""
+        if self._late:
+            await asyncio.gather(*self._late, return_exceptions=True)
+        self._workers.shutdown(wait=True)
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    async def _endpoint(self, request: Request) -> Response:
+        params = CallParams.of(request.query_params)
+        try:
+            check_call(self.config.token, params, self.clock())
+            if request.method == "GET":
+                # URL verification in the WeChat console: echo the challenge back.
+                return PlainTextResponse(request.query_params.get("echostr", ""))
+            body = await _read_capped(request)
+            self.replays.check(params, body)
+            xml = self.envelope.open(params, body)
+        except Refused as refused:
+            log.warning("WeChat webhook call refused (%s) from %s", refused.reason, request.client)
+            return PlainTextResponse("forbidden" if refused.status == 403 else "refused", refused.status)
+        return await self._receive(xml, params, started=time.monotonic())
+
+    async def _receive(self, xml: bytes, params: CallParams, started: float) -> Response:
+        received = _parse(xml)
+        if received is None:
+            return _success()
+        key = received.key
+        if not await asyncio.to_thread(self.store.set, f"wx:seen:{key}", "1", SEEN_TTL, only_if_absent=True):
+            answer = await self._answer_of(key, started)
+            return self._passive(received, answer, params)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._answers[key] = future
+        try:
+            work = asyncio.create_task(self._serve(received))
+            remaining = max(self.config.reply_seconds - (time.monotonic() - started), 0.0)
+            try:
+                outgoing = await asyncio.wait_for(asyncio.shield(work), remaining)
+            except TimeoutError:
+                log.info("WeChat reply to %s is late (%.1f s): it goes as customer service", key, remaining)
+                await self._record(key, future, _LATE)
+                self._send_late(received.openid, work)
+                return _success()
+            first = outgoing[0].text if outgoing and isinstance(outgoing[0], TextOut) else ""
+            await self._record(key, future, first)
+            response = self._passive(received, first, params)
+            rest = outgoing[1:] if first else outgoing
+            if rest:
+                response.background = BackgroundTask(self._send_all, received.openid, rest)
+            return response
+        finally:
+            self._answers.pop(key, None)
+
+    def _passive(self, received: Received, text: str, params: CallParams) -> Response:
+        if not text or text == _LATE:
+            return _success()
+        reply = TextReply(message=received.message, content=cdata_safe(text), time=int(self.clock()))
+        xml = self.envelope.seal(reply.render(), params, self.clock())
+        return Response(xml, media_type="application/xml")
+
+    # -- handled once ----------------------------------------------------------------------------
+
+    async def _record(self, key: str, future: asyncio.Future[str], answer: str) -> None:
+        """Remember what the first copy answered, for retries here and in other processes."""
+        await asyncio.to_thread(self.store.set, f"wx:answer:{key}", answer, SEEN_TTL)
+        if not future.done():
+            future.set_result(answer)
+
+    async def _answer_of(self, key: str, started: float) -> str:
+        """What the first copy of a retried message answered, once it has (or nothing, past the budget)."""
+        deadline = started + self.config.reply_seconds
+        future = self._answers.get(key)
+        if future is not None:  # the first copy is being handled in this process
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), max(deadline - time.monotonic(), 0.0))
+            except TimeoutError:
+                return ""
+        while True:  # handled, or being handled, by another process: its record appears in the store
+            answer = await asyncio.to_thread(self.store.get, f"wx:answer:{key}")
+            if answer is not None or time.monotonic() >= deadline:
+                return answer or ""
+            await asyncio.sleep(_POLL_SECONDS)
+
+    # -- the core --------------------------------------------------------------------------------
+
+    async def _serve(self, received: Received) -> list[Outgoing]:
+        """Everything one message asks of us, as the WeChat messages to send back."""
+        openid = received.openid
+        async with self.turns.turn(openid):
+            message = received.message
+            if received.kind == "event" and _text(message.event) == "unsubscribe":
+                await self._in_worker(self._deactivate, openid)
+                return []
+            incoming = await self._incoming(received)
+            if incoming is None:
+                return []
+            replies = await self._in_worker(self.core.handle, incoming)
+        outgoing: list[Outgoing] = []
+        for reply in merge_replies(replies):
+            outgoing.extend(render(reply, self.catalogues.get(reply.locale)))
+        return outgoing
+
+    async def _incoming(self, received: Received) -> Incoming | None:
+        openid, message = received.openid, received.message
+        kind = received.kind
+        if kind == "text":
+            return Incoming(CHANNEL, openid, text=_text(message.content))
+        if kind == "voice":
+            # WeChat's speech recognition, when the account has it switched on.
+            # It closes every sentence with a full stop, which no form field wants ("1001。").
+            heard = _text(message.recognition).strip().rstrip("。.！!？? ")
+            if heard:
+                return Incoming(CHANNEL, openid, text=heard, spoken=True)
+            voice = Media(MediaKind.VOICE, _text(message.media_id), f"audio/{_text(message.format) or 'amr'}")
+            return Incoming(CHANNEL, openid, media=voice)
+        if kind == "image" and _text(message.media_id):
+            return Incoming(CHANNEL, openid, media=await self._photo(_text(message.media_id)))
+        if kind == "event":
+            return self._event(message, openid)
+        # Video, location, links: nothing the core reads; it answers with its "please type" help.
+        return Incoming(CHANNEL, openid, media=Media(MediaKind.DOCUMENT, f"wechat:{kind}"))
+
+    def _event(self, message: Any, openid: str) -> Incoming | None:
+        event = _text(message.event)
+        if event in ("subscribe", "subscribe_scan", "scan"):
+            # A QR code's scene is an invite code: following (or scanning) through it binds at once.
+            scene = _text(getattr(message, "scene_id", "")).strip() if event != "subscribe" else ""
+            return Incoming(CHANNEL, openid, text=f"/start {scene}".strip())
+        if event == "click":
+            key = _text(message.key)
+            if key.startswith(MENU_KEY_PREFIX):
+                return Incoming(CHANNEL, openid, button=key)
+            log.warning("WeChat menu key %r is not ours: republish the menu", key[:64])
+            return None
+        return None  # VIEW (a link in the menu), LOCATION, template-send reports: nothing to answer
+
+    async def _photo(self, media_id: str) -> Media:
+        """Keep a member's photo in the media folder, as on Telegram: WeChat keeps it three days only."""
+        folder = self.config.media_dir / CHANNEL
+        path = folder / f"{_safe_name(media_id)}.jpg"
+        size = path.stat().st_size if path.exists() else None
+        if size is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".jpg.part")
+            size = await self.service.download_media(media_id, partial)
+            partial.replace(path)
+        return Media(MediaKind.PHOTO, str(path), "image/jpeg", size)
+
+    async def _in_worker(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._workers, function, *args)
+
+    def _deactivate(self, openid: str) -> None:
+        with self.sessions() as session:
+            deactivate_account(session, channel=CHANNEL, external_id=openid)
+
+    # -- customer-service messages ---------------------------------------------------------------
+
+    def _send_late(self, openid: str, work: asyncio.Task[list[Outgoing]]) -> None:
+        async def send_when_ready() -> None:
+            await self._send_all(openid, await work)
+
+        task = asyncio.create_task(send_when_ready())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    async def _send_all(self, openid: str, messages: list[Outgoing]) -> None:
+        """Send in order; stop at the first failure, since later parts would read out of context."""
+        for item in messages:
+            try:
+                if isinstance(item, TextOut):
+                    await self.service.send_text(openid, item.text)
+                else:
+                    await self.service.send_image(openid, Path(item.path))
+            except Exception:
+                log.exception("could not send a customer-service message to a WeChat member")
+                return
+
+
+async def _read_capped(request: Request) -> bytes:
+    """The body, refused past the limit without reading it all (a declared or an actual length)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Refused(413, f"declared body of {declared} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Refused(413, f"body over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(xml: bytes) -> Received | None:
+    """The message, or None (logged) for XML that is malformed, of an unknown type or incomplete."""
+    try:
+        check_xml(xml)
+        message = parse_message(xml)
+        kind, openid, created, msg_id = message.type, message.source, message.time, message.id
+    except Refused as refused:
+        log.warning("WeChat message refused inside the envelope: %s", refused.reason)
+        return None
+    except Exception as error:  # expat, a missing root or type, a number that is not one
+        log.warning("malformed WeChat message: %s", type(error).__name__)
+        return None
+    if kind == "unknown" or not isinstance(created, int) or not created:
+        log.warning("WeChat message of an unknown type or without CreateTime: %s", kind)
+        return None
+    if not _valid_openid(openid):
+        log.warning("WeChat message without a usable FromUserName (type %s)", kind)
+        return None
+    if kind == "event":
+        # WeChat's advice is sender + time; two menu taps within a second differ only in their key.
+        event_key = _text(message._data.get("EventKey"))[:128]
+        key = f"event:{openid}:{created}:{_text(message.event)}:{event_key}"
+    elif isinstance(msg_id, int) and msg_id > 0:
+        key = f"msg:{msg_id}"
+    else:
+        log.warning("WeChat %s message without MsgId", kind)
+        return None
+    return Received(kind=str(kind), openid=str(openid), key=key, message=message)
+
+
+def _text(value: object) -> str:
+    """A field's text; an element where text belongs (``<Content><a/></Content>``) counts as none."""
+    return value if isinstance(value, str) else ""
+
+
+def _safe_name(media_id: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in media_id)[:128]
+
+
+def _success() -> Response:
+    return PlainTextResponse(SUCCESS)

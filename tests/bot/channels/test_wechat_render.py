@@ -1,0 +1,53 @@
+"""WeChat rendering: numbered choices in the member's language, parts under 2,048 bytes, safe XML."""
+
+from __future__ import annotations
+
+import xmltodict
+from wechatpy.replies import TextReply
+
+from bot.channels.wechat.render import WECHAT_TEXT_LIMIT, ImageOut, TextOut, cdata_safe, render, xml_safe
+from handlers.i18n import Catalogues
+from handlers.messages import Button, OutgoingFile, Reply
+
+CATALOGUES = Catalogues()
+
+
+def texts(messages: list[TextOut | ImageOut]) -> list[str]:
+    return [message.text for message in messages if isinstance(message, TextOut)]
+
+
+def test_choices_are_numbered_lines_with_a_hint_in_the_replys_language() -> None:
+    reply = Reply("请选择语言", buttons=(Button("简体中文", "d:lang:1"), Button("English", "d:lang:3")))
+    [zh] = texts(render(reply, CATALOGUES.get("zh_CN")))
+    assert zh == "请选择语言\n1. 简体中文\n2. English\n（回复数字选择）"
+    [en] = texts(render(reply, CATALOGUES.get("en")))
+    assert en.endswith("2. English\n(Reply with a number)")
+
+
+def test_a_long_reply_is_cut_between_lines_under_the_byte_limit() -> None:
+    lines = [f"第 {n} 行：" + "会员服务" * 30 for n in range(60)]
+    parts = texts(render(Reply("\n".join(lines)), CATALOGUES.get("zh_CN")))
+    assert len(parts) > 1
+    assert all(len(part.encode()) <= WECHAT_TEXT_LIMIT for part in parts)
+    assert "\n".join(parts) == "\n".join(lines)
+
+
+def test_an_image_follows_the_text_and_a_file_is_explained() -> None:
+    image = OutgoingFile("/tmp/chart.png", "chart.png", "image/png")
+    sheet = OutgoingFile("/tmp/figures.xlsx", "建议统计.xlsx")
+    messages = render(Reply("本月统计", image=image, file=sheet), CATALOGUES.get("zh_CN"))
+    assert isinstance(messages[-1], ImageOut)
+    assert messages[-1].path == "/tmp/chart.png"
+    [text] = texts(messages)
+    assert "本月统计" in text
+    assert "文件“建议统计.xlsx”无法在微信里发送" in text
+
+
+def test_characters_xml_cannot_carry_are_shown_as_replacement_marks() -> None:
+    assert xml_safe("a\x00b\x1fc\td\n") == "a\ufffdb\ufffdc\td\n"
+
+
+def test_cdata_end_in_a_reply_survives_wechatpys_rendering() -> None:
+    content = "甲]]>乙<b>&amp;</b>]]]>"
+    xml = TextReply(source="gh_1", target="oMember", content=cdata_safe(content)).render()
+    assert xmltodict.parse(xml)["xml"]["Content"] == content

@@ -1,0 +1,451 @@
+"""The WeChat channel end to end: the real webhook on uvicorn, driven as WeChat's servers drive it.
+
+``WeChatClient`` signs and encrypts from the public spec; the stand-in API
+server records every customer-service message the bot sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from bot.channels.text_parts import split_text, utf8_bytes
+from bot.channels.wechat.api import WeChatApi
+from bot.channels.wechat.render import WECHAT_TEXT_LIMIT
+from bot.channels.wechat.security import MAX_BODY_BYTES
+from bot.channels.wechat.webhook import WeChatChannel, WeChatConfig
+from bot.http_server import build_http_app, make_server
+from handlers.context import Context, CoreConfig
+from handlers.features import Feature
+from handlers.i18n import Catalogues
+from handlers.messages import Reply
+from handlers.router import FEATURES, FLOWS, Bot
+from models.accounts import ChatAccount
+from models.db import SessionFactory
+from models.ephemeral import EphemeralStore
+from models.invites import create_invite
+from models.members import get_member_by_employee_no
+from tests.e2e.test_telegram import free_port
+from tests.e2e.wechat_client import Mode, WeChatClient
+from tests.e2e.wechat_stub import WeChatStub
+from tests.factories import make_member
+
+TOKEN = "wechat-test-token"
+APP_ID = "wx0123456789abcdef"
+SECRET = "test-secret"
+AES_KEY = base64.b64encode(b"k" * 32).decode().rstrip("=")
+MEMBER = "oMember_0123456789"
+CUSTOM_SEND = "/cgi-bin/message/custom/send"
+
+LONG_TEXT = "\n".join(f"第 {n} 条：" + "职工之家建设情况说明。" * 6 for n in range(1, 41))
+
+
+def _slow(ctx: Context, arg: str) -> list[Reply]:
+    time.sleep(0.6)  # a handler stuck on a slow database: longer than the test's reply budget
+    return [Reply("慢慢来的回复")]
+
+
+def _long(ctx: Context, arg: str) -> list[Reply]:
+    return [Reply(LONG_TEXT)]
+
+
+def _markup(ctx: Context, arg: str) -> list[Reply]:
+    return [Reply("引号 ]]> 与 <b>标签</b> & 符号")]
+
+
+TEST_FEATURES = (
+    *FEATURES,
+    Feature(name="slow", label="慢", summary="慢", words=("/slow",), run=_slow, in_menu=False),
+    Feature(name="long", label="长", summary="长", words=("/long",), run=_long, in_menu=False),
+    Feature(name="markup", label="符", summary="符", words=("/markup",), run=_markup, in_menu=False),
+)
+
+
+@dataclass
+class Running:
+    client: WeChatClient
+    stub: WeChatStub
+    channel: WeChatChannel
+    url: str
+
+
+@contextlib.asynccontextmanager
+async def running(
+    db: SessionFactory, store: EphemeralStore, media: Path, *, mode: Mode = "safe", reply_seconds: float = 4.0
+) -> AsyncIterator[Running]:
+    """The webhook served by uvicorn on a free port, the stand-in API behind it, a client in front."""
+    catalogues = Catalogues()
+    core = Bot(
+        sessions=db,
+        store=store,
+        catalogues=catalogues,
+        config=CoreConfig(),
+        features=TEST_FEATURES,
+        flows=FLOWS,
+    )
+    async with (
+        WeChatStub(app_id=APP_ID, secret=SECRET) as stub,
+        WeChatApi(app_id=APP_ID, secret=SECRET, store=store, api_url=stub.url) as api,
+    ):
+        config = WeChatConfig(
+            token=TOKEN,
+            app_id=APP_ID,
+            aes_key=None if mode == "plain" else AES_KEY,
+            reply_seconds=reply_seconds,
+            media_dir=media,
+        )
+        channel = WeChatChannel(
+            core=core, sessions=db, store=store, catalogues=catalogues, config=config, service=api
+        )
+        port = free_port()
+        server = make_server(build_http_app([channel.route()]), "127.0.0.1", port)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        url = f"http://127.0.0.1:{port}/wechat"
+        try:
+            async with WeChatClient(
+                url, token=TOKEN, app_id=APP_ID, aes_key=None if mode == "plain" else AES_KEY, mode=mode
+            ) as client:
+                yield Running(client, stub, channel, url)
+        finally:
+            await channel.stop()
+            server.should_exit = True
+            await task
+
+
+@pytest.fixture
+def member(db: SessionFactory) -> None:
+    with db() as session:
+        make_member(session)
+
+
+async def bind(wx: WeChatClient, openid: str = MEMBER) -> None:
+    reply = await wx.send_event(openid, "subscribe")
+    assert "请输入您的工号" in (reply.content or "")
+    await wx.send_text(openid, "1001")
+    reply = await wx.send_text(openid, "1234")
+    assert "绑定成功" in (reply.content or ""), reply.content
+
+
+def account(db: SessionFactory, openid: str = MEMBER) -> ChatAccount | None:
+    with db() as session:
+        found = session.exec(select(ChatAccount).where(ChatAccount.external_id == openid)).first()
+        if found is not None:
+            session.expunge(found)
+        return found
+
+
+# -- the console's checks ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["plain", "safe"])
+async def test_url_verification_echoes_only_for_a_good_signature(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, mode: Mode
+) -> None:
+    async with running(db, store, tmp_path, mode=mode) as run:
+        good = await run.client.verify_url("echo-123")
+        assert (good.status_code, good.text) == (200, "echo-123")
+        stale = await run.client.verify_url("echo-123", timestamp=int(time.time()) - 301)
+        assert stale.status_code == 403
+        async with httpx.AsyncClient() as http:
+            forged = await http.get(
+                run.url,
+                params={
+                    "signature": "0" * 40,
+                    "timestamp": str(int(time.time())),
+                    "nonce": "1",
+                    "echostr": "x",
+                },
+            )
+        assert forged.status_code == 403
+        assert "x" not in forged.text
+
+
+# -- conversations -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["plain", "compatible", "safe"])
+async def test_following_binds_and_the_menu_is_numbered(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None, mode: Mode
+) -> None:
+    async with running(db, store, tmp_path, mode=mode) as run:
+        welcome = await run.client.send_event(MEMBER, "subscribe")
+        assert welcome.encrypted == (mode != "plain")
+        assert "您好，欢迎使用工会助手" in (welcome.content or "")
+        await run.client.send_text(MEMBER, "1001")
+        bound = await run.client.send_text(MEMBER, "1234")
+        text = bound.content or ""
+        assert "绑定成功" in text
+        assert "1. 我的信息" in text
+        assert "（回复数字选择）" in text
+        assert bound.message is not None
+        assert bound.message["ToUserName"] == MEMBER
+    assert run.stub.sent(CUSTOM_SEND) == []
+
+
+async def test_a_whole_dialog_answered_by_number_full_width_digit_and_words(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        wx = run.client
+        await bind(wx)
+        form = await wx.send_text(MEMBER, "语言")
+        assert "1. 简体中文" in (form.content or "")
+        assert "3. English" in (form.content or "")
+        english = await wx.send_text(MEMBER, "３")
+        assert "(Reply with a number)" in (english.content or "")
+        again = await wx.send_text(MEMBER, "/lang")
+        assert "Choose a language" in (again.content or "")
+        traditional = await wx.send_text(MEMBER, "繁體中文")
+        assert "（回覆數字選擇）" in (traditional.content or "")
+        await wx.send_text(MEMBER, "/lang")
+        cancelled = await wx.send_text(MEMBER, "取消")
+        assert "已取消" in (cancelled.content or "")
+
+
+async def test_a_menu_click_runs_the_same_command_as_typing(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        await bind(run.client)
+        clicked = await run.client.send_event(MEMBER, "CLICK", key="go:me")
+        typed = await run.client.send_text(MEMBER, "/me")
+        assert "工号：1001" in (clicked.content or "")
+        assert clicked.content == typed.content
+        foreign = await run.client.send_event(MEMBER, "CLICK", key="V1001_TODAY_MUSIC")
+        assert foreign.message is None
+        assert foreign.status == 200
+        view = await run.client.send_event(MEMBER, "VIEW", key="https://union.example.org/")
+        assert view.message is None
+        assert view.status == 200
+
+
+async def test_following_through_an_invite_qr_code_binds_at_once(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    with db() as session:
+        code = create_invite(
+            session,
+            member=get_member_by_employee_no(session, "1001"),
+            now=datetime.now(UTC),
+            ttl=timedelta(days=1),
+        )
+    async with running(db, store, tmp_path) as run:
+        reply = await run.client.send_event(MEMBER, "subscribe", key=f"qrscene_{code}")
+        assert "绑定成功" in (reply.content or ""), reply.content
+
+
+async def test_unfollowing_stops_pushes_and_following_again_resumes(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        await bind(run.client)
+        gone = await run.client.send_event(MEMBER, "unsubscribe")
+        assert gone.message is None
+        assert gone.status == 200
+        found = account(db)
+        assert found is not None
+        assert not found.active
+        # Events are told apart by their second: this one comes a second after the first follow.
+        back = await run.client.send_event(MEMBER, "subscribe", create_time=int(time.time()) + 1)
+        assert "欢迎回来" in (back.content or "")
+        found = account(db)
+        assert found is not None
+        assert found.active
+
+
+async def test_voice_with_recognised_text_is_read_back_and_without_asks_for_text(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        wx = run.client
+        await wx.send_event(MEMBER, "subscribe")
+        heard = await wx.send_voice(MEMBER, "1001。")  # recognition ends a sentence with 。
+        assert "我听到的是：“1001”" in (heard.content or "")
+        unheard = await wx.send_voice(MEMBER, None)
+        assert "这条语音没能识别成文字" in (unheard.content or "")
+        typed = await wx.send_text(MEMBER, "1001")
+        assert "手机号" in (typed.content or "")
+
+
+async def test_a_photo_is_downloaded_and_kept(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        await bind(run.client)
+        picture = b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048)
+        media_id = run.stub.add_member_media(picture)
+        reply = await run.client.send_image(MEMBER, "http://127.0.0.1:1/pic.jpg", media_id)
+        assert reply.status == 200
+        assert reply.content
+        [kept] = (tmp_path / "wechat").iterdir()
+        assert kept.read_bytes() == picture
+
+
+async def test_markup_in_a_reply_reaches_the_member_as_written(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        await bind(run.client)
+        reply = await run.client.send_text(MEMBER, "/markup")
+        assert reply.content == "引号 ]]> 与 <b>标签</b> & 符号"
+
+
+# -- retries and the 5-second budget -------------------------------------------------------------
+
+
+async def test_three_concurrent_copies_of_a_message_are_handled_once_and_answered_alike(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        wx = run.client
+        await bind(wx)
+        await wx.send_text(MEMBER, "/lang")
+        msg_id = 77_000_000_001
+        created = int(time.time())
+        copies = await asyncio.gather(
+            *(wx.send_text(MEMBER, "3", msg_id=msg_id, create_time=created) for _ in range(3))
+        )
+        contents = {copy.content for copy in copies}
+        assert len(contents) == 1, contents
+        assert "OK, I'll write to you in English" in (contents.pop() or "")
+        # Handled twice, the second "3" would have opened the menu's third item (Unbind).
+        after = await wx.send_text(MEMBER, "取消")
+        assert "Nothing is in progress" in (after.content or "")
+    assert run.stub.sent(CUSTOM_SEND) == []
+
+
+async def test_a_replayed_request_gets_the_same_answer_and_a_forged_body_is_refused(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path, mode="plain") as run:
+        wx = run.client
+        first = await wx.send_event(MEMBER, "subscribe")
+        again = await wx.replay()
+        assert again.content == first.content
+        params, body = wx.requests[-1]
+        forged = body.replace(b"subscribe", b"unsubscribe")
+        async with httpx.AsyncClient() as http:
+            refused = await http.post(run.url, params=params, content=forged)
+        assert refused.status_code == 403
+        found = account(db)
+        assert found is not None
+        assert found.active
+
+
+async def test_a_slow_reply_goes_as_a_customer_service_message(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        await bind(run.client)
+        run.channel.config = replace(run.channel.config, reply_seconds=0.2)
+        started = time.monotonic()
+        answer = await run.client.send_text(MEMBER, "/slow")
+        assert answer.message is None
+        assert answer.body == b"success"
+        assert time.monotonic() - started < 0.55
+        [sent] = await run.stub.wait_for(CUSTOM_SEND)
+        assert sent.body["touser"] == MEMBER
+        assert "慢慢来的回复" in sent.body["text"]["content"]
+
+
+async def test_a_long_reply_is_split_under_wechat_limits(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        await bind(run.client)
+        passive = await run.client.send_text(MEMBER, "/long")
+        first = passive.content or ""
+        expected = split_text(LONG_TEXT, WECHAT_TEXT_LIMIT, utf8_bytes)
+        assert len(expected) > 2
+        rest = [
+            call.body["text"]["content"] for call in await run.stub.wait_for(CUSTOM_SEND, len(expected) - 1)
+        ]
+        parts = [first, *rest]
+        assert all(len(part.encode()) <= 2048 for part in parts)
+        assert "\n".join(parts) == LONG_TEXT
+        assert all(part.startswith("第 ") for part in parts)  # cut between lines
+
+
+# -- what an attacker sends ----------------------------------------------------------------------
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<xml><ToUserName>gh_0123456789ab</ToUserName><FromUserName>oAttacker</FromUserName>
+<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>&xxe;</Content><MsgId>1</MsgId></xml>"""
+
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<xml><FromUserName>oAttacker</FromUserName><MsgType>text</MsgType><Content>&lol3;</Content></xml>"""
+
+
+@pytest.mark.parametrize("mode", ["plain", "safe"])
+async def test_hostile_xml_is_refused_or_ignored_never_a_500(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, mode: Mode, caplog: pytest.LogCaptureFixture
+) -> None:
+    encrypt = mode == "safe"
+    async with running(db, store, tmp_path, mode=mode) as run:
+        wx = run.client
+        huge = b"<xml><Content>" + b"a" * (MAX_BODY_BYTES + 1) + b"</Content></xml>"
+        assert (await wx.send_raw(huge, encrypt=False)).status == 413
+        for attack in (XXE, LAUGHS):
+            refused = await wx.send_raw(attack, encrypt=encrypt)
+            assert refused.status == 400
+            assert refused.message is None
+        now = str(int(time.time())).encode()
+        ignored = [
+            b"<xml><unclosed>",
+            b"not xml at all",
+            b"<other>1</other>",
+            b"<xml><ToUserName>gh</ToUserName><FromUserName>oAttacker1</FromUserName><CreateTime>"
+            + now
+            + b"</CreateTime><MsgType>hologram</MsgType><MsgId>5</MsgId></xml>",
+            b"<xml><MsgType>text</MsgType><Content>hi</Content></xml>",  # no sender, no time, no id
+            b"<xml><FromUserName>oAttacker1</FromUserName><CreateTime>"
+            + now
+            + b"</CreateTime><MsgType>text</MsgType><Content><b>x</b></Content></xml>",  # no MsgId
+        ]
+        for body in ignored:
+            answer = await wx.send_raw(body, encrypt=encrypt)
+            assert (answer.status, answer.body) == (200, b"success"), body
+    assert account(db, "oAttacker") is None
+    assert account(db, "oAttacker1") is None
+    assert "Traceback" not in caplog.text
+
+
+async def test_bad_signatures_stale_timestamps_and_another_app_are_refused(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    subscribe = (
+        f"<xml><ToUserName>gh_0123456789ab</ToUserName><FromUserName>{MEMBER}</FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>"
+    ).encode()
+    async with running(db, store, tmp_path) as run:
+        wx = run.client
+        assert (await wx.send_raw(subscribe, sign=False, encrypt=True)).status == 403
+        stale = await wx.send_raw(subscribe, encrypt=True, timestamp=int(time.time()) - 600)
+        assert stale.status == 403
+        plain = await wx.send_raw(subscribe, encrypt=False)  # the console says safe mode
+        assert plain.status == 403
+        async with WeChatClient(
+            run.url, token=TOKEN, app_id="wxSomeoneElse000", aes_key=AES_KEY, mode="safe"
+        ) as other:
+            assert (await other.send_raw(subscribe, encrypt=True)).status == 403
+        async with WeChatClient(
+            run.url, token="guessed", app_id=APP_ID, aes_key=AES_KEY, mode="safe"
+        ) as guess:
+            assert (await guess.send_raw(subscribe, encrypt=True)).status == 403
+    assert account(db) is None
