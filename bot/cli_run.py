@@ -95,14 +95,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     wechat = None
     wechat_api = None
     if settings.wechat_token:
-        assert settings.wechat_app_id
-        assert settings.wechat_app_secret
-        wechat_api = WeChatApi(
-            app_id=settings.wechat_app_id,
-            secret=settings.wechat_app_secret,
-            store=app.store,
-            api_url=settings.api_root(settings.wechat_api_url),
-        )
+        wechat_api = WeChatApi.from_settings(settings, app.store)
         wechat = WeChatChannel(
             core=app.bot,
             sessions=app.sessions,

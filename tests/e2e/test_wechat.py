@@ -294,6 +294,15 @@ async def test_a_photo_is_downloaded_and_kept(
         assert kept.read_bytes() == picture
 
 
+async def test_a_photo_wechat_no_longer_has_is_asked_for_again(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> None:
+    async with running(db, store, tmp_path) as run:
+        await bind(run.client)
+        reply = await run.client.send_image(MEMBER, "http://127.0.0.1:1/pic.jpg", "MEDIA_expired")
+        assert "照片没能收到，请再发一次" in (reply.content or "")
+
+
 async def test_markup_in_a_reply_reaches_the_member_as_written(
     db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
 ) -> None:

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
+from bot.settings import ENV_PREFIX, Settings, SettingsError
 from models.ephemeral import EphemeralStore
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,22 @@ class WeChatApi:
         self._lock_key = f"wechat:{app_id}:access-token-lock"
         self._memory: _Token | None = None
         self._local = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: EphemeralStore) -> WeChatApi:
+        """The client for the configured account and API root.
+
+        Raises:
+            SettingsError: UNIONBOT_WECHAT_APP_ID or UNIONBOT_WECHAT_APP_SECRET is not set.
+        """
+        if not (settings.wechat_app_id and settings.wechat_app_secret):
+            raise SettingsError(f"{ENV_PREFIX}WECHAT_APP_ID and {ENV_PREFIX}WECHAT_APP_SECRET must be set")
+        return cls(
+            app_id=settings.wechat_app_id,
+            secret=settings.wechat_app_secret,
+            store=store,
+            api_url=settings.api_root(settings.wechat_api_url),
+        )
 
     def __repr__(self) -> str:  # never the secret or a token
         return f"WeChatApi(app_id={self.app_id!r}, api_url={self.api_url!r})"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,7 @@ from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
 from bot.channels.turns import Turns
+from bot.channels.wechat.api import WeChatApiError
 from bot.channels.wechat.render import Outgoing, TextOut, cdata_safe, render
 from bot.channels.wechat.security import (
     MAX_BODY_BYTES,
@@ -228,7 +230,26 @@ class WeChatChannel:
     # -- the core --------------------------------------------------------------------------------
 
     async def _serve(self, received: Received) -> list[Outgoing]:
-        """Everything one message asks of us, as the WeChat messages to send back."""
+        """Everything one message asks of us, as the WeChat messages to send back.
+
+        Never raises: the member always hears something, and WeChat never sees a 500
+        (it would retry, and then show "该公众号暂时无法提供服务").
+        """
+        try:
+            return await self._answer(received)
+        except WeChatApiError:
+            # Only a photo's download calls WeChat before the core: ask for it again.
+            log.warning("could not fetch a photo from WeChat for %s", received.key, exc_info=True)
+            _ = self.catalogues.get(None)
+            return [TextOut(_("抱歉，照片没能收到，请再发一次。"))]
+        except Exception:
+            incident = f"wx-{secrets.token_hex(4)}"
+            log.exception("incident %s handling WeChat message %s", incident, received.key)
+            _ = self.catalogues.get(None)
+            text = _("抱歉，出了点问题（编号 {incident}）。请稍后再试，或联系本单位工会。")
+            return [TextOut(text.format(incident=incident))]
+
+    async def _answer(self, received: Received) -> list[Outgoing]:
         openid = received.openid
         async with self.turns.turn(openid):
             message = received.message

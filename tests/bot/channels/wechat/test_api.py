@@ -27,6 +27,7 @@ from bot.channels.wechat.api import (
     WeChatApi,
     WeChatApiError,
 )
+from bot.settings import SettingsError, load_settings
 from models.ephemeral import EphemeralStore, MemoryStore
 from tests.bot.channels.wechat.conftest import APP_ID, MEMBER, SECRET, MakeApi
 from tests.e2e.wechat_stub import TOKEN_LIFETIME, WeChatStub
@@ -343,3 +344,34 @@ async def test_menu_none_then_created(api: WeChatApi, stub: WeChatStub) -> None:
     stub.fail_next("/cgi-bin/menu/get", 45009)
     with pytest.raises(TransientApiError):
         await api.get_menu()
+
+
+async def test_from_settings_uses_the_configured_root_and_needs_both_credentials() -> None:
+    settings = load_settings(
+        wechat_app_id=APP_ID, wechat_app_secret=SECRET, wechat_api_url="http://127.0.0.1:8123/"
+    )
+    async with WeChatApi.from_settings(settings, MemoryStore()) as api:
+        assert api.api_url == "http://127.0.0.1:8123"
+        assert SECRET not in repr(api)
+    with pytest.raises(SettingsError, match="UNIONBOT_WECHAT_APP_SECRET"):
+        WeChatApi.from_settings(load_settings(wechat_app_id=APP_ID, wechat_app_secret=None), MemoryStore())
+
+
+async def test_a_members_photo_is_downloaded_and_an_expired_token_replaced_once(
+    api: WeChatApi, stub: WeChatStub, tmp_path: Path
+) -> None:
+    picture = b"\xff\xd8\xff" + bytes(range(256)) * 40
+    media_id = stub.add_member_media(picture)
+    await api.access_token()
+    stub.expire_tokens()
+    size = await api.download_media(media_id, tmp_path / "photo.jpg")
+    assert size == len(picture)
+    assert (tmp_path / "photo.jpg").read_bytes() == picture
+
+
+async def test_an_unknown_or_expired_media_id_is_an_error_with_its_code(
+    api: WeChatApi, tmp_path: Path
+) -> None:
+    with pytest.raises(WeChatApiError) as raised:
+        await api.download_media("MEDIA_gone", tmp_path / "photo.jpg")
+    assert raised.value.errcode == 40007

@@ -1,0 +1,159 @@
+"""The custom menu: only features that exist, WeChat's size limits, and the round trip through the API."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.wechat.api import WeChatApi
+from bot.channels.wechat.menu import (
+    LAYOUT,
+    MAX_SUB_BUTTONS,
+    MAX_TOP_BUTTONS,
+    SUB_NAME_BYTES,
+    TOP_NAME_BYTES,
+    MenuGroup,
+    build_menu,
+    describe_menu,
+    fit_name,
+)
+from handlers.context import Context
+from handlers.features import Feature
+from handlers.i18n import SUPPORTED_LOCALES, Catalogues
+from handlers.messages import Reply
+from handlers.router import FEATURES, MENU_PAYLOAD_PREFIX
+from tests.e2e.wechat_stub import WeChatStub
+
+CATALOGUES = Catalogues()
+ZH = CATALOGUES.get("zh_CN")
+
+
+def _run(ctx: Context, arg: str) -> list[Reply]:
+    return []
+
+
+def feature(name: str, label: str, *, in_menu: bool = True) -> Feature:
+    return Feature(name=name, label=label, summary=label, words=(name,), run=_run, in_menu=in_menu)
+
+
+# Stand-ins for the features later issues bring, with long labels on purpose.
+FUTURE = (
+    feature("suggest", "提建议"),
+    feature("hardship", "困难职工帮扶申报"),
+    feature("activities", "Registration for union activities and outings"),
+    feature("notices", "通知公告"),
+    feature("ranking", "排行榜"),
+    feature("dues", "我的会费"),
+)
+
+
+def test_today_only_my_profile_and_help_are_published() -> None:
+    plan = build_menu(FEATURES, ZH)
+    assert plan.menu == {
+        "button": [
+            {
+                "name": "我的",
+                "sub_button": [
+                    {"type": "click", "name": "我的信息", "key": "go:me"},
+                    {"type": "click", "name": "使用帮助", "key": "go:help"},
+                ],
+            }
+        ]
+    }
+    assert plan.published == ("me", "help")
+    assert plan.missing == ("suggest", "hardship", "activities", "notices", "ranking", "dues")
+
+
+def test_every_published_key_opens_an_existing_feature() -> None:
+    names = {feature.name for feature in FEATURES}
+    for line in describe_menu(build_menu(FEATURES, ZH).menu):
+        key = line.rsplit("[", 1)[-1].rstrip("]") if "[" in line else None
+        if key is not None:
+            assert key.startswith(MENU_PAYLOAD_PREFIX)
+            assert key.removeprefix(MENU_PAYLOAD_PREFIX) in names
+
+
+def test_the_full_layout_once_the_features_exist() -> None:
+    plan = build_menu((*FEATURES, *FUTURE), ZH)
+    assert describe_menu(plan.menu) == [
+        "会员服务",
+        "  提建议 [go:suggest]",
+        "  困难职工帮扶申报 [go:hardship]",
+        "  Registration for union activities and outings [go:activities]",
+        "工会动态",
+        "  通知公告 [go:notices]",
+        "  排行榜 [go:ranking]",
+        "我的",
+        "  我的会费 [go:dues]",
+        "  我的信息 [go:me]",
+        "  使用帮助 [go:help]",
+    ]
+    assert plan.missing == ()
+
+
+def test_a_group_of_one_becomes_a_top_level_button_and_names_are_cut_to_bytes() -> None:
+    activities = FUTURE[2]
+    plan = build_menu((activities, feature("me", "我的信息", in_menu=False)), ZH)
+    [button] = plan.menu["button"]
+    assert button["key"] == "go:activities"
+    assert button["name"] == "Registration…"  # 13 bytes + "…" (3 bytes) ≤ 16
+    assert "sub_button" not in button
+    assert "me" in plan.missing  # a feature kept out of the menu is not published either
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_names_fit_wechats_limits_in_every_locale(locale: str) -> None:
+    long_sub = feature("dues", "会费" * 40)
+    plan = build_menu((*FEATURES, *FUTURE[:-1], long_sub), CATALOGUES.get(locale))
+    buttons = plan.menu["button"]
+    assert len(buttons) <= MAX_TOP_BUTTONS
+    for button in buttons:
+        assert len(button["name"].encode()) <= TOP_NAME_BYTES
+        for sub in button.get("sub_button", []):
+            assert len(sub["name"].encode()) <= SUB_NAME_BYTES
+    assert len(buttons[2]["sub_button"][0]["name"].encode()) == SUB_NAME_BYTES  # 19 × 3 + "…"
+
+
+def test_labels_are_translated_into_the_default_locale() -> None:
+    plan = build_menu(FEATURES, CATALOGUES.get("en"))
+    names = [sub["name"] for sub in plan.menu["button"][0]["sub_button"]]
+    assert names == ["My profile", "Help"]
+
+
+def test_the_layout_fits_wechat() -> None:
+    assert len(LAYOUT) <= MAX_TOP_BUTTONS
+    assert all(len(group.features) <= MAX_SUB_BUTTONS for group in LAYOUT)
+    names = [name for group in LAYOUT for name in group.features]
+    assert len(names) == len(set(names))
+    with pytest.raises(ValueError, match="WeChat allows"):
+        build_menu(FEATURES, ZH, layout=(*LAYOUT, MenuGroup("更多", ("lang",))))
+
+
+@pytest.mark.parametrize(
+    ("name", "limit", "expected"),
+    [
+        ("我的信息", 16, "我的信息"),
+        ("会员服务中心入口", 16, "会员服务…"),
+        ("abcdefghijklmnopq", 16, "abcdefghijklm…"),
+    ],
+)
+def test_fit_name_counts_bytes(name: str, limit: int, expected: str) -> None:
+    assert fit_name(name, limit) == expected
+    assert len(fit_name(name, limit).encode()) <= limit
+
+
+def test_describe_reads_both_shapes_wechat_answers_with() -> None:
+    selfmenu = {
+        "button": [
+            {"name": "我的", "sub_button": {"list": [{"type": "click", "name": "我的信息", "key": "go:me"}]}},
+            {"type": "view", "name": "官网", "url": "https://union.example/"},
+        ]
+    }
+    assert describe_menu(selfmenu) == ["我的", "  我的信息 [go:me]", "官网 [https://union.example/]"]
+
+
+async def test_published_menu_reads_back_the_same(api: WeChatApi, stub: WeChatStub) -> None:
+    plan = build_menu(FEATURES, ZH)
+    await api.create_menu(plan.menu)
+    [call] = stub.sent("/cgi-bin/menu/create")
+    assert call.body == plan.menu
+    assert await api.get_menu() == plan.menu
