@@ -29,7 +29,7 @@ from bot.http_server import build_http_app, make_server
 from handlers.context import Context, CoreConfig
 from handlers.features import Feature
 from handlers.i18n import Catalogues
-from handlers.messages import Reply
+from handlers.messages import OutgoingFile, Reply
 from handlers.router import FEATURES, FLOWS, Bot
 from models.accounts import ChatAccount
 from models.db import SessionFactory
@@ -60,6 +60,15 @@ def _long(ctx: Context, arg: str) -> list[Reply]:
     return [Reply(LONG_TEXT)]
 
 
+ATTACHMENTS = Path(__file__).resolve().parent / "attachments"
+
+
+def _chart(ctx: Context, arg: str) -> list[Reply]:
+    return [
+        Reply("本季度统计图", image=OutgoingFile(str(ATTACHMENTS / "chart.png"), "chart.png", "image/png"))
+    ]
+
+
 def _markup(ctx: Context, arg: str) -> list[Reply]:
     return [Reply("引号 ]]> 与 <b>标签</b> & 符号")]
 
@@ -69,6 +78,7 @@ TEST_FEATURES = (
     Feature(name="slow", label="慢", summary="慢", words=("/slow",), run=_slow, in_menu=False),
     Feature(name="long", label="长", summary="长", words=("/long",), run=_long, in_menu=False),
     Feature(name="markup", label="符", summary="符", words=("/markup",), run=_markup, in_menu=False),
+    Feature(name="chart", label="图", summary="图", words=("/chart",), run=_chart, in_menu=False),
 )
 
 
@@ -137,6 +147,16 @@ async def bind(wx: WeChatClient, openid: str = MEMBER) -> None:
     await wx.send_text(openid, "1001")
     reply = await wx.send_text(openid, "1234")
     assert "绑定成功" in (reply.content or ""), reply.content
+
+
+@pytest.fixture
+async def bound(
+    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+) -> AsyncIterator[Running]:
+    """The webhook in safe mode, with member 1001 bound and following."""
+    async with running(db, store, tmp_path) as run:
+        await bind(run.client)
+        yield run
 
 
 def account(db: SessionFactory, openid: str = MEMBER) -> ChatAccount | None:
@@ -215,21 +235,17 @@ async def test_a_whole_dialog_answered_by_number_full_width_digit_and_words(
         assert "已取消" in (cancelled.content or "")
 
 
-async def test_a_menu_click_runs_the_same_command_as_typing(
-    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
-) -> None:
-    async with running(db, store, tmp_path) as run:
-        await bind(run.client)
-        clicked = await run.client.send_event(MEMBER, "CLICK", key="go:me")
-        typed = await run.client.send_text(MEMBER, "/me")
-        assert "工号：1001" in (clicked.content or "")
-        assert clicked.content == typed.content
-        foreign = await run.client.send_event(MEMBER, "CLICK", key="V1001_TODAY_MUSIC")
-        assert foreign.message is None
-        assert foreign.status == 200
-        view = await run.client.send_event(MEMBER, "VIEW", key="https://union.example.org/")
-        assert view.message is None
-        assert view.status == 200
+async def test_a_menu_click_runs_the_same_command_as_typing(bound: Running) -> None:
+    clicked = await bound.client.send_event(MEMBER, "CLICK", key="go:me")
+    typed = await bound.client.send_text(MEMBER, "/me")
+    assert "工号：1001" in (clicked.content or "")
+    assert clicked.content == typed.content
+    foreign = await bound.client.send_event(MEMBER, "CLICK", key="V1001_TODAY_MUSIC")
+    assert foreign.message is None
+    assert foreign.status == 200
+    view = await bound.client.send_event(MEMBER, "VIEW", key="https://union.example.org/")
+    assert view.message is None
+    assert view.status == 200
 
 
 async def test_following_through_an_invite_qr_code_binds_at_once(
@@ -248,22 +264,20 @@ async def test_following_through_an_invite_qr_code_binds_at_once(
 
 
 async def test_unfollowing_stops_pushes_and_following_again_resumes(
-    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
+    bound: Running, db: SessionFactory
 ) -> None:
-    async with running(db, store, tmp_path) as run:
-        await bind(run.client)
-        gone = await run.client.send_event(MEMBER, "unsubscribe")
-        assert gone.message is None
-        assert gone.status == 200
-        found = account(db)
-        assert found is not None
-        assert not found.active
-        # Events are told apart by their second: this one comes a second after the first follow.
-        back = await run.client.send_event(MEMBER, "subscribe", create_time=int(time.time()) + 1)
-        assert "欢迎回来" in (back.content or "")
-        found = account(db)
-        assert found is not None
-        assert found.active
+    gone = await bound.client.send_event(MEMBER, "unsubscribe")
+    assert gone.message is None
+    assert gone.status == 200
+    found = account(db)
+    assert found is not None
+    assert not found.active
+    # Events are told apart by their second: this one comes a second after the first follow.
+    back = await bound.client.send_event(MEMBER, "subscribe", create_time=int(time.time()) + 1)
+    assert "欢迎回来" in (back.content or "")
+    found = account(db)
+    assert found is not None
+    assert found.active
 
 
 async def test_voice_with_recognised_text_is_read_back_and_without_asks_for_text(
@@ -280,36 +294,52 @@ async def test_voice_with_recognised_text_is_read_back_and_without_asks_for_text
         assert "手机号" in (typed.content or "")
 
 
-async def test_a_photo_is_downloaded_and_kept(
+async def test_a_photo_is_downloaded_and_kept(bound: Running, tmp_path: Path) -> None:
+    picture = b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048)
+    media_id = bound.stub.add_member_media(picture)
+    reply = await bound.client.send_image(MEMBER, "http://127.0.0.1:1/pic.jpg", media_id)
+    assert reply.status == 200
+    assert reply.content
+    [kept] = (tmp_path / "wechat").iterdir()
+    assert kept.read_bytes() == picture
+
+
+async def test_a_photo_wechat_no_longer_has_is_asked_for_again(bound: Running) -> None:
+    reply = await bound.client.send_image(MEMBER, "http://127.0.0.1:1/pic.jpg", "MEDIA_expired")
+    assert "照片没能收到，请再发一次" in (reply.content or "")
+
+
+async def test_an_image_in_a_reply_is_uploaded_and_follows_the_text(bound: Running) -> None:
+    reply = await bound.client.send_text(MEMBER, "/chart")
+    assert reply.content == "本季度统计图"
+    [image] = await bound.stub.wait_for(CUSTOM_SEND)
+    assert image.body["msgtype"] == "image"
+    [upload] = bound.stub.sent("/cgi-bin/media/upload")
+    assert image.body["image"]["media_id"] == upload.answer["media_id"]
+    assert bound.stub.uploads[upload.answer["media_id"]] == (ATTACHMENTS / "chart.png").read_bytes()
+
+
+async def test_a_retry_that_reaches_another_process_gets_the_first_answer(
     db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
 ) -> None:
-    async with running(db, store, tmp_path) as run:
-        await bind(run.client)
-        picture = b"\xff\xd8\xff\xe0" + secrets.token_bytes(2048)
-        media_id = run.stub.add_member_media(picture)
-        reply = await run.client.send_image(MEMBER, "http://127.0.0.1:1/pic.jpg", media_id)
-        assert reply.status == 200
-        assert reply.content
-        [kept] = (tmp_path / "wechat").iterdir()
-        assert kept.read_bytes() == picture
+    """Two processes behind one URL share the store: the second answers from the first one's record."""
+    async with running(db, store, tmp_path) as one, running(db, store, tmp_path) as two:
+        await bind(one.client)
+        await one.client.send_text(MEMBER, "/lang")
+        params_body = one.client.requests
+        first = await one.client.send_text(MEMBER, "3", msg_id=88_000_000_001)
+        params, body = params_body[-1]
+        async with httpx.AsyncClient() as http:
+            retried = await http.post(two.url, params=params, content=body)
+        assert retried.status_code == 200
+        answer = two.client._read_reply(retried)
+        assert answer.content == first.content
+        assert "OK, I'll write to you in English" in (answer.content or "")
 
 
-async def test_a_photo_wechat_no_longer_has_is_asked_for_again(
-    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
-) -> None:
-    async with running(db, store, tmp_path) as run:
-        await bind(run.client)
-        reply = await run.client.send_image(MEMBER, "http://127.0.0.1:1/pic.jpg", "MEDIA_expired")
-        assert "照片没能收到，请再发一次" in (reply.content or "")
-
-
-async def test_markup_in_a_reply_reaches_the_member_as_written(
-    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
-) -> None:
-    async with running(db, store, tmp_path) as run:
-        await bind(run.client)
-        reply = await run.client.send_text(MEMBER, "/markup")
-        assert reply.content == "引号 ]]> 与 <b>标签</b> & 符号"
+async def test_markup_in_a_reply_reaches_the_member_as_written(bound: Running) -> None:
+    reply = await bound.client.send_text(MEMBER, "/markup")
+    assert reply.content == "引号 ]]> 与 <b>标签</b> & 符号"
 
 
 # -- retries and the 5-second budget -------------------------------------------------------------
@@ -354,38 +384,30 @@ async def test_a_replayed_request_gets_the_same_answer_and_a_forged_body_is_refu
         assert found.active
 
 
-async def test_a_slow_reply_goes_as_a_customer_service_message(
-    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
-) -> None:
-    async with running(db, store, tmp_path) as run:
-        await bind(run.client)
-        run.channel.config = replace(run.channel.config, reply_seconds=0.2)
-        started = time.monotonic()
-        answer = await run.client.send_text(MEMBER, "/slow")
-        assert answer.message is None
-        assert answer.body == b"success"
-        assert time.monotonic() - started < 0.55
-        [sent] = await run.stub.wait_for(CUSTOM_SEND)
-        assert sent.body["touser"] == MEMBER
-        assert "慢慢来的回复" in sent.body["text"]["content"]
+async def test_a_slow_reply_goes_as_a_customer_service_message(bound: Running) -> None:
+    bound.channel.config = replace(bound.channel.config, reply_seconds=0.2)
+    started = time.monotonic()
+    answer = await bound.client.send_text(MEMBER, "/slow")
+    assert answer.message is None
+    assert answer.body == b"success"
+    assert time.monotonic() - started < 0.55
+    [sent] = await bound.stub.wait_for(CUSTOM_SEND)
+    assert sent.body["touser"] == MEMBER
+    assert "慢慢来的回复" in sent.body["text"]["content"]
 
 
-async def test_a_long_reply_is_split_under_wechat_limits(
-    db: SessionFactory, store: EphemeralStore, tmp_path: Path, member: None
-) -> None:
-    async with running(db, store, tmp_path) as run:
-        await bind(run.client)
-        passive = await run.client.send_text(MEMBER, "/long")
-        first = passive.content or ""
-        expected = split_text(LONG_TEXT, WECHAT_TEXT_LIMIT, utf8_bytes)
-        assert len(expected) > 2
-        rest = [
-            call.body["text"]["content"] for call in await run.stub.wait_for(CUSTOM_SEND, len(expected) - 1)
-        ]
-        parts = [first, *rest]
-        assert all(len(part.encode()) <= 2048 for part in parts)
-        assert "\n".join(parts) == LONG_TEXT
-        assert all(part.startswith("第 ") for part in parts)  # cut between lines
+async def test_a_long_reply_is_split_under_wechat_limits(bound: Running) -> None:
+    passive = await bound.client.send_text(MEMBER, "/long")
+    first = passive.content or ""
+    expected = split_text(LONG_TEXT, WECHAT_TEXT_LIMIT, utf8_bytes)
+    assert len(expected) > 2
+    rest = [
+        call.body["text"]["content"] for call in await bound.stub.wait_for(CUSTOM_SEND, len(expected) - 1)
+    ]
+    parts = [first, *rest]
+    assert all(len(part.encode()) <= 2048 for part in parts)
+    assert "\n".join(parts) == LONG_TEXT
+    assert all(part.startswith("第 ") for part in parts)  # cut between lines
 
 
 # -- what an attacker sends ----------------------------------------------------------------------
