@@ -386,6 +386,7 @@ async def test_a_replayed_request_gets_the_same_answer_and_a_forged_body_is_refu
 
 async def test_a_slow_reply_goes_as_a_customer_service_message(bound: Running) -> None:
     bound.channel.config = replace(bound.channel.config, reply_seconds=0.2)
+    bound.stub.fail_next(CUSTOM_SEND, -1)  # "system busy": sent again after a pause
     started = time.monotonic()
     answer = await bound.client.send_text(MEMBER, "/slow")
     assert answer.message is None
@@ -394,6 +395,19 @@ async def test_a_slow_reply_goes_as_a_customer_service_message(bound: Running) -
     [sent] = await bound.stub.wait_for(CUSTOM_SEND)
     assert sent.body["touser"] == MEMBER
     assert "慢慢来的回复" in sent.body["text"]["content"]
+    assert bound.stub.count(CUSTOM_SEND) == 2  # the busy answer, then the retry
+
+
+async def test_every_reply_of_a_burst_of_late_ones_reaches_its_member(bound: Running) -> None:
+    bound.channel.config = replace(bound.channel.config, reply_seconds=0.05)
+    members = [f"oBurst_{n:04d}_abcdef" for n in range(12)]
+    answers = await asyncio.gather(*(bound.client.send_text(openid, "帮助") for openid in members))
+    late = [answer for answer in answers if answer.message is None]
+    assert late, "the tiny budget should have made some replies late"
+    calls = await bound.stub.wait_for(CUSTOM_SEND, len(late), timeout=30)
+    assert {call.body["touser"] for call in calls} == {
+        openid for openid, answer in zip(members, answers, strict=True) if answer.message is None
+    }
 
 
 async def test_a_long_reply_is_split_under_wechat_limits(bound: Running) -> None:

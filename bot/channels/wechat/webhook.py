@@ -69,6 +69,10 @@ SUCCESS = "success"
 """What WeChat takes as "answered, nothing to show": no retry, no error shown to the member."""
 
 MENU_KEY_PREFIX = "go:"
+SENDS_AT_ONCE = 8
+"""Customer-service messages in flight per process."""
+SEND_ATTEMPTS = 3
+SEND_RETRY_SECONDS = 0.5
 _OPENID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _LATE = "\x00late"  # the record of a message whose reply went as customer-service messages
 _POLL_SECONDS = 0.05
@@ -136,6 +140,7 @@ class WeChatChannel:
         self.turns = Turns()
         self._answers: dict[str, asyncio.Future[str]] = {}
         self._late: set[asyncio.Task[None]] = set()
+        self._sending = asyncio.Semaphore(SENDS_AT_ONCE)
         # The core is synchronous (a transaction per message): it runs on a few threads of its own.
         # SQLite takes one writer at a time; PostgreSQL gains from a few (bench/RESULTS.md).
         sqlite = sessions.engine.dialect.name == "sqlite"
@@ -329,16 +334,35 @@ class WeChatChannel:
         task.add_done_callback(self._late.discard)
 
     async def _send_all(self, openid: str, messages: list[Outgoing]) -> None:
-        """Send in order; stop at the first failure, since later parts would read out of context."""
-        for item in messages:
+        """Send in order; stop at the first failure, since later parts would read out of context.
+
+        A burst of late replies (a slow database) waits its turn here rather than
+        opening hundreds of requests to WeChat at once.
+        """
+        async with self._sending:
+            for item in messages:
+                if not await self._send_one(openid, item):
+                    return
+
+    async def _send_one(self, openid: str, item: Outgoing) -> bool:
+        """One customer-service message, retried when WeChat surely did not get it."""
+        for attempt in range(SEND_ATTEMPTS):
             try:
                 if isinstance(item, TextOut):
                     await self.service.send_text(openid, item.text)
                 else:
                     await self.service.send_image(openid, Path(item.path))
+                return True
+            except WeChatApiError as error:
+                # A message that may have arrived is not sent again: a member reads it twice.
+                if not error.transient or error.maybe_delivered or attempt == SEND_ATTEMPTS - 1:
+                    log.warning("customer-service message to a WeChat member failed: %r", error)
+                    return False
+                await asyncio.sleep(SEND_RETRY_SECONDS * 2**attempt)
             except Exception:
                 log.exception("could not send a customer-service message to a WeChat member")
-                return
+                return False
+        return False
 
 
 async def _read_capped(request: Request) -> bytes:
