@@ -31,7 +31,7 @@ from handlers.features import Feature
 from handlers.i18n import Catalogues, negotiate_locale
 from handlers.messages import Incoming, Reply
 from handlers.parsing import normalise, parse_index
-from models.accounts import member_of, touch_account
+from models.accounts import identify
 from models.base import utcnow
 from models.db import SessionFactory
 from models.dialog_state import DialogState, clear_dialog
@@ -114,9 +114,10 @@ class Bot:
 
     def _context(self, session: Session, incoming: Incoming) -> Context:
         now = self.clock()
-        account = touch_account(session, channel=incoming.channel, external_id=incoming.account_key, now=now)
+        account, member = identify(
+            session, channel=incoming.channel, external_id=incoming.account_key, now=now
+        )
         session.flush()
-        member = member_of(session, account)
         locale = (
             (member.locale if member else None)
             or account.locale
