@@ -28,7 +28,7 @@ from handlers import binding, language, menu, profile
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
-from handlers.i18n import Catalogues, negotiate_locale
+from handlers.i18n import Catalogues, Translator, negotiate_locale
 from handlers.messages import Incoming, Reply
 from handlers.parsing import normalise, parse_index
 from models.accounts import identify
@@ -88,6 +88,7 @@ class Bot:
             normalise(word): feature for feature in self.features.values() for word in feature.words
         }
         self.dialogs = DialogEngine(flows, after_cancel=self._after_cancel)
+        self._labels_by_locale: dict[str, dict[str, Feature]] = {}
 
     def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one message. Never raises: every failure becomes a reply."""
@@ -159,8 +160,18 @@ class Bot:
         said = normalise(stripped)
         feature = self.words.get(said)
         if feature is None:
-            feature = next((f for f in self.features.values() if normalise(ctx.t(f.label)) == said), None)
+            feature = self._labels(ctx.t).get(said)
         return feature, "", False
+
+    def _labels(self, t: Translator) -> dict[str, Feature]:
+        """The features by their menu label in one language, folded once per language."""
+        labels = self._labels_by_locale.get(t.locale)
+        if labels is None:
+            labels = {}
+            for feature in self.features.values():
+                labels.setdefault(normalise(t(feature.label)), feature)  # the first one wins, as before
+            self._labels_by_locale[t.locale] = labels
+        return labels
 
     def _route(self, ctx: Context) -> list[Reply]:
         incoming = ctx.incoming
