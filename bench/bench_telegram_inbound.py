@@ -109,7 +109,7 @@ FIRST_USER_ID = 900_000_001
 ANSWERS = ("1", "/lang", "3", "/lang")  # 1 = 简体中文, 3 = English; then open the form again
 OPEN_FORM = "/lang"
 LANG_PROMPT = "请选择语言 / 請選擇語言 / Choose a language:"
-MENU_PROMPT = "请选择要办理的事项（回复数字）："
+MENU_PROMPT = "请选择要办理的事项："
 LOCALE_OF_ANSWER = {"1": "zh_CN", "3": "en"}
 
 START_TIMEOUT = 60.0  # for a bot process to start and long-poll

@@ -29,10 +29,10 @@ from handlers import binding, language, menu, profile
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
-from handlers.i18n import Catalogues, negotiate_locale
+from handlers.i18n import Catalogues, Translator, negotiate_locale
 from handlers.messages import Incoming, MediaKind, Reply
 from handlers.parsing import normalise, parse_index
-from models.accounts import member_of, touch_account
+from models.accounts import identify
 from models.base import utcnow
 from models.db import SessionFactory
 from models.dialog_state import DialogState, clear_dialog
@@ -89,6 +89,7 @@ class Bot:
             normalise(word): feature for feature in self.features.values() for word in feature.words
         }
         self.dialogs = DialogEngine(flows, after_cancel=self._after_cancel)
+        self._labels_by_locale: dict[str, dict[str, Feature]] = {}
 
     def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one message. Never raises: every failure becomes a reply.
@@ -101,13 +102,20 @@ class Bot:
                 ctx = self._context(session, incoming)
                 _ = ctx.t
                 try:
-                    with session.begin_nested():
-                        replies = self._route(ctx)
+                    replies = self._route(ctx)
+                    _ = ctx.t  # the member may just have chosen another language
                 except DomainError as error:
-                    # The savepoint undid the half-done change; a broken rule also ends any open form.
+                    # Undo the half-done change: the whole transaction rather than a
+                    # savepoint around every message (measured: a savepoint costs more
+                    # than the rest of a message on PostgreSQL, bench/RESULTS.md). Then,
+                    # in a fresh transaction, note the visit again; a broken rule also
+                    # ends any open form.
+                    t = ctx.t
+                    session.rollback()
+                    ctx = self._context(session, incoming)
                     clear_dialog(session, ctx.account_id)
-                    replies = [Reply(ctx.t.error(error))]
-                _ = ctx.t  # the member may just have chosen another language
+                    replies = [Reply(t.error(error))]
+                    _ = t
         except TRANSIENT_ERRORS:
             log.warning("transient failure for %s:%s", incoming.channel, incoming.account_key, exc_info=True)
             replies = [Reply(_("系统有点忙，请稍后再试。"))]
@@ -120,9 +128,10 @@ class Bot:
 
     def _context(self, session: Session, incoming: Incoming) -> Context:
         now = self.clock()
-        account = touch_account(session, channel=incoming.channel, external_id=incoming.account_key, now=now)
+        account, member = identify(
+            session, channel=incoming.channel, external_id=incoming.account_key, now=now
+        )
         session.flush()
-        member = member_of(session, account)
         locale = (
             (member.locale if member else None)
             or account.locale
@@ -158,8 +167,18 @@ class Bot:
         said = normalise(stripped)
         feature = self.words.get(said)
         if feature is None:
-            feature = next((f for f in self.features.values() if normalise(ctx.t(f.label)) == said), None)
+            feature = self._labels(ctx.t).get(said)
         return feature, "", False
+
+    def _labels(self, t: Translator) -> dict[str, Feature]:
+        """The features by their menu label in one language, folded once per language."""
+        labels = self._labels_by_locale.get(t.locale)
+        if labels is None:
+            labels = {}
+            for feature in self.features.values():
+                labels.setdefault(normalise(t(feature.label)), feature)  # the first one wins, as before
+            self._labels_by_locale[t.locale] = labels
+        return labels
 
     def _route(self, ctx: Context) -> list[Reply]:
         incoming = ctx.incoming

@@ -72,6 +72,16 @@ class AlreadyBoundElsewhere(DomainError):
     """The member already has another account on this channel; confirm to replace it."""
 
 
+# Built once (it runs on every message): a reused statement keeps its cache key.
+_ACCOUNT_AND_MEMBER = (
+    select(ChatAccount, Member)
+    .outerjoin(Member, col(Member.id) == col(ChatAccount.member_id))
+    .where(
+        ChatAccount.channel == sa.bindparam("channel"), ChatAccount.external_id == sa.bindparam("external_id")
+    )
+)
+
+
 def touch_account(session: Session, *, channel: str, external_id: str, now: datetime) -> ChatAccount:
     """The account for this channel identity, created on first contact.
 
@@ -79,15 +89,25 @@ def touch_account(session: Session, *, channel: str, external_id: str, now: date
     may race to create it: the unique constraint settles the race and the
     loser reads the winner's row.
     """
-    query = select(ChatAccount).where(ChatAccount.channel == channel, ChatAccount.external_id == external_id)
-    account = session.exec(query).first()
-    if account is None:
+    return identify(session, channel=channel, external_id=external_id, now=now)[0]
+
+
+def identify(
+    session: Session, *, channel: str, external_id: str, now: datetime
+) -> tuple[ChatAccount, Member | None]:
+    """Who is writing: the account (as :func:`touch_account`) and :func:`member_of` it, in one query."""
+    params = {"channel": channel, "external_id": external_id}
+    row = session.execute(_ACCOUNT_AND_MEMBER, params).first()
+    if row is None:
         account = ChatAccount(channel=channel, external_id=external_id, created_at=now)
         try:
             with session.begin_nested():
                 session.add(account)
+            member = None
         except sa.exc.IntegrityError:
-            account = session.exec(query).one()
+            account, member = session.execute(_ACCOUNT_AND_MEMBER, params).one()
+    else:
+        account, member = row
     # A minute's precision is enough (WeChat's 48-hour reply window is the
     # finest use) and saves an UPDATE on most messages.
     if account.last_seen_at is None or now - account.last_seen_at >= LAST_SEEN_PRECISION:
@@ -95,7 +115,9 @@ def touch_account(session: Session, *, channel: str, external_id: str, now: date
     # Whoever writes to us can be reached again (unblocked, re-followed).
     if not account.active:
         account.active = True
-    return account
+    if member is None or not member.is_active:
+        return account, None
+    return account, member
 
 
 def deactivate_account(session: Session, *, channel: str, external_id: str) -> bool:

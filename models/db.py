@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
+
+# A pooled connection that rested this long is pinged before use (see _ping_if_rested).
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "unionbot_idle_since"
 
 
 def normalise_database_url(url: str | URL) -> URL:
@@ -45,7 +50,39 @@ def make_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+    engine = sa.create_engine(parsed, **kwargs)
+    sa.event.listen(engine, "checkin", _rested_since)
+    sa.event.listen(engine, "checkout", _ping_if_rested(engine.dialect))
+    return engine
+
+
+def _rested_since(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_rested(dialect: sa.Dialect) -> Callable[[Any, Any, Any], None]:
+    """Check a connection that rested a while before handing it out; replace it if dead.
+
+    Like ``pool_pre_ping``, which pings on every checkout: a round trip that
+    cost a good share of the core's CPU per message (bench/RESULTS.md). A
+    connection in use a moment ago is taken as alive; if the server went away
+    meanwhile, that one message fails as "try again later" and SQLAlchemy
+    replaces the pool's connections.
+    """
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as error:  # what a dead connection raises depends on the driver
+            raise sa.exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise sa.exc.DisconnectionError("ping failed")
+
+    return checkout
 
 
 class SessionFactory:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.mutable import MutableDict
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, SQLModel
 
 from models.base import UTCDateTime, utcnow
 
@@ -30,8 +30,35 @@ class DialogState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+_TABLE: sa.Table = DialogState.__table__  # type: ignore[attr-defined]
+# Built once: a reused statement keeps its cache key, so SQLAlchemy compiles it once per engine.
+_LOAD = sa.select(_TABLE).where(_TABLE.c.account_id == sa.bindparam("account_id"))
+_CLEAR = sa.delete(_TABLE).where(_TABLE.c.account_id == sa.bindparam("account_id"))
+_SAVED = ("flow", "step", "data", "updated_at")
+_UPSERTS: dict[str, sa.Insert] = {}
+
+
 def load_dialog(session: Session, account_id: int) -> DialogState | None:
-    return session.get(DialogState, account_id)
+    """The account's open dialog, as a detached copy (read with Core: this runs on every message).
+
+    Nothing writes through it: :func:`save_dialog` and :func:`clear_dialog` do.
+    """
+    row = session.execute(_LOAD, {"account_id": account_id}).first()
+    if row is None:
+        return None
+    return DialogState(**row._mapping)
+
+
+def _upsert(dialect: str) -> sa.Insert:
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        insert = postgresql_insert(_TABLE) if dialect == "postgresql" else sqlite_insert(_TABLE)
+        statement = insert.on_conflict_do_update(
+            index_elements=[_TABLE.c.account_id],
+            set_={name: insert.excluded[name] for name in _SAVED},
+        )
+        _UPSERTS[dialect] = statement
+    return statement
 
 
 def save_dialog(
@@ -42,15 +69,8 @@ def save_dialog(
     An upsert rather than load-then-write: saving happens on nearly every
     message, often right after the previous form was closed.
     """
-    table = DialogState.__table__  # type: ignore[attr-defined]
     values = {"account_id": account_id, "flow": flow, "step": step, "data": dict(data), "updated_at": now}
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.account_id],
-        set_={name: statement.excluded[name] for name in ("flow", "step", "data", "updated_at")},
-    )
-    session.execute(statement)
+    session.execute(_upsert(session.get_bind().dialect.name), values)
     # A copy loaded earlier in this session is now out of date.
     stale = session.identity_map.get(session.identity_key(DialogState, account_id))
     if stale is not None:
@@ -64,4 +84,4 @@ def clear_dialog(session: Session, account_id: int) -> None:
     savepoint the ORM may still think it has a row to delete, and this must
     work whatever it thinks.
     """
-    session.execute(sa.delete(DialogState).where(col(DialogState.account_id) == account_id))
+    session.execute(_CLEAR, {"account_id": account_id})

@@ -84,6 +84,8 @@ class TelegramConfig:
     # A reply is often two or three messages (an answer, then the menu): let
     # them out together, and keep the 1-a-second pace beyond that.
     per_chat_burst: int = 3
+    # Bot API requests running at once (see TelegramSender).
+    max_in_flight: int = 8
 
 
 T = TypeVar("T")
@@ -140,7 +142,11 @@ class TelegramChannel:
             builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.sender = TelegramSender(
-            self.application.bot, limiter=self.limiter, codec=self.codec, on_blocked=self._blocked
+            self.application.bot,
+            limiter=self.limiter,
+            codec=self.codec,
+            on_blocked=self._blocked,
+            max_in_flight=config.max_in_flight,
         )
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)

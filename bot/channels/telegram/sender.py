@@ -43,11 +43,17 @@ class TelegramSender:
         limiter: SendLimiter,
         codec: CallbackCodec,
         on_blocked: Callable[[int], Awaitable[None]],
+        max_in_flight: int = 8,
     ) -> None:
         self.bot = bot
         self.limiter = limiter
         self.codec = codec
         self.on_blocked = on_blocked
+        # Few requests at a time keep few connections open: httpcore's pool walks
+        # and polls every open connection on every request, which cost the bot
+        # about a fifth of its CPU with up to 16 (bench/RESULTS.md). Eight at a
+        # time still carry Telegram's 30 a second at 250 ms a round trip.
+        self._in_flight = asyncio.Semaphore(max_in_flight)
 
     async def send_reply(self, chat_id: int, reply: Reply) -> None:
         """Send one neutral reply: text in parts, buttons on the last part, then any image or file.
@@ -89,7 +95,7 @@ class TelegramSender:
         """One API request within the flood limits, retried when that is safe.
 
         ``chat_id`` None: not a message to a chat (answering a button press), so
-        only the bot-wide rate applies.
+        only the bot-wide rate applies. At most ``max_in_flight`` requests run at once.
 
         - 429: wait what Telegram says, for every chat (its limit is per bot), then retry.
         - 403: the member blocked the bot; tell ``on_blocked`` and give up (returns None).
@@ -99,7 +105,8 @@ class TelegramSender:
         for attempt in range(MAX_SEND_ATTEMPTS):
             await self.limiter.acquire(chat_id)
             try:
-                return await request()
+                async with self._in_flight:
+                    return await request()
             except RetryAfter as error:
                 log.warning("Telegram flood control: waiting %s", error.retry_after)
                 self.limiter.pause(error.retry_after)
