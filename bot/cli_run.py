@@ -16,6 +16,7 @@ from bot.app import App
 from bot.channels.telegram.adapter import TelegramChannel, TelegramConfig
 from bot.channels.wechat.api import WeChatApi
 from bot.channels.wechat.webhook import WeChatChannel, WeChatConfig
+from bot.core_runner import Core, ProcessCore
 from bot.http_server import build_http_app, make_server, telegram_route
 from bot.settings import Settings
 
@@ -71,19 +72,31 @@ def _run(app: App, args: argparse.Namespace) -> int:
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     """Run every configured channel until ``stop`` is set (or SIGINT/SIGTERM arrives).
 
-    Telegram's webhook and WeChat's share one HTTP server (``/healthz`` too).
+    Telegram's webhook and WeChat's share one HTTP server (``/healthz`` too);
+    both hand their messages to one core in a process of its own.
     """
-    settings = app.settings
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
+    core = ProcessCore(app.settings, app.catalogues)
+    try:
+        await core.start()
+        await _serve_channels(app, core, stop)
+    finally:
+        await core.close()
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+async def _serve_channels(app: App, core: Core, stop: asyncio.Event) -> None:
+    settings = app.settings
     routes: list[Route] = []
     telegram = None
     if settings.telegram_token:
         telegram = TelegramChannel(
-            core=app.bot,
+            core=core,
             sessions=app.sessions,
             store=app.store,
             catalogues=app.catalogues,
@@ -97,7 +110,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     if settings.wechat_token:
         wechat_api = WeChatApi.from_settings(settings, app.store)
         wechat = WeChatChannel(
-            core=app.bot,
+            core=core,
             sessions=app.sessions,
             store=app.store,
             catalogues=app.catalogues,
@@ -130,5 +143,3 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             await wechat.stop()
         if wechat_api is not None:
             await wechat_api.aclose()
-        for signum in signals:
-            loop.remove_signal_handler(signum)

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # WeChat gives up on our answer after 5 s; past this budget the reply goes as a customer-service message.
     wechat_reply_seconds: float = Field(default=4.0, gt=0, le=4.5)
 
+    # Processes the conversation core runs in; 0: one, or one per CPU (up to 4) with PostgreSQL and Redis.
+    core_processes: int = Field(default=0, ge=0, le=32)
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
 
@@ -195,6 +198,17 @@ class Settings(BaseSettings):
         return value.upper()
 
     @model_validator(mode="after")
+    def _core_processes(self) -> Settings:
+        # Binding cooldowns and the like live in the store: in-process, several processes would each count.
+        if self.core_processes > 1 and (
+            self.redis_url is None or self.effective_database_url.startswith("sqlite")
+        ):
+            raise ValueError(
+                f"{ENV_PREFIX}CORE_PROCESSES: more than 1 needs PostgreSQL and {ENV_PREFIX}REDIS_URL"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _wechat_complete(self) -> Settings:
         # Without the AppID and secret the webhook could answer but never push or reply late.
         if self.wechat_token:
@@ -202,6 +216,14 @@ class Settings(BaseSettings):
                 if not getattr(self, name):
                     raise ValueError(f"{ENV_PREFIX}{name.upper()}: needed with {ENV_PREFIX}WECHAT_TOKEN")
         return self
+
+    @property
+    def core_process_count(self) -> int:
+        """How many core processes: several need a database and a store they can share."""
+        if self.core_processes:
+            return self.core_processes
+        shared = self.effective_database_url.startswith("postgresql") and self.redis_url is not None
+        return min(os.cpu_count() or 1, 4) if shared else 1
 
     @property
     def effective_database_url(self) -> str:

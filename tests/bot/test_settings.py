@@ -46,6 +46,7 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("WECHAT_TEMPLATES", '{"notice": {"id": "T1", "fields": {"thing1": "salary"}}}'),
         ("WECHAT_TEMPLATES", '{"notice": {"id": "T1", "fields": {}}}'),
         ("WECHAT_REPLY_SECONDS", "6"),
+        ("CORE_PROCESSES", "2"),  # several need PostgreSQL and Redis
     ],
 )
 def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

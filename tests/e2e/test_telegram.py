@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from bot.channels.telegram.adapter import TelegramChannel, TelegramConfig
 from bot.channels.telegram.limits import SendLimiter
+from bot.core_runner import ThreadCore
 from bot.http_server import build_http_app, make_server, telegram_route
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import Ask, Choose, Confirm, Flow, Option, Photo
@@ -109,7 +110,7 @@ def make_channel(
         flows=(*FLOWS, IDEA),
     )
     return TelegramChannel(
-        core=core,
+        core=ThreadCore(core),
         sessions=db,
         store=store,
         catalogues=catalogues,
@@ -134,6 +135,7 @@ async def polling(
     await channel.start()
     yield channel
     await channel.stop()
+    await channel.core.close()
 
 
 async def said(
@@ -318,6 +320,7 @@ async def webhook(
     await channel.start()
     yield channel, url
     await channel.stop()
+    await channel.core.close()
     server.should_exit = True
     await task
 
@@ -420,25 +423,3 @@ async def test_quick_messages_of_one_member_are_answered_in_order(
         for fragment in ("请输入您的工号", "后四位", "绑定成功", "工号：1001", "Choose a language")
     ]
     assert order == sorted(order)
-
-
-async def test_a_chat_is_served_one_update_at_a_time_and_then_forgotten(
-    db: SessionFactory, store: EphemeralStore, stub: TelegramStub, tmp_path: Path
-) -> None:
-    channel = make_channel(db, store, stub, tmp_path)
-    order: list[str] = []
-    first_inside = asyncio.Event()
-
-    async def turn(name: str) -> None:
-        async with channel._chat_turn(MEMBER_ID):
-            order.append(f"{name} in")
-            first_inside.set()
-            await asyncio.sleep(0)
-            order.append(f"{name} out")
-
-    first = asyncio.create_task(turn("first"))
-    await first_inside.wait()
-    second = asyncio.create_task(turn("second"))
-    await asyncio.gather(first, second)
-    assert order == ["first in", "first out", "second in", "second out"]
-    assert channel._chat_locks == {}

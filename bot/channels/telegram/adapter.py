@@ -14,11 +14,7 @@ different chats concurrently.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -34,12 +30,14 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.channels.store_calls import call_store
 from bot.channels.telegram.limits import SendLimiter
 from bot.channels.telegram.render import CallbackCodec
 from bot.channels.telegram.sender import TelegramSender
+from bot.channels.turns import Turns
+from bot.core_runner import Core
 from handlers.i18n import Catalogues, negotiate_locale
 from handlers.messages import Incoming, Media, MediaKind, Reply, merge_replies
-from handlers.router import Bot
 from models.accounts import Channel, deactivate_account
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
@@ -105,7 +103,7 @@ class TelegramChannel:
     def __init__(
         self,
         *,
-        core: Bot,
+        core: Core,
         sessions: SessionFactory,
         store: EphemeralStore,
         catalogues: Catalogues,
@@ -121,19 +119,13 @@ class TelegramChannel:
         self.limiter = limiter or SendLimiter(
             config.per_second, config.per_chat_interval, per_chat_burst=config.per_chat_burst
         )
-        self._chat_locks: dict[int, asyncio.Lock] = {}
-        self._chat_users: defaultdict[int, int] = defaultdict(int)
-        # The core runs on its own few threads. SQLite takes one writer at a time
-        # anyway, and more threads than that only fight over the GIL (measured:
-        # bench/RESULTS.md); PostgreSQL gains from a few.
-        sqlite = sessions.engine.dialect.name == "sqlite"
-        self._workers = ThreadPoolExecutor(max_workers=1 if sqlite else 2, thread_name_prefix="core")
+        self.turns = Turns()
         builder = (
             ApplicationBuilder()
             .token(config.token)
             .base_url(f"{config.api_root}/bot")
             .base_file_url(f"{config.api_root}/file/bot")
-            # Different members are served at once; one member's messages in order (see _chat_locks).
+            # Different members are served at once; one member's messages in order (see self.turns).
             .concurrent_updates(CONCURRENT_UPDATES)
             .connection_pool_size(CONNECTION_POOL_SIZE)
             .pool_timeout(POOL_TIMEOUT)
@@ -178,16 +170,12 @@ class TelegramChannel:
             "webhook" if self.config.webhook_url else "polling",
         )
 
-    async def _in_worker(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._workers, function, *args)
-
     async def stop(self) -> None:
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
-        self._workers.shutdown(wait=True)
 
     async def feed(self, payload: dict[str, Any]) -> None:
         """Hand a webhook update to the Application, as the polling updater would."""
@@ -216,12 +204,12 @@ class TelegramChannel:
             return
         # Everything for one chat happens under its lock, awaits included, so a
         # member's quick second message can never overtake the first.
-        async with self._chat_turn(chat.id):
+        async with self.turns.turn(chat.id):
             message = update.effective_message
             if update.callback_query is None and message is not None and not _has_media(message):
                 # Plain text, the common case: de-duplicate and answer in one trip to the worker thread.
                 incoming = Incoming(CHANNEL, str(user.id), text=message.text, locale=user.language_code)
-                replies = await self._in_worker(self._handle_once, update.update_id, incoming)
+                replies = await self._handle_once(update.update_id, incoming)
             else:
                 # A press must be acknowledged and a photo fetched first, but only once.
                 if not await asyncio.to_thread(
@@ -231,33 +219,19 @@ class TelegramChannel:
                 pressed_or_sent = await self._incoming(update)
                 if pressed_or_sent is None:
                     return
-                replies = await self._in_worker(self.core.handle, pressed_or_sent)
+                replies = await self.core.answer(pressed_or_sent)
             for reply in merge_replies(replies):
                 await self.sender.send_reply(chat.id, reply)
 
-    @contextlib.asynccontextmanager
-    async def _chat_turn(self, chat_id: int) -> AsyncIterator[None]:
-        """One chat's updates one at a time; the lock is dropped when nobody holds or awaits it."""
-        self._chat_users[chat_id] += 1
-        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
-        try:
-            async with lock:
-                yield
-        finally:
-            self._chat_users[chat_id] -= 1
-            if self._chat_users[chat_id] == 0:
-                del self._chat_users[chat_id]
-                del self._chat_locks[chat_id]
-
-    def _handle_once(self, update_id: int, incoming: Incoming) -> list[Reply]:
+    async def _handle_once(self, update_id: int, incoming: Incoming) -> list[Reply]:
         """Answer a message unless it is a redelivery.
 
         Telegram redelivers an update after a non-2xx webhook answer or a crash
         before the offset moved; the update id tells a redelivery from a new message.
         """
-        if not self._first_time(_seen_key(update_id), UPDATE_SEEN_TTL):
+        if not await call_store(self.store, lambda: self._first_time(_seen_key(update_id), UPDATE_SEEN_TTL)):
             return []
-        return self.core.handle(incoming)
+        return await self.core.answer(incoming)
 
     async def _incoming(self, update: Update) -> Incoming | None:
         user = update.effective_user

@@ -28,7 +28,6 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -40,6 +39,7 @@ from starlette.routing import Route
 from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
+from bot.channels.store_calls import call_store
 from bot.channels.turns import Turns
 from bot.channels.wechat.api import WeChatApiError
 from bot.channels.wechat.render import Outgoing, TextOut, cdata_safe, render
@@ -52,9 +52,9 @@ from bot.channels.wechat.security import (
     check_call,
     check_xml,
 )
+from bot.core_runner import Core
 from handlers.i18n import Catalogues
 from handlers.messages import Incoming, Media, MediaKind, merge_replies
-from handlers.router import Bot
 from models.accounts import Channel, deactivate_account
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
@@ -120,7 +120,7 @@ class WeChatChannel:
     def __init__(
         self,
         *,
-        core: Bot,
+        core: Core,
         sessions: SessionFactory,
         store: EphemeralStore,
         catalogues: Catalogues,
@@ -141,19 +141,14 @@ class WeChatChannel:
         self._answers: dict[str, asyncio.Future[str]] = {}
         self._late: set[asyncio.Task[None]] = set()
         self._sending = asyncio.Semaphore(SENDS_AT_ONCE)
-        # The core is synchronous (a transaction per message): it runs on a few threads of its own.
-        # SQLite takes one writer at a time; PostgreSQL gains from a few (bench/RESULTS.md).
-        sqlite = sessions.engine.dialect.name == "sqlite"
-        self._workers = ThreadPoolExecutor(max_workers=1 if sqlite else 4, thread_name_prefix="wechat-core")
 
     def route(self) -> Route:
         return Route(self.config.path, self._endpoint, methods=["GET", "POST"])
 
     async def stop(self) -> None:
-        """Let replies that are still on their way go out, then release the worker threads."""
+        """Let replies that are still on their way go out."""
         if self._late:
             await asyncio.gather(*self._late, return_exceptions=True)
-        self._workers.shutdown(wait=True)
 
     # -- HTTP ------------------------------------------------------------------------------------
 
@@ -177,7 +172,11 @@ class WeChatChannel:
         if received is None:
             return _success()
         key = received.key
-        if not await asyncio.to_thread(self.store.set, f"wx:seen:{key}", "1", SEEN_TTL, only_if_absent=True):
+        seen = f"wx:seen:{key}"
+        first_copy = await call_store(
+            self.store, lambda: self.store.set(seen, "1", SEEN_TTL, only_if_absent=True)
+        )
+        if not first_copy:
             answer = await self._answer_of(key, started)
             return self._passive(received, answer, params)
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -213,7 +212,7 @@ class WeChatChannel:
 
     async def _record(self, key: str, future: asyncio.Future[str], answer: str) -> None:
         """Remember what the first copy answered, for retries here and in other processes."""
-        await asyncio.to_thread(self.store.set, f"wx:answer:{key}", answer, SEEN_TTL)
+        await call_store(self.store, lambda: self.store.set(f"wx:answer:{key}", answer, SEEN_TTL))
         if not future.done():
             future.set_result(answer)
 
@@ -227,7 +226,7 @@ class WeChatChannel:
             except TimeoutError:
                 return ""
         while True:  # handled, or being handled, by another process: its record appears in the store
-            answer = await asyncio.to_thread(self.store.get, f"wx:answer:{key}")
+            answer = await call_store(self.store, lambda: self.store.get(f"wx:answer:{key}"))
             if answer is not None or time.monotonic() >= deadline:
                 return answer or ""
             await asyncio.sleep(_POLL_SECONDS)
@@ -259,12 +258,12 @@ class WeChatChannel:
         async with self.turns.turn(openid):
             message = received.message
             if received.kind == "event" and _text(message.event) == "unsubscribe":
-                await self._in_worker(self._deactivate, openid)
+                await asyncio.to_thread(self._deactivate, openid)
                 return []
             incoming = await self._incoming(received)
             if incoming is None:
                 return []
-            replies = await self._in_worker(self.core.handle, incoming)
+            replies = await self.core.answer(incoming)
         outgoing: list[Outgoing] = []
         for reply in merge_replies(replies):
             outgoing.extend(render(reply, self.catalogues.get(reply.locale)))
@@ -315,9 +314,6 @@ class WeChatChannel:
             size = await self.service.download_media(media_id, partial)
             partial.replace(path)
         return Media(MediaKind.PHOTO, str(path), "image/jpeg", size)
-
-    async def _in_worker(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._workers, function, *args)
 
     def _deactivate(self, openid: str) -> None:
         with self.sessions() as session:
