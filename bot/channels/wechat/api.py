@@ -534,7 +534,7 @@ class WeChatApi:
         return await self._send(path, lambda: self._http.request(method, path, params=query, files=files))
 
     async def _post_json(self, path: str, *, params: Mapping[str, str], body: Mapping[str, Any]) -> JSONDict:
-        # WeChat shows \uXXXX escapes literally in menus and messages: send UTF-8 as is.
+        # WeChat shows backslash-u escapes literally in menus and messages: send UTF-8 as is.
         content = json.dumps(body, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json; charset=utf-8"}
         return await self._send(

@@ -1,7 +1,7 @@
 """The Official Account's custom menu: the intended layout as data, published as far as features exist.
 
 Members see the menu at the bottom of the chat and tap it instead of typing.
-An entry that leads to "coming soon" teaches them the menu lies, so the
+An entry that leads to a feature not built yet teaches them the menu lies, so the
 layout names features, and an entry is published only when the router has
 that feature and lists it in its menu: 提建议 appears the day the feature
 does, by publishing again. A group left empty is dropped; a group with one
