@@ -12,7 +12,7 @@ that receives customer-service messages, which only a reply later than the
 - **full**: :class:`WeChatChannel` in safe mode with the real core on a fresh,
   migrated database (an SQLite file; a throwaway PostgreSQL schema, dropped
   after): signature, replay guard, decryption, de-duplication by MsgId, the
-  core on its worker threads, an encrypted passive reply. ``--members``
+  core in a process of its own (as under python -m bot run), an encrypted passive reply. ``--members``
   members are bound to WeChat openids directly in the database; each first
   opens the language form (/lang, warm-up). The measured requests then
   alternate, per member, between answering it ("1" or "3": the locale is
@@ -166,13 +166,9 @@ class ServerSpec:
 
 @dataclass
 class Counters:
-    """CPU seconds by part (event-loop thread), and ``Bot.handle`` calls, wall, CPU and SQL statements."""
+    """CPU seconds by part (event-loop thread)."""
 
     parts: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PARTS, 0.0))
-    calls: int = 0
-    wall: float = 0.0
-    cpu: float = 0.0
-    statements: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def timed(self, part: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -189,22 +185,9 @@ class Counters:
 
         return timed_call
 
-    def add_core(self, wall: float, cpu: float) -> None:
+    def snapshot(self) -> dict[str, float]:
         with self.lock:
-            self.calls += 1
-            self.wall += wall
-            self.cpu += cpu
-
-    def count_statement(self, *_: Any) -> None:
-        with self.lock:
-            self.statements += 1
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            return {
-                "parts": dict(self.parts),
-                "core": (self.calls, self.wall, self.cpu, self.statements),
-            }
+            return dict(self.parts)
 
 
 def bare_route(spec: ServerSpec, counters: Counters) -> Route:
@@ -344,11 +327,10 @@ async def _serve(spec: ServerSpec, conn: Connection, logged: CountingHandler) ->
                 break
             if command == "mark":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
-                cpu = usage.ru_utime + usage.ru_stime
-                snapshot = counters.snapshot()
-                if core is not None:
-                    cpu += core.cpu_seconds()  # the server's CPU is both its processes'
-                conn.send(("mark", {"cpu": cpu, **snapshot}))
+                core_cpu = core.cpu_seconds() if core is not None else 0.0
+                # The server's CPU is both its processes'.
+                cpu = usage.ru_utime + usage.ru_stime + core_cpu
+                conn.send(("mark", {"cpu": cpu, "parts": counters.snapshot(), "core": core_cpu}))
     finally:
         loop.remove_reader(conn.fileno())
         server.should_exit = True
@@ -766,18 +748,14 @@ def flush_redis(url: str) -> None:
 class Usage:
     """What the server process spent during a phase."""
 
-    cpu: float  # CPU seconds of the whole server process, all threads
+    cpu: float  # CPU seconds of the server, its core's process included
     parts: dict[str, float]  # CPU seconds of the timed parts on the event loop
-    core_calls: int
-    core_wall: float
-    core_cpu: float
-    statements: int
+    core_cpu: float  # CPU seconds of the core's process (0 for the bare webhook)
 
     @classmethod
     def between(cls, before: dict[str, Any], after: dict[str, Any]) -> Usage:
-        calls, wall, cpu, statements = (a - b for a, b in zip(after["core"], before["core"], strict=True))
         parts = {part: after["parts"][part] - before["parts"][part] for part in PARTS}
-        return cls(after["cpu"] - before["cpu"], parts, int(calls), wall, cpu, int(statements))
+        return cls(after["cpu"] - before["cpu"], parts, after["core"] - before["core"])
 
 
 @dataclass
@@ -985,14 +963,7 @@ def report(results: dict[str, list[dict[str, Result]]], args: argparse.Namespace
             + " ".join(f"{parts[part]:>9.2f}" for part in PARTS)
             + f" {core:>6.2f} {rest:>6.2f}"
         )
-    for label, runs_of in results.items():
-        closed_rows = [
-            r for run_results in runs_of for name, r in run_results.items() if name.startswith("closed")
-        ]
-        calls = sum(r.usage.core_calls for r in closed_rows)
-        if calls:
-            wall = sum(r.usage.core_wall for r in closed_rows) / calls * 1000
-            print(f"{label}: Bot.handle (in the core's process) {wall:.1f} ms wall per request")
+    print("(core: the core's process, where the full bot runs Bot.handle as under python -m bot run)")
 
     print(
         f"\ngoal: full at least {GOAL_RATIO:.0%} of the bare webhook's throughput at every concurrency: "

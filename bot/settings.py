@@ -48,7 +48,6 @@ RootUrl = Annotated[HttpUrl, AfterValidator(_no_query)]
 PushKind = Literal["notice", "reminder", "status", "digest"]
 # What a push can put into a template's fields; the template's own keys (thing1, time2…) map onto these.
 TEMPLATE_VALUES = frozenset({"title", "body", "time", "unit"})
-OPENID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 
 
 class WeChatTemplate(BaseModel):

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import (
     BotCommand,
@@ -84,9 +84,6 @@ class TelegramConfig:
     per_chat_burst: int = 3
     # Bot API requests running at once (see TelegramSender).
     max_in_flight: int = 8
-
-
-T = TypeVar("T")
 
 
 def _seen_key(update_id: int) -> str:

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -76,8 +76,6 @@ SEND_RETRY_SECONDS = 0.5
 _OPENID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _LATE = "\x00late"  # the record of a message whose reply went as customer-service messages
 _POLL_SECONDS = 0.05
-
-T = TypeVar("T")
 
 
 class CustomerService(Protocol):
