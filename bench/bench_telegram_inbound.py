@@ -51,19 +51,13 @@ os.environ["PTB_TIMEDELTA"] = "true"
 import argparse
 import asyncio
 import logging
-import math
 import multiprocessing
-import platform
 import resource
-import socket
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from multiprocessing.connection import Connection
@@ -71,11 +65,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import telegram
+from common import fresh_database, machine, own_cpu, percentile, postgres_answers
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot import database
 from bot.channels.telegram.adapter import (
     CONCURRENT_UPDATES,
     CONNECTION_POOL_SIZE,
@@ -91,7 +84,6 @@ from models.accounts import Channel, bind_account, touch_account
 from models.base import utcnow
 from models.db import SessionFactory, make_engine
 from models.ephemeral import MemoryStore
-from tests.conftest import drop_postgres_schema, postgres_engine
 from tests.e2e.telegram_stub import Call, TelegramStub
 from tests.factories import make_member
 
@@ -417,36 +409,6 @@ def dialogs_for(members: int, messages: int) -> list[Dialog]:
 # -- databases -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Database:
-    name: str  # "sqlite" or "postgresql"
-    url: str
-    schema: str | None = None
-
-
-@contextmanager
-def fresh_database(kind: str, workdir: Path, members: int, postgres_url: str) -> Iterator[Database]:
-    """A migrated database with ``members`` members, each bound to a Telegram account; dropped after."""
-    label = uuid.uuid4().hex[:8]
-    if kind == "sqlite":
-        db = Database(kind, f"sqlite:///{workdir / f'bench-{label}.db'}")
-        engine = make_engine(db.url)
-    else:
-        db = Database(kind, postgres_url, f"unionbot_bench_{os.getpid()}_{label}")
-        assert db.schema is not None
-        engine = postgres_engine(postgres_url, db.schema)
-    try:
-        try:
-            database.upgrade(engine)
-            seed(SessionFactory(engine), members)
-        finally:
-            engine.dispose()
-        yield db
-    finally:
-        if db.schema is not None:
-            drop_postgres_schema(postgres_url, db.schema)
-
-
 def seed(sessions: SessionFactory, members: int) -> None:
     now = utcnow()
     with sessions() as session:
@@ -458,24 +420,6 @@ def seed(sessions: SessionFactory, members: int) -> None:
                 session, channel=Channel.TELEGRAM.value, external_id=str(FIRST_USER_ID + n), now=now
             )
             bind_account(session, account=account, member=member, now=now)
-
-
-def postgres_answers(url: str) -> bool:
-    parsed = sa.engine.make_url(url)
-    try:
-        socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def postgres_version(url: str) -> str:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return str(connection.execute(sa.text("SHOW server_version")).scalar_one())
-    finally:
-        engine.dispose()
 
 
 # -- one measurement -----------------------------------------------------------------------------
@@ -499,11 +443,6 @@ class Result:
     measurement: Measurement
     usage: Usage
     stub_cpu: float  # CPU seconds of this process (the stub and the members) meanwhile
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def measure(
@@ -545,7 +484,13 @@ async def run(args: argparse.Namespace, databases: list[str], workdir: Path) -> 
             echo = BotSpec("echo", stub.url, stub.token)
             results.setdefault("echo", []).append(await measure(stub, echo, "echo", args, catalogues))
             for kind in databases:
-                with fresh_database(kind, workdir, args.members, args.postgres_url) as db:
+                with fresh_database(
+                    kind,
+                    workdir,
+                    args.postgres_url,
+                    seed=lambda sessions: seed(sessions, args.members),
+                    schema_prefix="unionbot_bench",
+                ) as db:
                     spec = BotSpec("full", stub.url, stub.token, db.url, db.schema, str(workdir / "media"))
                     label = f"full, {kind}"
                     results.setdefault(label, []).append(await measure(stub, spec, label, args, catalogues))
@@ -555,41 +500,8 @@ async def run(args: argparse.Namespace, databases: list[str], workdir: Path) -> 
 # -- report --------------------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest rank: the smallest value with at least ``share`` of the values at or below it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 def median_of(results: Sequence[Result], value: Callable[[Result], float]) -> float:
     return statistics.median(value(result) for result in results)
-
-
-def machine(databases: list[str], postgres_url: str) -> str:
-    cpu = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        cpu = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo.read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            "",
-        )
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    parts = [
-        f"{os.cpu_count()} cores" + (f" ({cpu})" if cpu else ""),
-        f"{memory:.0f} GB RAM",
-        f"{platform.system()} {platform.release()}",
-        f"Python {platform.python_version()}",
-        f"python-telegram-bot {telegram.__version__}",
-        f"SQLAlchemy {sa.__version__}",
-        f"SQLite {sqlite3.sqlite_version}",
-    ]
-    if "postgresql" in databases:
-        parts.append(f"PostgreSQL {postgres_version(postgres_url)}")
-    return ", ".join(parts)
 
 
 def report(results: dict[str, list[Result]], runs: int) -> bool:
@@ -659,7 +571,7 @@ def main(argv: list[str]) -> int:
     databases = ["sqlite", "postgresql"] if choice == "both" else [choice]
     if "postgresql" in databases and not postgres:
         parser.error(f"nothing answers at {args.postgres_url}")
-    print(f"machine: {machine(databases, args.postgres_url)}")
+    print(f"machine: {machine(databases, args.postgres_url, ('python-telegram-bot', 'httpx', 'httpcore'))}")
     print(
         f"{args.messages} messages from {args.members} members, each waiting for the reply before its "
         f"next message; databases: {', '.join(databases)}"

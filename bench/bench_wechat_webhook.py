@@ -63,29 +63,25 @@ import itertools
 import logging
 import math
 import multiprocessing
-import os
-import platform
 import resource
 import secrets
 import socket
-import sqlite3
 import statistics
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
+from common import fresh_database, machine, own_cpu, percentile, postgres_answers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -95,7 +91,6 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
 import bot.channels.wechat.webhook as webhook_module
-from bot import database
 from bot.channels.wechat.api import WeChatApi
 from bot.channels.wechat.webhook import WeChatChannel, WeChatConfig
 from bot.core_runner import ProcessCore
@@ -106,7 +101,6 @@ from models.accounts import Channel, bind_account, touch_account
 from models.base import utcnow
 from models.db import SessionFactory, make_engine
 from models.ephemeral import EphemeralStore, MemoryStore, RedisStore
-from tests.conftest import drop_postgres_schema, postgres_engine
 from tests.e2e.wechat_client import (
     ReplyError,
     aes_decrypt,
@@ -667,38 +661,8 @@ async def open_loop(
 # -- databases -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Database:
-    name: str  # "sqlite" or "postgresql"
-    url: str
-    schema: str | None = None
-
-
 def openid_of(number: int) -> str:
     return f"oBench_{number:06d}_member"
-
-
-@contextmanager
-def fresh_database(kind: str, workdir: Path, members: int, postgres_url: str) -> Iterator[Database]:
-    """A migrated database with ``members`` members, each bound to a WeChat openid; dropped after."""
-    label = uuid.uuid4().hex[:8]
-    if kind == "sqlite":
-        db = Database(kind, f"sqlite:///{workdir / f'bench-{label}.db'}")
-        engine = make_engine(db.url)
-    else:
-        db = Database(kind, postgres_url, f"unionbot_bench_wx_{os.getpid()}_{label}")
-        assert db.schema is not None
-        engine = postgres_engine(postgres_url, db.schema)
-    try:
-        try:
-            database.upgrade(engine)
-            seed(SessionFactory(engine), members)
-        finally:
-            engine.dispose()
-        yield db
-    finally:
-        if db.schema is not None:
-            drop_postgres_schema(postgres_url, db.schema)
 
 
 def seed(sessions: SessionFactory, members: int) -> None:
@@ -710,24 +674,6 @@ def seed(sessions: SessionFactory, members: int) -> None:
             )
             account = touch_account(session, channel=Channel.WECHAT.value, external_id=openid_of(n), now=now)
             bind_account(session, account=account, member=member, now=now)
-
-
-def postgres_answers(url: str) -> bool:
-    parsed = sa.engine.make_url(url)
-    try:
-        socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def postgres_version(url: str) -> str:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return str(connection.execute(sa.text("SHOW server_version")).scalar_one())
-    finally:
-        engine.dispose()
 
 
 def flush_redis(url: str) -> None:
@@ -763,11 +709,6 @@ class Result:
     phase: Phase
     usage: Usage
     load_cpu: float  # CPU seconds of this process (WeChat's side) meanwhile
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def warm_plan(members: Sequence[Member]) -> list[list[Member]]:
@@ -828,7 +769,13 @@ async def run(
             bare = ServerSpec("bare", aes_key)
             results.setdefault("bare", []).append(await measure_bot(bare, "bare", args, echo_check, stub))
             for kind in databases:
-                with fresh_database(kind, workdir, args.members, args.postgres_url) as db:
+                with fresh_database(
+                    kind,
+                    workdir,
+                    args.postgres_url,
+                    seed=lambda sessions: seed(sessions, args.members),
+                    schema_prefix="unionbot_bench_wx",
+                ) as db:
                     spec = ServerSpec(
                         "full",
                         aes_key,
@@ -854,42 +801,8 @@ async def run(
 # -- report --------------------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest rank: the smallest value with at least ``share`` of the values at or below it."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 def median(values: Iterator[float] | Sequence[float]) -> float:
     return statistics.median(list(values))
-
-
-def machine(databases: list[str], postgres_url: str, redis: bool) -> str:
-    cpu = ""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        cpu = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in cpuinfo.read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            "",
-        )
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    parts = [
-        f"{os.cpu_count()} cores" + (f" ({cpu})" if cpu else ""),
-        f"{memory:.0f} GB RAM",
-        f"{platform.system()} {platform.release()}",
-        f"Python {platform.python_version()}",
-        *(f"{name} {version(name)}" for name in ("uvicorn", "h11", "starlette", "wechatpy", "cryptography")),
-        f"SQLAlchemy {sa.__version__}",
-        f"SQLite {sqlite3.sqlite_version}",
-    ]
-    if "postgresql" in databases:
-        parts.append(f"psycopg {version('psycopg')}, PostgreSQL {postgres_version(postgres_url)}")
-    parts.append("store: Redis 127.0.0.1 db 13" if redis else "store: in process")
-    return ", ".join(parts)
 
 
 def closed_per_request(runs_of: Sequence[dict[str, Result]], value: Callable[[Result], float]) -> float:
@@ -1016,7 +929,9 @@ def main(argv: list[str]) -> int:
     databases = ["sqlite", "postgresql"] if choice == "both" else [choice]
     if "postgresql" in databases and not postgres:
         parser.error(f"nothing answers at {args.postgres_url}")
-    print(f"machine: {machine(databases, args.postgres_url, args.redis)}")
+    libraries = ("uvicorn", "h11", "starlette", "wechatpy", "cryptography")
+    store = "store: Redis 127.0.0.1 db 13" if args.redis else "store: in process"
+    print(f"machine: {machine(databases, args.postgres_url, libraries)}, {store}")
     print(
         f"safe mode; closed loop at {', '.join(map(str, args.concurrency))} senders, "
         f"{args.requests} requests each level; open loop at {args.rate:g}/s for {args.seconds:g} s "
