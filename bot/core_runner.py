@@ -117,6 +117,7 @@ class ProcessCore:
             log.error("incident %s: the core process died; starting a new one", incident)
             if self._pool is pool:
                 self._pool = self._new_pool()
+                pool.shutdown(wait=False)
             _ = self.catalogues.get(negotiate_locale(incoming.locale, self.settings.default_locale))
             text = _("抱歉，出了点问题（编号 {incident}）。请稍后再试，或联系本单位工会。")
             return [Reply(text.format(incident=incident), locale=_.locale)]

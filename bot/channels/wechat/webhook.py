@@ -151,6 +151,7 @@ class WeChatChannel:
     # -- HTTP ------------------------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
+        started = time.monotonic()  # WeChat's 5 seconds run from here, reading and decrypting included
         params = CallParams.of(request.query_params)
         try:
             check_call(self.config.token, params, self.clock())
@@ -158,12 +159,12 @@ class WeChatChannel:
                 # URL verification in the WeChat console: echo the challenge back.
                 return PlainTextResponse(request.query_params.get("echostr", ""))
             body = await _read_capped(request)
-            self.replays.check(params, body)
+            await call_store(self.store, lambda: self.replays.check(params, body))
             xml = self.envelope.open(params, body)
         except Refused as refused:
             log.warning("WeChat webhook call refused (%s) from %s", refused.reason, request.client)
             return PlainTextResponse("forbidden" if refused.status == 403 else "refused", refused.status)
-        return await self._receive(xml, params, started=time.monotonic())
+        return await self._receive(xml, params, started)
 
     async def _receive(self, xml: bytes, params: CallParams, started: float) -> Response:
         received = _parse(xml)
