@@ -47,6 +47,8 @@ class Member(SQLModel, table=True):
     # Money is kept in 分 (fen): exact on every database, no float rounding.
     monthly_dues_fen: int = Field(default=0)
     locale: str | None = Field(default=None, max_length=8)
+    # The channel pushes go to first ("telegram" or "wechat"); None: the one last used (models.reach).
+    preferred_channel: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
