@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import secrets
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,6 +73,18 @@ class WeChatTemplate(BaseModel):
         return value
 
 
+def quiet_hours_of(value: str) -> tuple[time, time] | None:
+    """ "22:00-07:30" → (22:00, 07:30); None when it is not that shape or both ends are equal."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if match is None:
+        return None
+    hours_a, minutes_a, hours_b, minutes_b = (int(part) for part in match.groups())
+    if max(hours_a, hours_b) > 23 or max(minutes_a, minutes_b) > 59:
+        return None
+    start, end = time(hours_a, minutes_a), time(hours_b, minutes_b)
+    return None if start == end else (start, end)
+
+
 class SettingsError(Exception):
     """A setting has a wrong value; the message is one line naming it."""
 
@@ -104,6 +117,20 @@ class Settings(BaseSettings):
 
     # Processes the conversation core runs in; 0: one, or one per CPU (up to 4) with PostgreSQL and Redis.
     core_processes: int = Field(default=0, ge=0, le=32)
+
+    # Delivery (bot/delivery): the channels' speed limits, shared by every worker through Redis.
+    telegram_push_per_second: float = Field(default=30, gt=0, le=1000)
+    telegram_push_chat_interval: float = Field(default=1.0, ge=0, le=60)
+    wechat_push_per_second: float = Field(default=20, gt=0, le=1000)
+    # What a 服务号 may send a day (the WeChat console shows the account's own quota); a notice's
+    # preview warns when it would go over.
+    wechat_template_daily_quota: int = Field(default=100_000, ge=0)
+    # Pushes that are not urgent wait for the morning; "" turns quiet hours off.
+    quiet_hours: str = "22:00-07:30"
+    # A push the channel may have accepted just as a worker died: resend (a possible duplicate) or not.
+    resend_uncertain: bool = False
+    delivery_batch: int = Field(default=200, ge=1, le=5000)
+    delivery_in_flight: int = Field(default=16, ge=1, le=256)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
@@ -182,6 +209,14 @@ class Settings(BaseSettings):
             raise ValueError("the EncodingAESKey from the WeChat console has 43 characters")
         return value or None
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        value = value.strip()
+        if value and quiet_hours_of(value) is None:
+            raise ValueError("HH:MM-HH:MM, e.g. 22:00-07:30, or empty for none")
+        return value
+
     @field_validator("data_key")
     @classmethod
     def _data_key(cls, value: str | None) -> str | None:
@@ -223,6 +258,11 @@ class Settings(BaseSettings):
             return self.core_processes
         shared = self.effective_database_url.startswith("postgresql") and self.redis_url is not None
         return min(os.cpu_count() or 1, 4) if shared else 1
+
+    @property
+    def quiet_window(self) -> tuple[time, time] | None:
+        """Quiet hours as (start, end) wall-clock times in ``zone``; None: none."""
+        return quiet_hours_of(self.quiet_hours) if self.quiet_hours else None
 
     @property
     def effective_database_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,10 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("WECHAT_TEMPLATES", '{"notice": {"id": "T1", "fields": {}}}'),
         ("WECHAT_REPLY_SECONDS", "6"),
         ("CORE_PROCESSES", "2"),  # several need PostgreSQL and Redis
+        ("QUIET_HOURS", "22-7"),
+        ("QUIET_HOURS", "24:00-07:30"),
+        ("QUIET_HOURS", "22:00-22:00"),
+        ("TELEGRAM_PUSH_PER_SECOND", "0"),
     ],
 )
 def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -56,6 +61,19 @@ def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: 
     message = str(caught.value)
     assert message.startswith(f"UNIONBOT_{name}: ")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "window"),
+    [
+        ("22:00-07:30", (time(22, 0), time(7, 30))),
+        (" 12:00 - 13:30 ", (time(12, 0), time(13, 30))),
+        ("", None),
+    ],
+)
+def test_quiet_hours(monkeypatch: pytest.MonkeyPatch, value: str, window: tuple[time, time] | None) -> None:
+    monkeypatch.setenv("UNIONBOT_QUIET_HOURS", value)
+    assert load_settings().quiet_window == window
 
 
 def test_wechat_templates_are_read_from_json(monkeypatch: pytest.MonkeyPatch) -> None:
