@@ -186,3 +186,24 @@ def pushes_about(session: Session, *, topic: str, subject_id: int) -> Sequence[O
     return session.exec(
         select(Outbox).where(Outbox.topic == topic, Outbox.subject_id == subject_id).order_by(col(Outbox.id))
     ).all()
+
+
+def rearm(session: Session, *, key: str, now: datetime) -> bool:
+    """Queue a row that already went out once more, due now: a progress message to refresh.
+
+    The worker then sends it again, or edits the message it sent before where the renderer asks
+    for ``edit_in_place`` and the channel can edit. A row still waiting or on its way is left as
+    it is: it will show the newest figures anyway, being rendered when it is sent.
+
+    Returns:
+        Whether the row was re-queued.
+    """
+    result = session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.key) == key,
+            col(Outbox.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNCERTAIN]),
+        )
+        .values(status=OutboxStatus.QUEUED, next_attempt_at=now, attempts=0, error=None)
+    )
+    return int(result.rowcount) > 0  # type: ignore[attr-defined]
