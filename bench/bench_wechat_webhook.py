@@ -298,7 +298,10 @@ async def _serve(spec: ServerSpec, conn: Connection, logged: CountingHandler) ->
     else:
         route = bare_route(spec, counters)
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not the default 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose
+    # proto says TCP, and accepted sockets inherit it. With 0 every keep-alive answer waited ~40 ms
+    # for a delayed ACK (`python -m bot run` lets uvicorn bind, which gets this right).
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = int(listener.getsockname()[1])
