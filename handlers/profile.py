@@ -8,6 +8,7 @@ from handlers.features import Feature
 from handlers.i18n import LOCALE_NAMES
 from handlers.menu import show_menu
 from handlers.messages import Reply
+from handlers.push_channel import preference_line
 from models.accounts import accounts_of
 from models.errors import N_
 from models.members import STATUS_LABELS, format_yuan
@@ -49,6 +50,9 @@ def _me(ctx: Context, arg: str) -> list[Reply]:
         for account in accounts_of(ctx.session, member)
     )
     lines.append(_("已绑定：{channels}").format(channels=channels))
+    preference = preference_line(ctx)
+    if preference is not None:
+        lines.append(preference)
     lines.append(_("语言：{language}").format(language=LOCALE_NAMES[ctx.t.locale]))
     lines.append(_("信息有误请联系本单位工会更正。"))
     return show_menu(ctx, intro=[Reply("\n".join(lines))])

@@ -25,7 +25,7 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from handlers import binding, language, menu, profile
+from handlers import binding, language, menu, profile, push_channel
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
@@ -56,13 +56,20 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 FEATURES: tuple[Feature, ...] = (
     profile.FEATURE,
+    push_channel.FEATURE,
     language.FEATURE,
     binding.UNBIND,
     menu.HELP,
     menu.MENU,
     binding.START,
 )
-FLOWS: tuple[Flow, ...] = (menu.FLOW, binding.BIND_FLOW, binding.UNBIND_FLOW, language.FLOW)
+FLOWS: tuple[Flow, ...] = (
+    menu.FLOW,
+    binding.BIND_FLOW,
+    binding.UNBIND_FLOW,
+    language.FLOW,
+    push_channel.FLOW,
+)
 
 
 class Bot:

@@ -22,6 +22,8 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from models.accounts import Channel, ChatAccount
+from models.base import utcnow
+from models.errors import N_, InvalidInput
 from models.members import Member, MemberStatus
 from models.outbox import PushKind
 
@@ -114,3 +116,25 @@ def plan_reach(
     for member_id in member_ids:
         plan.setdefault(member_id, Reach.NONE)
     return plan
+
+
+def push_channels_of(session: Session, member: Member) -> list[str]:
+    """The channels the member is bound on that take pushes, in a stable order."""
+    assert member.id is not None
+    bound = {account.channel for account in push_accounts(session, [member.id])[member.id]}
+    return [channel.value for channel in PUSH_CHANNELS if channel.value in bound]
+
+
+def set_preferred_channel(session: Session, *, member: Member, channel: str | None) -> None:
+    """Send the member's pushes to ``channel`` first (None: to the channel they used last).
+
+    Raises:
+        InvalidInput: the member is not bound on that channel, so it could never come first.
+    """
+    if channel is not None and channel not in push_channels_of(session, member):
+        raise InvalidInput(
+            "reach.channel_not_bound", N_("您还没有在这个渠道绑定会员身份，不能把通知设为发到那里。")
+        )
+    member.preferred_channel = channel
+    member.updated_at = utcnow()
+    session.add(member)
