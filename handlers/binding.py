@@ -24,7 +24,7 @@ from models.accounts import (
 )
 from models.errors import N_, InvalidInput
 from models.invites import normalise_code, redeem_invite
-from models.members import Member, clean_employee_no
+from models.members import Member, clean_employee_no, normalise_digits
 
 BIND_FLOW_NAME = "bind"
 UNBIND_FLOW_NAME = "unbind"
@@ -51,6 +51,16 @@ def _check_employee_no(ctx: Context, text: str, data: Data) -> None:
     try:
         data["employee_key"] = clean_employee_no(text)
     except InvalidInput as error:
+        if error.code == "member.employee_no_invalid" and not any(
+            character.isascii() and character.isalnum() for character in normalise_digits(text)
+        ):
+            # A greeting or a question ("你好", "我想提建议"), not a mistyped 工号: say why we ask.
+            raise Invalid(
+                N_(
+                    "先确认一下您的会员身份，之后就能办理各项事务了。"
+                    "工号一般是数字，例如 1001；不清楚的话，可以问问本单位工会。"
+                )
+            ) from None
         raise Invalid.from_error(error) from None
     check_cooldown(ctx.store, account=ctx.account, employee_no=data["employee_key"], now=ctx.now)
 

@@ -46,6 +46,7 @@ def test_wrong_answers_are_re_asked_with_the_reason(db: SessionFactory, chat: Ch
     chat.send("   ", expect=["内容不能为空", "请输入您的工号"])
     chat.send("x" * 5000, expect=["最多 32 个字", "5000"])
     chat.send("工号'; DROP TABLE member;--", expect="工号只能包含字母、数字")
+    chat.send("我想提个建议", expect=["先确认一下您的会员身份", "例如 1001", "请输入您的工号"])
     chat.send("1001", expect="后四位")
     chat.send("12a4", expect=["请输入手机号的最后 4 位数字", "后四位"])
     chat.send("0000", expect=["工号或手机号后四位不正确", "还可以再试 2 次", "请输入您的工号"])
