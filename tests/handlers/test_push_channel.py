@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from handlers.router import Bot
 from models.db import SessionFactory
 from models.members import Member
@@ -16,8 +18,7 @@ def _bind(chat: Chat) -> None:
 
 def _preferred(db: SessionFactory) -> str | None:
     with db() as session:
-        member = session.get(Member, 1)
-        assert member is not None
+        member = session.exec(select(Member).where(Member.employee_no == "1001")).one()
         return member.preferred_channel
 
 
