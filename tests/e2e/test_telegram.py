@@ -20,7 +20,7 @@ from handlers.context import Context, CoreConfig
 from handlers.dialogs import Ask, Choose, Confirm, Flow, Option, Photo
 from handlers.features import Feature
 from handlers.i18n import Catalogues
-from handlers.messages import OutgoingFile, Reply
+from handlers.messages import Media, MediaKind, OutgoingFile, Reply
 from handlers.router import FEATURES, FLOWS, Bot
 from models.accounts import ChatAccount
 from models.db import SessionFactory
@@ -62,8 +62,18 @@ def _attachments(ctx: Context, arg: str) -> list[Reply]:
     ]
 
 
+UPLOADS: list[Media] = []
+
+
+def _upload(ctx: Context, arg: str) -> list[Reply]:
+    assert ctx.incoming.media is not None
+    UPLOADS.append(ctx.incoming.media)
+    return [Reply("收到文件")]
+
+
 TEST_FEATURES = (
     *FEATURES,
+    Feature(name="upload", label="上传", summary="", words=("/upload",), run=_upload, in_menu=False),
     Feature(name="files", label="附件", summary="", words=("/files",), run=_attachments, in_menu=False),
     Feature(
         name="idea",
@@ -382,6 +392,24 @@ async def test_a_deep_link_with_an_invite_code_binds(
         code = create_invite(session, member=member, now=datetime.now(UTC), ttl=timedelta(days=1))
     stub.push_message(user_id=MEMBER_ID, text=f"/start {code}")
     await said(stub, "绑定成功")
+
+
+async def test_a_members_file_is_kept_under_its_unique_id_with_its_extension(
+    polling: TelegramChannel, stub: TelegramStub, tmp_path: Path
+) -> None:
+    UPLOADS.clear()
+    await bind(stub)
+    data = b"PK\x03\x04" + b"xlsx" * 300
+    document = ("../../会费 名单.XLSX", data, "application/zip")
+    stub.push_message(user_id=MEMBER_ID, text="/upload", document=document)
+    await said(stub, "收到文件")
+    media = UPLOADS[0]
+    stored = Path(media.ref)
+    assert stored.read_bytes() == data
+    assert stored.is_relative_to(tmp_path)
+    assert stored.suffix == ".xlsx"
+    assert "名单" not in stored.name  # never a name the sender chose
+    assert (media.kind, media.name, media.size) == (MediaKind.DOCUMENT, "../../会费 名单.XLSX", len(data))
 
 
 async def test_photos_and_documents_are_sent(polling: TelegramChannel, stub: TelegramStub) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -67,6 +68,15 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("cancel", N_("取消当前操作")),
     ("unbind", N_("解除绑定")),
 )
+
+
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+
+
+def _suffix(file_name: str | None) -> str:
+    """The extension of a sender's file name, when it is a plain one (".xlsx"); else none."""
+    match = _EXTENSION.search(file_name or "")
+    return match.group().lower() if match else ""
 
 
 @dataclass(frozen=True)
@@ -266,9 +276,12 @@ class TelegramChannel:
             return Media(MediaKind.PHOTO, ref, "image/jpeg", photo.file_size, None)
         if message.document:
             document = message.document
+            path = await self._download(
+                document.file_id, document.file_unique_id, _suffix(document.file_name), document.file_size
+            )
             return Media(
                 MediaKind.DOCUMENT,
-                document.file_id,
+                str(path) if path else document.file_id,
                 document.mime_type,
                 document.file_size,
                 document.file_name,
@@ -280,7 +293,11 @@ class TelegramChannel:
         return None
 
     async def _download(self, file_id: str, unique_id: str, suffix: str, size: int | None) -> Path | None:
-        """Keep a member's photo in the media folder; too-large files are left where they are."""
+        """Keep a member's photo or file in the media folder; too-large files are left where they are.
+
+        The name on disk is Telegram's unique id and the file's extension: never a name the
+        sender chose, which could climb out of the folder or collide with another member's.
+        """
         if size is not None and size > DOWNLOAD_LIMIT:
             return None
         folder = self.config.media_dir / CHANNEL
