@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from handlers.context import Context
 from handlers.dialogs import (
@@ -40,7 +40,7 @@ from handlers.menu import show_menu
 from handlers.messages import Button, MediaKind, OutgoingFile, Reply
 from handlers.parsing import normalise, parse_date, parse_index
 from handlers.pushes import Push, after_batch, renderer
-from models.errors import N_, InvalidInput
+from models.errors import N_, InvalidInput, PermissionDenied
 from models.members import Member
 from models.notices import (
     BODY_MAX,
@@ -299,7 +299,7 @@ def _require_members(ctx: Context, target: Target) -> None:
     """Refuse a target the cadre may not send to or that holds nobody, at the step that chose it."""
     try:
         target_recipients(ctx.session, actor=_actor(ctx), target=target)
-    except InvalidInput as error:
+    except (InvalidInput, PermissionDenied) as error:
         raise Invalid.from_error(error) from None
 
 
@@ -341,6 +341,16 @@ ROLE_OPTIONS = tuple(Option(role.value, ROLE_LABELS[role]) for role in TARGET_RO
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
+def _named(units: Sequence[tuple[int, str]], word: str) -> list[int]:
+    """The units a typed name means: the whole path, or the unit's own name."""
+    said = normalise(word)
+    return [
+        unit_id
+        for unit_id, path in units
+        if normalise(path) == said or normalise(path.rsplit("/", 1)[-1]) == said
+    ]
+
+
 @dataclass(frozen=True)
 class UnitsStep(Step):
     """Units in the cadre's subtree, by number from the list or by name; several at once."""
@@ -355,6 +365,12 @@ class UnitsStep(Step):
             (unit.id, tree.path_of(unit))
             for unit in units_in_scope(ctx.session, _actor(ctx))
             if unit.id is not None
+        ]
+
+    def _all_units(self, ctx: Context) -> list[tuple[int, str]]:
+        tree = UnitTree(ctx.session)
+        return [
+            (unit.id, tree.path_of(unit)) for unit in ctx.session.exec(select(Unit)) if unit.id is not None
         ]
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
@@ -384,13 +400,12 @@ class UnitsStep(Step):
                     raise Invalid(N_("没有编号为 {number} 的单位，请对照列表重新回复。"), number=number)
                 chosen.append(units[number - 1][0])
                 continue
-            said = normalise(word)
-            matches = [
-                unit_id
-                for unit_id, path in units
-                if normalise(path) == said or normalise(path.rsplit("/", 1)[-1]) == said
-            ]
+            matches = _named(units, word)
             if len(matches) != 1:
+                # A unit the cadre does not look after gets that reason, not "not found".
+                elsewhere = _named(self._all_units(ctx), word)
+                if len(elsewhere) == 1:
+                    _require_members(ctx, Target(TargetKind.UNITS, (elsewhere[0],)))
                 raise Invalid(N_("没有找到单位“{name}”，请回复列表中的编号或单位全称。"), name=word)
             chosen.append(matches[0])
         picked = list(dict.fromkeys(chosen))

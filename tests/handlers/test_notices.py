@@ -19,7 +19,20 @@ from handlers.router import Bot
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
 from models.members import Member
-from models.notices import Notice, NoticeRecipient, NoticeStatus, progress_key
+from models.notices import (
+    Attachment,
+    AttachmentKind,
+    Notice,
+    NoticeCategory,
+    NoticeDraft,
+    NoticeRecipient,
+    NoticeStatus,
+    Target,
+    TargetKind,
+    create_notice,
+    progress_key,
+    withdraw_notice,
+)
 from models.outbox import Outbox, OutboxStatus
 from models.roles import Role
 from tests.factories import HOSTILE_BODY, HOSTILE_TITLE, bind, make_member
@@ -117,7 +130,8 @@ def test_sending_to_chosen_units_and_to_a_role(db: SessionFactory, bot: Bot, uni
         expect=["请回复要发送的单位编号", "1. 厂工会/一车间", "厂工会/一车间/乙班", "厂工会/一车间/丙班"],
         absent=["二车间"],
     )
-    chat.send("二车间", expect="没有找到单位“二车间”")
+    chat.send("二车间", expect=["“厂工会/二车间”不在您负责的范围内，只能向您负责的单位发通知", "单位编号"])
+    chat.send("三车间", expect="没有找到单位“三车间”")
     chat.send("9", expect="没有编号为 9 的单位")
     chat.send("乙班、丙班", expect="什么时候发送")
     chat.send("1", expect=["发送对象：厂工会/一车间/乙班、厂工会/一车间/丙班", "共 3 人"])
@@ -425,3 +439,43 @@ def test_hostile_text_is_stored_and_shown_as_typed(db: SessionFactory, bot: Bot,
     Chat(bot, key="member").send("通知", expect="<b>停电</b> _*[通知]🌟")
     with Session(db.engine) as session:
         assert session.exec(select(Notice)).one().title == "<b>停电</b> _*[通知]🌟"
+
+
+def test_attachments_travel_with_the_push_and_a_withdrawn_notice_sends_nothing(
+    db: SessionFactory, union: None, catalogues: Catalogues, tmp_path: Path
+) -> None:
+    poster, sheet = tmp_path / "poster.png", tmp_path / "名单.xlsx"
+    with db() as session:
+        cadre = session.exec(select(Member).where(Member.employee_no == "C1")).one()
+        unit = session.exec(select(Member.unit_id).where(Member.employee_no == "C1")).one()
+        target = Target(TargetKind.UNITS, (unit,))
+        pushes = {}
+        for kind, path in ((AttachmentKind.IMAGE, poster), (AttachmentKind.FILE, sheet)):
+            draft = NoticeDraft(
+                title="停电通知",
+                body="周六检修。",
+                category=NoticeCategory.NOTICE,
+                target=target,
+                send_at=NOW + timedelta(days=1),
+                attachment=Attachment(kind, str(path), None, 100, path.name),
+            )
+            notice = create_notice(session, actor=cadre, draft=draft, now=NOW)
+            row = session.exec(select(Outbox).where(Outbox.subject_id == notice.id)).first()
+            assert row is not None
+            pushes[kind] = (notice, row, render_notice(session, row, catalogues.get("en")))
+        image_push, file_push = pushes[AttachmentKind.IMAGE][2], pushes[AttachmentKind.FILE][2]
+        assert image_push is not None
+        assert file_push is not None
+        assert image_push.reply.image is not None
+        assert image_push.reply.image.path == str(poster)
+        assert image_push.reply.file is None
+        assert file_push.reply.file is not None
+        assert file_push.reply.file.name == "名单.xlsx"
+        assert "Attachment: 名单.xlsx" in file_push.reply.text
+
+        notice, row, _ = pushes[AttachmentKind.IMAGE]
+        assert notice.id is not None
+        withdraw_notice(session, actor=cadre, notice_id=notice.id, now=NOW)
+        assert render_notice(session, row, catalogues.get("zh_CN")) is None
+        progress = session.exec(select(Outbox).where(Outbox.key == progress_key(notice.id))).one()
+        assert render_progress(session, progress, catalogues.get("zh_CN")) is None
