@@ -204,13 +204,12 @@ class Bot:
 
         if incoming.button and incoming.button.startswith(MENU_PAYLOAD_PREFIX):
             # go:<feature> or go:<feature>:<argument> (a button on a push: 已阅 on notice 42).
-            name, _, argument = incoming.button.removeprefix(MENU_PAYLOAD_PREFIX).partition(":")
+            name, _sep, argument = incoming.button.removeprefix(MENU_PAYLOAD_PREFIX).partition(":")
             feature = self.features.get(name)
             if feature is not None and feature.background and ctx.member is not None:
                 # A tap on an earlier message must not throw away the form the member is filling in.
                 replies = self._run(ctx, feature, argument)
-                form = state is not None and state.flow != menu.MENU_FLOW_NAME
-                if form and state is not None and not self.dialogs.flows[state.flow].browse:
+                if state is not None and not self._is_list(state):
                     replies = [*replies, *self.dialogs.reprompt(ctx, state)]
                 return [*notice, *replies]
             if state is not None:
@@ -238,7 +237,7 @@ class Bot:
             state = None
         if state is not None:
             # A list to pick from (the menu, the notices) gives way to a command word; a form does not.
-            in_menu = state.flow == menu.MENU_FLOW_NAME or self.dialogs.flows[state.flow].browse
+            in_menu = self._is_list(state)
             if feature is not None and (slash or in_menu):
                 clear_dialog(ctx.session, ctx.account_id)
                 return self._run(ctx, feature, arg)
@@ -260,6 +259,10 @@ class Bot:
         if incoming.button and incoming.button.startswith(PAYLOAD_PREFIX + ":"):
             return [*notice, *self._stale(ctx)]
         return [*notice, *self._not_understood(ctx)]
+
+    def _is_list(self, state: DialogState) -> bool:
+        """Whether the open dialog is a list to pick from (the menu, a browse flow) rather than a form."""
+        return state.flow == menu.MENU_FLOW_NAME or self.dialogs.flows[state.flow].browse
 
     def _unheard(self, ctx: Context, state: DialogState | None) -> list[Reply]:
         """A voice message with no recognised text: ask for text, and repeat the open question."""

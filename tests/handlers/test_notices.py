@@ -479,3 +479,31 @@ def test_attachments_travel_with_the_push_and_a_withdrawn_notice_sends_nothing(
         assert render_notice(session, row, catalogues.get("zh_CN")) is None
         progress = session.exec(select(Outbox).where(Outbox.key == progress_key(notice.id))).one()
         assert render_progress(session, progress, catalogues.get("zh_CN")) is None
+
+
+def test_on_wechat_a_cadre_sends_a_photo_and_members_pick_by_number(
+    db: SessionFactory, bot: Bot, union: None, tmp_path: Path
+) -> None:
+    with db() as session:
+        chair = make_member(
+            session, employee_no="C9", name="赵委员", unit="厂工会", roles=[(Role.COMMITTEE, "厂工会")]
+        )
+        bind(session, chair, channel="wechat", key="wx-cadre", last_seen_at=NOW)
+    photo = tmp_path / "media" / "wechat" / "abc.jpg"
+    photo.parent.mkdir(parents=True)
+    photo.write_bytes(b"\xff\xd8\xff" + b"0" * 2000)
+    cadre = Chat(bot, channel="wechat", key="wx-cadre")
+    cadre.send("发通知")
+    cadre.send("会费使用公开")
+    cadre.send("十月会费使用情况")
+    cadre.send("十月工会经费支出 12,000 元，明细见附图。")
+    cadre.send_media(Media(MediaKind.PHOTO, str(photo), "image/jpeg", 2003), expect="全体会员（厂工会）")
+    cadre.send("全体会员")
+    cadre.send("立即发送", expect=["【会费使用公开】十月会费使用情况", "（附图片一张）", "共 7 人"])
+    cadre.send("确认", expect="通知开始发给 7 人")
+
+    member = Chat(bot, channel="wechat", key="wx-recent")
+    member.send("会费公开", expect=["会费使用公开（第 1/1 页，共 1 条）", "1. 11-23 十月会费使用情况"])
+    member.send("１", expect=["十月工会经费支出 12,000 元", "厂工会"])
+    [image] = [reply.image for reply in member.last if reply.image is not None]
+    assert image.path == str(photo)
