@@ -65,6 +65,8 @@ class App:
             timezone=self.settings.zone,
             dialog_timeout=timedelta(minutes=self.settings.dialog_timeout_minutes),
             binding=self.binding_policy,
+            template_kinds=frozenset(self.settings.wechat_templates),
+            template_daily_quota=self.settings.wechat_template_daily_quota,
         )
 
     @cached_property

@@ -2,7 +2,8 @@
 
 厂工会 with three units (一车间, 二车间, 运输大队), two or three 班组 each and
 41 members, loaded through the same roster import an admin uses, so the demo
-also shows that a roster imports cleanly. Names are realistic, including the
+also shows that a roster imports cleanly; the chair of 一车间 has sent its
+members a notice and a 厂务公开 post. Names are realistic, including the
 ones real rosters have and software often gets wrong: compound surnames
 (欧阳, 司马), a Uyghur name with the middle dot, rare characters (喆, 堃).
 """
@@ -11,9 +12,12 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from models.base import utcnow
 from models.db import SessionFactory
-from models.members import Member
+from models.members import Member, get_member_by_employee_no
+from models.notices import NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
 from models.roster import RosterRow, import_roster, validate_rows
+from models.units import find_unit
 
 DEMO_ADMIN_NO = "1001"  # 王建国, 管理员 on 厂工会
 DEMO_CADRE_NO = "2001"  # 李秀英, 工会主席 of 一车间
@@ -65,6 +69,23 @@ _DEMO_ROSTER: tuple[tuple[str, str, str, str, str, str], ...] = (
 )
 
 
+# What 李秀英 has already sent to 一车间, so 通知公告 has something to show (heading, title, text).
+_DEMO_NOTICES: tuple[tuple[NoticeCategory, str, str], ...] = (
+    (
+        NoticeCategory.FACTORY_AFFAIRS,
+        "三季度职工福利费使用情况",
+        "三季度一车间职工福利费共支出 18,600 元：夏送清凉 9,200 元，生日慰问 6,400 元，"
+        "困难职工走访 3,000 元。明细在车间公示栏张贴，有疑问请找车间工会。",
+    ),
+    (
+        NoticeCategory.NOTICE,
+        "关于报名参加职工疗休养的通知",
+        "各位会员：今年职工疗休养分三批进行，每批 5 天。请有意参加的会员于本月 30 日前"
+        "向班组长报名，劳动模范和一线职工优先。",
+    ),
+)
+
+
 def demo_roster() -> list[RosterRow]:
     """The demo union as roster rows, numbered as in a file with a header line."""
     return [
@@ -106,4 +127,13 @@ def seed_demo(sessions: SessionFactory) -> bool:
             # The demo roster is ours: a row the import refuses is a bug here, not user input.
             raise RuntimeError(f"demo roster rejected: {problems!r}")
         import_roster(session, valid)
+    with sessions() as session:
+        chair = get_member_by_employee_no(session, DEMO_CADRE_NO)
+        workshop = find_unit(session, "厂工会/一车间")
+        assert workshop.id is not None
+        for category, title, body in _DEMO_NOTICES:
+            draft = NoticeDraft(
+                title=title, body=body, category=category, target=Target(TargetKind.UNITS, (workshop.id,))
+            )
+            create_notice(session, actor=chair, draft=draft, now=utcnow())
     return True

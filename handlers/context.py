@@ -29,6 +29,10 @@ class CoreConfig:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     dialog_timeout: timedelta = timedelta(minutes=30)
     binding: BindingPolicy = field(default_factory=BindingPolicy)
+    # The kinds of push a WeChat template is configured for, and how many templates a day WeChat
+    # allows: what a notice's preview needs to say how members will be reached.
+    template_kinds: frozenset[str] = frozenset()
+    template_daily_quota: int = 100_000
 
 
 @dataclass

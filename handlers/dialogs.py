@@ -364,13 +364,18 @@ Done = Callable[[Context, Data], list[Reply]]
 
 @dataclass(frozen=True)
 class Flow:
-    """A declared form. ``on_done`` gets the answers once the last step is accepted."""
+    """A declared form. ``on_done`` gets the answers once the last step is accepted.
+
+    ``browse``: a list to pick from rather than a form, so a command word typed
+    at it opens that feature instead of being taken as a wrong answer.
+    """
 
     name: str
     steps: tuple[Step, ...]
     on_done: Done
     on_cancel: Callable[[Context], list[Reply]] | None = None
     quiet_timeout: bool = False
+    browse: bool = False
     _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -32,6 +32,7 @@ class Feature:
         available: whether this member may use it now (roles, binding).
         in_menu: listed in the main menu.
         for_unbound: usable before binding (help, language, binding itself).
+        background: answers a button on a pushed message (已阅); any open form stays open.
     """
 
     name: str
@@ -42,3 +43,4 @@ class Feature:
     available: Callable[[Context], bool] = always
     in_menu: bool = True
     for_unbound: bool = False
+    background: bool = False

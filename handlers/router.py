@@ -25,7 +25,7 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from handlers import binding, language, menu, profile, push_channel
+from handlers import binding, language, menu, notices, profile, push_channel
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
@@ -56,12 +56,18 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 FEATURES: tuple[Feature, ...] = (
     profile.FEATURE,
+    notices.BROWSE,
+    notices.COMPOSE,
+    notices.SENT,
     push_channel.FEATURE,
     language.FEATURE,
     binding.UNBIND,
     menu.HELP,
     menu.MENU,
     binding.START,
+    notices.FACTORY_AFFAIRS,
+    notices.DUES_USE,
+    notices.READ,
 )
 FLOWS: tuple[Flow, ...] = (
     menu.FLOW,
@@ -69,6 +75,7 @@ FLOWS: tuple[Flow, ...] = (
     binding.UNBIND_FLOW,
     language.FLOW,
     push_channel.FLOW,
+    *notices.FLOWS,
 )
 
 
@@ -198,12 +205,20 @@ class Bot:
             )
 
         if incoming.button and incoming.button.startswith(MENU_PAYLOAD_PREFIX):
-            feature = self.features.get(incoming.button.removeprefix(MENU_PAYLOAD_PREFIX))
+            # go:<feature> or go:<feature>:<argument> (a button on a push: 已阅 on notice 42).
+            name, _sep, argument = incoming.button.removeprefix(MENU_PAYLOAD_PREFIX).partition(":")
+            feature = self.features.get(name)
+            if feature is not None and feature.background and ctx.member is not None:
+                # A tap on an earlier message must not throw away the form the member is filling in.
+                replies = self._run(ctx, feature, argument)
+                if state is not None and not self._is_list(state):
+                    replies = [*replies, *self.dialogs.reprompt(ctx, state)]
+                return [*notice, *replies]
             if state is not None:
                 clear_dialog(ctx.session, ctx.account_id)
             if feature is None:
                 return [*notice, *self._stale(ctx)]
-            return [*notice, *self._run(ctx, feature, "")]
+            return [*notice, *self._run(ctx, feature, argument)]
 
         if incoming.text is None and incoming.media is not None and incoming.media.kind is MediaKind.VOICE:
             return [*notice, *self._unheard(ctx, state)]
@@ -223,7 +238,8 @@ class Bot:
             clear_dialog(ctx.session, ctx.account_id)
             state = None
         if state is not None:
-            in_menu = state.flow == menu.MENU_FLOW_NAME
+            # A list to pick from (the menu, the notices) gives way to a command word; a form does not.
+            in_menu = self._is_list(state)
             if feature is not None and (slash or in_menu):
                 clear_dialog(ctx.session, ctx.account_id)
                 return self._run(ctx, feature, arg)
@@ -245,6 +261,10 @@ class Bot:
         if incoming.button and incoming.button.startswith(PAYLOAD_PREFIX + ":"):
             return [*notice, *self._stale(ctx)]
         return [*notice, *self._not_understood(ctx)]
+
+    def _is_list(self, state: DialogState) -> bool:
+        """Whether the open dialog is a list to pick from (the menu, a browse flow) rather than a form."""
+        return state.flow == menu.MENU_FLOW_NAME or self.dialogs.flows[state.flow].browse
 
     def _unheard(self, ctx: Context, state: DialogState | None) -> list[Reply]:
         """A voice message with no recognised text: ask for text, and repeat the open question."""

@@ -4,6 +4,6 @@ Importing this package registers every table on ``SQLModel.metadata``, which
 Alembic and the tests compare against the migrations.
 """
 
-from models import accounts, dialog_state, invites, members, outbox, reach, roles, units
+from models import accounts, dialog_state, invites, members, notices, outbox, reach, roles, units
 
-__all__ = ["accounts", "dialog_state", "invites", "members", "outbox", "reach", "roles", "units"]
+__all__ = ["accounts", "dialog_state", "invites", "members", "notices", "outbox", "reach", "roles", "units"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlmodel import Session
 
+from models.accounts import ChatAccount
+from models.base import utcnow
 from models.members import Member
 from models.roles import Role, grant_role
 from models.units import UnitTree
@@ -34,3 +37,31 @@ def make_member(
     for role, path in roles:
         grant_role(session, member=member, role=role, unit=tree.ensure(path))
     return member
+
+
+# Long CJK and markup, as cadres paste notices from Word documents.
+HOSTILE_TITLE = "关于<b>年度</b>_*[疗休养]🌟报名的通知"
+HOSTILE_BODY = "各位会员：<i>请</i>于本周五前报名 *疗休养* _[名额有限]_ 🎉\n" + "职工疗休养分三批进行。" * 20
+
+
+def bind(
+    session: Session,
+    member: Member,
+    *,
+    channel: str = "telegram",
+    key: str | None = None,
+    last_seen_at: datetime | None = None,
+    active: bool = True,
+) -> ChatAccount:
+    """A chat account already bound to ``member``, as if they had bound it themselves."""
+    account = ChatAccount(
+        channel=channel,
+        external_id=key or f"{channel}-{member.employee_no}",
+        member_id=member.id,
+        active=active,
+        bound_at=last_seen_at or utcnow(),
+        last_seen_at=last_seen_at or utcnow(),
+    )
+    session.add(account)
+    session.flush()
+    return account

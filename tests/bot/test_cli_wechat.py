@@ -22,13 +22,14 @@ from tests.e2e.wechat_stub import WeChatStub
 SECRET = "cli-secret"
 PUBLISHED = {
     "button": [
+        {"type": "click", "name": "通知公告", "key": "go:notices"},
         {
             "name": "我的",
             "sub_button": [
                 {"type": "click", "name": "我的信息", "key": "go:me"},
                 {"type": "click", "name": "使用帮助", "key": "go:help"},
             ],
-        }
+        },
     ]
 }
 
@@ -71,8 +72,14 @@ async def test_publish_sends_only_existing_features(
     assert await wechat("publish") == 0
     assert stub.menu == PUBLISHED
     out = capsys.readouterr().out.splitlines()
-    assert out[:4] == ["已发布微信自定义菜单：", "我的", "  我的信息 [go:me]", "  使用帮助 [go:help]"]
-    assert "suggest" in out[4]  # what the layout will add once the feature exists
+    assert out[:5] == [
+        "已发布微信自定义菜单：",
+        "通知公告 [go:notices]",
+        "我的",
+        "  我的信息 [go:me]",
+        "  使用帮助 [go:help]",
+    ]
+    assert "suggest" in out[5]  # what the layout will add once the feature exists
     assert stub.count("/cgi-bin/token") == 0
 
 
@@ -91,7 +98,12 @@ async def test_show_prints_the_live_menu_and_notices_when_it_is_outdated(
     await wechat("publish")
     capsys.readouterr()
     assert await wechat("show") == 0
-    assert capsys.readouterr().out.splitlines() == ["我的", "  我的信息 [go:me]", "  使用帮助 [go:help]"]
+    assert capsys.readouterr().out.splitlines() == [
+        "通知公告 [go:notices]",
+        "我的",
+        "  我的信息 [go:me]",
+        "  使用帮助 [go:help]",
+    ]
     stub.menu = {"button": [{"type": "click", "name": "即将上线", "key": "SOON"}]}
     assert await wechat("show") == 0
     out = capsys.readouterr().out.splitlines()
@@ -105,7 +117,8 @@ async def test_labels_in_the_default_locale(
     monkeypatch.setenv("UNIONBOT_DEFAULT_LOCALE", "en")
     assert await wechat("publish") == 0
     assert stub.menu is not None
-    assert [sub["name"] for sub in stub.menu["button"][0]["sub_button"]] == ["My profile", "Help"]
+    assert stub.menu["button"][0]["name"] == "Notices"
+    assert [sub["name"] for sub in stub.menu["button"][1]["sub_button"]] == ["My profile", "Help"]
 
 
 @pytest.mark.parametrize("action", ["publish", "show"])

@@ -12,8 +12,10 @@ from bot.demo_data import (
     demo_roster,
     seed_demo,
 )
+from models.base import utcnow
 from models.db import SessionFactory
 from models.members import Member, get_member_by_employee_no
+from models.notices import NoticeCategory, category_counts
 from models.roles import Permission, Role, RoleGrant, has_permission, is_cadre
 from models.roster import validate_rows
 from models.units import Unit, find_unit, unit_path
@@ -78,3 +80,13 @@ def test_the_demo_roster_is_a_valid_roster_with_distinct_phones_and_sensible_due
     phones = [entry.phone for entry in entries]
     assert len(set(phones)) == len(phones)
     assert all(1500 <= (entry.monthly_dues_fen or 0) <= 4500 for entry in entries)
+
+
+def test_the_demo_member_has_notices_to_read(db: SessionFactory) -> None:
+    seed_demo(db)
+    with db() as session:
+        member = get_member_by_employee_no(session, DEMO_MEMBER_NO)
+        counts = category_counts(session, member=member, now=utcnow())
+        outsider = get_member_by_employee_no(session, "3101")
+        assert category_counts(session, member=outsider, now=utcnow()) == {}
+    assert counts == {NoticeCategory.NOTICE: 1, NoticeCategory.FACTORY_AFFAIRS: 1}

@@ -29,7 +29,12 @@ def _refused(ctx: Context, arg: str) -> list[Reply]:
     raise DomainError("test.refused", "抱歉，您没有处理这个单位此项事务的权限。")
 
 
+def _echo(ctx: Context, arg: str) -> list[Reply]:
+    return [Reply(f"echo {arg}")]
+
+
 EXTRA = (
+    Feature(name="echo", label="echo", summary="", words=(), run=_echo, in_menu=False, background=True),
     Feature(name="boom", label="boom", summary="", words=("/boom",), run=_broken, in_menu=False),
     Feature(name="refuse", label="refuse", summary="", words=("/refuse",), run=_refused, in_menu=False),
 )
@@ -79,3 +84,19 @@ def test_menu_buttons_work_even_after_the_menu_closed(bound: Chat) -> None:
     bound.send("取消", expect="现在没有正在办理的事项")
     bound.last = menu  # the member scrolls up and taps the old menu
     bound.press("我的信息", expect="工号：1001")
+
+
+def test_a_button_on_a_push_carries_its_argument_and_leaves_the_open_form_open(bound: Chat) -> None:
+    bound.send("/lang", expect="English")
+    seen = bound._deliver(Incoming("telegram", "u1", button="go:echo:42"), ["echo 42", "English"], ())
+    assert "请选择要办理的事项" not in seen
+    bound.send("3", expect="English from now on")  # the language form was still open
+
+
+def test_a_button_on_a_push_at_the_menu_does_not_repeat_the_menu(bound: Chat) -> None:
+    bound.send("菜单", expect="请选择要办理的事项")
+    bound._deliver(Incoming("telegram", "u1", button="go:echo:7"), "echo 7", ["请选择要办理的事项"])
+
+
+def test_a_menu_button_for_a_feature_that_is_gone_is_stale(bound: Chat) -> None:
+    bound._deliver(Incoming("telegram", "u1", button="go:nothing:1"), "这个按钮已经失效了", ())

@@ -40,27 +40,27 @@ FUTURE = (
     feature("suggest", "提建议"),
     feature("hardship", "困难职工帮扶申报"),
     feature("activities", "Registration for union activities and outings"),
-    feature("notices", "通知公告"),
     feature("ranking", "排行榜"),
     feature("dues", "我的会费"),
 )
 
 
-def test_today_only_my_profile_and_help_are_published() -> None:
+def test_today_notices_my_profile_and_help_are_published() -> None:
     plan = build_menu(FEATURES, ZH)
     assert plan.menu == {
         "button": [
+            {"type": "click", "name": "通知公告", "key": "go:notices"},
             {
                 "name": "我的",
                 "sub_button": [
                     {"type": "click", "name": "我的信息", "key": "go:me"},
                     {"type": "click", "name": "使用帮助", "key": "go:help"},
                 ],
-            }
+            },
         ]
     }
-    assert plan.published == ("me", "help")
-    assert plan.missing == ("suggest", "hardship", "activities", "notices", "ranking", "dues")
+    assert plan.published == ("notices", "me", "help")
+    assert plan.missing == ("suggest", "hardship", "activities", "ranking", "dues")
 
 
 def test_every_published_key_opens_an_existing_feature() -> None:
@@ -115,7 +115,8 @@ def test_names_fit_wechats_limits_in_every_locale(locale: str) -> None:
 
 def test_labels_are_translated_into_the_default_locale() -> None:
     plan = build_menu(FEATURES, CATALOGUES.get("en"))
-    names = [sub["name"] for sub in plan.menu["button"][0]["sub_button"]]
+    assert plan.menu["button"][0]["name"] == "Notices"
+    names = [sub["name"] for sub in plan.menu["button"][1]["sub_button"]]
     assert names == ["My profile", "Help"]
 
 
