@@ -64,6 +64,7 @@ from models.notices import (
     check_notice,
     check_send_time,
     create_notice,
+    is_going_out,
     list_notices,
     managed_notice,
     mark_notice_read,
@@ -763,6 +764,8 @@ def _state_label(ctx: Context, notice: Notice) -> str:
         return ctx.t("已撤回")
     if notice.send_at > ctx.now:
         return ctx.t("定于 {time} 发送").format(time=_local(notice.send_at, ctx.config.timezone))
+    if is_going_out(ctx.session, notice):
+        return ctx.t("发送中")  # also while pushes wait out the quiet hours
     return ctx.t("已发出")
 
 

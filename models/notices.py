@@ -506,6 +506,14 @@ def can_withdraw(session: Session, notice: Notice, now: datetime) -> bool:
     return all(status is OutboxStatus.QUEUED for status in counts)
 
 
+def is_going_out(session: Session, notice: Notice) -> bool:
+    """Whether some of the notice's pushes still wait for a worker or are on their way."""
+    assert notice.id is not None
+    counts = status_counts(session, topic=TOPIC, subject_id=notice.id)
+    waiting = (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
+    return any(counts.get(status) for status in waiting)
+
+
 def withdraw_notice(session: Session, *, actor: Member, notice_id: int, now: datetime) -> int:
     """Withdraw a scheduled notice before it goes; nobody receives it or finds it in their list.
 
