@@ -233,6 +233,12 @@ def after_notice_batch(session: Session, notice_ids: Collection[int], now: datet
     refresh_progress(session, notice_ids, now)
 
 
+@after_batch(PROGRESS_TOPIC)
+def after_progress_batch(session: Session, notice_ids: Collection[int], now: datetime) -> None:
+    """A progress message went out: if its notice finished meanwhile, the report follows."""
+    refresh_progress(session, notice_ids, now)
+
+
 # --------------------------------------------------------------------------- composing
 
 

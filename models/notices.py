@@ -702,9 +702,12 @@ def refresh_progress(session: Session, notice_ids: Collection[int], now: datetim
         report = _report(session, notice)
         key = progress_key(notice_id)
         if report.finished:
-            notice.completed_at = now
-            session.add(notice)
+            # Only once the final report is sure to be rendered: a progress message already taken
+            # by a worker may have been rendered before the last pushes were recorded. Its own
+            # batch calls this again (after_batch of the progress topic), and then it re-arms.
             if rearm(session, key=key, now=now):
+                notice.completed_at = now
+                session.add(notice)
                 refreshed.append(notice_id)
             continue
         last = session.exec(select(Outbox.sent_at).where(Outbox.key == key)).first()

@@ -391,6 +391,32 @@ def test_progress_is_refreshed_every_few_seconds_and_once_at_the_end(session: Se
     assert refresh_progress(session, {notice.id}, at_the_end + timedelta(minutes=1)) == []  # once
 
 
+def test_the_report_follows_a_progress_message_that_was_on_its_way_at_the_end(
+    session: Session, cadre: Member
+) -> None:
+    """A worker may render the progress message, then see the last pushes recorded by another batch."""
+    notice = create_notice(session, actor=cadre, draft=draft(everyone(session)), now=NOW)
+    assert notice.id is not None
+    progress = session.exec(select(Outbox).where(Outbox.key == progress_key(notice.id))).one()
+    progress.status = OutboxStatus.SENDING  # rendered with the figures of that moment
+    session.add(progress)
+    for row in session.exec(select(Outbox).where(Outbox.topic == "notice")):
+        row.status = OutboxStatus.SENT
+        session.add(row)
+    session.flush()
+    at_the_end = NOW + timedelta(seconds=1)
+    assert refresh_progress(session, {notice.id}, at_the_end) == []  # cannot re-arm what is on its way
+    assert notice.completed_at is None
+
+    progress.status, progress.sent_at = OutboxStatus.SENT, at_the_end  # the stale figures arrived
+    session.add(progress)
+    session.flush()
+    assert refresh_progress(session, {notice.id}, at_the_end) == [notice.id]  # so the report follows
+    session.refresh(progress)
+    assert progress.status is OutboxStatus.QUEUED
+    assert notice.completed_at == at_the_end
+
+
 def test_the_notice_remembers_its_top_unit(session: Session, cadre: Member) -> None:
     target = Target(
         TargetKind.UNITS, (unit_id(session, "厂工会/一车间/乙班"), unit_id(session, "厂工会/一车间"))
