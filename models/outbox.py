@@ -334,6 +334,60 @@ def record_sent(
     )
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One push a channel accepted: see :func:`record_sent`."""
+
+    row_id: int
+    channel: str
+    external_ref: str | None = None
+    note: str | None = None
+
+
+def record_sent_many(session: Session, sent: Sequence[Sent], *, worker_id: str, now: datetime) -> int:
+    """:func:`record_sent` for many rows in one statement, executed once per row (executemany).
+
+    A worker at a thousand pushes a second records most of them this way: one
+    statement prepared once costs a fraction of a thousand built one by one.
+
+    Returns:
+        How many rows this worker still held and recorded.
+    """
+    if not sent:
+        return 0
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    statement = (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("row_id"),
+            table.c.claimed_by == worker_id,
+            # Not IN (…): an expanding IN cannot be executed many times over.
+            sa.or_(*(table.c.status == status.value for status in _AFTER_SENDING)),
+        )
+        .values(
+            status=OutboxStatus.SENT.value,
+            channel=sa.bindparam("sent_channel"),
+            external_ref=sa.bindparam("sent_ref"),
+            error=sa.bindparam("sent_note"),
+            sent_at=now,
+            attempts=table.c.attempts + 1,
+        )
+    )
+    result = session.connection().execute(
+        statement,
+        [
+            {
+                "row_id": item.row_id,
+                "sent_channel": item.channel,
+                "sent_ref": item.external_ref,
+                "sent_note": _error(item.note),
+            }
+            for item in sent
+        ],
+    )
+    return _rowcount(result)
+
+
 def record_retry(
     session: Session,
     row_id: int,

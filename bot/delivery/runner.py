@@ -21,6 +21,10 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# httpcore walks every pooled connection on every request (bench/RESULTS.md, "Delivery"): a few
+# connections carry a thousand requests a second to the Bot API; rows in flight beyond them wait for
+# one, which is safe (a request waiting for a connection has not been sent).
+PUSH_CONNECTIONS = 4
 # After a worker failed (database or channel unreachable at start), wait this long before the next one.
 RESTART_SECONDS = 5.0
 
@@ -60,7 +64,7 @@ async def _pushers(app: App) -> AsyncIterator[dict[str, Pusher]]:
                 push_bot(
                     settings.api_root(settings.telegram_api_url),
                     settings.telegram_token,
-                    connections=settings.delivery_in_flight + 2,
+                    connections=min(settings.delivery_in_flight, PUSH_CONNECTIONS),
                 ),
                 codec=CallbackCodec(app.store),
                 on_blocked=deactivate_blocked(app.sessions),

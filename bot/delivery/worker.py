@@ -48,6 +48,7 @@ from models.ephemeral import EphemeralStore
 from models.members import Member
 from models.outbox import (
     Outbox,
+    Sent,
     claim,
     claimants,
     defer_until,
@@ -56,6 +57,7 @@ from models.outbox import (
     record_failed,
     record_retry,
     record_sent,
+    record_sent_many,
     record_uncertain,
     record_withdrawn,
     recover,
@@ -137,11 +139,13 @@ class _Batch:
 class _Writer:
     """Gathers the SENDING marks and outcomes of the rows in flight into one transaction at a time."""
 
-    def __init__(self, sessions: SessionFactory, worker_id: str) -> None:
+    def __init__(self, sessions: SessionFactory, worker_id: str, clock: Callable[[], datetime]) -> None:
         self.sessions = sessions
         self.worker_id = worker_id
+        self.clock = clock
         self._marks: list[tuple[int, asyncio.Future[bool]]] = []
         self._settles: list[tuple[Callable[[Session], None], asyncio.Future[None]]] = []
+        self._sent: list[tuple[Sent, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -167,36 +171,52 @@ class _Writer:
         self._wake.set()
         await future
 
+    async def sent(self, sent: Sent) -> None:
+        """Record a push the channel accepted (the common case, recorded many to a statement)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append((sent, future))
+        self._wake.set()
+        await future
+
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
             self._wake.clear()
             marks, self._marks = self._marks, []
             settles, self._settles = self._settles, []
-            if not marks and not settles:
+            sent, self._sent = self._sent, []
+            if not marks and not settles and not sent:
                 continue
+            waiting: list[asyncio.Future[None]] = [done for _, done in [*settles, *sent]]
             try:
-                marked = await asyncio.to_thread(self._apply, [row_id for row_id, _ in marks], settles)
+                marked = await asyncio.to_thread(
+                    self._apply,
+                    [row_id for row_id, _ in marks],
+                    [write for write, _ in settles],
+                    [item for item, _ in sent],
+                    self.clock(),
+                )
             except Exception as error:
                 for _, mark in marks:
                     if not mark.done():
                         mark.set_exception(error)
-                for _, done in settles:
+                for done in waiting:
                     if not done.done():
                         done.set_exception(error)
                 continue
             for row_id, mark in marks:
                 if not mark.done():
                     mark.set_result(row_id in marked)
-            for _, done in settles:
+            for done in waiting:
                 if not done.done():
                     done.set_result(None)
 
     def _apply(
-        self, ids: list[int], settles: list[tuple[Callable[[Session], None], asyncio.Future[None]]]
+        self, ids: list[int], settles: list[Callable[[Session], None]], sent: list[Sent], now: datetime
     ) -> set[int]:
         with self.sessions() as session:
-            for write, _ in settles:
+            record_sent_many(session, sent, worker_id=self.worker_id, now=now)
+            for write in settles:
                 write(session)
             return mark_sending(session, ids, worker_id=self.worker_id)
 
@@ -236,7 +256,7 @@ class DeliveryWorker:
         self.clock = clock
         self.heartbeat = Heartbeat(store, self.worker_id, config.heartbeat_ttl)
         self._rng = rng or random.Random()  # noqa: S311  jitter, not cryptography
-        self._writer = _Writer(sessions, self.worker_id)
+        self._writer = _Writer(sessions, self.worker_id, clock)
         self._slots = asyncio.Semaphore(config.in_flight)
         self._running: set[asyncio.Task[None]] = set()
         self._fatal: BaseException | None = None
@@ -387,8 +407,11 @@ class DeliveryWorker:
                 log.warning("push %s was taken back from this worker; not sending it", job.key)
                 return
             result, channel = await self._send(job, stop)
-            now = self.clock()
-            await self._writer.settle(lambda session: self._settle(session, job, result, channel, now))
+            if result is not None and result.outcome is Outcome.SENT and channel is not None:
+                await self._writer.sent(Sent(job.row_id, channel, result.external_ref, result.error))
+            else:
+                now = self.clock()
+                await self._writer.settle(lambda session: self._settle(session, job, result, channel, now))
         except Exception as error:  # the database failed: stop, and let the rows be recovered
             log.exception("delivery worker %s failed", self.worker_id)
             self._fatal = self._fatal or error
