@@ -22,6 +22,7 @@ run in fake time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -48,11 +49,24 @@ class ChannelLimit:
             raise ValueError("per_second must be positive and chat_interval not negative")
 
 
+class Stopped(Exception):
+    """``stop`` was set while a caller waited long for its turn (a 429's pause): it did not get one."""
+
+
+# Waits shorter than this are slept through even when a stop comes: racing every
+# millisecond-long wait against the stop costs more CPU than the wait itself.
+_STOPPABLE_AFTER = 0.25
+
+
 class Rates(Protocol):
     """What the worker asks before each request, and tells after a 429."""
 
-    async def acquire(self, channel: str, chat: str) -> None:
-        """Return when one more request to ``chat`` on ``channel`` is within the limits."""
+    async def acquire(self, channel: str, chat: str, stop: asyncio.Event | None = None) -> None:
+        """Return when one more request to ``chat`` on ``channel`` is within the limits.
+
+        Raises:
+            Stopped: ``stop`` was set during a long wait.
+        """
 
     async def pause(self, channel: str, seconds: float) -> None:
         """Hold every request to ``channel`` for ``seconds`` from now."""
@@ -80,21 +94,32 @@ class _Base:
         """Seconds until our slot (≥ 0), or minus the seconds until the chat may be asked again."""
         raise NotImplementedError
 
-    async def acquire(self, channel: str, chat: str) -> None:
+    async def acquire(self, channel: str, chat: str, stop: asyncio.Event | None = None) -> None:
         while True:
             paused = self._paused_until.get(channel, -math.inf) - self._clock()
             if paused > 0:
-                await self._sleep(paused)
+                await self._wait(paused, stop)
                 continue
             delay = await self._reserve(channel, chat)
             if delay < 0:
-                await self._sleep(-delay)
+                await self._wait(-delay, stop)
                 continue
             if delay > 0:
-                await self._sleep(delay)
+                await self._wait(delay, stop)
             if self._paused_until.get(channel, -math.inf) > self._clock():
                 continue  # a 429 arrived while we slept: our slot fell into the pause
             return
+
+    async def _wait(self, seconds: float, stop: asyncio.Event | None) -> None:
+        if stop is None or seconds < _STOPPABLE_AFTER:
+            await self._sleep(seconds)
+            return
+        if stop.is_set():
+            raise Stopped
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        if stop.is_set():
+            raise Stopped
 
     def _pause_locally(self, channel: str, seconds: float) -> None:
         until = self._clock() + seconds

@@ -64,10 +64,11 @@ async def _pushers(app: App) -> AsyncIterator[dict[str, Pusher]]:
                 push_bot(
                     settings.api_root(settings.telegram_api_url),
                     settings.telegram_token,
-                    connections=min(settings.delivery_in_flight, PUSH_CONNECTIONS),
+                    connections=PUSH_CONNECTIONS,
                 ),
                 codec=CallbackCodec(app.store),
                 on_blocked=deactivate_blocked(app.sessions),
+                connections=PUSH_CONNECTIONS,
             )
             await telegram.start()
             closers.append(telegram.close)

@@ -37,7 +37,7 @@ from sqlmodel import Session, col, select
 
 from bot.delivery.liveness import Heartbeat, SingleWorkerLock, new_worker_id
 from bot.delivery.quiet import quiet_until
-from bot.delivery.rates import Rates
+from bot.delivery.rates import Rates, Stopped
 from bot.delivery.results import Job, Outcome, Pusher, SendResult, Target
 from handlers.i18n import Catalogues
 from handlers.pushes import render, run_after_batch
@@ -67,6 +67,8 @@ from models.reach import push_accounts, routes
 
 log = logging.getLogger(__name__)
 
+# How long the writer lets marks and outcomes gather before it commits them together.
+GROUP_COMMIT_SECONDS = 0.002
 # When no channel that could reach a member is configured in this worker, look again after this long.
 NOT_CONFIGURED_RETRY = timedelta(hours=1)
 
@@ -110,10 +112,6 @@ def retry_delay(attempts: int, retry_after: float | None, rng: random.Random) ->
     if retry_after is not None:
         return timedelta(seconds=max(retry_after, 1.0))
     return timedelta(seconds=min(3600.0, 15.0 * 2 ** min(attempts, 16)) * rng.uniform(0.5, 1.0))
-
-
-class _Stopped(Exception):
-    """The worker is stopping and this push's request has not gone out: give the row back."""
 
 
 @dataclass
@@ -181,6 +179,8 @@ class _Writer:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
+            # A moment for the other rows in flight to join: one transaction for several.
+            await asyncio.sleep(GROUP_COMMIT_SECONDS)
             self._wake.clear()
             marks, self._marks = self._marks, []
             settles, self._settles = self._settles, []
@@ -288,10 +288,9 @@ class DeliveryWorker:
         await self._start()
         try:
             batch, claimed = await self._prepare()
-            never = asyncio.Event()
             for job in batch.jobs:
                 await self._slots.acquire()
-                self._launch(job, batch, never)
+                self._launch(job, batch, None)
             await self._finish(batch)
             if self._fatal is not None:
                 raise self._fatal
@@ -381,7 +380,7 @@ class DeliveryWorker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), wait)
 
-    def _launch(self, job: Job, batch: _Batch, stop: asyncio.Event) -> None:
+    def _launch(self, job: Job, batch: _Batch, stop: asyncio.Event | None) -> None:
         task = asyncio.get_running_loop().create_task(self._deliver(job, batch, stop))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
@@ -400,7 +399,7 @@ class DeliveryWorker:
 
     # -- one push ----------------------------------------------------------------------------------
 
-    async def _deliver(self, job: Job, batch: _Batch, stop: asyncio.Event) -> None:
+    async def _deliver(self, job: Job, batch: _Batch, stop: asyncio.Event | None) -> None:
         """One row, holding one of the ``in_flight`` slots from its SENDING mark to its outcome."""
         try:
             if not await self._writer.mark_sending(job.row_id):
@@ -419,7 +418,7 @@ class DeliveryWorker:
             self._slots.release()
             batch.finished_one()
 
-    async def _send(self, job: Job, stop: asyncio.Event) -> tuple[SendResult | None, str | None]:
+    async def _send(self, job: Job, stop: asyncio.Event | None) -> tuple[SendResult | None, str | None]:
         """Try the member's accounts in order until one takes the push or fails it for good.
 
         Returns (None, None) when the worker stopped before any request went out.
@@ -432,7 +431,7 @@ class DeliveryWorker:
             acquire = self._acquirer(target, stop)
             try:
                 result = await pusher.send(job, target, acquire)
-            except _Stopped:
+            except Stopped:
                 return None, None
             except Exception as error:  # a bug in a pusher: the request may have gone out
                 log.exception("pushing %s on %s failed unexpectedly", job.key, target.channel)
@@ -445,7 +444,7 @@ class DeliveryWorker:
             return result, target.channel
         return SendResult(Outcome.FAILED, error="; ".join(refused) or "no reachable account"), channel
 
-    def _acquirer(self, target: Target, stop: asyncio.Event) -> Callable[[], Any]:
+    def _acquirer(self, target: Target, stop: asyncio.Event | None) -> Callable[[], Any]:
         """The pusher's ``acquire``: its first wait gives way to a stop, later ones (parts) do not."""
         first = True
 
@@ -455,20 +454,9 @@ class DeliveryWorker:
                 await self.rates.acquire(target.channel, target.external_id)
                 return
             first = False
-            if stop.is_set():
-                raise _Stopped
-            waiting = asyncio.ensure_future(self.rates.acquire(target.channel, target.external_id))
-            stopping = asyncio.ensure_future(stop.wait())
-            try:
-                await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopping.cancel()
-            if not waiting.done():
-                waiting.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiting
-                raise _Stopped
-            waiting.result()
+            if stop is not None and stop.is_set():
+                raise Stopped
+            await self.rates.acquire(target.channel, target.external_id, stop)
 
         return acquire
 

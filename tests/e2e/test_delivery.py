@@ -26,6 +26,8 @@ import redis
 from sqlmodel import col, func, select
 
 from bot.app import App
+from bot.cli import main
+from bot.delivery.liveness import SingleWorkerLock
 from bot.delivery.runner import run_worker
 from bot.settings import load_settings
 from models.accounts import ChatAccount
@@ -284,3 +286,28 @@ async def test_two_workers_on_postgresql_and_redis_share_the_work_and_the_limit(
     finally:
         client.close()
         drop_postgres_schema(database, schema)
+
+
+def test_a_second_worker_on_sqlite_is_refused_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+    monkeypatch.setenv("UNIONBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("UNIONBOT_DEFAULT_LOCALE", "en")
+    for name in (
+        "UNIONBOT_REDIS_URL",
+        "UNIONBOT_DATABASE_URL",
+        "UNIONBOT_TELEGRAM_TOKEN",
+        "UNIONBOT_WECHAT_TOKEN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    app = App(load_settings())
+    app.prepare()
+    running = SingleWorkerLock(app.engine)  # the first worker
+    running.acquire()
+    try:
+        assert main(["run", "--only", "worker"]) == 2
+    finally:
+        running.release()
+        app.engine.dispose()
+    assert "Another delivery worker is already using this database" in capsys.readouterr().err

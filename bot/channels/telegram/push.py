@@ -47,7 +47,7 @@ _NOT_MODIFIED = "message is not modified"
 _EDIT_GONE = ("message to edit not found", "message can't be edited")
 
 
-def push_bot(api_root: str, token: str, *, connections: int) -> TelegramBot:
+def push_bot(api_root: str, token: str, *, connections: int = 4) -> TelegramBot:
     """A Bot for pushing, with enough pooled connections for the worker's requests in flight.
 
     The pool timeout is long: a request waiting for a connection has not been
@@ -75,11 +75,19 @@ class TelegramPusher:
     channel = CHANNEL
 
     def __init__(
-        self, bot: TelegramBot, *, codec: CallbackCodec, on_blocked: Callable[[int], Awaitable[None]]
+        self,
+        bot: TelegramBot,
+        *,
+        codec: CallbackCodec,
+        on_blocked: Callable[[int], Awaitable[None]],
+        connections: int = 4,
     ) -> None:
         self.bot = bot
         self.codec = codec
         self.on_blocked = on_blocked
+        # Requests beyond the pool's connections wait here, not in httpcore's pool, which walks its
+        # whole queue of waiting requests on every request and answer (bench/RESULTS.md, "Delivery").
+        self._requests = asyncio.Semaphore(connections)
 
     async def start(self) -> None:
         await self.bot.initialize()
@@ -108,15 +116,18 @@ class TelegramPusher:
             for index, part in enumerate(parts):
                 await acquire()
                 keyboard = markup if index == len(parts) - 1 else None
-                sent.append(await self.bot.send_message(chat_id, part, reply_markup=keyboard))
+                async with self._requests:
+                    sent.append(await self.bot.send_message(chat_id, part, reply_markup=keyboard))
             if reply.image is not None:
                 await acquire()
-                sent.append(await self.bot.send_photo(chat_id, Path(reply.image.path)))
+                async with self._requests:
+                    sent.append(await self.bot.send_photo(chat_id, Path(reply.image.path)))
             if reply.file is not None:
                 await acquire()
-                sent.append(
-                    await self.bot.send_document(chat_id, Path(reply.file.path), filename=reply.file.name)
-                )
+                async with self._requests:
+                    sent.append(
+                        await self.bot.send_document(chat_id, Path(reply.file.path), filename=reply.file.name)
+                    )
         except TelegramError as error:
             result = await self._failed(chat_id, error)
             if sent:
@@ -140,9 +151,10 @@ class TelegramPusher:
         """The progress message edited in place; None when it is gone and a new one must go."""
         await acquire()
         try:
-            await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
+            async with self._requests:
+                await self.bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
         except BadRequest as error:
             message = str(error).lower()
             if _NOT_MODIFIED in message:
