@@ -221,7 +221,18 @@ def _rowcount(result: Any) -> int:
 
 
 def claim(session: Session, *, worker_id: str, now: datetime, limit: int) -> list[Outbox]:
-    """Take up to ``limit`` due rows for ``worker_id``, oldest due first.
+    """:func:`claim_ids`, and the rows claimed."""
+    ids = claim_ids(session, worker_id=worker_id, now=now, limit=limit)
+    if not ids:
+        return []
+    rows = session.exec(
+        select(Outbox).where(col(Outbox.id).in_(ids)).order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+    ).all()
+    return list(rows)
+
+
+def claim_ids(session: Session, *, worker_id: str, now: datetime, limit: int) -> list[int]:
+    """Take up to ``limit`` due rows for ``worker_id``, oldest due first; their ids.
 
     On PostgreSQL the rows are chosen with ``FOR UPDATE SKIP LOCKED``, so workers
     claiming at the same moment each get different rows without waiting on one
@@ -244,13 +255,7 @@ def claim(session: Session, *, worker_id: str, now: datetime, limit: int) -> lis
         .values(status=OutboxStatus.CLAIMED, claimed_by=worker_id, claimed_at=now)
         .returning(col(Outbox.id))
     )
-    ids = [row_id for (row_id,) in result]
-    if not ids:
-        return []
-    rows = session.exec(
-        select(Outbox).where(col(Outbox.id).in_(ids)).order_by(col(Outbox.next_attempt_at), col(Outbox.id))
-    ).all()
-    return list(rows)
+    return [row_id for (row_id,) in result]
 
 
 def mark_sending(session: Session, ids: Collection[int], *, worker_id: str) -> set[int]:

@@ -49,6 +49,10 @@ class ChannelLimit:
             raise ValueError("per_second must be positive and chat_interval not negative")
 
 
+# A slot woken up to later than this is given up and a new one taken (see _Base.acquire).
+LATE = 0.02
+
+
 class Stopped(Exception):
     """``stop`` was set while a caller waited long for its turn (a 429's pause): it did not get one."""
 
@@ -100,14 +104,20 @@ class _Base:
             if paused > 0:
                 await self._wait(paused, stop)
                 continue
+            asked = self._clock()
             delay = await self._reserve(channel, chat)
             if delay < 0:
                 await self._wait(-delay, stop)
                 continue
             if delay > 0:
                 await self._wait(delay, stop)
-            if self._paused_until.get(channel, -math.inf) > self._clock():
+            now = self._clock()
+            if self._paused_until.get(channel, -math.inf) > now:
                 continue  # a 429 arrived while we slept: our slot fell into the pause
+            if now - (asked + delay) > LATE:
+                # We woke long after our slot (the process was busy): going now would bunch
+                # with the requests of the slots after it, a burst the channel may refuse.
+                continue
             return
 
     async def _wait(self, seconds: float, stop: asyncio.Event | None) -> None:

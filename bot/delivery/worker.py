@@ -49,7 +49,7 @@ from models.members import Member
 from models.outbox import (
     Outbox,
     Sent,
-    claim,
+    claim_ids,
     claimants,
     defer_until,
     mark_sending,
@@ -67,6 +67,8 @@ from models.reach import push_accounts, routes
 
 log = logging.getLogger(__name__)
 
+# Rows rendered per transaction.
+RENDER_CHUNK = 50
 # How long the writer lets marks and outcomes gather before it commits them together.
 GROUP_COMMIT_SECONDS = 0.002
 # When no channel that could reach a member is configured in this worker, look again after this long.
@@ -516,25 +518,35 @@ class DeliveryWorker:
             until = quiet_until(now, self.config.quiet_window, self.config.zone)
             if until is not None:
                 defer_until(session, now=now, until=until)
-            rows = claim(session, worker_id=self.worker_id, now=now, limit=self.config.batch)
-        if not rows:
+            ids = claim_ids(session, worker_id=self.worker_id, now=now, limit=self.config.batch)
+        if not ids:
             return _Batch([], {}), 0
         jobs: list[Job] = []
         subjects: dict[str, set[int]] = defaultdict(set)
-        with self.sessions() as session:
-            member_ids = sorted({row.member_id for row in rows})
-            members = {
-                member.id: member
-                for member in session.exec(select(Member).where(col(Member.id).in_(member_ids)))
-            }
-            accounts = push_accounts(session, member_ids)
-            for row in rows:
-                if row.subject_id is not None:
-                    subjects[row.topic].add(row.subject_id)
-                job = self._job_for(session, row, members.get(row.member_id), accounts[row.member_id], now)
-                if job is not None:
-                    jobs.append(job)
-        return _Batch(jobs, dict(subjects)), len(rows)
+        # Short transactions: on SQLite each holds the write lock, and the rows in flight
+        # wait for it to record their outcomes.
+        for start in range(0, len(ids), RENDER_CHUNK):
+            with self.sessions() as session:
+                chunk = session.exec(
+                    select(Outbox)
+                    .where(col(Outbox.id).in_(ids[start : start + RENDER_CHUNK]))
+                    .order_by(col(Outbox.id))
+                ).all()
+                member_ids = sorted({row.member_id for row in chunk})
+                members = {
+                    member.id: member
+                    for member in session.exec(select(Member).where(col(Member.id).in_(member_ids)))
+                }
+                accounts = push_accounts(session, member_ids)
+                for row in chunk:
+                    if row.subject_id is not None:
+                        subjects[row.topic].add(row.subject_id)
+                    job = self._job_for(
+                        session, row, members.get(row.member_id), accounts[row.member_id], now
+                    )
+                    if job is not None:
+                        jobs.append(job)
+        return _Batch(jobs, dict(subjects)), len(ids)
 
     def _job_for(
         self,
