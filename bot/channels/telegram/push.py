@@ -87,6 +87,7 @@ class TelegramPusher:
         self.on_blocked = on_blocked
         # Requests beyond the pool's connections wait here, not in httpcore's pool, which walks its
         # whole queue of waiting requests on every request and answer (bench/RESULTS.md, "Delivery").
+        # The rate slot is taken with the connection in hand, so the request leaves on its slot.
         self._requests = asyncio.Semaphore(connections)
 
     async def start(self) -> None:
@@ -114,17 +115,17 @@ class TelegramPusher:
                 if edited is not None:
                     return edited
             for index, part in enumerate(parts):
-                await acquire()
                 keyboard = markup if index == len(parts) - 1 else None
                 async with self._requests:
+                    await acquire()
                     sent.append(await self.bot.send_message(chat_id, part, reply_markup=keyboard))
             if reply.image is not None:
-                await acquire()
                 async with self._requests:
+                    await acquire()
                     sent.append(await self.bot.send_photo(chat_id, Path(reply.image.path)))
             if reply.file is not None:
-                await acquire()
                 async with self._requests:
+                    await acquire()
                     sent.append(
                         await self.bot.send_document(chat_id, Path(reply.file.path), filename=reply.file.name)
                     )
@@ -149,9 +150,9 @@ class TelegramPusher:
         acquire: Acquire,
     ) -> SendResult | None:
         """The progress message edited in place; None when it is gone and a new one must go."""
-        await acquire()
         try:
             async with self._requests:
+                await acquire()
                 await self.bot.edit_message_text(
                     text, chat_id=chat_id, message_id=message_id, reply_markup=markup
                 )
