@@ -94,18 +94,23 @@ class _Base:
         except KeyError:
             raise LookupError(f"no rate limit configured for channel {channel!r}") from None
 
-    async def _reserve(self, channel: str, chat: str) -> float:
-        """Seconds until our slot (≥ 0), or minus the seconds until the chat may be asked again."""
+    async def _reserve(self, channel: str, chat: str, *, again: bool = False) -> float:
+        """Seconds until our slot (≥ 0), or minus the seconds until the chat may be asked again.
+
+        ``again``: the caller gives up a slot it woke up to late and asks for a new one;
+        the chat's spacing counts from the new slot, not against it.
+        """
         raise NotImplementedError
 
     async def acquire(self, channel: str, chat: str, stop: asyncio.Event | None = None) -> None:
+        again = False
         while True:
             paused = self._paused_until.get(channel, -math.inf) - self._clock()
             if paused > 0:
                 await self._wait(paused, stop)
                 continue
             asked = self._clock()
-            delay = await self._reserve(channel, chat)
+            delay = await self._reserve(channel, chat, again=again)
             if delay < 0:
                 await self._wait(-delay, stop)
                 continue
@@ -117,6 +122,7 @@ class _Base:
             if now - (asked + delay) > LATE:
                 # We woke long after our slot (the process was busy): going now would bunch
                 # with the requests of the slots after it, a burst the channel may refuse.
+                again = True
                 continue
             return
 
@@ -151,11 +157,11 @@ class MemoryRates(_Base):
         self._chat_free: dict[tuple[str, str], float] = {}
         self._prune_at = _PRUNE_AT_LEAST
 
-    async def _reserve(self, channel: str, chat: str) -> float:
+    async def _reserve(self, channel: str, chat: str, *, again: bool = False) -> float:
         limit = self._limit(channel)
         now = self._clock()
         chat_free = self._chat_free.get((channel, chat), -math.inf)
-        if chat_free > now:
+        if chat_free > now and not again:
             return -(chat_free - now)
         slot = max(now, self._next_slot.get(channel, -math.inf))
         self._next_slot[channel] = slot + 1 / limit.per_second
@@ -177,14 +183,15 @@ class MemoryRates(_Base):
 
 
 # KEYS: the channel's next slot, the chat's next free time, the channel's pause.
-# ARGV: microseconds between two requests of the channel, and of the chat.
+# ARGV: microseconds between two requests of the channel, and of the chat; 1 when the caller
+# gives up a slot it woke up to late (the chat's spacing then counts from the new slot).
 # Times are Redis's own clock (TIME), so processes on hosts whose clocks differ still agree.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local chat_interval = tonumber(ARGV[2])
-if chat_interval > 0 then
+if chat_interval > 0 and ARGV[3] ~= '1' then
   local free = tonumber(redis.call('GET', KEYS[2]) or '0')
   if free > now then
     return -(free - now)
@@ -242,7 +249,7 @@ class RedisRates(_Base):
     ) -> RedisRates:
         return cls(aioredis.Redis.from_url(url), limits, prefix=prefix)
 
-    async def _reserve(self, channel: str, chat: str) -> float:
+    async def _reserve(self, channel: str, chat: str, *, again: bool = False) -> float:
         limit = self._limit(channel)
         keys = [
             f"{self._prefix}{channel}:next",
@@ -251,7 +258,7 @@ class RedisRates(_Base):
         ]
         interval = max(1, round(1_000_000 / limit.per_second))
         chat_interval = round(limit.chat_interval * 1_000_000)
-        micros = await self._reserve_script(keys=keys, args=[interval, chat_interval])
+        micros = await self._reserve_script(keys=keys, args=[interval, chat_interval, 1 if again else 0])
         return int(micros) / 1_000_000
 
     async def pause(self, channel: str, seconds: float) -> None:

@@ -26,9 +26,10 @@ import asyncio
 import contextlib
 import logging
 import random
+import threading
 import time as clock_time
 from collections import defaultdict, deque
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -136,13 +137,46 @@ class _Batch:
             self.done.set()
 
 
+class _Turns:
+    """One transaction of this worker at a time, in the order they asked (a FIFO lock).
+
+    SQLite lets one writer in and makes the others retry with growing sleeps
+    (its busy handler): a batch being claimed and rendered, 50 rows to a
+    transaction, would keep the lock while the outcomes of the rows in flight
+    slept, and sending stalled for the whole batch. Taking turns here hands the
+    lock to the oldest asker at once.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._next = 0
+        self._serving = 0
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._condition:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._condition.wait()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._serving += 1
+                self._condition.notify_all()
+
+
 class _Writer:
     """Gathers the SENDING marks and outcomes of the rows in flight into one transaction at a time."""
 
-    def __init__(self, sessions: SessionFactory, worker_id: str, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, sessions: SessionFactory, worker_id: str, clock: Callable[[], datetime], turns: _Turns
+    ) -> None:
         self.sessions = sessions
         self.worker_id = worker_id
         self.clock = clock
+        self.turns = turns
         self._marks: list[tuple[int, asyncio.Future[bool]]] = []
         self._settles: list[tuple[Callable[[Session], None], asyncio.Future[None]]] = []
         self._sent: list[tuple[Sent, asyncio.Future[None]]] = []
@@ -216,7 +250,7 @@ class _Writer:
     def _apply(
         self, ids: list[int], settles: list[Callable[[Session], None]], sent: list[Sent], now: datetime
     ) -> set[int]:
-        with self.sessions() as session:
+        with self.turns.turn(), self.sessions() as session:
             record_sent_many(session, sent, worker_id=self.worker_id, now=now)
             for write in settles:
                 write(session)
@@ -258,7 +292,8 @@ class DeliveryWorker:
         self.clock = clock
         self.heartbeat = Heartbeat(store, self.worker_id, config.heartbeat_ttl)
         self._rng = rng or random.Random()  # noqa: S311  jitter, not cryptography
-        self._writer = _Writer(sessions, self.worker_id, clock)
+        self._turns = _Turns()
+        self._writer = _Writer(sessions, self.worker_id, clock, self._turns)
         self._slots = asyncio.Semaphore(config.in_flight)
         self._running: set[asyncio.Task[None]] = set()
         self._fatal: BaseException | None = None
@@ -514,7 +549,7 @@ class DeliveryWorker:
 
     def _prepare_sync(self, now: datetime) -> tuple[_Batch, int]:
         """Claim a batch (committed on its own), then render it; rows that cannot go are settled here."""
-        with self.sessions() as session:
+        with self._turns.turn(), self.sessions() as session:
             until = quiet_until(now, self.config.quiet_window, self.config.zone)
             if until is not None:
                 defer_until(session, now=now, until=until)
@@ -526,7 +561,7 @@ class DeliveryWorker:
         # Short transactions: on SQLite each holds the write lock, and the rows in flight
         # wait for it to record their outcomes.
         for start in range(0, len(ids), RENDER_CHUNK):
-            with self.sessions() as session:
+            with self._turns.turn(), self.sessions() as session:
                 chunk = session.exec(
                     select(Outbox)
                     .where(col(Outbox.id).in_(ids[start : start + RENDER_CHUNK]))
@@ -609,7 +644,7 @@ class DeliveryWorker:
         )
 
     def _recover_sync(self, now: datetime) -> None:
-        with self.sessions() as session:
+        with self._turns.turn(), self.sessions() as session:
             dead = {worker for worker in claimants(session) if not self.heartbeat.alive(worker)}
             if not dead:
                 return
@@ -622,16 +657,16 @@ class DeliveryWorker:
         )
 
     def _release_sync(self, ids: list[int]) -> int:
-        with self.sessions() as session:
+        with self._turns.turn(), self.sessions() as session:
             return release(session, ids, worker_id=self.worker_id)
 
     def _next_due_sync(self) -> datetime | None:
-        with self.sessions() as session:
+        with self._turns.turn(), self.sessions() as session:
             return next_due(session)
 
     def _after_sync(self, subjects: dict[str, set[int]]) -> None:
         try:
-            with self.sessions() as session:
+            with self._turns.turn(), self.sessions() as session:
                 run_after_batch(session, subjects, self.clock())
         except Exception:  # a feature's report must not stop deliveries
             log.exception("after-batch hook failed for %s", sorted(subjects))

@@ -84,3 +84,20 @@ async def test_two_processes_sharing_redis_get_interleaved_slots() -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_slot_woken_up_to_late_is_taken_again_without_the_chats_wait() -> None:
+    fake = FakeTime()
+    overslept = False
+
+    async def late_sleep(seconds: float) -> None:
+        nonlocal overslept
+        await fake.sleep(seconds + (0.0 if overslept else 0.5))  # the process was busy once
+        overslept = True
+
+    rates = MemoryRates(LIMITS, clock=fake, sleep=late_sleep)
+    await rates.acquire("telegram", "a")  # slot at 0.0
+    await rates.acquire("telegram", "b")  # slot at 0.1, woken at 0.6: given up, a new one at once
+    assert fake.now == pytest.approx(1000.6)
+    await rates.acquire("telegram", "b")  # the chat's second counts from the slot it used
+    assert fake.now == pytest.approx(1001.6)
