@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -120,6 +121,8 @@ async def serve(app: App, stop: asyncio.Event | None = None, *, only: str | None
 async def _serve_with_worker(app: App, stop: asyncio.Event, *, worker: bool) -> None:
     worker_stop = asyncio.Event()
     worker_task = asyncio.create_task(supervise_worker(app, worker_stop)) if worker else None
+    if worker_task is not None:
+        worker_task.add_done_callback(_worker_refused)
     core = ProcessCore(app.settings, app.catalogues)
     try:
         await core.start()
@@ -128,10 +131,14 @@ async def _serve_with_worker(app: App, stop: asyncio.Event, *, worker: bool) -> 
         await core.close()
         if worker_task is not None:
             worker_stop.set()
-            try:
+            with contextlib.suppress(WorkerAlreadyRunning):  # said when it happened
                 await worker_task
-            except WorkerAlreadyRunning:
-                log.error("no delivery worker in this process: another one already uses the database")
+
+
+def _worker_refused(task: asyncio.Task[None]) -> None:
+    """Say at once, not at shutdown, that this process pushes nothing: the channels still serve."""
+    if not task.cancelled() and isinstance(task.exception(), WorkerAlreadyRunning):
+        log.error("no delivery worker in this process: another one already uses the database")
 
 
 async def _serve_channels(app: App, core: Core, stop: asyncio.Event) -> None:
