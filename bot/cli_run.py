@@ -1,9 +1,15 @@
-"""``python -m bot run``: serve the configured chat channels until stopped."""
+"""``python -m bot run``: serve the configured chat channels and a delivery worker until stopped.
+
+``--only channels`` serves the channels alone, ``--only worker`` runs a
+delivery worker alone (more workers scale the pushes out; PostgreSQL and
+Redis let them share the work and the channels' limits).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -17,6 +23,8 @@ from bot.channels.telegram.adapter import TelegramChannel, TelegramConfig
 from bot.channels.wechat.api import WeChatApi
 from bot.channels.wechat.webhook import WeChatChannel, WeChatConfig
 from bot.core_runner import Core, ProcessCore
+from bot.delivery.liveness import WorkerAlreadyRunning
+from bot.delivery.runner import run_worker, supervise_worker
 from bot.http_server import build_http_app, make_server, telegram_route
 from bot.settings import Settings
 
@@ -24,7 +32,12 @@ log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    run = subparsers.add_parser("run", help="serve the configured chat channels")
+    run = subparsers.add_parser("run", help="serve the configured chat channels and deliver pushes")
+    run.add_argument(
+        "--only",
+        choices=["channels", "worker"],
+        help="serve the chat channels only, or run a delivery worker only",
+    )
     run.set_defaults(func=_run)
 
 
@@ -55,7 +68,8 @@ def wechat_config(settings: Settings) -> WeChatConfig:
 def _run(app: App, args: argparse.Namespace) -> int:
     _ = app.translator
     settings = app.settings
-    if not settings.telegram_token and not settings.wechat_token:
+    only: str | None = getattr(args, "only", None)
+    if only != "worker" and not settings.telegram_token and not settings.wechat_token:
         print(
             _(
                 "没有配置任何聊天渠道。设置 UNIONBOT_TELEGRAM_TOKEN 可启用 Telegram，"
@@ -65,29 +79,66 @@ def _run(app: App, args: argparse.Namespace) -> int:
         )
         return 2
     app.prepare()
-    asyncio.run(serve(app))
+    try:
+        asyncio.run(serve(app, only=only))
+    except WorkerAlreadyRunning:
+        print(
+            _(
+                "另一个推送进程已在使用这个数据库。SQLite（或未配置 Redis）时只能运行一个推送进程；"
+                "要运行多个，请使用 PostgreSQL 并设置 UNIONBOT_REDIS_URL。"
+            ),
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 
-async def serve(app: App, stop: asyncio.Event | None = None) -> None:
-    """Run every configured channel until ``stop`` is set (or SIGINT/SIGTERM arrives).
+async def serve(app: App, stop: asyncio.Event | None = None, *, only: str | None = None) -> None:
+    """Run every configured channel and a delivery worker until ``stop`` is set (or SIGINT/SIGTERM).
 
     Telegram's webhook and WeChat's share one HTTP server (``/healthz`` too);
-    both hand their messages to one core in a process of its own.
+    both hand their messages to one core in a process of its own. The worker
+    runs beside them on this event loop (``only`` picks "channels" or "worker").
+
+    Raises:
+        WorkerAlreadyRunning: with ``only="worker"``, when the database takes one worker and has one.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
+    try:
+        if only == "worker":
+            await run_worker(app, stop)
+            return
+        await _serve_with_worker(app, stop, worker=only is None)
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+async def _serve_with_worker(app: App, stop: asyncio.Event, *, worker: bool) -> None:
+    worker_stop = asyncio.Event()
+    worker_task = asyncio.create_task(supervise_worker(app, worker_stop)) if worker else None
+    if worker_task is not None:
+        worker_task.add_done_callback(_worker_refused)
     core = ProcessCore(app.settings, app.catalogues)
     try:
         await core.start()
         await _serve_channels(app, core, stop)
     finally:
         await core.close()
-        for signum in signals:
-            loop.remove_signal_handler(signum)
+        if worker_task is not None:
+            worker_stop.set()
+            with contextlib.suppress(WorkerAlreadyRunning):  # said when it happened
+                await worker_task
+
+
+def _worker_refused(task: asyncio.Task[None]) -> None:
+    """Say at once, not at shutdown, that this process pushes nothing: the channels still serve."""
+    if not task.cancelled() and isinstance(task.exception(), WorkerAlreadyRunning):
+        log.error("no delivery worker in this process: another one already uses the database")
 
 
 async def _serve_channels(app: App, core: Core, stop: asyncio.Event) -> None:

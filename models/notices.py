@@ -28,7 +28,18 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 from models.base import UTCDateTime, string_enum, utcnow
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
-from models.outbox import NewPush, Outbox, OutboxStatus, PushKind, enqueue, rearm, status_counts, withdraw
+from models.outbox import (
+    FailureCode,
+    NewPush,
+    Outbox,
+    OutboxStatus,
+    PushKind,
+    enqueue,
+    failure_code,
+    rearm,
+    status_counts,
+    withdraw,
+)
 from models.reach import Reach, plan_reach
 from models.roles import Permission, Role, RoleGrant, has_permission, scope_units
 from models.units import Unit, unit_path
@@ -50,10 +61,9 @@ PROGRESS_INTERVAL = timedelta(seconds=5)
 TOPIC = "notice"
 PROGRESS_TOPIC = "notice_progress"
 
-# What the delivery worker writes into Outbox.error for a push that failed for good, as far as
-# the cadre's report tells them apart; the part before ":" is the code.
-NO_ACCOUNT_ERRORS = frozenset({"no_account", "no_template"})
-BLOCKED_ERRORS = frozenset({"blocked", "unsubscribed"})
+# How the cadre's report counts the pushes that failed for good (models.outbox.FailureCode).
+NO_ACCOUNT_ERRORS = frozenset({FailureCode.NO_ACCOUNT.value, FailureCode.NO_TEMPLATE.value})
+BLOCKED_ERRORS = frozenset({FailureCode.BLOCKED.value})
 
 
 class NoticeCategory(StrEnum):
@@ -643,7 +653,7 @@ def _report(session: Session, notice: Notice) -> NoticeReport:
         .where(Outbox.topic == TOPIC, Outbox.subject_id == notice.id, Outbox.status == OutboxStatus.FAILED)
         .group_by(col(Outbox.error))
     ).all():
-        code = (error or "").split(":", 1)[0].strip()
+        code = failure_code(error)
         failures[code] = failures.get(code, 0) + count
     no_account = sum(count for code, count in failures.items() if code in NO_ACCOUNT_ERRORS)
     blocked = sum(count for code, count in failures.items() if code in BLOCKED_ERRORS)

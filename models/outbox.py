@@ -21,7 +21,7 @@ become ``uncertain`` and are not resent unless the settings say so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -45,6 +45,19 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # permanently: blocked, unsubscribed, no active account
     UNCERTAIN = "uncertain"  # the worker died mid-request; see the module docstring
     WITHDRAWN = "withdrawn"
+
+
+class FailureCode(StrEnum):
+    """How a failed push's ``error`` begins ("blocked: telegram: blocked"), for reports to count."""
+
+    NO_ACCOUNT = "no_account"  # no active account on a channel that takes pushes
+    NO_TEMPLATE = "no_template"  # only WeChat, out of the 48 h window, and no template for the kind
+    BLOCKED = "blocked"  # blocked the bot or unfollowed the account
+
+
+def failure_code(error: str | None) -> str:
+    """The code an ``error`` begins with (see :class:`FailureCode`); other errors give their first word."""
+    return (error or "").split(":", 1)[0].strip()
 
 
 class PushKind(StrEnum):
@@ -207,3 +220,396 @@ def rearm(session: Session, *, key: str, now: datetime) -> bool:
         .values(status=OutboxStatus.QUEUED, next_attempt_at=now, attempts=0, error=None)
     )
     return int(result.rowcount) > 0  # type: ignore[attr-defined]
+
+
+# -- the delivery worker's side ---------------------------------------------------------------------
+
+# The statuses a row holds while a worker owns it; ``claimed_by`` names that worker.
+OWNED = (OutboxStatus.CLAIMED, OutboxStatus.SENDING)
+_ERROR_MAX = 200
+
+
+def _rowcount(result: Any) -> int:
+    return max(int(result.rowcount), 0)
+
+
+def claim(session: Session, *, worker_id: str, now: datetime, limit: int) -> list[Outbox]:
+    """:func:`claim_ids`, and the rows claimed."""
+    ids = claim_ids(session, worker_id=worker_id, now=now, limit=limit)
+    if not ids:
+        return []
+    rows = session.exec(
+        select(Outbox).where(col(Outbox.id).in_(ids)).order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+    ).all()
+    return list(rows)
+
+
+def claim_ids(session: Session, *, worker_id: str, now: datetime, limit: int) -> list[int]:
+    """Take up to ``limit`` due rows for ``worker_id``, oldest due first; their ids.
+
+    On PostgreSQL the rows are chosen with ``FOR UPDATE SKIP LOCKED``, so workers
+    claiming at the same moment each get different rows without waiting on one
+    another. SQLite drops that clause (PITFALLS.md); there the single UPDATE is
+    atomic on its own, and only one worker runs (bot/delivery enforces it).
+    The caller commits before sending anything: a claim that is not committed
+    protects nothing.
+    """
+    due = (
+        select(Outbox.id)
+        .where(col(Outbox.status) == OutboxStatus.QUEUED, col(Outbox.next_attempt_at) <= now)
+        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    result = session.execute(
+        sa.update(Outbox)
+        .where(col(Outbox.id).in_(due))
+        .values(status=OutboxStatus.CLAIMED, claimed_by=worker_id, claimed_at=now)
+        .returning(col(Outbox.id))
+    )
+    return [row_id for (row_id,) in result]
+
+
+def mark_sending(session: Session, ids: Collection[int], *, worker_id: str) -> set[int]:
+    """Move claimed rows to SENDING just before their requests go out; commit before sending.
+
+    Only rows this worker still holds are moved (a worker presumed dead may have
+    had them taken back), and only those may be sent.
+
+    Returns:
+        The ids that may be sent now.
+    """
+    if not ids:
+        return set()
+    result = session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.id).in_(list(ids)),
+            col(Outbox.status) == OutboxStatus.CLAIMED,
+            col(Outbox.claimed_by) == worker_id,
+        )
+        .values(status=OutboxStatus.SENDING)
+        .returning(col(Outbox.id))
+    )
+    return {row_id for (row_id,) in result}
+
+
+def _settle(
+    session: Session,
+    row_id: int,
+    *,
+    worker_id: str,
+    from_statuses: Collection[OutboxStatus],
+    values: Mapping[str, Any],
+) -> bool:
+    """Move one row this worker holds to its outcome; False when it no longer holds it."""
+    result = session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.id) == row_id,
+            col(Outbox.claimed_by) == worker_id,
+            col(Outbox.status).in_(list(from_statuses)),
+        )
+        .values(**values)
+    )
+    return _rowcount(result) > 0
+
+
+# A row the worker had handed to a channel may have been declared uncertain by a
+# worker that thought this one dead; the true outcome still wins when it arrives.
+_AFTER_SENDING = (OutboxStatus.SENDING, OutboxStatus.UNCERTAIN)
+
+
+def _error(text: str | None) -> str | None:
+    return None if text is None else text[:_ERROR_MAX]
+
+
+def record_sent(
+    session: Session,
+    row_id: int,
+    *,
+    worker_id: str,
+    channel: str,
+    external_ref: str | None,
+    now: datetime,
+    note: str | None = None,
+) -> bool:
+    """The channel accepted the push. ``note``: something worth knowing although it went out."""
+    return _settle(
+        session,
+        row_id,
+        worker_id=worker_id,
+        from_statuses=_AFTER_SENDING,
+        values={
+            "status": OutboxStatus.SENT,
+            "channel": channel,
+            "external_ref": external_ref,
+            "sent_at": now,
+            "error": _error(note),
+            "attempts": Outbox.attempts + 1,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One push a channel accepted: see :func:`record_sent`."""
+
+    row_id: int
+    channel: str
+    external_ref: str | None = None
+    note: str | None = None
+
+
+def record_sent_many(session: Session, sent: Sequence[Sent], *, worker_id: str, now: datetime) -> int:
+    """:func:`record_sent` for many rows in one statement, executed once per row (executemany).
+
+    A worker at a thousand pushes a second records most of them this way: one
+    statement prepared once costs a fraction of a thousand built one by one.
+
+    Returns:
+        How many rows this worker still held and recorded.
+    """
+    if not sent:
+        return 0
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    statement = (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("row_id"),
+            table.c.claimed_by == worker_id,
+            # Not IN (…): an expanding IN cannot be executed many times over.
+            sa.or_(*(table.c.status == status.value for status in _AFTER_SENDING)),
+        )
+        .values(
+            status=OutboxStatus.SENT.value,
+            channel=sa.bindparam("sent_channel"),
+            external_ref=sa.bindparam("sent_ref"),
+            error=sa.bindparam("sent_note"),
+            sent_at=now,
+            attempts=table.c.attempts + 1,
+        )
+    )
+    result = session.connection().execute(
+        statement,
+        [
+            {
+                "row_id": item.row_id,
+                "sent_channel": item.channel,
+                "sent_ref": item.external_ref,
+                "sent_note": _error(item.note),
+            }
+            for item in sent
+        ],
+    )
+    return _rowcount(result)
+
+
+def record_retry(
+    session: Session,
+    row_id: int,
+    *,
+    worker_id: str,
+    channel: str | None,
+    error: str,
+    at: datetime,
+    count: bool = True,
+) -> bool:
+    """The push may go through later (network, 5xx, 429): queued again for ``at``.
+
+    ``count`` False: nothing was tried (the worker stopped first), so it is no attempt.
+    """
+    return _settle(
+        session,
+        row_id,
+        worker_id=worker_id,
+        from_statuses=(OutboxStatus.CLAIMED, *_AFTER_SENDING),
+        values={
+            "status": OutboxStatus.QUEUED,
+            "claimed_by": None,
+            "next_attempt_at": at,
+            "attempts": Outbox.attempts + (1 if count else 0),
+            "channel": channel,
+            "error": _error(error),
+        },
+    )
+
+
+def record_failed(session: Session, row_id: int, *, worker_id: str, channel: str | None, error: str) -> bool:
+    """The push can never go through (blocked, unsubscribed, no active account)."""
+    return _settle(
+        session,
+        row_id,
+        worker_id=worker_id,
+        from_statuses=(OutboxStatus.CLAIMED, *_AFTER_SENDING),
+        values={
+            "status": OutboxStatus.FAILED,
+            "channel": channel,
+            "error": _error(error),
+            "attempts": Outbox.attempts + 1,
+        },
+    )
+
+
+def record_uncertain(session: Session, row_id: int, *, worker_id: str, channel: str, error: str) -> bool:
+    """The request went out and no answer came back: the member may have it (PITFALLS.md, TimedOut)."""
+    return _settle(
+        session,
+        row_id,
+        worker_id=worker_id,
+        from_statuses=_AFTER_SENDING,
+        values={
+            "status": OutboxStatus.UNCERTAIN,
+            "channel": channel,
+            "error": _error(error),
+            "attempts": Outbox.attempts + 1,
+        },
+    )
+
+
+def record_withdrawn(session: Session, row_id: int, *, worker_id: str) -> bool:
+    """Nothing to send any more: the subject (a notice) was withdrawn or deleted after queuing."""
+    return _settle(
+        session,
+        row_id,
+        worker_id=worker_id,
+        from_statuses=(OutboxStatus.CLAIMED,),
+        values={"status": OutboxStatus.WITHDRAWN},
+    )
+
+
+def release(session: Session, ids: Collection[int], *, worker_id: str) -> int:
+    """Give back rows claimed but not yet handed to a channel (a worker stopping)."""
+    if not ids:
+        return 0
+    result = session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.id).in_(list(ids)),
+            col(Outbox.claimed_by) == worker_id,
+            col(Outbox.status) == OutboxStatus.CLAIMED,
+        )
+        .values(status=OutboxStatus.QUEUED, claimed_by=None)
+    )
+    return _rowcount(result)
+
+
+def defer_until(session: Session, *, now: datetime, until: datetime) -> int:
+    """Quiet hours: pushes that are not urgent and due now wait until ``until`` (the morning).
+
+    One statement however many rows wait, and ``next_attempt_at`` then says when
+    they go, for ``outbox status`` and a cadre's report.
+    """
+    result = session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.status) == OutboxStatus.QUEUED,
+            col(Outbox.urgent).is_(False),
+            col(Outbox.next_attempt_at) < until,
+            col(Outbox.due_at) <= now,
+        )
+        .values(next_attempt_at=until)
+    )
+    return _rowcount(result)
+
+
+def claimants(session: Session) -> set[str]:
+    """The workers that hold rows now: the ones to check for a heartbeat."""
+    rows = session.exec(
+        select(Outbox.claimed_by)
+        .where(col(Outbox.status).in_(OWNED), col(Outbox.claimed_by).is_not(None))
+        .distinct()
+    ).all()
+    return {worker for worker in rows if worker is not None}
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What was taken back from dead workers: re-queued rows, and rows now uncertain."""
+
+    requeued: int = 0
+    uncertain: int = 0
+
+
+def recover(
+    session: Session, *, workers: Collection[str], resend_uncertain: bool, now: datetime
+) -> Recovered:
+    """Take back the rows of workers that died.
+
+    A claimed row had not reached a channel: it is queued again. A row in
+    SENDING may have: it becomes UNCERTAIN (nobody can know whether the member
+    has it), or is queued again when the settings accept the risk of a
+    duplicate. Their number is at most the dead worker's requests in flight.
+    """
+    if not workers:
+        return Recovered()
+    owned = [*workers]
+    requeued = _rowcount(
+        session.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.claimed_by).in_(owned), col(Outbox.status) == OutboxStatus.CLAIMED)
+            .values(status=OutboxStatus.QUEUED, claimed_by=None)
+        )
+    )
+    sending = sa.update(Outbox).where(
+        col(Outbox.claimed_by).in_(owned), col(Outbox.status) == OutboxStatus.SENDING
+    )
+    if resend_uncertain:
+        resent = _rowcount(
+            session.execute(
+                sending.values(
+                    status=OutboxStatus.QUEUED,
+                    claimed_by=None,
+                    next_attempt_at=now,
+                    error="resent: the worker died while sending",
+                )
+            )
+        )
+        return Recovered(requeued=requeued + resent)
+    uncertain = _rowcount(
+        session.execute(sending.values(status=OutboxStatus.UNCERTAIN, error="the worker died while sending"))
+    )
+    return Recovered(requeued=requeued, uncertain=uncertain)
+
+
+def retry_failed(session: Session, *, kind: PushKind, now: datetime, include_uncertain: bool = False) -> int:
+    """Queue the failed pushes of ``kind`` again (an admin fixed the cause), due now.
+
+    With ``include_uncertain`` the uncertain ones too: the admin accepts that some
+    members may get those twice.
+    """
+    statuses = [OutboxStatus.FAILED, *([OutboxStatus.UNCERTAIN] if include_uncertain else [])]
+    result = session.execute(
+        sa.update(Outbox)
+        .where(col(Outbox.kind) == kind, col(Outbox.status).in_(statuses))
+        .values(status=OutboxStatus.QUEUED, claimed_by=None, next_attempt_at=now, attempts=0, error=None)
+    )
+    return _rowcount(result)
+
+
+def kind_counts(session: Session) -> dict[PushKind, dict[OutboxStatus, int]]:
+    """How many pushes of each kind stand in each status: ``outbox status``."""
+    counts: dict[PushKind, dict[OutboxStatus, int]] = {}
+    for kind, status, count in session.exec(
+        select(Outbox.kind, Outbox.status, func.count()).group_by(col(Outbox.kind), col(Outbox.status))
+    ).all():
+        counts.setdefault(PushKind(kind), {})[OutboxStatus(status)] = count
+    return counts
+
+
+def uncertain_rows(session: Session, *, limit: int = 100) -> Sequence[Outbox]:
+    """The pushes nobody knows the fate of, oldest first, for an admin to look into."""
+    return session.exec(
+        select(Outbox)
+        .where(col(Outbox.status) == OutboxStatus.UNCERTAIN)
+        .order_by(col(Outbox.claimed_at), col(Outbox.id))
+        .limit(limit)
+    ).all()
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest queued row is due: how long an idle worker may sleep."""
+    return session.exec(
+        select(func.min(Outbox.next_attempt_at)).where(col(Outbox.status) == OutboxStatus.QUEUED)
+    ).one()

@@ -319,6 +319,11 @@ class TelegramStub(LoopbackServer):
         self._open_callbacks: set[str] = set()
         self._poll_generation = 0
         self._polling = 0
+        # -- flood control (off until limit_flood): the next free time overall, and per chat
+        self._flood: tuple[float, float, float] | None = None  # (per_second, chat_interval, tolerance)
+        self._flood_next = 0.0
+        self._flood_chats: dict[int | str, float] = {}
+        self.floods = 0  # requests answered 429 by the flood limit (faults from fail_next not counted)
 
         # -- machinery
         self._changed = asyncio.Event()
@@ -587,6 +592,33 @@ class TelegramStub(LoopbackServer):
         text = description or _default_description(status, retry)
         self._faults.setdefault(method, deque()).append(_Fault(status, text, retry, times))
 
+    def limit_flood(
+        self, per_second: float, per_chat_interval: float = 1.0, *, tolerance: float = 0.05
+    ) -> None:
+        """Answer 429 (retry_after 1) to send*/edit* calls beyond ``per_second`` overall or closer
+        than ``per_chat_interval`` to the chat's previous one, as Telegram's flood control does.
+
+        ``tolerance`` seconds of earliness are forgiven (Telegram tolerates short bursts; a
+        request's arrival jitters by the network). :attr:`floods` counts the refusals.
+        """
+        self._flood = (per_second, per_chat_interval, tolerance)
+        self._flood_next = 0.0
+        self._flood_chats.clear()
+
+    def _check_flood(self, method: str, params: JSONDict, at: float) -> None:
+        if self._flood is None or not method.startswith(("send", "edit")) or method == "sendChatAction":
+            return
+        per_second, chat_interval, tolerance = self._flood
+        chat = params.get("chat_id")
+        chat_key = chat if isinstance(chat, int | str) and not isinstance(chat, bool) else None
+        chat_free = self._flood_chats.get(chat_key, 0.0) if chat_key is not None else 0.0
+        if self._flood_next - at > tolerance or chat_free - at > tolerance:
+            self.floods += 1
+            raise _ApiError(429, _default_description(429, 1), 1)
+        self._flood_next = max(self._flood_next, at) + 1 / per_second
+        if chat_key is not None:
+            self._flood_chats[chat_key] = max(chat_free, at) + chat_interval
+
     def block_user(self, chat_id: int) -> None:
         """The member blocked the bot (for a group: the bot was kicked).
 
@@ -658,6 +690,7 @@ class TelegramStub(LoopbackServer):
             if method != "getUpdates" and method not in self._handlers:
                 raise _ApiError(404, "Not Found: method not found")
             self._take_fault(method)
+            self._check_flood(method, params, at)
             if method == "getUpdates":
                 result = await self._get_updates(params)
             else:

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
-from bot.channels.wechat.api import NotSubscribed, ReplyWindowClosed, WeChatApi, WeChatApiError
+from bot.channels.wechat.api import (
+    TEMPLATE_SEND_PATH,
+    NotSubscribed,
+    ReplyWindowClosed,
+    WeChatApi,
+    WeChatApiError,
+)
+from bot.delivery.results import Acquire, Job, Outcome, SendResult, Target
 from bot.settings import PushKind, WeChatTemplate
 from models.accounts import Channel, deactivate_account
 from models.base import utcnow
@@ -35,6 +42,7 @@ __all__ = [
     "CUSTOMER_SERVICE_WINDOW",
     "PushOutcome",
     "PushResult",
+    "WeChatDeliveryPusher",
     "WeChatPusher",
     "client_msg_id",
     "deactivate_unsubscribed",
@@ -243,3 +251,49 @@ class WeChatPusher:
             return PushResult(PushOutcome.RETRY_LATER, error=error)
         log.warning("WeChat push failed for good: %s", error)
         return PushResult(PushOutcome.FAILED, error=error)
+
+
+class WeChatDeliveryPusher:
+    """:class:`WeChatPusher` for the delivery worker: one outbox row's push, its outcome named.
+
+    A customer-service text that got no answer may have arrived and is
+    uncertain; a template message is not, since WeChat drops a second one with
+    the same client_msg_id (derived from the outbox key) for 10 minutes.
+    """
+
+    channel = Channel.WECHAT.value
+
+    def __init__(self, pusher: WeChatPusher) -> None:
+        self.pusher = pusher
+
+    async def send(self, job: Job, target: Target, acquire: Acquire) -> SendResult:
+        await acquire()
+        push = job.push
+        result = await self.pusher.push(
+            openid=target.external_id,
+            last_seen_at=target.last_seen_at,
+            kind=job.kind.value,
+            title=push.title,
+            body=push.body,
+            time=job.time,
+            key=job.key,
+            unit=push.unit,
+            url=push.url,
+        )
+        outcome = result.outcome
+        if outcome.delivered:
+            return SendResult(
+                Outcome.SENT, external_ref=str(result.msgid) if result.msgid is not None else None
+            )
+        error = str(result.error) if result.error is not None else outcome.value
+        if outcome in (PushOutcome.UNSUBSCRIBED, PushOutcome.NO_TEMPLATE):
+            return SendResult(Outcome.UNREACHABLE, error=outcome.value)
+        if outcome is PushOutcome.RETRY_LATER:
+            if (
+                result.error is not None
+                and result.error.maybe_delivered
+                and result.error.path != TEMPLATE_SEND_PATH
+            ):
+                return SendResult(Outcome.UNCERTAIN, error=error)
+            return SendResult(Outcome.RETRY, error=error)
+        return SendResult(Outcome.FAILED, error=error)
