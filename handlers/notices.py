@@ -38,7 +38,7 @@ from handlers.features import Feature
 from handlers.i18n import Translator
 from handlers.menu import show_menu
 from handlers.messages import Button, MediaKind, OutgoingFile, Reply
-from handlers.parsing import normalise, parse_date, parse_index
+from handlers.parsing import chinese_numeral, normalise, parse_date, parse_index
 from handlers.pushes import Push, after_batch, renderer
 from models.errors import N_, InvalidInput, PermissionDenied
 from models.members import Member
@@ -420,11 +420,20 @@ class UnitsStep(Step):
         return picked
 
 
-# "9:00", "09：30", "9点", "9点半", "下午3点", "15时20分"
+# "9:00", "09：30", "9点", "9点半", "下午3点", "15时20分", and in words: "早上九点", "下午三点十五分"
+_WORD_NUMBER = "[零〇一二两三四五六七八九十]{1,3}"
 _TIME = re.compile(
-    r"(?P<part>上午|早上|中午|下午|晚上)?(?P<hour>[0-9]{1,2})"
-    r"(?:[:：](?P<minute>[0-9]{2})|[点點时時](?:(?P<half>半)|(?P<minutes>[0-9]{1,2})分?)?)$"
+    rf"(?P<part>上午|早上|中午|下午|傍晚|晚上)?(?P<hour>[0-9]{{1,2}}|{_WORD_NUMBER})"
+    rf"(?:[:：](?P<minute>[0-9]{{2}})|[点點时時](?:(?P<half>半)|(?P<minutes>[0-9]{{1,2}}|{_WORD_NUMBER})分?)?)$"
 )
+
+
+def _clock_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if len(text) > 1 and text[0] in "零〇":  # 九点零五分
+        text = text[1:]
+    return chinese_numeral(text)
 
 
 def parse_send_time(text: str, *, today: date) -> tuple[date, time] | None:
@@ -438,9 +447,12 @@ def parse_send_time(text: str, *, today: date) -> tuple[date, time] | None:
     match = _TIME.search(folded)
     if match is None:
         return None
-    hour = int(match["hour"])
-    minute = int(match["minute"] or match["minutes"] or (30 if match["half"] else 0))
-    if match["part"] in ("下午", "晚上") and hour < 12:
+    hour = _clock_number(match["hour"])
+    minutes = match["minute"] or match["minutes"]
+    minute = _clock_number(minutes) if minutes else (30 if match["half"] else 0)
+    if hour is None or minute is None:
+        return None
+    if match["part"] in ("下午", "傍晚", "晚上") and hour < 12:
         hour += 12
     if match["part"] == "中午" and hour < 6:
         hour += 12
@@ -473,7 +485,8 @@ class SendTimeStep(Step):
         parsed = parse_send_time(text, today=ctx.local_now().date()) if text else None
         if parsed is None:
             raise Invalid(
-                N_("没看懂这个时间。请按“{example}”的样子输入日期和时间。"), example=self._example(ctx)
+                N_("没看懂这个时间。请写明日期和几点，例如“{example}”或“明天上午9点”。"),
+                example=self._example(ctx),
             )
         moment = datetime.combine(parsed[0], parsed[1], tzinfo=ctx.config.timezone).astimezone(UTC)
         try:
