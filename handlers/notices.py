@@ -78,8 +78,8 @@ from models.notices import (
     units_in_scope,
     withdraw_notice,
 )
-from models.outbox import Outbox
-from models.reach import Reach
+from models.outbox import Outbox, PushKind
+from models.reach import Reach, plan_reach
 from models.roles import ROLE_LABELS, Permission, Role, scope_units
 from models.units import Unit, UnitTree, unit_path
 
@@ -614,13 +614,29 @@ def _send(ctx: Context, data: Data) -> list[Reply]:
             "好的，这条通知将在 {time} 发给 {count} 人。发出前可以在“我发的通知”里撤回。",
             count,
         ).format(time=_local(notice.send_at, ctx.config.timezone), count=_count(count))
-    else:
+    elif _reaches_author(ctx):
         text = _.ngettext(
             "好的，通知开始发给 {count} 人。发送进度会单独发给您。",
             "好的，通知开始发给 {count} 人。发送进度会单独发给您。",
             count,
         ).format(count=_count(count))
+    else:  # e.g. in the terminal, or on WeChat with no template: no progress message can come
+        text = _.ngettext(
+            "好的，通知开始发给 {count} 人。发送情况可以在“我发的通知”里查看。",
+            "好的，通知开始发给 {count} 人。发送情况可以在“我发的通知”里查看。",
+            count,
+        ).format(count=_count(count))
     return show_menu(ctx, intro=[Reply(text)])
+
+
+def _reaches_author(ctx: Context) -> bool:
+    """Whether the progress message can reach the cadre at all (as the preview's figures are worked out)."""
+    author = _actor(ctx)
+    assert author.id is not None
+    plan = plan_reach(
+        ctx.session, [author.id], kind=PushKind.NOTICE, now=ctx.now, template_kinds=ctx.config.template_kinds
+    )
+    return plan[author.id] is not Reach.NONE
 
 
 COMPOSE_NOTICE = Flow(

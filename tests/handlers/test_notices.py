@@ -16,6 +16,7 @@ from handlers.messages import Media, MediaKind
 from handlers.notices import parse_send_time, render_notice, render_progress
 from handlers.pushes import render, run_after_batch
 from handlers.router import Bot
+from models.accounts import ChatAccount
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
 from models.members import Member
@@ -444,6 +445,23 @@ def test_send_times_are_read_as_cadres_write_them(text: str, expected: tuple[str
     else:
         assert parsed is not None
         assert (parsed[0].isoformat(), parsed[1].strftime("%H:%M")) == expected
+
+
+def test_a_cadre_no_push_can_reach_is_told_where_to_follow_the_notice(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    """In the terminal (make demo) no progress message can come: say where to look instead."""
+    with db() as session:
+        cadre = session.exec(select(Member).where(Member.employee_no == "C1")).one()
+        bind(session, cadre, channel="console", key="local")
+        account = session.exec(select(ChatAccount).where(ChatAccount.external_id == "cadre")).one()
+        session.delete(account)
+        session.commit()
+    chat = Chat(bot, channel="console", key="local")
+    compose(chat)
+    chat.send("1")
+    chat.send("立即发送")
+    chat.send("确认", expect="发送情况可以在“我发的通知”里查看", absent=["发送进度会单独发给您"])
 
 
 def test_hostile_text_is_stored_and_shown_as_typed(db: SessionFactory, bot: Bot, union: None) -> None:
