@@ -696,12 +696,16 @@ def _list_label(ctx: Context, notice: Notice) -> str:
     )
 
 
+PREVIOUS_PAGE = N_("上一页")
+NEXT_PAGE = N_("下一页")
+
+
 def _navigation(page: int, pages: int) -> list[Option]:
     options = []
     if page > 1:
-        options.append(Option(f"p:{page - 1}", N_("上一页")))
+        options.append(Option(f"p:{page - 1}", PREVIOUS_PAGE))
     if page < pages:
-        options.append(Option(f"p:{page + 1}", N_("下一页")))
+        options.append(Option(f"p:{page + 1}", NEXT_PAGE))
     return options
 
 
@@ -742,6 +746,17 @@ class BrowseStep(Choose):
                 heading=heading, page=page, pages=_pages(total), count=total
             )
         return Reply(text, buttons=reply.buttons)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        try:
+            return super().accept(ctx, flow, data)
+        except Invalid:
+            said = normalise(ctx.incoming.text or "")
+            if said and said in {normalise(NEXT_PAGE), normalise(ctx.t(NEXT_PAGE))}:
+                raise Invalid(N_("已经是最后一页了。")) from None
+            if said and said in {normalise(PREVIOUS_PAGE), normalise(ctx.t(PREVIOUS_PAGE))}:
+                raise Invalid(N_("已经是第一页了。")) from None
+            raise
 
 
 def _browsed(ctx: Context, data: Data) -> list[Reply]:

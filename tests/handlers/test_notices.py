@@ -324,7 +324,9 @@ def test_members_browse_their_notices_newest_first_in_pages(
     assert listing.index("第7号通知") < listing.index("第3号通知")
     assert "第2号通知" not in listing
     assert "会费使用公开" in listing
+    member.send("上一页", expect=["已经是第一页了", "第 1/2 页"])
     member.send("下一页", expect=["第 2/2 页", "第2号通知", "第1号通知", "上一页"])
+    member.send("下一页", expect=["已经是最后一页了", "第 2/2 页"])
     member.send("1", expect=["【通知】第2号通知", "第2号通知的正文。", "2026-11-23 09:0", "厂工会/一车间"])
     member.send("会费使用公开", expect=["会费使用公开（第 1/1 页，共 1 条）", "十月会费使用情况"])
     member.send("1", expect="【会费使用公开】十月会费使用情况")
