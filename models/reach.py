@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.accounts import Channel, ChatAccount
@@ -80,17 +81,20 @@ def routes(
     return sorted(usable, key=order)
 
 
+# Built once: the delivery worker asks for every batch it renders (a statement built per call is
+# also re-keyed for SQLAlchemy's compiled cache per call, bench/RESULTS.md).
+_PUSH_ACCOUNTS = select(ChatAccount).where(
+    col(ChatAccount.member_id).in_(sa.bindparam("member_ids", expanding=True)),
+    col(ChatAccount.channel).in_([channel.value for channel in PUSH_CHANNELS]),
+)
+
+
 def push_accounts(session: Session, member_ids: Sequence[int]) -> dict[int, list[ChatAccount]]:
     """The members' accounts on channels that take pushes, by member id (one query per 1,000)."""
     found: dict[int, list[ChatAccount]] = {member_id: [] for member_id in member_ids}
     for start in range(0, len(member_ids), 1000):
         chunk = member_ids[start : start + 1000]
-        for account in session.exec(
-            select(ChatAccount).where(
-                col(ChatAccount.member_id).in_(chunk),
-                col(ChatAccount.channel).in_([channel.value for channel in PUSH_CHANNELS]),
-            )
-        ):
+        for account in session.exec(_PUSH_ACCOUNTS, params={"member_ids": list(chunk)}):
             assert account.member_id is not None
             found[account.member_id].append(account)
     return found

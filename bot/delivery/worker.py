@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.delivery.liveness import Heartbeat, SingleWorkerLock, new_worker_id
@@ -75,6 +76,11 @@ RENDER_CHUNK = 50
 GROUP_COMMIT_SECONDS = 0.002
 # When no channel that could reach a member is configured in this worker, look again after this long.
 NOT_CONFIGURED_RETRY = timedelta(hours=1)
+
+
+# Built once, not per chunk: building and cache-keying a statement costs more than running it.
+_ROWS = select(Outbox).where(col(Outbox.id).in_(sa.bindparam("ids", expanding=True))).order_by(col(Outbox.id))
+_MEMBERS = select(Member).where(col(Member.id).in_(sa.bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -563,16 +569,9 @@ class DeliveryWorker:
         # wait for it to record their outcomes.
         for start in range(0, len(ids), RENDER_CHUNK):
             with self._turns.turn(), self.sessions() as session:
-                chunk = session.exec(
-                    select(Outbox)
-                    .where(col(Outbox.id).in_(ids[start : start + RENDER_CHUNK]))
-                    .order_by(col(Outbox.id))
-                ).all()
+                chunk = session.exec(_ROWS, params={"ids": ids[start : start + RENDER_CHUNK]}).all()
                 member_ids = sorted({row.member_id for row in chunk})
-                members = {
-                    member.id: member
-                    for member in session.exec(select(Member).where(col(Member.id).in_(member_ids)))
-                }
+                members = {member.id: member for member in session.exec(_MEMBERS, params={"ids": member_ids})}
                 accounts = push_accounts(session, member_ids)
                 for row in chunk:
                     if row.subject_id is not None:
