@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import math
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -78,7 +79,7 @@ class Rates(Protocol):
     async def close(self) -> None: ...
 
 
-class _Base:
+class _Base(ABC):
     """The waiting loop both backends share: reserve, sleep, re-check a pause heard meanwhile."""
 
     def __init__(self, limits: Mapping[str, ChannelLimit], *, clock: Clock, sleep: Sleep) -> None:
@@ -94,13 +95,13 @@ class _Base:
         except KeyError:
             raise LookupError(f"no rate limit configured for channel {channel!r}") from None
 
+    @abstractmethod
     async def _reserve(self, channel: str, chat: str, *, again: bool = False) -> float:
         """Seconds until our slot (≥ 0), or minus the seconds until the chat may be asked again.
 
         ``again``: the caller gives up a slot it woke up to late and asks for a new one;
         the chat's spacing counts from the new slot, not against it.
         """
-        raise NotImplementedError
 
     async def acquire(self, channel: str, chat: str, stop: asyncio.Event | None = None) -> None:
         again = False
