@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -202,6 +204,10 @@ async def dispatch(
             env["UNIONBOT_DATABASE_URL"] = database_url
         if args.redis:
             env["UNIONBOT_REDIS_URL"] = REDIS_URL
+        if args.workers > 1:
+            # Workers started together on a fresh data folder race to create data.key
+            # (O_EXCL: the loser dies with FileExistsError); one key given to all avoids it.
+            env["UNIONBOT_DATA_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         stand_in_cpu = own_cpu()
         workers = [
             await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER_CODE, cwd=REPO, env=env)
@@ -222,16 +228,24 @@ async def dispatch(
         done = asyncio.get_running_loop().create_task(
             stub.wait_for("sendMessage", count=count, timeout=count / 50)
         )
-        while not done.done():
+        try:
+            while not done.done():
+                watch()
+                if any(worker.returncode is not None for worker in workers):
+                    # A dead worker's share would only go out through the others' reclaim,
+                    # and figures from fewer workers than asked for are not the figures.
+                    raise RuntimeError("a worker exited during the run (its error is above)")
+                await asyncio.wait({done}, timeout=1.0)
             watch()
-            await asyncio.wait({done}, timeout=1.0)
-        watch()
-        await done
-        await asyncio.sleep(0.5)  # a duplicate, if any, would arrive now
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            await worker.wait()
+            await done
+            await asyncio.sleep(0.5)  # a duplicate, if any, would arrive now
+        finally:
+            done.cancel()
+            for worker in workers:
+                if worker.returncode is None:
+                    worker.terminate()
+            for worker in workers:
+                await worker.wait()
         arrivals = sorted(
             call.at for call in stub.calls if call.method == "sendMessage" and call.status == 200
         )
