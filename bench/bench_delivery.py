@@ -4,36 +4,52 @@
    account, are written to a fresh migrated SQLite file; then one push per
    member is enqueued in one transaction with ``models.outbox.enqueue`` (what
    a notice to the whole union does). Timed: the enqueue and its commit.
-2. **Dispatch**: one delivery worker, as ``python -m bot run --only worker``
-   runs it, in a process of its own, sends them to the stand-in Telegram Bot
+   With ``--database postgresql`` the same happens in a throwaway schema of
+   the local PostgreSQL (127.0.0.1:5432, database ``test``), dropped after.
+2. **Dispatch**: one delivery worker (``--workers N``: N of them), as
+   ``python -m bot run --only worker`` runs it, each in a process of its own,
+   sends them to the stand-in Telegram Bot
    API (``tests/e2e/telegram_stub.py``, in this process) with
    ``UNIONBOT_TELEGRAM_PUSH_PER_SECOND`` = ``--limit`` (1,000). The stand-in
    enforces that limit itself (``limit_flood``: 429 beyond it, 50 ms of
-   jitter forgiven) and one a second per chat.
+   jitter forgiven) and one a second per chat. With ``--redis`` the workers
+   share that limit through Redis (``RedisRates``, db 12, which no test and no
+   other benchmark uses; only the ``unionbot:rate:*`` keys are cleared). More
+   than one worker needs both PostgreSQL and Redis: on SQLite the claims are
+   not shared (no SKIP LOCKED) and without Redis each worker would keep the
+   whole limit to itself.
 
 Reported: enqueue seconds and rows/s; achieved send rate (sends from the
 first to the last arrival at the stand-in) as a fraction of the limit; 429s
 provoked; duplicates (a chat that got more than one message); pushes not
-sent; the worker's peak memory (VmHWM) and CPU seconds.
+sent; each worker's peak memory (VmHWM), CPU seconds and CPU per push it
+sent (its pushes counted by ``Outbox.claimed_by``, which holds its pid).
 
 Goals (issue #5): achieved rate ≥ 0.95 of the limit, zero 429s, zero
 duplicates. Exit status 1 while a goal is missed.
 
 Run: ``.venv/bin/python bench/bench_delivery.py [--recipients 100000] [--limit 1000]
-[--in-flight 32] [--batch 500]``
+[--in-flight 32] [--batch 500] [--database sqlite|postgresql] [--redis] [--workers 1]``
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
+import secrets
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import redis
 import sqlalchemy as sa
 from common import machine, own_cpu
 from sqlmodel import col
@@ -46,10 +62,15 @@ from models.members import Member, MemberStatus
 from models.outbox import NewPush, Outbox, OutboxStatus, PushKind, enqueue
 from models.units import UnitTree
 from tests.bot.delivery.helpers import TOPIC
+from tests.conftest import drop_postgres_schema, postgres_engine
 from tests.e2e.telegram_stub import TelegramStub
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST_CHAT = 7_000_000
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Not 15 (make test) nor 13 (bench_wechat_webhook.py, which flushes its db).
+REDIS_URL = "redis://127.0.0.1:6379/12"
+RATE_KEYS = "unionbot:rate:*"
 WORKER_CODE = (
     "import sys, tests.bot.delivery.helpers; from bot.cli import main; "
     "sys.exit(main(['run', '--only', 'worker']))"
@@ -114,7 +135,54 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def dispatch(args: argparse.Namespace, data_dir: Path, count: int) -> dict[str, float]:
+@dataclass
+class Dispatch:
+    sent: int
+    seconds: float
+    rate: float
+    floods: int
+    duplicates: int
+    missing: int
+    peak_mb: dict[int, float]  # by worker pid
+    cpu: dict[int, float]  # CPU seconds, by worker pid
+    stand_in_cpu: float
+
+
+def clear_rate_keys(url: str) -> None:
+    """Forget the shared limit's state from an earlier run (a rate reservation ahead in time)."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(RATE_KEYS))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@contextmanager
+def fresh_database(kind: str, data_dir: Path) -> Iterator[tuple[str, sa.Engine]]:
+    """An empty database: (the worker's URL, an engine on it); a PostgreSQL schema is dropped after."""
+    if kind == "sqlite":
+        url = f"sqlite:///{data_dir / 'unionbot.db'}"
+        engine = make_engine(url)
+        try:
+            yield url, engine
+        finally:
+            engine.dispose()
+        return
+    schema = f"unionbot_bench_delivery_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = postgres_engine(POSTGRES_URL, schema)  # creates the schema
+    try:
+        # The worker connects with the same search_path, as the e2e two-worker test does.
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", engine
+    finally:
+        engine.dispose()
+        drop_postgres_schema(POSTGRES_URL, schema)
+
+
+async def dispatch(
+    args: argparse.Namespace, data_dir: Path, count: int, database_url: str | None
+) -> Dispatch:
     async with TelegramStub() as stub:
         stub.limit_flood(args.limit, 1.0)
         env = {key: value for key, value in os.environ.items() if not key.startswith("UNIONBOT_")}
@@ -132,43 +200,68 @@ async def dispatch(args: argparse.Namespace, data_dir: Path, count: int) -> dict
                 "UNIONBOT_LOG_LEVEL": "WARNING",
             }
         )
+        if database_url is not None:
+            env["UNIONBOT_DATABASE_URL"] = database_url
+        if args.redis:
+            env["UNIONBOT_REDIS_URL"] = REDIS_URL
+        if args.workers > 1:
+            # Workers started together on a fresh data folder race to create data.key
+            # (O_EXCL: the loser dies with FileExistsError); one key given to all avoids it.
+            env["UNIONBOT_DATA_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         stand_in_cpu = own_cpu()
-        worker = await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER_CODE, cwd=REPO, env=env)
-        peak = 0
-        cpu = 0.0
+        workers = [
+            await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER_CODE, cwd=REPO, env=env)
+            for _ in range(args.workers)
+        ]
+        peak = {worker.pid: 0 for worker in workers}
+        cpu = {worker.pid: 0.0 for worker in workers}
 
         def watch() -> None:
-            nonlocal peak, cpu
-            peak = max(peak, peak_memory_kb(worker.pid))
-            cpu = cpu_seconds(worker.pid)
+            for worker in workers:
+                if worker.returncode is None:
+                    try:
+                        peak[worker.pid] = max(peak[worker.pid], peak_memory_kb(worker.pid))
+                        cpu[worker.pid] = cpu_seconds(worker.pid)
+                    except FileNotFoundError:  # exited since; its last reading stands
+                        pass
 
         done = asyncio.get_running_loop().create_task(
             stub.wait_for("sendMessage", count=count, timeout=count / 50)
         )
-        while not done.done():
+        try:
+            while not done.done():
+                watch()
+                if any(worker.returncode is not None for worker in workers):
+                    # A dead worker's share would only go out through the others' reclaim,
+                    # and figures from fewer workers than asked for are not the figures.
+                    raise RuntimeError("a worker exited during the run (its error is above)")
+                await asyncio.wait({done}, timeout=1.0)
             watch()
-            await asyncio.wait({done}, timeout=1.0)
-        watch()
-        await done
-        await asyncio.sleep(0.5)  # a duplicate, if any, would arrive now
-        worker.terminate()
-        await worker.wait()
+            await done
+            await asyncio.sleep(0.5)  # a duplicate, if any, would arrive now
+        finally:
+            done.cancel()
+            for worker in workers:
+                if worker.returncode is None:
+                    worker.terminate()
+            for worker in workers:
+                await worker.wait()
         arrivals = sorted(
             call.at for call in stub.calls if call.method == "sendMessage" and call.status == 200
         )
         per_chat = Counter(int(params["chat_id"]) for params in stub.sent("sendMessage"))
         span = arrivals[-1] - arrivals[0]
-        return {
-            "sent": len(arrivals),
-            "seconds": span,
-            "rate": (len(arrivals) - 1) / span,
-            "floods": stub.floods,
-            "duplicates": sum(n - 1 for n in per_chat.values() if n > 1),
-            "missing": count - len(per_chat),
-            "peak_mb": peak / 1024,
-            "cpu": cpu,
-            "stand_in_cpu": own_cpu() - stand_in_cpu,
-        }
+        return Dispatch(
+            sent=len(arrivals),
+            seconds=span,
+            rate=(len(arrivals) - 1) / span,
+            floods=stub.floods,
+            duplicates=sum(n - 1 for n in per_chat.values() if n > 1),
+            missing=count - len(per_chat),
+            peak_mb={pid: kb / 1024 for pid, kb in peak.items()},
+            cpu=cpu,
+            stand_in_cpu=own_cpu() - stand_in_cpu,
+        )
 
 
 def main() -> int:
@@ -177,55 +270,110 @@ def main() -> int:
     parser.add_argument("--limit", type=float, default=1000)
     parser.add_argument("--in-flight", type=int, default=32)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="sqlite (a file, the default) or postgresql (a throwaway schema on 127.0.0.1:5432/test)",
+    )
+    parser.add_argument("--redis", action="store_true", help=f"share the limit through Redis ({REDIS_URL})")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (1; more need PostgreSQL and Redis)"
+    )
     args = parser.parse_args()
-    print(machine(["sqlite"], "", ["python-telegram-bot"]))
+    if args.workers < 1:
+        parser.error("need --workers ≥ 1")
+    if args.workers > 1 and not (args.database == "postgresql" and args.redis):
+        # The worker refuses too, but only after the seeding; say why up front.
+        parser.error(
+            "--workers > 1 needs --database postgresql and --redis: SQLite cannot share the claims "
+            "(no SKIP LOCKED, one writer), and without Redis each worker would use the whole limit"
+        )
+    libraries = ["python-telegram-bot", *(["redis"] if args.redis else [])]
+    print(machine([args.database], POSTGRES_URL, libraries))
+    if args.redis:
+        clear_rate_keys(REDIS_URL)
     with tempfile.TemporaryDirectory() as workdir:
         data_dir = Path(workdir) / "data"
         data_dir.mkdir()
-        engine = make_engine(f"sqlite:///{data_dir / 'unionbot.db'}")
-        database.upgrade(engine)
-        sessions = SessionFactory(engine)
-        member_ids = seed_members(sessions, args.recipients)
-        started = time.perf_counter()
-        with sessions() as session:
-            added = enqueue(
-                session,
-                [
-                    NewPush(
-                        key=f"bench:1:{member_id}",
-                        member_id=member_id,
-                        kind=PushKind.NOTICE,
-                        topic=TOPIC,
-                        subject_id=1,
-                    )
-                    for member_id in member_ids
-                ],
+        with fresh_database(args.database, data_dir) as (url, engine):
+            database.upgrade(engine)
+            sessions = SessionFactory(engine)
+            member_ids = seed_members(sessions, args.recipients)
+            started = time.perf_counter()
+            with sessions() as session:
+                added = enqueue(
+                    session,
+                    [
+                        NewPush(
+                            key=f"bench:1:{member_id}",
+                            member_id=member_id,
+                            kind=PushKind.NOTICE,
+                            topic=TOPIC,
+                            subject_id=1,
+                        )
+                        for member_id in member_ids
+                    ],
+                )
+            enqueue_seconds = time.perf_counter() - started
+            if args.database == "postgresql":
+                # enqueue's count is the driver's rowcount, which psycopg's batched
+                # executemany leaves at -1 (so 0); the fresh outbox holds exactly the new rows.
+                with sessions() as session:
+                    added = session.execute(sa.select(sa.func.count()).select_from(Outbox)).scalar_one()
+            engine.dispose()
+            rows_per_second = added / enqueue_seconds
+            print(f"enqueue: {added:,} pushes in {enqueue_seconds:.2f} s ({rows_per_second:,.0f} rows/s)")
+            try:
+                result = asyncio.run(
+                    dispatch(args, data_dir, args.recipients, url if args.database == "postgresql" else None)
+                )
+            finally:
+                if args.redis:
+                    clear_rate_keys(REDIS_URL)
+            with SessionFactory(engine)() as session:
+                by_worker = session.execute(
+                    sa.select(col(Outbox.claimed_by), sa.func.count())
+                    .where(col(Outbox.status) == OutboxStatus.SENT)
+                    .group_by(col(Outbox.claimed_by))
+                ).all()
+    recorded = sum(n for _, n in by_worker)
+    # claimed_by is "host:pid:random"; the pid ties a worker's sends to its CPU reading.
+    sent_by_pid = Counter(
+        {int(str(claimed_by).split(":")[-2]): n for claimed_by, n in by_worker if claimed_by}
+    )
+    fraction = result.rate / args.limit
+    setup = f"in flight {args.in_flight}, batch {args.batch}"
+    if args.database != "sqlite" or args.redis or args.workers > 1:
+        setup += f"; {args.database}{' + Redis' if args.redis else ''}, {args.workers} worker(s)"
+    print(
+        f"dispatch: {result.sent:,.0f} sent in {result.seconds:.1f} s = {result.rate:,.0f}/s "
+        f"= {fraction:.3f} of the {args.limit:,.0f}/s limit ({setup})"
+    )
+    print(
+        f"429s provoked: {result.floods:.0f}; duplicates: {result.duplicates:.0f}; "
+        f"not sent: {result.missing:.0f}; recorded sent: {recorded:,}"
+    )
+    stand_in = f"the stand-in's CPU {result.stand_in_cpu:.1f} s"
+    if args.workers == 1:
+        [(pid, peak)] = result.peak_mb.items()
+        cpu = result.cpu[pid]
+        print(
+            f"worker: peak memory {peak:.0f} MB, CPU {cpu:.1f} s "
+            f"({cpu / result.sent * 1000:.2f} ms a push); {stand_in}"
+        )
+    else:
+        for number, (pid, peak) in enumerate(result.peak_mb.items(), 1):
+            cpu, pushes = result.cpu[pid], sent_by_pid[pid]
+            per_push = f"{cpu / pushes * 1000:.2f} ms a push it recorded sent" if pushes else "no push"
+            print(
+                f"worker {number} (pid {pid}, {pushes:,} sent): peak memory {peak:.0f} MB, "
+                f"CPU {cpu:.1f} s ({per_push})"
             )
-        enqueue_seconds = time.perf_counter() - started
-        engine.dispose()
-        print(f"enqueue: {added:,} pushes in {enqueue_seconds:.2f} s ({added / enqueue_seconds:,.0f} rows/s)")
-        result = asyncio.run(dispatch(args, data_dir, args.recipients))
-        engine = make_engine(f"sqlite:///{data_dir / 'unionbot.db'}")
-        with SessionFactory(engine)() as session:
-            recorded = session.execute(
-                sa.select(sa.func.count()).select_from(Outbox).where(col(Outbox.status) == OutboxStatus.SENT)
-            ).scalar_one()
-        engine.dispose()
-    fraction = result["rate"] / args.limit
-    print(
-        f"dispatch: {result['sent']:,.0f} sent in {result['seconds']:.1f} s = {result['rate']:,.0f}/s "
-        f"= {fraction:.3f} of the {args.limit:,.0f}/s limit (in flight {args.in_flight}, batch {args.batch})"
-    )
-    print(
-        f"429s provoked: {result['floods']:.0f}; duplicates: {result['duplicates']:.0f}; "
-        f"not sent: {result['missing']:.0f}; recorded sent: {recorded:,}"
-    )
-    print(
-        f"worker: peak memory {result['peak_mb']:.0f} MB, CPU {result['cpu']:.1f} s "
-        f"({result['cpu'] / result['sent'] * 1000:.2f} ms a push); "
-        f"the stand-in's CPU {result['stand_in_cpu']:.1f} s"
-    )
-    met = fraction >= 0.95 and result["floods"] == 0 and result["duplicates"] == 0 and result["missing"] == 0
+        print(
+            f"{stand_in}; workers' CPU together {sum(result.cpu.values()) / result.sent * 1000:.2f} ms a push"
+        )
+    met = fraction >= 0.95 and result.floods == 0 and result.duplicates == 0 and result.missing == 0
     print("goals met" if met else "GOAL MISSED")
     return 0 if met else 1
 
