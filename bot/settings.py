@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import os
@@ -320,6 +321,27 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(f"{name}: {reason}") from None
 
 
+def _create_key_file(path: Path) -> None:
+    """Write a fresh key to ``path`` unless another process got there first.
+
+    Processes started together (``run`` and its workers) may all find no key. Each writes
+    a whole file under a name of its own and links it into place; the link fails if the
+    key exists, so exactly one key wins, and nobody ever reads a half-written file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process's key won: use that one
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+
+
 def data_key(settings: Settings) -> bytes:
     """The key for sensitive fields: the setting, or one kept in the data folder.
 
@@ -331,10 +353,7 @@ def data_key(settings: Settings) -> bytes:
         return _decode_key(settings.data_key)
     path = settings.data_dir / "data.key"
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        _create_key_file(path)
     try:
         return _decode_key(path.read_text().strip())
     except ValueError as error:

@@ -159,11 +159,12 @@ def enqueue(session: Session, pushes: Iterable[NewPush], *, now: datetime | None
     insert = (
         postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
     ).on_conflict_do_nothing(index_elements=["key"])
+    # The ids of the rows actually inserted: a batched insert's rowcount is -1 on PostgreSQL.
+    inserted = insert.returning(table.c.id)
     added = 0
     # Batches keep each statement under SQLite's bound-parameter limit (32,766 since 3.32).
     for start in range(0, len(rows), 1000):
-        result = session.execute(insert, rows[start : start + 1000])
-        added += max(int(result.rowcount), 0)  # type: ignore[attr-defined]
+        added += len(session.execute(inserted, rows[start : start + 1000]).all())
     return added
 
 

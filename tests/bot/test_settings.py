@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import stat
 from datetime import time
 from pathlib import Path
@@ -122,6 +123,20 @@ def test_embedded_data_key_is_created_once_owner_only(data_dir: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert data_key(settings) == first
     assert len(first) == 32
+
+
+def _key_in_a_new_process(data_dir: str) -> bytes:
+    return data_key(load_settings(data_dir=Path(data_dir)))
+
+
+def test_processes_starting_together_share_one_key(data_dir: Path) -> None:
+    """``run`` and its workers on a fresh data folder: one key wins, nobody crashes or reads half a file."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(6) as pool:
+        keys = pool.map(_key_in_a_new_process, [str(data_dir)] * 12)
+    assert len(set(keys)) == 1
+    assert data_key(load_settings(data_dir=data_dir)) == keys[0]
+    assert [path.name for path in data_dir.iterdir()] == ["data.key"]  # no drafts left behind
 
 
 def test_run_without_channels_says_what_to_set(

@@ -57,11 +57,13 @@ def test_enqueuing_the_same_key_twice_queues_one_push(session: Session) -> None:
     _queue(session, 3)
     member_id = session.exec(select(Outbox.member_id)).first()
     assert member_id is not None
-    again = enqueue(
-        session, [NewPush(key="n:1:0", member_id=member_id, kind=PushKind.NOTICE, topic="notice")]
-    )
-    assert again == 0
-    assert len(session.exec(select(Outbox)).all()) == 3
+    pushes = [
+        NewPush(key=f"n:1:{index}", member_id=member_id, kind=PushKind.NOTICE, topic="notice")
+        for index in range(2500)  # across several batches, the first three queued already
+    ]
+    assert enqueue(session, pushes) == 2497  # what is new, on every database
+    assert enqueue(session, pushes[:1]) == 0
+    assert len(session.exec(select(Outbox)).all()) == 2500
 
 
 def test_claim_takes_due_rows_once(db: SessionFactory) -> None:
