@@ -730,7 +730,23 @@ def _browse_options(ctx: Context, data: Data) -> Sequence[Option]:
 
 
 @dataclass(frozen=True)
-class BrowseStep(Choose):
+class PagedChoose(Choose):
+    """A numbered page of a longer list: 下一页 on the last page (上一页 on the first) says so."""
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        try:
+            return super().accept(ctx, flow, data)
+        except Invalid:
+            said = normalise(ctx.incoming.text or "")
+            if said and said in {normalise(NEXT_PAGE), normalise(ctx.t(NEXT_PAGE))}:
+                raise Invalid(N_("已经是最后一页了。")) from None
+            if said and said in {normalise(PREVIOUS_PAGE), normalise(ctx.t(PREVIOUS_PAGE))}:
+                raise Invalid(N_("已经是第一页了。")) from None
+            raise
+
+
+@dataclass(frozen=True)
+class BrowseStep(PagedChoose):
     """One page of a heading: the notices as numbered choices, then the pages and the other headings."""
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
@@ -746,17 +762,6 @@ class BrowseStep(Choose):
                 heading=heading, page=page, pages=_pages(total), count=total
             )
         return Reply(text, buttons=reply.buttons)
-
-    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        try:
-            return super().accept(ctx, flow, data)
-        except Invalid:
-            said = normalise(ctx.incoming.text or "")
-            if said and said in {normalise(NEXT_PAGE), normalise(ctx.t(NEXT_PAGE))}:
-                raise Invalid(N_("已经是最后一页了。")) from None
-            if said and said in {normalise(PREVIOUS_PAGE), normalise(ctx.t(PREVIOUS_PAGE))}:
-                raise Invalid(N_("已经是第一页了。")) from None
-            raise
 
 
 def _browsed(ctx: Context, data: Data) -> list[Reply]:
@@ -838,7 +843,7 @@ def _sent_options(ctx: Context, data: Data) -> Sequence[Option]:
 
 
 @dataclass(frozen=True)
-class SentStep(Choose):
+class SentStep(PagedChoose):
     """A page of the cadre's own notices, each with where it stands."""
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:

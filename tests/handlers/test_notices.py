@@ -274,6 +274,7 @@ def test_a_notice_already_going_out_cannot_be_withdrawn(
             session.add(row)
         session.commit()
     chat.send("我发的通知", expect="（已发出）")
+    chat.send("下一页", expect=["已经是最后一页了", "我发的通知（第 1/1 页"])
 
 
 def test_send_time_that_passes_while_the_preview_is_read_is_asked_again(
