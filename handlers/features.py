@@ -33,6 +33,8 @@ class Feature:
         in_menu: listed in the main menu.
         for_unbound: usable before binding (help, language, binding itself).
         background: answers a button on a pushed message (已阅); any open form stays open.
+        unavailable: what a member who may not use it now is told (a msgid); by default that
+            they lack the permission, which is wrong where roles are not the reason.
     """
 
     name: str
@@ -44,3 +46,4 @@ class Feature:
     in_menu: bool = True
     for_unbound: bool = False
     background: bool = False
+    unavailable: str | None = None

@@ -37,7 +37,7 @@ from models.base import utcnow
 from models.db import SessionFactory
 from models.dialog_state import DialogState, clear_dialog
 from models.ephemeral import EphemeralStore
-from models.errors import DomainError
+from models.errors import N_, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +289,8 @@ class Bot:
         if ctx.member is None and not feature.for_unbound:
             return binding.start_binding(ctx, [Reply(ctx.t("请先绑定会员身份，再使用这项功能。"))])
         if ctx.member is not None and not feature.available(ctx):
-            return menu.show_menu(ctx, intro=[Reply(ctx.t("抱歉，您没有使用这项功能的权限。"))])
+            refusal = feature.unavailable or N_("抱歉，您没有使用这项功能的权限。")
+            return menu.show_menu(ctx, intro=[Reply(ctx.t(refusal))])
         return feature.run(ctx, arg)
 
     def _cancel(self, ctx: Context, state: DialogState | None) -> list[Reply]:

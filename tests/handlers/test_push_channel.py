@@ -30,7 +30,9 @@ def test_member_on_both_channels_chooses_where_notices_go(db: SessionFactory, bo
     _bind(telegram)
     telegram.send("/me", absent=["通知优先发到"])  # one channel: nothing to choose
     telegram.send("菜单", absent=["推送渠道"])
-    telegram.send("推送渠道", absent=["通知优先发到哪里"])  # not offered with one channel
+    telegram.send(  # not offered with one channel, and no talk of permissions
+        "推送渠道", expect="您只在一个渠道绑定了会员身份", absent=["通知优先发到哪里", "权限"]
+    )
 
     _bind(wechat)
     wechat.send("/me", expect="通知优先发到：最近使用的那个（回复“推送渠道”可以更改）")
