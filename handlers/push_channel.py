@@ -72,5 +72,5 @@ FEATURE = Feature(
     words=("/push", "推送渠道", "推送", "通知渠道", "推送設定", "通知渠道設定", "push"),
     run=_ask,
     available=uses_both_channels,
-    unavailable=N_("您只在一个渠道绑定了会员身份，通知都会发到那里，不需要选择。"),
+    unavailable=N_("同时绑定了微信和 Telegram 时，才需要选择通知发到哪里。"),
 )

@@ -31,7 +31,7 @@ def test_member_on_both_channels_chooses_where_notices_go(db: SessionFactory, bo
     telegram.send("/me", absent=["通知优先发到"])  # one channel: nothing to choose
     telegram.send("菜单", absent=["推送渠道"])
     telegram.send(  # not offered with one channel, and no talk of permissions
-        "推送渠道", expect="您只在一个渠道绑定了会员身份", absent=["通知优先发到哪里", "权限"]
+        "推送渠道", expect="同时绑定了微信和 Telegram 时，才需要选择", absent=["通知优先发到哪里", "权限"]
     )
 
     _bind(wechat)
