@@ -32,9 +32,9 @@ import sniffio
 from telegram import Bot as TelegramBot
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.telegram.push_http import PushRequest, RequestNotSent
 from bot.channels.telegram.render import CallbackCodec, keyboard_rows, split_text
 from bot.delivery.results import Acquire, Job, Outcome, SendResult, Target
 from handlers.messages import Reply
@@ -45,7 +45,14 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 # Transport failures that happen before the request left: Telegram never saw it.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# RequestNotSent comes from PushRequest; the httpx ones from the HTTPXRequest that uploads files.
+_NOT_SENT = (
+    RequestNotSent,
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+)
 _NOT_MODIFIED = "message is not modified"
 _EDIT_GONE = ("message to edit not found", "message can't be edited")
 
@@ -58,12 +65,13 @@ _RAW_SEND_WARNING = r"Please use 'Bot\.sendMessage' instead of 'Bot\.do_api_requ
 
 
 def push_bot(api_root: str, token: str, *, connections: int = 4) -> TelegramBot:
-    """A Bot for pushing, with enough pooled connections for the worker's requests in flight.
+    """A Bot for pushing, with enough kept-alive connections for the worker's requests in flight.
 
-    The pool timeout is long: a request waiting for a connection has not been
-    sent, and the worker never has more in flight than the pool holds anyway.
+    Its requests go through :class:`PushRequest` (why: that module's docstring). The pool timeout
+    is long: a request waiting for a connection has not been sent, and the worker never has more
+    in flight than the pool holds anyway.
     """
-    request = HTTPXRequest(connection_pool_size=connections, pool_timeout=30.0, read_timeout=15.0)
+    request = PushRequest(connections=connections, pool_timeout=30.0, read_timeout=15.0)
     warnings.filterwarnings("ignore", message=_RAW_SEND_WARNING, category=PTBUserWarning)
     return TelegramBot(
         token, base_url=f"{api_root}/bot", base_file_url=f"{api_root}/file/bot", request=request
