@@ -1,9 +1,9 @@
 """``python -m bot outbox status|retry-failed KIND``: how the pushes stand, and a second chance.
 
 ``status`` counts the pushes of each kind by state and lists the uncertain
-ones: pushes a worker handed to a channel just before it died, which the
-member may or may not have (they are not resent unless
-UNIONBOT_RESEND_UNCERTAIN says so). ``retry-failed`` queues a kind's failed
+ones: pushes handed to a channel that gave no answer (it answered too late,
+or the worker died first), which the member may or may not have (they are
+not resent unless UNIONBOT_RESEND_UNCERTAIN says so). ``retry-failed`` queues a kind's failed
 pushes again once an admin has fixed the cause (a template configured, the
 bot unblocked); ``--uncertain`` takes the uncertain ones too, accepting that
 some members may get those twice.
@@ -101,7 +101,13 @@ def _status(app: App, args: argparse.Namespace) -> int:
     console = _console()
     console.print(table)
     if uncertain:
-        print(_("以下推送在发送途中推送进程中断，无法确定会员是否收到，不会自动重发："))
+        # Both causes, not only a worker's death: a read timeout leaves a push uncertain too, and an
+        # operator told of a crash would look for one that never happened.
+        print(
+            _(
+                "以下推送已交给渠道但没有等到答复（渠道答复超时或推送进程中断），无法确定会员是否收到，不会自动重发："
+            )
+        )
         listing = Table()
         for header in (_("编号"), _("类型"), _("工号"), _("渠道"), _("时间")):
             listing.add_column(header)

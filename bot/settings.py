@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # Delivery (bot/delivery): the channels' speed limits, shared by every worker through Redis.
     telegram_push_per_second: float = Field(default=30, gt=0, le=1000)
     telegram_push_chat_interval: float = Field(default=1.0, ge=0, le=60)
+    # Seconds a push waits for Telegram's answer once sent. Without one in time the push is uncertain
+    # (it may have arrived, PITFALLS.md: TimedOut), so longer means fewer uncertain pushes when
+    # Telegram is slow, at the price of a request slot held that long.
+    telegram_push_read_timeout: float = Field(default=15.0, gt=0, le=300)
     wechat_push_per_second: float = Field(default=20, gt=0, le=1000)
     # What a 服务号 may send a day (the WeChat console shows the account's own quota); a notice's
     # preview warns when it would go over.
@@ -132,6 +136,11 @@ class Settings(BaseSettings):
     resend_uncertain: bool = False
     delivery_batch: int = Field(default=200, ge=1, le=5000)
     delivery_in_flight: int = Field(default=16, ge=1, le=256)
+    # Seconds without a heartbeat (renewed every third of it, in Redis) after which a worker counts as
+    # dead and the others take back its pushes. Shorter notices a lost worker sooner; too short, and a
+    # worker slowed down (a long pause of its machine) is taken for dead and its pushes on their way
+    # turn uncertain although it records them a moment later.
+    delivery_heartbeat_ttl: int = Field(default=20, ge=1, le=600)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)

@@ -11,12 +11,14 @@ A row's life::
 
     queued ──claim──▶ claimed ──before the request──▶ sending ──▶ sent
       ▲                  │                              │ ├──▶ failed (permanently)
-      └── retry later ◀──┴── (worker died: back) ◀──────┘ └──▶ uncertain (worker died mid-request)
+      └── retry later ◀──┴── (worker died: back) ◀──────┘ └──▶ uncertain (no answer: see below)
     queued ──▶ withdrawn (the cadre withdrew a scheduled notice)
 
-Rows left ``sending`` by a dead worker are the one case nobody can settle: the
-channel may have accepted the message an instant before the worker died. They
-become ``uncertain`` and are not resent unless the settings say so.
+A request that went out and got no answer is the one case nobody can settle:
+the channel may have accepted the message although it answered too late (a
+read timeout), or an instant before the worker died (rows a dead worker left
+``sending``). Such rows become ``uncertain`` and are not resent unless the
+settings say so.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"  # a request is (or was) on its way: never sent again blindly
     SENT = "sent"
     FAILED = "failed"  # permanently: blocked, unsubscribed, no active account
-    UNCERTAIN = "uncertain"  # the worker died mid-request; see the module docstring
+    UNCERTAIN = "uncertain"  # sent, no answer (a timeout, or the worker died); see the module docstring
     WITHDRAWN = "withdrawn"
 
 

@@ -38,6 +38,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
         resend_uncertain=settings.resend_uncertain,
         default_locale=settings.default_locale,
         template_kinds=frozenset(settings.wechat_templates),
+        heartbeat_ttl=settings.delivery_heartbeat_ttl,
     )
 
 
@@ -65,6 +66,7 @@ async def _pushers(app: App) -> AsyncIterator[dict[str, Pusher]]:
                     settings.api_root(settings.telegram_api_url),
                     settings.telegram_token,
                     connections=PUSH_CONNECTIONS,
+                    read_timeout=settings.telegram_push_read_timeout,
                 ),
                 codec=CallbackCodec(app.store),
                 on_blocked=deactivate_blocked(app.sessions),

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.delivery.runner import worker_config
 from bot.settings import SettingsError, data_key, load_settings
 
 
@@ -53,6 +54,10 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("QUIET_HOURS", "24:00-07:30"),
         ("QUIET_HOURS", "22:00-22:00"),
         ("TELEGRAM_PUSH_PER_SECOND", "0"),
+        ("TELEGRAM_PUSH_READ_TIMEOUT", "0"),
+        ("TELEGRAM_PUSH_READ_TIMEOUT", "soon"),
+        ("DELIVERY_HEARTBEAT_TTL", "0"),
+        ("DELIVERY_HEARTBEAT_TTL", "1.5"),  # whole seconds: what Redis expires keys by
     ],
 )
 def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -62,6 +67,26 @@ def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: 
     message = str(caught.value)
     assert message.startswith(f"UNIONBOT_{name}: ")
     assert "\n" not in message
+
+
+def test_delivery_timings_default_to_the_long_standing_values(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.telegram_push_read_timeout == 15.0
+    assert settings.delivery_heartbeat_ttl == 20
+    assert worker_config(settings).heartbeat_ttl == 20
+
+
+def test_the_heartbeat_ttl_reaches_the_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The end-to-end tests shorten it so a killed worker is taken over within a test."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("UNIONBOT_DELIVERY_HEARTBEAT_TTL", "3")
+    monkeypatch.setenv("UNIONBOT_TELEGRAM_PUSH_READ_TIMEOUT", "2.5")
+    settings = load_settings()
+    assert worker_config(settings).heartbeat_ttl == 3
+    assert settings.telegram_push_read_timeout == 2.5
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,13 @@ class _Fault:
     times: int
 
 
+@dataclass
+class _Delay:
+    chat_id: int
+    seconds: float
+    times: int
+
+
 class _ApiError(Exception):
     """An error answer: HTTP status = error_code, as Telegram does."""
 
@@ -251,7 +258,7 @@ class TelegramStub(LoopbackServer):
     to the bot; the update goes to ``getUpdates`` or, while a webhook is set,
     is POSTed to it. Recording: :attr:`calls` (every request, arrival order),
     :meth:`sent`, :meth:`wait_for`, :attr:`deliveries`. Faults:
-    :meth:`fail_next`, :meth:`block_user`.
+    :meth:`fail_next`, :meth:`answer_late`, :meth:`block_user`.
     """
 
     def __init__(
@@ -307,6 +314,7 @@ class TelegramStub(LoopbackServer):
         self._webhook_error: JSONDict = {}
         self._commands: dict[tuple[str, str | None], list[JSONDict]] = {}
         self._faults: dict[str, deque[_Fault]] = {}
+        self._delays: dict[str, list[_Delay]] = {}
         self._blocked: set[int | str] = set()
         self._chats: dict[int | str, JSONDict] = {}
         self._users: dict[int, JSONDict] = {}
@@ -592,6 +600,19 @@ class TelegramStub(LoopbackServer):
         text = description or _default_description(status, retry)
         self._faults.setdefault(method, deque()).append(_Fault(status, text, retry, times))
 
+    def answer_late(self, method: str, *, chat_id: int, seconds: float, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method`` to ``chat_id``, then hold each answer ``seconds``.
+
+        The call succeeds and is recorded (:meth:`sent` lists it) before the wait, so a client whose
+        read timeout is shorter gives up on a message that did arrive: Telegram answering slowly,
+        the case nobody can settle (PITFALLS.md, ``TimedOut``). A client that hangs up ends the wait
+        at once (the server cancels its handler).
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        method = self._canonical.get(method.lower(), method)
+        self._delays.setdefault(method, []).append(_Delay(chat_id, seconds, times))
+
     def limit_flood(
         self, per_second: float, per_chat_interval: float = 1.0, *, tolerance: float = 0.05
     ) -> None:
@@ -702,6 +723,8 @@ class TelegramStub(LoopbackServer):
         call.status = HTTPStatus.OK
         call.result = result
         self._finish(call)
+        if delay := self._take_delay(method, params):
+            await asyncio.sleep(delay)
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.Response:
@@ -1003,6 +1026,17 @@ class TelegramStub(LoopbackServer):
         if fault.times <= 0:
             faults.popleft()
         raise _ApiError(fault.status, fault.description, fault.retry_after)
+
+    def _take_delay(self, method: str, params: JSONDict) -> float:
+        """Seconds to hold this successful call's answer (:meth:`answer_late`); 0: answer now."""
+        delays = self._delays.get(method, [])
+        for delay in delays:
+            if delay.chat_id == params.get("chat_id"):
+                delay.times -= 1
+                if delay.times <= 0:
+                    delays.remove(delay)
+                return delay.seconds
+        return 0.0
 
     def _enqueue(self, payload: JSONDict) -> JSONDict:
         update = {"update_id": self._next_update_id, **payload}

@@ -1,8 +1,11 @@
 """Pushes end to end: the real worker, python-telegram-bot and the WeChat client against the stand-ins.
 
 Exactly once per recipient, across a worker killed with SIGKILL and
-restarted, and across two workers on PostgreSQL + Redis whose combined rate
-stays under the channel's limit; 429s and blocked members handled.
+restarted (on SQLite, and on PostgreSQL + Redis where the restarted worker
+takes over once the dead one's heartbeat expired), and across two workers on
+PostgreSQL + Redis whose combined rate stays under the channel's limit; 429s
+and blocked members handled. A push Telegram answers too late for is
+uncertain: listed by ``outbox status``, not resent unless asked to.
 
 A worker in a subprocess runs ``bot.cli.main(["run", "--only", "worker"])``
 (what ``python -m bot run --only worker`` runs), after importing the tests'
@@ -18,22 +21,25 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+import time_machine
 from sqlmodel import col, func, select
 
 from bot.app import App
 from bot.cli import main
-from bot.delivery.liveness import SingleWorkerLock
+from bot.cli_outbox import UNCERTAIN_LISTED
+from bot.delivery.liveness import Heartbeat, SingleWorkerLock
 from bot.delivery.runner import run_worker
 from bot.settings import load_settings
 from models.accounts import ChatAccount
 from models.base import utcnow
 from models.members import Member
-from models.outbox import NewPush, Outbox, OutboxStatus, PushKind, enqueue
+from models.outbox import NewPush, Outbox, OutboxStatus, PushKind, claimants, enqueue, uncertain_rows
 from models.units import UnitTree
 from tests.bot.delivery.helpers import TOPIC
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, drop_postgres_schema, postgres_engine
@@ -49,6 +55,12 @@ WORKER_CODE = (
 )
 FIRST_CHAT = 5_000_000
 IN_FLIGHT = 8
+# Short enough that a killed worker's pushes are taken back within a test, never so short that the
+# live worker (renewing every third of it) is taken for dead.
+HEARTBEAT_TTL = 1
+# The worker gives up on an answer after READ_TIMEOUT; the stand-in answers LATE, long after.
+READ_TIMEOUT = 0.5
+LATE = 30.0
 
 
 @pytest.fixture
@@ -311,3 +323,207 @@ def test_a_second_worker_on_sqlite_is_refused_with_a_reason(
         running.release()
         app.engine.dispose()
     assert "Another delivery worker is already using this database" in capsys.readouterr().err
+
+
+def chats(app: App) -> dict[int, int]:
+    """Each member's Telegram chat, by member id."""
+    with app.sessions() as session:
+        return {
+            member_id: int(chat)
+            for member_id, chat in session.exec(select(ChatAccount.member_id, ChatAccount.external_id))
+            if member_id is not None
+        }
+
+
+def chats_by_status(app: App) -> dict[OutboxStatus, set[int]]:
+    """The Telegram chat of each push, by the push's status."""
+    chat_of = chats(app)
+    found: dict[OutboxStatus, set[int]] = {}
+    with app.sessions() as session:
+        for status, member_id in session.exec(select(Outbox.status, Outbox.member_id)):
+            found.setdefault(OutboxStatus(status), set()).add(chat_of[member_id])
+    return found
+
+
+def listed_uncertain(app: App) -> list[Outbox]:
+    """The uncertain pushes as ``outbox status`` finds them (the same query, the same limit)."""
+    with app.sessions() as session:
+        return list(uncertain_rows(session, limit=UNCERTAIN_LISTED))
+
+
+async def heartbeat_gone(app: App, worker_id: str, *, timeout: float) -> None:
+    """Wait until the workers would count ``worker_id`` as dead: its heartbeat expired in the store."""
+    observer = Heartbeat(app.store, "test-observer", HEARTBEAT_TTL)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while observer.alive(worker_id):
+        if loop.time() > deadline:
+            raise TimeoutError(f"the heartbeat of {worker_id} still there after {timeout} s")
+        await asyncio.sleep(0.05)
+
+
+async def test_a_worker_killed_on_postgresql_and_redis_is_taken_over_once_its_heartbeat_expires(
+    stub: TelegramStub, tmp_path: Path, shared_backends: tuple[str, str]
+) -> None:
+    """Where several workers may run, none holds a lock the OS drops: the dead one is known only
+    by its heartbeat expiring in Redis. The next worker then takes back its claimed pushes, and
+    the ones it had on their way turn uncertain instead of going out twice."""
+    database, redis_url = shared_backends
+    schema = f"unionbot_e2e_{uuid.uuid4().hex[:12]}"
+    postgres_engine(database, schema).dispose()
+    rate, count = 400, 300
+    stub.limit_flood(rate, 1.0)
+    settings = delivery_settings(
+        stub,
+        tmp_path / "data",
+        telegram_push_per_second=rate,
+        database_url=f"{database}?options=-csearch_path%3D{schema}",
+        redis_url=redis_url,
+        delivery_heartbeat_ttl=HEARTBEAT_TTL,
+    )
+    client = redis.Redis.from_url(redis_url)
+    client.delete(*(client.keys("unionbot:rate:*") or ["-"]))
+    try:
+        app = App(load_settings(**settings))
+        app.prepare()
+        seed(app, count)
+        env = worker_env(settings)
+        first = await start_worker(env)
+        await stub.wait_for("sendMessage", count=100, timeout=60)
+        first.kill()  # SIGKILL: no chance to record or give anything back
+        await first.wait()
+        assert first.returncode == -signal.SIGKILL
+        with app.sessions() as session:
+            [dead] = claimants(session)  # killed mid-batch: it left pushes behind
+        await heartbeat_gone(app, dead, timeout=HEARTBEAT_TTL + 10)
+        second = await start_worker(env)
+        counts = await settled(app, timeout=60)
+        await stop_worker(second)
+        by_status = chats_by_status(app)
+        uncertain = listed_uncertain(app)
+        chat_of = chats(app)
+        with app.sessions() as session:
+            senders = set(session.exec(select(Outbox.claimed_by).where(Outbox.status == OutboxStatus.SENT)))
+        app.engine.dispose()
+        received = per_chat(stub)
+        assert set(received.values()) == {1}, "a member got the push twice"
+        assert counts[OutboxStatus.SENT] + counts[OutboxStatus.UNCERTAIN] == count
+        assert len(uncertain) == counts[OutboxStatus.UNCERTAIN] <= IN_FLIGHT
+        assert {row.claimed_by for row in uncertain} <= {dead}
+        uncertain_chats = {chat_of[row.member_id] for row in uncertain}
+        assert uncertain_chats == by_status.get(OutboxStatus.UNCERTAIN, set())
+        served = by_status[OutboxStatus.SENT]
+        assert served <= set(received), "recorded as sent, never arrived"
+        assert served | uncertain_chats == {FIRST_CHAT + n for n in range(count)}
+        assert set(received) - served <= uncertain_chats
+        assert dead in senders
+        assert len(senders) == 2, "the second worker, a new id, finished the work"
+        assert stub.floods == 0
+    finally:
+        client.close()
+        drop_postgres_schema(database, schema)
+
+
+def use_settings(monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any]) -> None:
+    """Give ``python -m bot`` run in this process (``main``) the worker's settings, as the environment."""
+    for name in list(os.environ):
+        if name.startswith("UNIONBOT_") and not name.startswith("UNIONBOT_TEST_"):
+            monkeypatch.delenv(name)
+    for name, value in settings.items():
+        monkeypatch.setenv(f"UNIONBOT_{name.upper()}", str(value))
+
+
+async def deliver_until_settled(app: App) -> Counter[OutboxStatus]:
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(app, stop))
+    try:
+        return await settled(app, timeout=30)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=15)
+
+
+async def test_a_push_telegram_answers_too_late_is_uncertain_and_resent_only_when_asked(
+    stub: TelegramStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The message arrived, the answer did not come in time: the worker cannot know, so it must
+    neither count it sent nor send it again (a duplicate), but tell the operator, who may resend."""
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+    settings = delivery_settings(
+        stub, tmp_path / "data", telegram_push_read_timeout=READ_TIMEOUT, default_locale="en"
+    )
+    use_settings(monkeypatch, settings)
+    app = App(load_settings())
+    app.prepare()
+    seed(app, 20)
+    everyone = {FIRST_CHAT + n for n in range(20)}
+    late = FIRST_CHAT + 7
+    stub.answer_late("sendMessage", chat_id=late, seconds=LATE)
+
+    counts = await deliver_until_settled(app)
+    assert counts == {OutboxStatus.SENT: 19, OutboxStatus.UNCERTAIN: 1}
+    assert per_chat(stub) == Counter(dict.fromkeys(everyone, 1)), "the late one went out once, not again"
+    assert chats_by_status(app)[OutboxStatus.UNCERTAIN] == {late}
+    [row] = listed_uncertain(app)
+    assert (row.channel, row.attempts) == ("telegram", 1)
+
+    capsys.readouterr()
+    assert main(["outbox", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "no answer came back (it answered too late" in out  # not only "the worker stopped"
+    assert "whether the members got them is unknown" in out
+    assert "│ E7 " in out  # the 工号 of the member whose push is uncertain
+    assert "outbox retry-failed KIND --uncertain" in out
+
+    assert main(["outbox", "retry-failed", "notice"]) == 0  # failed ones only: not this one
+    assert "Queued 0 pushes again" in capsys.readouterr().out
+    assert main(["outbox", "retry-failed", "notice", "--uncertain"]) == 0
+    assert "Queued 1 push again" in capsys.readouterr().out
+    counts = await deliver_until_settled(app)
+    assert counts == {OutboxStatus.SENT: 20}
+    assert per_chat(stub) == Counter({**dict.fromkeys(everyone, 1), late: 2})
+
+
+async def test_with_resend_uncertain_a_push_answered_too_late_goes_out_again(
+    stub: TelegramStub, tmp_path: Path
+) -> None:
+    """UNIONBOT_RESEND_UNCERTAIN accepts a duplicate rather than a member left without the push:
+    queued again after a pause (a slow Telegram is not hammered), never listed as uncertain."""
+    app = App(
+        load_settings(
+            **delivery_settings(
+                stub, tmp_path / "data", telegram_push_read_timeout=READ_TIMEOUT, resend_uncertain=True
+            )
+        )
+    )
+    app.prepare()
+    seed(app, 5)
+    late = FIRST_CHAT + 2
+    stub.answer_late("sendMessage", chat_id=late, seconds=LATE)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(app, stop))
+    try:
+        await stub.wait_for("sendMessage", count=5, timeout=30)
+
+        def queued_again() -> bool:
+            with app.sessions() as session:
+                row = session.exec(select(Outbox).where(Outbox.status == OutboxStatus.QUEUED)).first()
+                return row is not None and row.attempts == 1
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not queued_again():
+            assert loop.time() < deadline, f"not queued again: {dict(statuses(app))}"
+            await asyncio.sleep(0.05)
+        assert statuses(app) == {OutboxStatus.SENT: 4, OutboxStatus.QUEUED: 1}
+        assert listed_uncertain(app) == []
+        # Its next try is up to a quarter of a minute away (worker.retry_delay): the worker's clock moves on.
+        with time_machine.travel(utcnow() + timedelta(seconds=16), tick=True):
+            counts = await settled(app, timeout=15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=15)
+    assert counts == {OutboxStatus.SENT: 5}
+    received = per_chat(stub)
+    assert received[late] == 2
+    assert [received[FIRST_CHAT + n] for n in (0, 1, 3, 4)] == [1, 1, 1, 1]

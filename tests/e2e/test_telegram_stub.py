@@ -28,7 +28,15 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from tests.e2e.telegram_stub import TelegramStub, UploadedFile
@@ -226,6 +234,16 @@ async def test_a_blocked_member_surfaces_as_forbidden(stub: TelegramStub, bot: B
         await bot.send_chat_action(MEMBER, "typing")
     await bot.send_message(MEMBER + 1, "别人照常")
     assert stub.sent() == [{"chat_id": MEMBER + 1, "text": "别人照常"}]
+
+
+async def test_an_answer_held_past_the_read_timeout_still_delivers_the_message(
+    stub: TelegramStub, bot: Bot
+) -> None:
+    stub.answer_late("sendMessage", chat_id=MEMBER, seconds=30)
+    with pytest.raises(TimedOut):
+        await bot.send_message(MEMBER, "慢回答", read_timeout=0.2)
+    await bot.send_message(MEMBER, "这次立刻回答", read_timeout=0.2)
+    assert [p["text"] for p in stub.sent()] == ["慢回答", "这次立刻回答"]
 
 
 async def test_wait_for_says_what_came_instead(stub: TelegramStub, bot: Bot) -> None:

@@ -64,14 +64,14 @@ _SEND_MESSAGE = "sendMessage"
 _RAW_SEND_WARNING = r"Please use 'Bot\.sendMessage' instead of 'Bot\.do_api_request\(\"sendMessage\""
 
 
-def push_bot(api_root: str, token: str, *, connections: int = 4) -> TelegramBot:
+def push_bot(api_root: str, token: str, *, connections: int = 4, read_timeout: float = 15.0) -> TelegramBot:
     """A Bot for pushing, with enough kept-alive connections for the worker's requests in flight.
 
     Its requests go through :class:`PushRequest` (why: that module's docstring). The pool timeout
     is long: a request waiting for a connection has not been sent, and the worker never has more
     in flight than the pool holds anyway.
     """
-    request = PushRequest(connections=connections, pool_timeout=30.0, read_timeout=15.0)
+    request = PushRequest(connections=connections, pool_timeout=30.0, read_timeout=read_timeout)
     warnings.filterwarnings("ignore", message=_RAW_SEND_WARNING, category=PTBUserWarning)
     return TelegramBot(
         token, base_url=f"{api_root}/bot", base_file_url=f"{api_root}/file/bot", request=request
