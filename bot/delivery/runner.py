@@ -21,9 +21,9 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# httpcore walks every pooled connection on every request (bench/RESULTS.md, "Delivery"): a few
-# connections carry a thousand requests a second to the Bot API; rows in flight beyond them wait for
-# one, which is safe (a request waiting for a connection has not been sent).
+# Kept-alive connections to the Bot API (PushRequest): a few carry a thousand requests a second
+# (bench/RESULTS.md, "Delivery"); rows in flight beyond them wait for one, which is safe (a request
+# waiting for a connection has not been sent).
 PUSH_CONNECTIONS = 4
 # After a worker failed (database or channel unreachable at start), wait this long before the next one.
 RESTART_SECONDS = 5.0

@@ -104,18 +104,17 @@ class TelegramPusher:
         self.bot = bot
         self.codec = codec
         self.on_blocked = on_blocked
-        # Requests beyond the pool's connections wait here, not in httpcore's pool, which walks its
-        # whole queue of waiting requests on every request and answer (bench/RESULTS.md, "Delivery").
-        # The rate slot is taken with the connection in hand, so the request leaves on its slot.
+        # Requests beyond the kept-alive connections wait here, before they take a rate slot: the
+        # slot is taken with the connection in hand, so the request leaves on its slot.
         self._requests = asyncio.Semaphore(connections)
 
     async def start(self) -> None:
         """Initialise the Bot; the tasks the caller's task starts from now on send through it.
 
-        httpcore and anyio ask sniffio which event loop they run on at every lock, timeout and
-        read, a dozen times a request, and sniffio finds asyncio by looking up the current task
-        each time: 4 % of the worker's CPU at a thousand pushes a second. Saying it once in the
-        caller's context (which the worker's tasks inherit) answers at the first look.
+        Uploads go through httpx, where httpcore and anyio ask sniffio which event loop they run
+        on at every lock, timeout and read, and sniffio finds asyncio by looking up the current
+        task each time (4 % of the worker's CPU when every push went through httpx). Saying it
+        once in the caller's context (which the worker's tasks inherit) answers at the first look.
         """
         sniffio.current_async_library_cvar.set("asyncio")
         await self.bot.initialize()
