@@ -141,12 +141,14 @@ def seed_demo(sessions: SessionFactory) -> bool:
             )
             create_notice(session, actor=chair, draft=draft, now=utcnow())
         now = utcnow()
+        # 14:00 a week on and 18:00 two days before, in Shanghai (the default zone): times a union sets.
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         match = ActivityDraft(
             title="一车间职工篮球赛",
             description="三人制篮球赛，以班组为单位组队，每队 3 至 4 人。请穿运动鞋，自带水杯。",
             place="职工之家体育馆",
-            starts_at=now + timedelta(days=7),
-            signup_deadline=now + timedelta(days=5),
+            starts_at=day + timedelta(days=7, hours=6),
+            signup_deadline=day + timedelta(days=5, hours=10),
             capacity=12,
             unit_ids=(workshop.id,),
         )

@@ -234,7 +234,7 @@ def units_in_scope(session: Session, actor: Member) -> Sequence[Unit]:
 
 
 def check_units(session: Session, *, actor: Member, unit_ids: Collection[int]) -> list[Unit]:
-    """The eligible units, each checked against the actor's scope.
+    """The eligible units, each checked against the actor's scope, those inside another left out.
 
     Raises:
         PermissionDenied: the actor may not organise activities, or a unit lies outside their subtree.
@@ -256,7 +256,8 @@ def check_units(session: Session, *, actor: Member, unit_ids: Collection[int]) -
                 unit=unit_path(session, unit),
             )
         units.append(unit)
-    return units
+    # A unit inside another one chosen adds nobody: keep the list as short as what it means.
+    return [unit for unit in units if not any(other is not unit and other.contains(unit) for other in units)]
 
 
 def check_activity(session: Session, *, actor: Member, draft: ActivityDraft, now: datetime) -> list[Unit]:
@@ -414,10 +415,16 @@ def cancelled_key(activity_id: int, member_id: int) -> str:
     return f"activity:{activity_id}:cancelled:member:{member_id}"
 
 
-def _transition(activity: Activity, to: ActivityStatus) -> None:
+def transition(activity: Activity, to: ActivityStatus) -> None:
     if to not in ACTIVITY_TRANSITIONS[activity.status]:
         raise ValueError(f"a {activity.status} activity cannot become {to}")
     activity.status = to
+
+
+def transition_signup(signup: ActivitySignup, to: SignupStatus) -> None:
+    if to not in SIGNUP_TRANSITIONS[signup.status]:
+        raise ValueError(f"a {signup.status} sign-up cannot become {to}")
+    signup.status = to
 
 
 def cancel_activity(session: Session, *, actor: Member, activity_id: int, now: datetime) -> int:
@@ -436,7 +443,7 @@ def cancel_activity(session: Session, *, actor: Member, activity_id: int, now: d
         raise InvalidInput("activity.already_cancelled", N_("这个活动已经取消了。"))
     if activity.starts_at <= now:
         raise InvalidInput("activity.already_started", N_("这个活动已经开始了，不能再取消。"))
-    _transition(activity, ActivityStatus.CANCELLED)
+    transition(activity, ActivityStatus.CANCELLED)
     activity.cancelled_at = now
     session.add(activity)
     members = signed_up_members(session, activity_id)
@@ -611,14 +618,14 @@ def sign_up(session: Session, *, actor: Member, activity_id: int, now: datetime)
         InvalidInput: ``activity.cancelled``, ``activity.deadline_passed`` or ``activity.full``.
     """
     activity = _locked(session, activity_id)
+    signup = _signup(session, activity_id, actor.id)
+    if signup is not None and signup.status is SignupStatus.SIGNED_UP:
+        return SignupOutcome.ALREADY_SIGNED_UP
     eligible = session.exec(
         select(Activity.id).where(Activity.id == activity_id, _eligible(session, actor))
     ).first()
     if eligible is None:
         raise PermissionDenied("activity.not_eligible", N_("抱歉，这个活动不面向您所在的单位。"))
-    signup = _signup(session, activity_id, actor.id)
-    if signup is not None and signup.status is SignupStatus.SIGNED_UP:
-        return SignupOutcome.ALREADY_SIGNED_UP
     _check_open(activity, now)
     if activity.capacity is not None and signup_counts(session, [activity_id]).get(activity_id, 0) >= (
         activity.capacity
@@ -630,9 +637,8 @@ def sign_up(session: Session, *, actor: Member, activity_id: int, now: datetime)
     if signup is None:
         signup = ActivitySignup(activity_id=activity_id, member_id=actor.id, signed_up_at=now)
     else:
-        if SignupStatus.SIGNED_UP not in SIGNUP_TRANSITIONS[signup.status]:
-            raise ValueError(f"a {signup.status} sign-up cannot be renewed")
-        signup.status, signup.signed_up_at, signup.cancelled_at = SignupStatus.SIGNED_UP, now, None
+        transition_signup(signup, SignupStatus.SIGNED_UP)
+        signup.signed_up_at, signup.cancelled_at = now, None
     session.add(signup)
     session.flush()
     return SignupOutcome.SIGNED_UP
@@ -655,8 +661,7 @@ def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: dat
         raise InvalidInput(
             "activity.cancel_too_late", N_("报名已经截止，不能再取消了。如果去不了，请联系活动组织人。")
         )
-    if SignupStatus.CANCELLED not in SIGNUP_TRANSITIONS[signup.status]:
-        raise ValueError(f"a {signup.status} sign-up cannot be cancelled")
-    signup.status, signup.cancelled_at = SignupStatus.CANCELLED, now
+    transition_signup(signup, SignupStatus.CANCELLED)
+    signup.cancelled_at = now
     session.add(signup)
     session.flush()

@@ -20,6 +20,7 @@ from models.activities import (
     SignupOutcome,
     SignupStatus,
     activities_managed_by,
+    activity_units,
     cancel_activity,
     cancel_signup,
     create_activity,
@@ -129,6 +130,13 @@ def test_bad_input_is_refused_with_its_limit_and_nothing_is_written(
         create_activity(session, actor=cadre, draft=draft(session, **changes), now=NOW)
     assert (refused.value.code, refused.value.params) == (code, params)
     assert session.exec(select(Activity)).all() == []
+
+
+def test_a_unit_inside_another_chosen_is_left_out(session: Session, cadre: Member) -> None:
+    both = (unit_id(session, "厂工会/一车间/乙班"), unit_id(session, "厂工会/一车间"))
+    activity = create_activity(session, actor=cadre, draft=draft(session, unit_ids=both), now=NOW)
+    assert activity.id is not None
+    assert [unit.name for unit in activity_units(session, activity.id)] == ["一车间"]
 
 
 def test_a_deadline_at_the_start_is_allowed(session: Session, cadre: Member) -> None:
