@@ -265,3 +265,21 @@ def test_the_open_list_pages_and_leads_to_my_sign_ups(db: SessionFactory, bot: B
     member.send("我的报名", expect="第6场讲座")
     member.send("可报名的活动", expect="活动报名（第 1/2 页")
     member.send("我的", expect="我的信息")  # a command word leaves the list
+
+
+def test_cancel_leaves_at_any_step_and_the_list_reads_in_english(bot: Bot, union: None) -> None:
+    cadre = Chat(bot, key="cadre")
+    organise(cadre)
+    cadre.send("确认")
+    member = Chat(bot, key="member")
+    member.send("活动报名")
+    member.send("1", expect="报名")
+    member.send("取消", expect=["已取消", "请选择要办理的事项"])
+    member.send("语言")
+    member.send("English")
+    member.send(
+        "/activities",
+        expect=["Activities (page 1/1, 1 in all):", "Places: 2 left of 2 · Sign up by: 11-26 18:00"],
+    )
+    member.send("1", expect=["[Activity] 职工篮球赛", "Open to: 厂工会/一车间"])
+    member.press("Sign up", expect="You are signed up!")
