@@ -3,15 +3,19 @@
 厂工会 with three units (一车间, 二车间, 运输大队), two or three 班组 each and
 41 members, loaded through the same roster import an admin uses, so the demo
 also shows that a roster imports cleanly; the chair of 一车间 has sent its
-members a notice and a 厂务公开 post. Names are realistic, including the
+members a notice and a 厂务公开 post, and set out a basketball match for them
+that two have signed up for. Names are realistic, including the
 ones real rosters have and software often gets wrong: compound surnames
 (欧阳, 司马), a Uyghur name with the middle dot, rare characters (喆, 堃).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import col, select
 
+from models.activities import ActivityDraft, create_activity, sign_up
 from models.base import utcnow
 from models.db import SessionFactory
 from models.members import Member, get_member_by_employee_no
@@ -136,4 +140,21 @@ def seed_demo(sessions: SessionFactory) -> bool:
                 title=title, body=body, category=category, target=Target(TargetKind.UNITS, (workshop.id,))
             )
             create_notice(session, actor=chair, draft=draft, now=utcnow())
+        now = utcnow()
+        # 14:00 a week on and 18:00 two days before, in Shanghai (the default zone): times a union sets.
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        match = ActivityDraft(
+            title="一车间职工篮球赛",
+            description="三人制篮球赛，以班组为单位组队，每队 3 至 4 人。请穿运动鞋，自带水杯。",
+            place="职工之家体育馆",
+            starts_at=day + timedelta(days=7, hours=6),
+            signup_deadline=day + timedelta(days=5, hours=10),
+            capacity=12,
+            unit_ids=(workshop.id,),
+        )
+        activity = create_activity(session, actor=chair, draft=match, now=now)
+        assert activity.id is not None
+        for employee_no in ("2102", "2201"):
+            player = get_member_by_employee_no(session, employee_no)
+            sign_up(session, actor=player, activity_id=activity.id, now=now)
     return True

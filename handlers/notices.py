@@ -40,6 +40,7 @@ from handlers.menu import show_menu
 from handlers.messages import Button, MediaKind, OutgoingFile, Reply
 from handlers.parsing import chinese_numeral, normalise, parse_date, parse_index
 from handlers.pushes import Push, after_batch, renderer
+from models.activities import activities_managed_by, managed_activity, signup_counts
 from models.errors import N_, InvalidInput, PermissionDenied
 from models.members import Member
 from models.notices import (
@@ -92,6 +93,8 @@ PAGE_SIZE = 5
 # A cadre over a big plant would get a wall of units; past this many, the rest are typed by name.
 UNITS_LISTED = 30
 # Roles a notice can go to; administrators are staff, not a group members recognise.
+# The newest activities a cadre may write to the sign-ups of; older ones have long taken place.
+ACTIVITIES_LISTED = 10
 TARGET_ROLES = (Role.REPRESENTATIVE, Role.GROUP_LEADER, Role.COMMITTEE, Role.CHAIR, Role.TREASURER)
 
 
@@ -294,6 +297,8 @@ def _attachment(data: Data) -> Attachment | None:
 
 def _target(ctx: Context, data: Data) -> Target:
     choice = data.get("target")
+    if choice == "activity":
+        return Target(TargetKind.ACTIVITY, (), activity_id=int(data["activity"]))
     if choice == "units":
         return Target(TargetKind.UNITS, tuple(data.get("units") or ()))
     tops = tuple(unit.id for unit in notice_scope(ctx.session, _actor(ctx)) if unit.id is not None)
@@ -316,11 +321,40 @@ def _scope_names(ctx: Context) -> str:
 
 def _target_options(ctx: Context, data: Data) -> Sequence[Option]:
     everyone = ctx.t("全体会员（{units}）").format(units=_scope_names(ctx))
-    return (
+    options = [
         Option("all", everyone, aliases=("全体", "全体会员", "全體會員", "everyone"), literal=True),
         Option("units", N_("指定单位")),
         Option("role", N_("按职务（如职工代表）"), aliases=("按职务", "按職務", "职务", "by role")),
-    )
+    ]
+    if activities_managed_by(ctx.session, actor=_actor(ctx), limit=0)[1]:
+        aliases = ("活动报名人员", "活動報名人員", "报名人员", "報名人員", "sign-ups")
+        options.append(Option("activity", N_("某个活动的报名人员"), aliases=aliases))
+    return options
+
+
+def _activity_options(ctx: Context, data: Data) -> Sequence[Option]:
+    """The activities the cadre manages, newest first: the ones whose sign-ups they may write to."""
+    activities, _ = activities_managed_by(ctx.session, actor=_actor(ctx), limit=ACTIVITIES_LISTED)
+    counts = signup_counts(ctx.session, [activity.id for activity in activities if activity.id is not None])
+    options = []
+    for activity in activities:
+        count = counts.get(activity.id or 0, 0)
+        label = ctx.t.ngettext("{date} {title}（{count} 人报名）", "{date} {title}（{count} 人报名）", count)
+        date = activity.starts_at.astimezone(ctx.config.timezone).strftime("%m-%d")
+        options.append(
+            Option(str(activity.id), label.format(date=date, title=activity.title, count=count), literal=True)
+        )
+    return options
+
+
+@dataclass(frozen=True)
+class ActivityTargetStep(Choose):
+    """An activity whose sign-ups to write to; one nobody signed up for is refused at once."""
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        value = super().accept(ctx, flow, data)
+        _require_members(ctx, _target(ctx, {"target": "activity", "activity": value}))
+        return value
 
 
 @dataclass(frozen=True)
@@ -358,19 +392,29 @@ def _named(units: Sequence[tuple[int, str]], word: str) -> list[int]:
     ]
 
 
+def _require_notice_units(ctx: Context, unit_ids: tuple[int, ...]) -> None:
+    _require_members(ctx, Target(TargetKind.UNITS, unit_ids))
+
+
 @dataclass(frozen=True)
 class UnitsStep(Step):
-    """Units in the cadre's subtree, by number from the list or by name; several at once."""
+    """Units in the cadre's subtree, by number from the list or by name; several at once.
+
+    ``scope`` lists the units to pick from and ``check`` refuses a choice with the reason
+    (out of scope, nobody there): sending notices by default, organising activities too.
+    """
 
     key: str
     question: str
     skip_if: Callable[[Data], bool] | None = None
+    scope: Callable[[Session, Member], Sequence[Unit]] = units_in_scope
+    check: Callable[[Context, tuple[int, ...]], None] = _require_notice_units
 
     def _units(self, ctx: Context) -> list[tuple[int, str]]:
         tree = UnitTree(ctx.session)
         return [
             (unit.id, tree.path_of(unit))
-            for unit in units_in_scope(ctx.session, _actor(ctx))
+            for unit in self.scope(ctx.session, _actor(ctx))
             if unit.id is not None
         ]
 
@@ -412,11 +456,11 @@ class UnitsStep(Step):
                 # A unit the cadre does not look after gets that reason, not "not found".
                 elsewhere = _named(self._all_units(ctx), word)
                 if len(elsewhere) == 1:
-                    _require_members(ctx, Target(TargetKind.UNITS, (elsewhere[0],)))
+                    self.check(ctx, (elsewhere[0],))
                 raise Invalid(N_("没有找到单位“{name}”，请回复列表中的编号或单位全称。"), name=word)
             chosen.append(matches[0])
         picked = list(dict.fromkeys(chosen))
-        _require_members(ctx, Target(TargetKind.UNITS, tuple(picked)))
+        self.check(ctx, tuple(picked))
         return picked
 
 
@@ -510,6 +554,9 @@ def _draft(ctx: Context, data: Data) -> NoticeDraft:
 
 def _target_text(ctx: Context, data: Data) -> str:
     choice = data.get("target")
+    if choice == "activity":
+        activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=int(data["activity"]))
+        return ctx.t("“{title}”的报名人员").format(title=activity.title)
     if choice == "units":
         tree = UnitTree(ctx.session)
         names = []
@@ -661,6 +708,12 @@ COMPOSE_NOTICE = Flow(
             N_("请选择职务："),
             options=ROLE_OPTIONS,
             skip_if=lambda data: data.get("target") != "role",
+        ),
+        ActivityTargetStep(
+            "activity",
+            N_("请选择活动，通知会发给目前报了名的会员："),
+            options=_activity_options,
+            skip_if=lambda data: data.get("target") != "activity",
         ),
         Choose(
             "when",

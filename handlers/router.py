@@ -25,7 +25,7 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from handlers import binding, language, menu, notices, profile, push_channel
+from handlers import activities, binding, language, menu, notices, profile, push_channel
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
@@ -57,8 +57,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 FEATURES: tuple[Feature, ...] = (
     profile.FEATURE,
     notices.BROWSE,
+    activities.BROWSE,
     notices.COMPOSE,
     notices.SENT,
+    activities.ORGANISE,
+    activities.MANAGED,
     push_channel.FEATURE,
     language.FEATURE,
     binding.UNBIND,
@@ -68,6 +71,7 @@ FEATURES: tuple[Feature, ...] = (
     notices.FACTORY_AFFAIRS,
     notices.DUES_USE,
     notices.READ,
+    activities.MY_SIGNUPS,
 )
 FLOWS: tuple[Flow, ...] = (
     menu.FLOW,
@@ -76,6 +80,7 @@ FLOWS: tuple[Flow, ...] = (
     language.FLOW,
     push_channel.FLOW,
     *notices.FLOWS,
+    *activities.FLOWS,
 )
 
 

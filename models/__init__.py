@@ -4,6 +4,17 @@ Importing this package registers every table on ``SQLModel.metadata``, which
 Alembic and the tests compare against the migrations.
 """
 
-from models import accounts, dialog_state, invites, members, notices, outbox, reach, roles, units
+from models import accounts, activities, dialog_state, invites, members, notices, outbox, reach, roles, units
 
-__all__ = ["accounts", "dialog_state", "invites", "members", "notices", "outbox", "reach", "roles", "units"]
+__all__ = [
+    "accounts",
+    "activities",
+    "dialog_state",
+    "invites",
+    "members",
+    "notices",
+    "outbox",
+    "reach",
+    "roles",
+    "units",
+]

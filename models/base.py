@@ -6,6 +6,7 @@ in their own zone, so everything is stored as UTC and comes back aware, on both.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,4 +68,21 @@ def string_enum(enum_cls: type[Any], length: int = 24) -> sa.Enum:
         length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
+    )
+
+
+def visible_length(text: str) -> int:
+    """Characters as a member counts them, near enough: marks, joiners and modifiers join the one before.
+
+    The forms count exactly (handlers.parsing.text_length); this rule only keeps
+    what reaches the database within bounds, so it may count an emoji sequence
+    as more, never a plain text as more.
+    """
+    return sum(
+        1
+        for ch in text
+        if ch != "\u200d"
+        and not unicodedata.category(ch).startswith("M")
+        and not 0x1F3FB <= ord(ch) <= 0x1F3FF
+        and not 0xE0020 <= ord(ch) <= 0xE007F
     )

@@ -8,14 +8,14 @@ notice come, in the same transaction, one outbox row per recipient and one
 progress row to the author, all due at the send time; withdrawing before then
 withdraws the rows, so nothing goes out.
 
-Targets are a kind plus its data (units, a role within the cadre's units), so
-a new kind — the members signed up for an activity, once activities exist —
-is one more :class:`TargetKind` and one more branch in :func:`_target_members`.
+Targets are a kind plus its data: units, a role within the cadre's units, or
+an activity the cadre manages (the members signed up for it when the notice is
+queued). A new kind is one more :class:`TargetKind` and one more branch in
+:func:`_target_units` and :func:`_target_members`.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
+from models.activities import activity_units, managed_activity, signed_up_members
 from models.base import UTCDateTime, string_enum, utcnow
+from models.base import visible_length as visible_length  # counted here first; activities count alike
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
 from models.outbox import (
@@ -84,6 +86,7 @@ CATEGORY_LABELS: dict[NoticeCategory, str] = {
 class TargetKind(StrEnum):
     UNITS = "units"  # everyone in these units' subtrees
     ROLE = "role"  # the holders of a role (职工代表) in these units' subtrees
+    ACTIVITY = "activity"  # the members signed up for an activity
 
 
 class NoticeStatus(StrEnum):
@@ -121,6 +124,7 @@ class Notice(SQLModel, table=True):
     target_kind: TargetKind = Field(sa_type=string_enum(TargetKind, 16))
     target_unit_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON())
     target_role: Role | None = Field(default=None, sa_type=string_enum(Role, 24))
+    target_activity_id: int | None = Field(default=None, foreign_key="activity.id")
     attachment_kind: AttachmentKind | None = Field(default=None, sa_type=string_enum(AttachmentKind, 16))
     attachment_ref: str | None = Field(default=None, max_length=512)
     attachment_mime: str | None = Field(default=None, max_length=128)
@@ -157,9 +161,12 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Target:
+    """Whom a notice goes to; an activity target needs no units (they are the activity's)."""
+
     kind: TargetKind
     unit_ids: tuple[int, ...]
     role: Role | None = None
+    activity_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -221,23 +228,6 @@ class NoticeReport:
     @property
     def finished(self) -> bool:
         return self.pending == 0
-
-
-def visible_length(text: str) -> int:
-    """Characters as a member counts them, near enough: marks, joiners and modifiers join the one before.
-
-    The forms count exactly (handlers.parsing.text_length); this rule only keeps
-    what reaches the database within bounds, so it may count an emoji sequence
-    as more, never a plain text as more.
-    """
-    return sum(
-        1
-        for ch in text
-        if ch != "\u200d"
-        and not unicodedata.category(ch).startswith("M")
-        and not 0x1F3FB <= ord(ch) <= 0x1F3FF
-        and not 0xE0020 <= ord(ch) <= 0xE007F
-    )
 
 
 def _check_text(title: str, body: str) -> None:
@@ -318,8 +308,13 @@ def notice_scope(session: Session, actor: Member) -> list[Unit]:
 
 
 def _target_units(session: Session, actor: Member, target: Target) -> list[Unit]:
-    """The target's units, each checked against the actor's scope."""
+    """The target's units, each checked against the actor's scope; an activity's, if they manage it."""
     notice_scope(session, actor)
+    if target.kind is TargetKind.ACTIVITY:
+        if target.activity_id is None:
+            raise InvalidInput("notice.no_activity", N_("请选择活动。"))
+        managed_activity(session, actor=actor, activity_id=target.activity_id)
+        return activity_units(session, target.activity_id)
     if not target.unit_ids:
         raise InvalidInput("notice.no_units", N_("请至少选择一个单位。"))
     units = []
@@ -341,6 +336,9 @@ def _target_units(session: Session, actor: Member, target: Target) -> list[Unit]
 
 def _target_members(session: Session, units: Iterable[Unit], target: Target) -> list[int]:
     """The active members the target covers now, by id."""
+    if target.kind is TargetKind.ACTIVITY:
+        assert target.activity_id is not None
+        return signed_up_members(session, target.activity_id)
     prefixes = [unit.id_path for unit in units]
     query = (
         select(Member.id)
@@ -444,6 +442,7 @@ def create_notice(session: Session, *, actor: Member, draft: NoticeDraft, now: d
         target_kind=draft.target.kind,
         target_unit_ids=[unit.id for unit in units if unit.id is not None],
         target_role=draft.target.role,
+        target_activity_id=draft.target.activity_id,
         attachment_kind=attachment.kind if attachment else None,
         attachment_ref=attachment.ref if attachment else None,
         attachment_mime=attachment.mime_type if attachment else None,

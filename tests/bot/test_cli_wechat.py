@@ -22,6 +22,7 @@ from tests.e2e.wechat_stub import WeChatStub
 SECRET = "cli-secret"
 PUBLISHED = {
     "button": [
+        {"type": "click", "name": "活动报名", "key": "go:activities"},
         {"type": "click", "name": "通知公告", "key": "go:notices"},
         {
             "name": "我的",
@@ -72,14 +73,15 @@ async def test_publish_sends_only_existing_features(
     assert await wechat("publish") == 0
     assert stub.menu == PUBLISHED
     out = capsys.readouterr().out.splitlines()
-    assert out[:5] == [
+    assert out[:6] == [
         "已发布微信自定义菜单：",
+        "活动报名 [go:activities]",
         "通知公告 [go:notices]",
         "我的",
         "  我的信息 [go:me]",
         "  使用帮助 [go:help]",
     ]
-    assert "suggest" in out[5]  # what the layout will add once the feature exists
+    assert "suggest" in out[6]  # what the layout will add once the feature exists
     assert stub.count("/cgi-bin/token") == 0
 
 
@@ -99,6 +101,7 @@ async def test_show_prints_the_live_menu_and_notices_when_it_is_outdated(
     capsys.readouterr()
     assert await wechat("show") == 0
     assert capsys.readouterr().out.splitlines() == [
+        "活动报名 [go:activities]",
         "通知公告 [go:notices]",
         "我的",
         "  我的信息 [go:me]",
@@ -117,8 +120,8 @@ async def test_labels_in_the_default_locale(
     monkeypatch.setenv("UNIONBOT_DEFAULT_LOCALE", "en")
     assert await wechat("publish") == 0
     assert stub.menu is not None
-    assert stub.menu["button"][0]["name"] == "Notices"
-    assert [sub["name"] for sub in stub.menu["button"][1]["sub_button"]] == ["My profile", "Help"]
+    assert [button["name"] for button in stub.menu["button"][:2]] == ["Activities", "Notices"]
+    assert [sub["name"] for sub in stub.menu["button"][2]["sub_button"]] == ["My profile", "Help"]
 
 
 @pytest.mark.parametrize("action", ["publish", "show"])

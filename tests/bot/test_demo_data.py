@@ -12,6 +12,7 @@ from bot.demo_data import (
     demo_roster,
     seed_demo,
 )
+from models.activities import open_activities_for, signup_counts
 from models.base import utcnow
 from models.db import SessionFactory
 from models.members import Member, get_member_by_employee_no
@@ -90,3 +91,15 @@ def test_the_demo_member_has_notices_to_read(db: SessionFactory) -> None:
         outsider = get_member_by_employee_no(session, "3101")
         assert category_counts(session, member=outsider, now=utcnow()) == {}
     assert counts == {NoticeCategory.NOTICE: 1, NoticeCategory.FACTORY_AFFAIRS: 1}
+
+
+def test_the_chair_has_set_out_an_activity_the_demo_member_can_sign_up_for(db: SessionFactory) -> None:
+    seed_demo(db)
+    with db() as session:
+        member = get_member_by_employee_no(session, DEMO_MEMBER_NO)
+        [activity], _ = open_activities_for(session, member=member, now=utcnow())
+        assert activity.title == "一车间职工篮球赛"
+        assert activity.id is not None
+        assert signup_counts(session, [activity.id]) == {activity.id: 2}
+        transport = get_member_by_employee_no(session, "4101")
+        assert open_activities_for(session, member=transport, now=utcnow()) == ([], 0)

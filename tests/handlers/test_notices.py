@@ -17,6 +17,7 @@ from handlers.notices import parse_send_time, render_notice, render_progress
 from handlers.pushes import render, run_after_batch
 from handlers.router import Bot
 from models.accounts import ChatAccount
+from models.activities import ActivityDraft, create_activity, sign_up
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
 from models.members import Member
@@ -540,3 +541,43 @@ def test_on_wechat_a_cadre_sends_a_photo_and_members_pick_by_number(
     member.send("１", expect=["十月工会经费支出 12,000 元", "厂工会"])
     [image] = [reply.image for reply in member.last if reply.image is not None]
     assert image.path == str(photo)
+
+
+def test_a_notice_to_the_members_signed_up_for_an_activity(db: SessionFactory, bot: Bot, union: None) -> None:
+    chat = cadre_chat(bot)
+    compose(chat)
+    assert "某个活动的报名人员" not in chat.buttons()  # offered once the cadre has an activity
+    chat.send("取消")
+    with db() as session:
+        cadre = session.exec(select(Member).where(Member.employee_no == "C1")).one()
+        unit_id = session.exec(select(Member.unit_id).where(Member.employee_no == "C1")).one()
+        drafts = [
+            ActivityDraft(
+                title=title,
+                description="三人制。",
+                place="体育馆",
+                starts_at=NOW + timedelta(days=days),
+                signup_deadline=NOW + timedelta(days=1),
+                capacity=None,
+                unit_ids=(unit_id,),
+            )
+            for title, days in (("职工篮球赛", 5), ("插花讲座", 6))
+        ]
+        basketball, _flowers = (create_activity(session, actor=cadre, draft=d, now=NOW) for d in drafts)
+        assert basketball.id is not None
+        member = session.exec(select(Member).where(Member.employee_no == "1001")).one()
+        sign_up(session, actor=member, activity_id=basketball.id, now=NOW)
+    compose(chat)
+    chat.send(
+        "某个活动的报名人员",
+        expect=["请选择活动", "1. 11-29 插花讲座（0 人报名）", "2. 11-28 职工篮球赛（1 人报名）"],
+    )
+    chat.send("1", expect=["这个范围里目前没有在册会员，请换一个发送对象", "请选择活动"])
+    chat.send("2", expect="什么时候发送")
+    chat.send("立即发送", expect=["发送对象：“职工篮球赛”的报名人员", "共 1 人"])
+    chat.send("确认", expect="通知开始发给 1 人")
+    with db() as session:
+        notice = session.exec(select(Notice)).one()
+        assert (notice.target_kind, notice.target_activity_id) == (TargetKind.ACTIVITY, basketball.id)
+        [recipient] = session.exec(select(NoticeRecipient)).all()
+        assert recipient.member_id == member.id

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
+from models.activities import ActivityDraft, cancel_signup, create_activity, sign_up
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
 from models.notices import (
@@ -425,3 +426,39 @@ def test_the_notice_remembers_its_top_unit(session: Session, cadre: Member) -> N
     unit = session.get(Unit, notice.unit_id)
     assert unit is not None
     assert unit.name == "一车间"
+
+
+def test_a_notice_to_an_activitys_sign_ups_reaches_exactly_them(session: Session, cadre: Member) -> None:
+    draft_activity = ActivityDraft(
+        title="职工篮球赛",
+        description="三人制。",
+        place="体育馆",
+        starts_at=NOW + timedelta(days=5),
+        signup_deadline=NOW + timedelta(days=3),
+        capacity=None,
+        unit_ids=(unit_id(session, "厂工会/一车间"),),
+    )
+    activity = create_activity(session, actor=cadre, draft=draft_activity, now=NOW)
+    assert activity.id is not None
+    target = Target(TargetKind.ACTIVITY, (), activity_id=activity.id)
+    with pytest.raises(InvalidInput) as nobody:
+        create_notice(session, actor=cadre, draft=draft(target), now=NOW)
+    assert nobody.value.code == "notice.no_recipients"
+    coming = [session.exec(select(Member).where(Member.employee_no == no)).one() for no in ("1001", "1002")]
+    for member in coming:
+        sign_up(session, actor=member, activity_id=activity.id, now=NOW)
+    cancel_signup(session, actor=coming[1], activity_id=activity.id, now=NOW)
+    notice = create_notice(session, actor=cadre, draft=draft(target), now=NOW)
+    recipients = session.exec(
+        select(NoticeRecipient.member_id).where(NoticeRecipient.notice_id == notice.id)
+    ).all()
+    assert list(recipients) == [coming[0].id]
+    assert (notice.target_kind, notice.target_activity_id) == (TargetKind.ACTIVITY, activity.id)
+    assert notice.target_unit_ids == [unit_id(session, "厂工会/一车间")]
+    pushed = session.exec(select(Outbox.member_id).where(Outbox.topic == "notice")).all()
+    assert list(pushed) == [coming[0].id]
+
+    neighbour = make_member(session, employee_no="C2", roles=[(Role.CHAIR, "厂工会/二车间")])
+    with pytest.raises(PermissionDenied) as refused:
+        create_notice(session, actor=neighbour, draft=draft(target), now=NOW)
+    assert refused.value.code == "activity.not_yours"

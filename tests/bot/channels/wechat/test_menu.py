@@ -45,10 +45,11 @@ FUTURE = (
 )
 
 
-def test_today_notices_my_profile_and_help_are_published() -> None:
+def test_today_activities_notices_my_profile_and_help_are_published() -> None:
     plan = build_menu(FEATURES, ZH)
     assert plan.menu == {
         "button": [
+            {"type": "click", "name": "活动报名", "key": "go:activities"},
             {"type": "click", "name": "通知公告", "key": "go:notices"},
             {
                 "name": "我的",
@@ -59,8 +60,8 @@ def test_today_notices_my_profile_and_help_are_published() -> None:
             },
         ]
     }
-    assert plan.published == ("notices", "me", "help")
-    assert plan.missing == ("suggest", "hardship", "activities", "ranking", "dues")
+    assert plan.published == ("activities", "notices", "me", "help")
+    assert plan.missing == ("suggest", "hardship", "ranking", "dues")
 
 
 def test_every_published_key_opens_an_existing_feature() -> None:
@@ -115,8 +116,8 @@ def test_names_fit_wechats_limits_in_every_locale(locale: str) -> None:
 
 def test_labels_are_translated_into_the_default_locale() -> None:
     plan = build_menu(FEATURES, CATALOGUES.get("en"))
-    assert plan.menu["button"][0]["name"] == "Notices"
-    names = [sub["name"] for sub in plan.menu["button"][1]["sub_button"]]
+    assert [button["name"] for button in plan.menu["button"][:2]] == ["Activities", "Notices"]
+    names = [sub["name"] for sub in plan.menu["button"][2]["sub_button"]]
     assert names == ["My profile", "Help"]
 
 
