@@ -71,7 +71,7 @@ from models.activities import (
 )
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member
-from models.outbox import Outbox
+from models.outbox import PushRow
 from models.roles import Permission, scope_units
 from models.units import unit_path
 
@@ -150,7 +150,7 @@ def activity_text(ctx: Context, activity: Activity, count: int) -> str:
 
 
 @renderer(CANCELLED_TOPIC)
-def render_cancelled(session: Session, row: Outbox, t: Translator) -> Push | None:
+def render_cancelled(session: Session, row: PushRow, t: Translator) -> Push | None:
     """The news to a member signed up that the activity is off."""
     activity = session.get(Activity, row.subject_id) if row.subject_id is not None else None
     if activity is None or activity.status is not ActivityStatus.CANCELLED:

@@ -79,7 +79,7 @@ from models.notices import (
     units_in_scope,
     withdraw_notice,
 )
-from models.outbox import Outbox, PushKind
+from models.outbox import PushKind, PushRow
 from models.reach import Reach, plan_reach
 from models.roles import ROLE_LABELS, Permission, Role, scope_units
 from models.units import Unit, UnitTree, unit_path
@@ -166,7 +166,7 @@ def full_notice(session: Session, t: Translator, notice: Notice, *, zone: tzinfo
 
 
 @renderer(TOPIC)
-def render_notice(session: Session, row: Outbox, t: Translator) -> Push | None:
+def render_notice(session: Session, row: PushRow, t: Translator) -> Push | None:
     """A notice pushed to one recipient, with 已阅 to confirm reading it; None once withdrawn."""
     notice = session.get(Notice, row.subject_id) if row.subject_id is not None else None
     if notice is None or notice.status is NoticeStatus.WITHDRAWN:
@@ -213,7 +213,7 @@ def report_lines(t: Translator, report: NoticeReport) -> list[str]:
 
 
 @renderer(PROGRESS_TOPIC)
-def render_progress(session: Session, row: Outbox, t: Translator) -> Push | None:
+def render_progress(session: Session, row: PushRow, t: Translator) -> Push | None:
     """The author's progress message: "已发送 n / total" while it goes, the report at the end."""
     found = progress_of(session, row.subject_id) if row.subject_id is not None else None
     if found is None:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from handlers.i18n import Translator
 from handlers.messages import Reply
-from models.outbox import Outbox
+from models.outbox import PushRow
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Push:
 
 
 # None: there is nothing to send any more (the notice was withdrawn or deleted).
-Renderer = Callable[[Session, Outbox, Translator], Push | None]
+Renderer = Callable[[Session, PushRow, Translator], Push | None]
 # Called once per worker batch with the subjects of the topic it touched, after their outcomes are committed.
 AfterBatch = Callable[[Session, Collection[int], datetime], None]
 
@@ -73,7 +73,7 @@ def after_batch(topic: str) -> Callable[[AfterBatch], AfterBatch]:
     return register
 
 
-def render(session: Session, row: Outbox, translator: Translator) -> Push | None:
+def render(session: Session, row: PushRow, translator: Translator) -> Push | None:
     """The push for ``row`` in ``translator``'s language.
 
     Raises:

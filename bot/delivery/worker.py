@@ -49,11 +49,12 @@ from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
 from models.members import Member
 from models.outbox import (
+    ClaimedRow,
     FailureCode,
-    Outbox,
     Sent,
     claim_ids,
     claimants,
+    claimed_rows,
     defer_until,
     mark_sending,
     next_due,
@@ -79,7 +80,6 @@ NOT_CONFIGURED_RETRY = timedelta(hours=1)
 
 
 # Built once, not per chunk: building and cache-keying a statement costs more than running it.
-_ROWS = select(Outbox).where(col(Outbox.id).in_(sa.bindparam("ids", expanding=True))).order_by(col(Outbox.id))
 _MEMBERS = select(Member).where(col(Member.id).in_(sa.bindparam("ids", expanding=True)))
 
 
@@ -569,7 +569,7 @@ class DeliveryWorker:
         # wait for it to record their outcomes.
         for start in range(0, len(ids), RENDER_CHUNK):
             with self._turns.turn(), self.sessions() as session:
-                chunk = session.exec(_ROWS, params={"ids": ids[start : start + RENDER_CHUNK]}).all()
+                chunk = claimed_rows(session, ids[start : start + RENDER_CHUNK])
                 member_ids = sorted({row.member_id for row in chunk})
                 members = {member.id: member for member in session.exec(_MEMBERS, params={"ids": member_ids})}
                 accounts = push_accounts(session, member_ids)
@@ -586,7 +586,7 @@ class DeliveryWorker:
     def _job_for(
         self,
         session: Session,
-        row: Outbox,
+        row: ClaimedRow,
         member: Member | None,
         accounts: Collection[ChatAccount],
         now: datetime,

@@ -156,7 +156,10 @@ class PushRequest(BaseRequest):
             ("Content-Length", str(len(body))),
         ]
         try:
-            async with asyncio.timeout(_chosen(pool_timeout, self._pool_timeout)):
+            if self._free.locked():  # a timer only when there is something to wait for
+                async with asyncio.timeout(_chosen(pool_timeout, self._pool_timeout)):
+                    await self._free.acquire()
+            else:
                 await self._free.acquire()
         except TimeoutError:
             raise TimedOut(
@@ -239,8 +242,9 @@ class PushRequest(BaseRequest):
             connection.writer.write(
                 http.send(request) + http.send(h11.Data(data=body)) + http.send(h11.EndOfMessage())
             )
-            async with asyncio.timeout(write_timeout):
-                await connection.writer.drain()
+            if connection.writer.transport.get_write_buffer_size():  # else drain() returns at once
+                async with asyncio.timeout(write_timeout):
+                    await connection.writer.drain()
         except TimeoutError as error:
             raise TimedOut("Timed out sending to the Bot API") from error
         except (OSError, h11.LocalProtocolError) as error:

@@ -15,7 +15,7 @@ from handlers.messages import Reply
 from handlers.pushes import Push, renderer
 from models.accounts import ChatAccount
 from models.members import Member
-from models.outbox import NewPush, Outbox, PushKind, enqueue
+from models.outbox import NewPush, PushKind, PushRow, enqueue
 from tests.factories import make_member
 
 TOPIC = "delivery-test"
@@ -24,7 +24,7 @@ WITHDRAWN_SUBJECT = 404
 
 
 @renderer(TOPIC)
-def render_test_push(session: Session, row: Outbox, _: Translator) -> Push | None:
+def render_test_push(session: Session, row: PushRow, _: Translator) -> Push | None:
     """A push whose first line is a translated word, so the tests see the member's language."""
     if row.subject_id == WITHDRAWN_SUBJECT:
         return None
