@@ -426,6 +426,32 @@ class Sent:
     note: str | None = None
 
 
+def _record_sent_statement() -> Any:
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    return (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("row_id"),
+            table.c.claimed_by == sa.bindparam("worker_id"),
+            # Not IN (…): an expanding IN cannot be executed many times over.
+            sa.or_(*(table.c.status == status.value for status in _AFTER_SENDING)),
+        )
+        .values(
+            status=OutboxStatus.SENT.value,
+            channel=sa.bindparam("sent_channel"),
+            external_ref=sa.bindparam("sent_ref"),
+            error=sa.bindparam("sent_note"),
+            sent_at=sa.bindparam("sent_at", type_=UTCDateTime),
+            attempts=table.c.attempts + 1,
+        )
+    )
+
+
+# Built once, as _MARK_SENDING: a statement with the worker id and the time written into it was
+# keyed for SQLAlchemy's compiled cache again on every group commit.
+_RECORD_SENT = _record_sent_statement()
+
+
 def record_sent_many(session: Session, sent: Sequence[Sent], *, worker_id: str, now: datetime) -> int:
     """:func:`record_sent` for many rows in one statement, executed once per row (executemany).
 
@@ -437,32 +463,16 @@ def record_sent_many(session: Session, sent: Sequence[Sent], *, worker_id: str, 
     """
     if not sent:
         return 0
-    table = Outbox.__table__  # type: ignore[attr-defined]
-    statement = (
-        sa.update(table)
-        .where(
-            table.c.id == sa.bindparam("row_id"),
-            table.c.claimed_by == worker_id,
-            # Not IN (…): an expanding IN cannot be executed many times over.
-            sa.or_(*(table.c.status == status.value for status in _AFTER_SENDING)),
-        )
-        .values(
-            status=OutboxStatus.SENT.value,
-            channel=sa.bindparam("sent_channel"),
-            external_ref=sa.bindparam("sent_ref"),
-            error=sa.bindparam("sent_note"),
-            sent_at=now,
-            attempts=table.c.attempts + 1,
-        )
-    )
     result = session.connection().execute(
-        statement,
+        _RECORD_SENT,
         [
             {
                 "row_id": item.row_id,
+                "worker_id": worker_id,
                 "sent_channel": item.channel,
                 "sent_ref": item.external_ref,
                 "sent_note": _error(item.note),
+                "sent_at": now,
             }
             for item in sent
         ],

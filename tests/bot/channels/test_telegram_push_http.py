@@ -33,8 +33,6 @@ from bot.delivery.results import Outcome
 from models.ephemeral import MemoryStore
 from tests.bot.channels.test_telegram_push import TARGET, job, no_wait
 
-# do_api_request warns that Bot.send_message exists; push_bot silences it process-wide, as here.
-pytestmark = pytest.mark.filterwarnings("ignore:Please use 'Bot.sendMessage'")
 TOKEN = "123456:TEST-TOKEN"
 ANSWER = {"ok": True, "result": {"message_id": 77, "date": 0, "chat": {"id": 4242, "type": "private"}}}
 ME = {"ok": True, "result": {"id": 123456, "is_bot": True, "first_name": "工会助手", "username": "UnionBot"}}
@@ -130,7 +128,7 @@ def bot_on(port: int, request: PushRequest, scheme: str = "http") -> Bot:
 
 async def send(bot: Bot, chat_id: int = 4242) -> object:
     return await bot.do_api_request(
-        "sendMessage",
+        "sendmessage",  # as the pusher names it: no warning that Bot.send_message exists
         api_kwargs={"chat_id": chat_id, "text": "通知：明天停水", "reply_markup": {"inline_keyboard": []}},
     )
 
@@ -209,7 +207,7 @@ async def test_waiting_too_long_for_a_free_connection_sends_nothing(wire: Wire) 
         while not wire.bodies:  # the first request holds the only connection
             await asyncio.sleep(0.01)
         with pytest.raises(TimedOut) as raised:
-            await bot.do_api_request("sendMessage", api_kwargs={"chat_id": 1, "text": "x"}, pool_timeout=0.1)
+            await bot.do_api_request("sendmessage", api_kwargs={"chat_id": 1, "text": "x"}, pool_timeout=0.1)
         first.cancel()
         with pytest.raises(asyncio.CancelledError):
             await first
