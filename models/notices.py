@@ -363,6 +363,8 @@ def target_recipients(session: Session, *, actor: Member, target: Target) -> lis
     """
     members = _target_members(session, _target_units(session, actor, target), target)
     if not members:
+        if target.kind is TargetKind.ACTIVITY:
+            raise InvalidInput("notice.no_recipients", N_("这个活动目前还没有人报名，请换一个发送对象。"))
         raise InvalidInput("notice.no_recipients", N_("这个范围里目前没有在册会员，请换一个发送对象。"))
     return members
 

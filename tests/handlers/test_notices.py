@@ -572,7 +572,7 @@ def test_a_notice_to_the_members_signed_up_for_an_activity(db: SessionFactory, b
         "某个活动的报名人员",
         expect=["请选择活动", "1. 11-29 插花讲座（0 人报名）", "2. 11-28 职工篮球赛（1 人报名）"],
     )
-    chat.send("1", expect=["这个范围里目前没有在册会员，请换一个发送对象", "请选择活动"])
+    chat.send("1", expect=["这个活动目前还没有人报名，请换一个发送对象", "请选择活动"])
     chat.send("2", expect="什么时候发送")
     chat.send("立即发送", expect=["发送对象：“职工篮球赛”的报名人员", "共 1 人"])
     chat.send("确认", expect="通知开始发给 1 人")
