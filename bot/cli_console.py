@@ -10,6 +10,7 @@ from rich.console import Console
 
 from bot.app import App
 from bot.channels.console import ConsoleChannel
+from bot.delivery.runner import worker_in_background
 from bot.demo_data import DEMO_ADMIN_NO, DEMO_CADRE_NO, DEMO_MEMBER_NO, seed_demo
 from handlers.messages import Incoming
 from models.accounts import Channel, bind_account, touch_account, unbind_account
@@ -122,4 +123,7 @@ def _demo(app: App, args: argparse.Namespace) -> int:
         ),
         _("/photo 文件路径 发送照片，/quit 退出。"),
     ]
-    return _open_console(app, employee_no, "\n".join(lines))
+    # The worker's log lines would land in the middle of the chat; its failures still show.
+    logging.getLogger("bot.delivery").setLevel(logging.ERROR)
+    with worker_in_background(app):
+        return _open_console(app, employee_no, "\n".join(lines))

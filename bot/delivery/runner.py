@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from bot.app import App
@@ -142,3 +143,40 @@ async def supervise_worker(app: App, stop: asyncio.Event) -> None:
             log.exception("the delivery worker failed; starting another in %.0f s", RESTART_SECONDS)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), RESTART_SECONDS)
+
+
+@contextlib.contextmanager
+def worker_in_background(app: App) -> Iterator[None]:
+    """A delivery worker on a thread of its own while the block runs: the terminal demo's.
+
+    The demo has no ``run`` process beside it, and without a worker a cadre's
+    notice there would say 发送中 forever. With no channel configured the
+    worker settles every push at once (a member reached only in the terminal
+    has no account that takes pushes), so the notice ends with its report as
+    it would in production. Where another worker already serves the database,
+    this one steps aside.
+    """
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        try:
+            await supervise_worker(app, stop)
+        except WorkerAlreadyRunning:
+            log.info("another delivery worker serves this database; the terminal's steps aside")
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(serve())
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=main, name="delivery-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        with contextlib.suppress(RuntimeError):  # the loop already ended
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
