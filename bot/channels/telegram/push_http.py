@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import time
 from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -62,10 +63,20 @@ class _Connection:
         self.reader = reader
         self.writer = writer
         self.http = h11.Connection(h11.CLIENT)
+        self.idle_since = 0.0
 
-    def reusable(self) -> bool:
-        """Not closed by the server while idle (a FIN already read shows as EOF)."""
-        return self.http.our_state is h11.IDLE and not self.reader.at_eof() and not self.writer.is_closing()
+    def reusable(self, now: float, keepalive: float) -> bool:
+        """Not closed by the server while idle (a FIN already read shows as EOF), nor idle too long.
+
+        A connection a NAT or proxy dropped without a word looks open; a request sent on it
+        would wait out the read timeout and end uncertain. Idle ones are let go early instead.
+        """
+        return (
+            self.http.our_state is h11.IDLE
+            and now - self.idle_since <= keepalive
+            and not self.reader.at_eof()
+            and not self.writer.is_closing()
+        )
 
     def close(self) -> None:
         self.writer.close()
@@ -83,6 +94,7 @@ class PushRequest(BaseRequest):
             ``pool_timeout`` seconds, and is then not sent.
         read_timeout: seconds to wait for an answer once the request is out.
         connect_timeout, write_timeout, pool_timeout: as HTTPXRequest's.
+        keepalive: seconds an idle connection is kept for the next request (httpx's default).
         tls: how to check the server's certificate; the system's trusted roots unless given.
     """
 
@@ -94,6 +106,7 @@ class PushRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         write_timeout: float | None = 5.0,
         pool_timeout: float | None = 30.0,
+        keepalive: float = 5.0,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self._connections = connections
@@ -101,6 +114,7 @@ class PushRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._write_timeout = write_timeout
         self._pool_timeout = pool_timeout
+        self._keepalive = keepalive
         self._free = asyncio.Semaphore(connections)
         self._idle: dict[_Origin, deque[_Connection]] = {}
         self._origins: dict[str, tuple[_Origin, str]] = {}
@@ -200,9 +214,10 @@ class PushRequest(BaseRequest):
 
     async def _checkout(self, origin: _Origin, timeout: float | None) -> _Connection:
         idle = self._idle.setdefault(origin, deque())
+        now = time.monotonic()
         while idle:
             connection = idle.pop()
-            if connection.reusable():
+            if connection.reusable(now, self._keepalive):
                 return connection
             connection.close()
         if origin.scheme == "https" and self._tls is None:
@@ -225,6 +240,7 @@ class PushRequest(BaseRequest):
         http = connection.http
         if keep and http.our_state is h11.DONE and http.their_state is h11.DONE:
             http.start_next_cycle()
+            connection.idle_since = time.monotonic()
             self._idle[origin].append(connection)
         else:  # an error, a cancellation or "Connection: close": never reuse a half-spoken exchange
             connection.close()

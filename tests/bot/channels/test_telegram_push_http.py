@@ -164,6 +164,14 @@ async def test_a_connection_the_server_closed_is_not_used_again(wire: Wire) -> N
     assert wire.connections == 2
 
 
+async def test_a_connection_idle_past_its_keepalive_is_let_go(wire: Wire) -> None:
+    async with PushRequest(connections=1, keepalive=0.0) as request:
+        bot = bot_on(wire.port, request)
+        assert await send(bot) == ANSWER["result"]
+        assert await send(bot) == ANSWER["result"]
+    assert wire.connections == 2
+
+
 async def test_no_answer_in_time_may_have_arrived(wire: Wire) -> None:
     wire.script = ["hang"]
     async with PushRequest(connections=1, read_timeout=0.2) as request:
