@@ -36,7 +36,8 @@ from handlers.features import Feature
 from handlers.i18n import Translator
 from handlers.menu import show_menu
 from handlers.messages import Reply
-from handlers.notices import NEXT_PAGE, PREVIOUS_PAGE, PagedChoose, UnitsStep, parse_send_time
+from handlers.notices import UnitsStep, parse_send_time
+from handlers.paging import PAGE_SIZE, PagedChoose, page_count, page_options
 from handlers.parsing import normalise, parse_number
 from handlers.pushes import Push, renderer
 from models.activities import (
@@ -80,7 +81,6 @@ ACTION_FLOW = "activity_action"
 ORGANISE_FLOW = "organise_activity"
 MANAGED_FLOW = "managed_activities"
 MANAGE_FLOW = "manage_activity"
-PAGE_SIZE = 5
 # Past this many names the cadre's list says how many more: one chat message holds about 4,000 characters.
 NAMES_LISTED = 100
 OPEN, MINE = "open", "mine"
@@ -99,19 +99,6 @@ def _local(moment: datetime, zone: tzinfo) -> str:
 def _short(moment: datetime, zone: tzinfo) -> str:
     """The same without the year, for lists: these are weeks away, not years."""
     return moment.astimezone(zone).strftime("%m-%d %H:%M")
-
-
-def _pages(total: int) -> int:
-    return max(1, -(-total // PAGE_SIZE))
-
-
-def _navigation(page: int, pages: int) -> list[Option]:
-    options = []
-    if page > 1:
-        options.append(Option(f"p:{page - 1}", PREVIOUS_PAGE))
-    if page < pages:
-        options.append(Option(f"p:{page + 1}", NEXT_PAGE))
-    return options
 
 
 def _places(ctx: Context, activity: Activity, count: int) -> str:
@@ -184,7 +171,7 @@ def _browse_options(ctx: Context, data: Data) -> Sequence[Option]:
     section, page = data["section"], int(data.get("page", 1))
     activities, total = _section_page(ctx, section, page)
     options = [Option(f"a:{activity.id}", activity.title, literal=True) for activity in activities]
-    options += _navigation(page, _pages(total))
+    options += page_options(page, page_count(total))
     if section == OPEN and _has_signups(ctx):
         options.append(Option(f"s:{MINE}", N_("我的报名"), aliases=("我的報名", "my sign-ups")))
     if section == MINE:
@@ -230,7 +217,7 @@ class BrowseStep(PagedChoose):
             _("活动报名（第 {page}/{pages} 页，共 {count} 个）：")
             if section == OPEN
             else _("我的报名（第 {page}/{pages} 页，共 {count} 个）：")
-        ).format(page=page, pages=_pages(total), count=total)
+        ).format(page=page, pages=page_count(total), count=total)
         # Numbered as the choices below are, page by page, so "1" picks the first one shown.
         entries = [
             _entry(ctx, number, activity, counts.get(activity.id or 0, 0), section)
@@ -590,7 +577,7 @@ def _managed_options(ctx: Context, data: Data) -> Sequence[Option]:
         )
         for activity in activities
     ]
-    return options + _navigation(page, _pages(total))
+    return options + page_options(page, page_count(total))
 
 
 @dataclass(frozen=True)
@@ -602,7 +589,7 @@ class ManagedStep(PagedChoose):
         page = int(data.get("page", 1))
         _, total = activities_managed_by(ctx.session, actor=_actor(ctx), limit=0)
         text = ctx.t("我发起的活动（第 {page}/{pages} 页，共 {count} 个），请选择一个查看报名情况：").format(
-            page=page, pages=_pages(total), count=total
+            page=page, pages=page_count(total), count=total
         )
         return Reply(text, buttons=reply.buttons)
 

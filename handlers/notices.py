@@ -38,6 +38,7 @@ from handlers.features import Feature
 from handlers.i18n import Translator
 from handlers.menu import show_menu
 from handlers.messages import Button, MediaKind, OutgoingFile, Reply
+from handlers.paging import PAGE_SIZE, PagedChoose, page_count, page_options
 from handlers.parsing import chinese_numeral, normalise, parse_date, parse_index
 from handlers.pushes import Push, after_batch, renderer
 from models.activities import activities_managed_by, managed_activity, signup_counts
@@ -89,7 +90,6 @@ BROWSE_FLOW = "notices"
 SENT_FLOW = "sent_notices"
 ACTION_FLOW = "notice_action"
 READ_FEATURE = "notice_read"
-PAGE_SIZE = 5
 # A cadre over a big plant would get a wall of units; past this many, the rest are typed by name.
 UNITS_LISTED = 30
 # Roles a notice can go to; administrators are staff, not a group members recognise.
@@ -739,27 +739,10 @@ def _compose(ctx: Context, arg: str) -> list[Reply]:
 # --------------------------------------------------------------------------- browsing
 
 
-def _pages(total: int) -> int:
-    return max(1, -(-total // PAGE_SIZE))
-
-
 def _list_label(ctx: Context, notice: Notice) -> str:
     return ctx.t("{date} {title}").format(
         date=notice.send_at.astimezone(ctx.config.timezone).strftime("%m-%d"), title=notice.title
     )
-
-
-PREVIOUS_PAGE = N_("上一页")
-NEXT_PAGE = N_("下一页")
-
-
-def _navigation(page: int, pages: int) -> list[Option]:
-    options = []
-    if page > 1:
-        options.append(Option(f"p:{page - 1}", PREVIOUS_PAGE))
-    if page < pages:
-        options.append(Option(f"p:{page + 1}", NEXT_PAGE))
-    return options
 
 
 def _browse_options(ctx: Context, data: Data) -> Sequence[Option]:
@@ -774,28 +757,12 @@ def _browse_options(ctx: Context, data: Data) -> Sequence[Option]:
         limit=PAGE_SIZE,
     )
     options = [Option(f"n:{notice.id}", _list_label(ctx, notice), literal=True) for notice in notices]
-    options += _navigation(page, _pages(total))
+    options += page_options(page, page_count(total))
     counts = category_counts(ctx.session, member=_actor(ctx), now=ctx.now)
     for other in NoticeCategory:
         if other is not category and counts.get(other):
             options.append(Option(f"c:{other.value}", CATEGORY_LABELS[other]))
     return options
-
-
-@dataclass(frozen=True)
-class PagedChoose(Choose):
-    """A numbered page of a longer list: 下一页 on the last page (上一页 on the first) says so."""
-
-    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        try:
-            return super().accept(ctx, flow, data)
-        except Invalid:
-            said = normalise(ctx.incoming.text or "")
-            if said and said in {normalise(NEXT_PAGE), normalise(ctx.t(NEXT_PAGE))}:
-                raise Invalid(N_("已经是最后一页了。")) from None
-            if said and said in {normalise(PREVIOUS_PAGE), normalise(ctx.t(PREVIOUS_PAGE))}:
-                raise Invalid(N_("已经是第一页了。")) from None
-            raise
 
 
 @dataclass(frozen=True)
@@ -812,7 +779,7 @@ class BrowseStep(PagedChoose):
             text = ctx.t("“{heading}”里还没有内容。").format(heading=heading)
         else:
             text = ctx.t("{heading}（第 {page}/{pages} 页，共 {count} 条），请选择要查看的一条：").format(
-                heading=heading, page=page, pages=_pages(total), count=total
+                heading=heading, page=page, pages=page_count(total), count=total
             )
         return Reply(text, buttons=reply.buttons)
 
@@ -892,7 +859,7 @@ def _sent_options(ctx: Context, data: Data) -> Sequence[Option]:
         )
         for notice in notices
     ]
-    return options + _navigation(page, _pages(total))
+    return options + page_options(page, page_count(total))
 
 
 @dataclass(frozen=True)
@@ -904,7 +871,7 @@ class SentStep(PagedChoose):
         page = int(data.get("page", 1))
         _, total = authored_notices(ctx.session, actor=_actor(ctx), limit=0)
         text = ctx.t("我发的通知（第 {page}/{pages} 页，共 {count} 条），请选择一条查看情况：").format(
-            page=page, pages=_pages(total), count=total
+            page=page, pages=page_count(total), count=total
         )
         return Reply(text, buttons=reply.buttons)
 
