@@ -487,15 +487,10 @@ def _eligible(session: Session, member: Member) -> sa.ColumnElement[bool]:
     )
 
 
-def open_activities_for(
-    session: Session, *, member: Member, now: datetime, offset: int = 0, limit: int | None = 5
+def _soonest_first(
+    session: Session, condition: sa.ColumnElement[bool], *, offset: int, limit: int | None
 ) -> tuple[list[Activity], int]:
-    """One page of the activities a member may sign up for now, soonest first, and how many in all."""
-    condition = sa.and_(
-        _eligible(session, member),
-        col(Activity.status) == ActivityStatus.OPEN,
-        col(Activity.signup_deadline) > now,
-    )
+    """One page of the activities meeting ``condition``, soonest first, and how many in all."""
     total = session.exec(select(func.count()).select_from(Activity).where(condition)).one()
     page = session.exec(
         select(Activity)
@@ -505,6 +500,18 @@ def open_activities_for(
         .limit(limit)
     ).all()
     return list(page), int(total)
+
+
+def open_activities_for(
+    session: Session, *, member: Member, now: datetime, offset: int = 0, limit: int | None = 5
+) -> tuple[list[Activity], int]:
+    """One page of the activities a member may sign up for now, soonest first, and how many in all."""
+    condition = sa.and_(
+        _eligible(session, member),
+        col(Activity.status) == ActivityStatus.OPEN,
+        col(Activity.signup_deadline) > now,
+    )
+    return _soonest_first(session, condition, offset=offset, limit=limit)
 
 
 def signups_for(
@@ -522,15 +529,7 @@ def signups_for(
         ),
         col(Activity.starts_at) > now,
     )
-    total = session.exec(select(func.count()).select_from(Activity).where(condition)).one()
-    page = session.exec(
-        select(Activity)
-        .where(condition)
-        .order_by(col(Activity.starts_at), col(Activity.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(page), int(total)
+    return _soonest_first(session, condition, offset=offset, limit=limit)
 
 
 def signup_counts(session: Session, activity_ids: Collection[int]) -> dict[int, int]:
