@@ -204,7 +204,10 @@ class PushRequest(BaseRequest):
             parts = urlsplit(url)
             scheme = parts.scheme.lower()
             if scheme not in ("http", "https") or not parts.hostname:
-                raise NetworkError(f"Cannot send to {url!r}") from RequestNotSent("bad URL")
+                # Not the URL itself: it carries the bot's token, and errors end up in logs.
+                raise NetworkError(f"Cannot send to a {scheme or 'schemeless'} URL") from RequestNotSent(
+                    "bad URL"
+                )
             port = parts.port or (443 if scheme == "https" else 80)
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             known = (_Origin(scheme, parts.hostname, port), target)
