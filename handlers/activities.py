@@ -137,15 +137,15 @@ def activity_text(ctx: Context, activity: Activity, count: int) -> str:
 
 
 @renderer(CANCELLED_TOPIC)
-def render_cancelled(session: Session, row: PushRow, t: Translator) -> Push | None:
+def render_cancelled(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> Push | None:
     """The news to a member signed up that the activity is off."""
     activity = session.get(Activity, row.subject_id) if row.subject_id is not None else None
     if activity is None or activity.status is not ActivityStatus.CANCELLED:
         return None
     assert activity.id is not None
     units = activity_units(session, activity.id)
-    text = t("很抱歉，您报名的活动“{title}”（地点：{place}）已取消。").format(
-        title=activity.title, place=activity.place
+    text = t("很抱歉，您报名的活动“{title}”（{time}，{place}）已取消。").format(
+        title=activity.title, time=_local(activity.starts_at, zone), place=activity.place
     )
     return Push(
         title=t("活动取消通知"),

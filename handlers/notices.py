@@ -166,7 +166,7 @@ def full_notice(session: Session, t: Translator, notice: Notice, *, zone: tzinfo
 
 
 @renderer(TOPIC)
-def render_notice(session: Session, row: PushRow, t: Translator) -> Push | None:
+def render_notice(session: Session, row: PushRow, t: Translator, _zone: tzinfo) -> Push | None:
     """A notice pushed to one recipient, with 已阅 to confirm reading it; None once withdrawn."""
     notice = session.get(Notice, row.subject_id) if row.subject_id is not None else None
     if notice is None or notice.status is NoticeStatus.WITHDRAWN:
@@ -213,7 +213,7 @@ def report_lines(t: Translator, report: NoticeReport) -> list[str]:
 
 
 @renderer(PROGRESS_TOPIC)
-def render_progress(session: Session, row: PushRow, t: Translator) -> Push | None:
+def render_progress(session: Session, row: PushRow, t: Translator, _zone: tzinfo) -> Push | None:
     """The author's progress message: "已发送 n / total" while it goes, the report at the end."""
     found = progress_of(session, row.subject_id) if row.subject_id is not None else None
     if found is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlmodel import Session
 
@@ -43,7 +43,8 @@ class Push:
 
 
 # None: there is nothing to send any more (the notice was withdrawn or deleted).
-Renderer = Callable[[Session, PushRow, Translator], Push | None]
+# The zone is the union's (settings): times in a push read as the union's clocks show them.
+Renderer = Callable[[Session, PushRow, Translator, tzinfo], Push | None]
 # Called once per worker batch with the subjects of the topic it touched, after their outcomes are committed.
 AfterBatch = Callable[[Session, Collection[int], datetime], None]
 
@@ -73,8 +74,8 @@ def after_batch(topic: str) -> Callable[[AfterBatch], AfterBatch]:
     return register
 
 
-def render(session: Session, row: PushRow, translator: Translator) -> Push | None:
-    """The push for ``row`` in ``translator``'s language.
+def render(session: Session, row: PushRow, translator: Translator, zone: tzinfo) -> Push | None:
+    """The push for ``row`` in ``translator``'s language, its times in ``zone``.
 
     Raises:
         LookupError: no renderer for the row's topic (a bug: the feature did not register).
@@ -83,7 +84,7 @@ def render(session: Session, row: PushRow, translator: Translator) -> Push | Non
         function = _RENDERERS[row.topic]
     except KeyError:
         raise LookupError(f"no renderer for the push topic {row.topic!r}") from None
-    return function(session, row, translator)
+    return function(session, row, translator, zone)
 
 
 def run_after_batch(session: Session, subjects: dict[str, set[int]], now: datetime) -> None:

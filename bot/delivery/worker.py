@@ -618,7 +618,7 @@ class DeliveryWorker:
         assert member is not None
         translator = self.catalogues.get(member.locale or usable[0][0].locale or self.config.default_locale)
         try:
-            push = render(session, row, translator)
+            push = render(session, row, translator, self.config.zone)
         except Exception as error:  # one broken renderer must not hold up every other push
             log.exception("push %s could not be rendered", row.key)
             record_failed(

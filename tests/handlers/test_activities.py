@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -20,6 +21,8 @@ from tests.factories import HOSTILE_BODY, HOSTILE_TITLE, bind, make_member
 from tests.handlers.conftest import Chat
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, a Monday
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the union's zone, as the settings default
 
 
 @pytest.fixture
@@ -223,12 +226,12 @@ def test_the_cadre_sees_who_comes_and_cancels_the_activity(
         assert len(rows) == 2
         texts = {}
         for locale in ("zh_CN", "zh_TW", "en"):
-            push = render_cancelled(session, rows[0], catalogues.get(locale))
+            push = render_cancelled(session, rows[0], catalogues.get(locale), SHANGHAI)
             assert push is not None
             texts[locale] = (push.title, push.reply.text)
     assert texts["zh_CN"] == (
         "活动取消通知",
-        "很抱歉，您报名的活动“职工篮球赛”（地点：职工之家体育馆）已取消。",
+        "很抱歉，您报名的活动“职工篮球赛”（2026-11-28 14:00，职工之家体育馆）已取消。",
     )
     assert texts["zh_TW"][0] == "活動取消通知"
     assert "“职工篮球赛”" in texts["zh_TW"][1] or "「职工篮球赛」" in texts["zh_TW"][1]  # as typed

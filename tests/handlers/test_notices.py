@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -41,6 +42,8 @@ from tests.factories import HOSTILE_BODY, HOSTILE_TITLE, bind, make_member
 from tests.handlers.conftest import Chat
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the union's zone, as the settings default
 
 
 @pytest.fixture
@@ -355,7 +358,7 @@ def test_the_read_button_records_the_read_and_keeps_an_open_form(
         row = session.exec(
             select(Outbox).where(Outbox.topic == "notice", Outbox.member_id == member_id)
         ).one()
-        push = render(session, row, catalogues.get("zh_CN"))
+        push = render(session, row, catalogues.get("zh_CN"), SHANGHAI)
     assert push is not None
     member = Chat(bot, key="member")
     member.send("语言", expect="English")
@@ -378,13 +381,13 @@ def test_renderers_in_every_language(
         assert row is not None
         texts = {}
         for locale in ("zh_CN", "zh_TW", "en"):
-            push = render_notice(session, row, catalogues.get(locale))
+            push = render_notice(session, row, catalogues.get(locale), SHANGHAI)
             assert push is not None
             assert push.title == "停水通知"
             assert push.body == "停水通知的正文。"
             assert push.unit == "厂工会/一车间"
             texts[locale] = (push.reply.text, push.reply.buttons[0].label)
-            going = render_progress(session, progress, catalogues.get(locale))
+            going = render_progress(session, progress, catalogues.get(locale), SHANGHAI)
             assert going is not None
             assert going.edit_in_place
             texts[locale + "-progress"] = (going.reply.text, "")
@@ -407,7 +410,7 @@ def test_renderers_in_every_language(
         session.flush()
         run_after_batch(session, {"notice": {notice.id or 0}}, NOW + timedelta(seconds=1))
         assert progress.status is OutboxStatus.QUEUED  # the final report is due at once
-        final = render_progress(session, progress, catalogues.get("zh_CN"))
+        final = render_progress(session, progress, catalogues.get("zh_CN"), SHANGHAI)
         assert final is not None
         assert final.reply.text.splitlines() == [
             "通知“停水通知”已发送完毕。",
@@ -418,7 +421,7 @@ def test_renderers_in_every_language(
             "已屏蔽或取消关注：1",
             "已阅：0 / 5（在 Telegram 点了“已阅”或在“通知公告”里打开过的会员）",
         ]
-        english = render_progress(session, progress, catalogues.get("en"))
+        english = render_progress(session, progress, catalogues.get("en"), SHANGHAI)
         assert english is not None
         assert "Recipients: 5" in english.reply.text
 
@@ -496,7 +499,7 @@ def test_attachments_travel_with_the_push_and_a_withdrawn_notice_sends_nothing(
             notice = create_notice(session, actor=cadre, draft=draft, now=NOW)
             row = session.exec(select(Outbox).where(Outbox.subject_id == notice.id)).first()
             assert row is not None
-            pushes[kind] = (notice, row, render_notice(session, row, catalogues.get("en")))
+            pushes[kind] = (notice, row, render_notice(session, row, catalogues.get("en"), SHANGHAI))
         image_push, file_push = pushes[AttachmentKind.IMAGE][2], pushes[AttachmentKind.FILE][2]
         assert image_push is not None
         assert file_push is not None
@@ -510,9 +513,9 @@ def test_attachments_travel_with_the_push_and_a_withdrawn_notice_sends_nothing(
         notice, row, _ = pushes[AttachmentKind.IMAGE]
         assert notice.id is not None
         withdraw_notice(session, actor=cadre, notice_id=notice.id, now=NOW)
-        assert render_notice(session, row, catalogues.get("zh_CN")) is None
+        assert render_notice(session, row, catalogues.get("zh_CN"), SHANGHAI) is None
         progress = session.exec(select(Outbox).where(Outbox.key == progress_key(notice.id))).one()
-        assert render_progress(session, progress, catalogues.get("zh_CN")) is None
+        assert render_progress(session, progress, catalogues.get("zh_CN"), SHANGHAI) is None
 
 
 def test_on_wechat_a_cadre_sends_a_photo_and_members_pick_by_number(

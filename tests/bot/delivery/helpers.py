@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlmodel import Session
 
@@ -24,7 +24,7 @@ WITHDRAWN_SUBJECT = 404
 
 
 @renderer(TOPIC)
-def render_test_push(session: Session, row: PushRow, _: Translator) -> Push | None:
+def render_test_push(session: Session, row: PushRow, _: Translator, _zone: tzinfo) -> Push | None:
     """A push whose first line is a translated word, so the tests see the member's language."""
     if row.subject_id == WITHDRAWN_SUBJECT:
         return None
