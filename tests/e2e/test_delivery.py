@@ -20,7 +20,7 @@ import signal
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -250,54 +250,55 @@ async def test_a_worker_killed_mid_batch_and_restarted_sends_nobody_two(
 
 
 @pytest.fixture
-def shared_backends() -> tuple[str, str]:
+def shared_backends() -> Iterator[tuple[str, str]]:
+    """A throwaway PostgreSQL schema (its URL) and Redis with no rate state left from earlier runs."""
     if not (TEST_DATABASE_URL and TEST_REDIS_URL):
         pytest.skip("needs UNIONBOT_TEST_DATABASE_URL and UNIONBOT_TEST_REDIS_URL")
-    return TEST_DATABASE_URL, TEST_REDIS_URL
+    schema = f"unionbot_e2e_{uuid.uuid4().hex[:12]}"
+    postgres_engine(TEST_DATABASE_URL, schema).dispose()
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    client.delete(*(client.keys("unionbot:rate:*") or ["-"]))
+    try:
+        yield f"{TEST_DATABASE_URL}?options=-csearch_path%3D{schema}", TEST_REDIS_URL
+    finally:
+        client.close()
+        drop_postgres_schema(TEST_DATABASE_URL, schema)
 
 
 async def test_two_workers_on_postgresql_and_redis_share_the_work_and_the_limit(
     stub: TelegramStub, tmp_path: Path, shared_backends: tuple[str, str]
 ) -> None:
-    database, redis_url = shared_backends
-    schema = f"unionbot_e2e_{uuid.uuid4().hex[:12]}"
-    postgres_engine(database, schema).dispose()
+    database_url, redis_url = shared_backends
     rate = 250
     stub.limit_flood(rate, 1.0)
     settings = delivery_settings(
         stub,
         tmp_path / "data",
         telegram_push_per_second=rate,
-        database_url=f"{database}?options=-csearch_path%3D{schema}",
+        database_url=database_url,
         redis_url=redis_url,
     )
-    client = redis.Redis.from_url(redis_url)
-    client.delete(*(client.keys("unionbot:rate:*") or ["-"]))
-    try:
-        app = App(load_settings(**settings))
-        app.prepare()
-        seed(app, 1000)
-        env = worker_env(settings)
-        workers = [await start_worker(env), await start_worker(env)]
-        counts = await settled(app, timeout=90)
-        for process in workers:
-            await stop_worker(process)
-        with app.sessions() as session:
-            workers_seen = session.exec(select(func.count(func.distinct(Outbox.claimed_by)))).one()
-        app.engine.dispose()
-        assert counts == {OutboxStatus.SENT: 1000}
-        received = per_chat(stub)
-        assert len(received) == 1000
-        assert set(received.values()) == {1}
-        assert stub.floods == 0
-        times = sorted(call.at for call in stub.calls if call.method == "sendMessage")
-        assert 999 / (times[-1] - times[0]) <= rate * 1.02
-        busiest = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
-        assert busiest <= rate * 1.05
-        assert workers_seen == 2, "both workers took a share"
-    finally:
-        client.close()
-        drop_postgres_schema(database, schema)
+    app = App(load_settings(**settings))
+    app.prepare()
+    seed(app, 1000)
+    env = worker_env(settings)
+    workers = [await start_worker(env), await start_worker(env)]
+    counts = await settled(app, timeout=90)
+    for process in workers:
+        await stop_worker(process)
+    with app.sessions() as session:
+        workers_seen = session.exec(select(func.count(func.distinct(Outbox.claimed_by)))).one()
+    app.engine.dispose()
+    assert counts == {OutboxStatus.SENT: 1000}
+    received = per_chat(stub)
+    assert len(received) == 1000
+    assert set(received.values()) == {1}
+    assert stub.floods == 0
+    times = sorted(call.at for call in stub.calls if call.method == "sendMessage")
+    assert 999 / (times[-1] - times[0]) <= rate * 1.02
+    busiest = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
+    assert busiest <= rate * 1.05
+    assert workers_seen == 2, "both workers took a share"
 
 
 def test_a_second_worker_on_sqlite_is_refused_with_a_reason(
@@ -368,60 +369,52 @@ async def test_a_worker_killed_on_postgresql_and_redis_is_taken_over_once_its_he
     """Where several workers may run, none holds a lock the OS drops: the dead one is known only
     by its heartbeat expiring in Redis. The next worker then takes back its claimed pushes, and
     the ones it had on their way turn uncertain instead of going out twice."""
-    database, redis_url = shared_backends
-    schema = f"unionbot_e2e_{uuid.uuid4().hex[:12]}"
-    postgres_engine(database, schema).dispose()
+    database_url, redis_url = shared_backends
     rate, count = 400, 300
     stub.limit_flood(rate, 1.0)
     settings = delivery_settings(
         stub,
         tmp_path / "data",
         telegram_push_per_second=rate,
-        database_url=f"{database}?options=-csearch_path%3D{schema}",
+        database_url=database_url,
         redis_url=redis_url,
         delivery_heartbeat_ttl=HEARTBEAT_TTL,
     )
-    client = redis.Redis.from_url(redis_url)
-    client.delete(*(client.keys("unionbot:rate:*") or ["-"]))
-    try:
-        app = App(load_settings(**settings))
-        app.prepare()
-        seed(app, count)
-        env = worker_env(settings)
-        first = await start_worker(env)
-        await stub.wait_for("sendMessage", count=100, timeout=60)
-        first.kill()  # SIGKILL: no chance to record or give anything back
-        await first.wait()
-        assert first.returncode == -signal.SIGKILL
-        with app.sessions() as session:
-            [dead] = claimants(session)  # killed mid-batch: it left pushes behind
-        await heartbeat_gone(app, dead, timeout=HEARTBEAT_TTL + 10)
-        second = await start_worker(env)
-        counts = await settled(app, timeout=60)
-        await stop_worker(second)
-        by_status = chats_by_status(app)
-        uncertain = listed_uncertain(app)
-        chat_of = chats(app)
-        with app.sessions() as session:
-            senders = set(session.exec(select(Outbox.claimed_by).where(Outbox.status == OutboxStatus.SENT)))
-        app.engine.dispose()
-        received = per_chat(stub)
-        assert set(received.values()) == {1}, "a member got the push twice"
-        assert counts[OutboxStatus.SENT] + counts[OutboxStatus.UNCERTAIN] == count
-        assert len(uncertain) == counts[OutboxStatus.UNCERTAIN] <= IN_FLIGHT
-        assert {row.claimed_by for row in uncertain} <= {dead}
-        uncertain_chats = {chat_of[row.member_id] for row in uncertain}
-        assert uncertain_chats == by_status.get(OutboxStatus.UNCERTAIN, set())
-        served = by_status[OutboxStatus.SENT]
-        assert served <= set(received), "recorded as sent, never arrived"
-        assert served | uncertain_chats == {FIRST_CHAT + n for n in range(count)}
-        assert set(received) - served <= uncertain_chats
-        assert dead in senders
-        assert len(senders) == 2, "the second worker, a new id, finished the work"
-        assert stub.floods == 0
-    finally:
-        client.close()
-        drop_postgres_schema(database, schema)
+    app = App(load_settings(**settings))
+    app.prepare()
+    seed(app, count)
+    env = worker_env(settings)
+    first = await start_worker(env)
+    await stub.wait_for("sendMessage", count=100, timeout=60)
+    first.kill()  # SIGKILL: no chance to record or give anything back
+    await first.wait()
+    assert first.returncode == -signal.SIGKILL
+    with app.sessions() as session:
+        [dead] = claimants(session)  # killed mid-batch: it left pushes behind
+    await heartbeat_gone(app, dead, timeout=HEARTBEAT_TTL + 10)
+    second = await start_worker(env)
+    counts = await settled(app, timeout=60)
+    await stop_worker(second)
+    by_status = chats_by_status(app)
+    uncertain = listed_uncertain(app)
+    chat_of = chats(app)
+    with app.sessions() as session:
+        senders = set(session.exec(select(Outbox.claimed_by).where(Outbox.status == OutboxStatus.SENT)))
+    app.engine.dispose()
+    received = per_chat(stub)
+    assert set(received.values()) == {1}, "a member got the push twice"
+    assert counts[OutboxStatus.SENT] + counts[OutboxStatus.UNCERTAIN] == count
+    assert len(uncertain) == counts[OutboxStatus.UNCERTAIN] <= IN_FLIGHT
+    assert {row.claimed_by for row in uncertain} <= {dead}
+    uncertain_chats = {chat_of[row.member_id] for row in uncertain}
+    assert uncertain_chats == by_status.get(OutboxStatus.UNCERTAIN, set())
+    served = by_status[OutboxStatus.SENT]
+    assert served <= set(received), "recorded as sent, never arrived"
+    assert served | uncertain_chats == {FIRST_CHAT + n for n in range(count)}
+    assert set(received) - served <= uncertain_chats
+    assert dead in senders
+    assert len(senders) == 2, "the second worker, a new id, finished the work"
+    assert stub.floods == 0
 
 
 def use_settings(monkeypatch: pytest.MonkeyPatch, settings: dict[str, Any]) -> None:
