@@ -297,8 +297,10 @@ def _title_of(ctx: Context, data: Data) -> dict[str, Any]:
 def _acted(ctx: Context, data: Data) -> list[Reply]:
     activity_id, section, page = int(data["activity_id"]), data["section"], int(data.get("page", 1))
     action = data["action"]
-    if action == "list" or (action == "cancel" and not data.get("sure")):
+    if action == "list":
         return _browse(ctx, section, page)
+    if action == "cancel" and not data.get("sure"):
+        return _browse(ctx, section, page, intro=[Reply(ctx.t("好的，您的报名保留着。"))])
     try:
         if action == "sign_up":
             outcome = sign_up(ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now)
@@ -686,6 +688,8 @@ def _managed_acted(ctx: Context, data: Data) -> list[Reply]:
             count,
         ).format(title=activity.title, count=count)
         return show_menu(ctx, intro=[Reply(text)])
+    if action == "cancel":
+        return [Reply(ctx.t("好的，活动照常进行。")), *_show_managed(ctx, activity_id, page)]
     return _show_managed(ctx, activity_id, page)
 
 

@@ -188,6 +188,8 @@ class Choose(Step):
         if index is not None:
             if 1 <= index <= len(options):
                 return options[index - 1].value
+            if len(options) == 1:
+                raise Invalid(N_("没有这个选项，请回复 1。"))
             raise Invalid(N_("没有这个选项，请回复 1 到 {count} 之间的数字。"), count=len(options))
         said = normalise(text)
         for option in options:

@@ -924,7 +924,7 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
         return ctx.dialogs.start(ctx, SENT_FLOW, data={"page": 1})
     if action == "withdraw":
         if not data.get("sure"):
-            return _show_notice_actions(ctx, notice_id)
+            return [Reply(ctx.t("好的，这条通知会照常发送。")), *_show_notice_actions(ctx, notice_id)]
         count = withdraw_notice(ctx.session, actor=_actor(ctx), notice_id=notice_id, now=ctx.now)
         text = ctx.t.ngettext(
             "已撤回这条通知，{count} 位会员不会收到它。", "已撤回这条通知，{count} 位会员不会收到它。", count

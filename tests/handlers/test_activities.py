@@ -127,6 +127,7 @@ def test_members_sign_up_see_their_sign_ups_and_cancel(db: SessionFactory, bot: 
     Chat(bot, key="cadre").send("确认")
     member = Chat(bot, key="member")
     member.send("活动", expect="职工篮球赛")
+    member.send("9", expect="没有这个选项，请回复 1。")  # one activity: no "1 到 1 之间"
     member.send(
         "1",
         expect=[
@@ -145,7 +146,7 @@ def test_members_sign_up_see_their_sign_ups_and_cancel(db: SessionFactory, bot: 
     member.send("1", expect="您已报名这个活动")
     assert member.buttons() == ["取消报名", "返回列表"]
     member.press("取消报名", expect="确定要取消报名“职工篮球赛”吗")
-    member.press("否", expect="我的报名（第 1/1 页")
+    member.press("否", expect=["好的，您的报名保留着", "我的报名（第 1/1 页"])
     member.send("1")
     member.send("取消报名")
     member.send(
@@ -215,6 +216,8 @@ def test_the_cadre_sees_who_comes_and_cancels_the_activity(
         ],
     )
     cadre.press("取消活动", expect="确定要取消活动“职工篮球赛”吗？已报名的 2 人会收到取消通知。")
+    cadre.press("否", expect=["好的，活动照常进行", "报名人数：2"])
+    cadre.press("取消活动", expect="确定要取消活动“职工篮球赛”吗")
     cadre.press("是", expect="已取消活动“职工篮球赛”，正在通知已报名的 2 人")
     with db() as session:
         activity = session.exec(select(Activity)).one()

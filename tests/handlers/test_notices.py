@@ -245,6 +245,8 @@ def test_schedule_then_withdraw_before_it_goes(db: SessionFactory, bot: Bot, uni
     chat.send("我发的通知", expect=["我发的通知（第 1/1 页，共 1 条）", "定于 2026-11-24 09:30 发送"])
     chat.send("1", expect=["状态：定于 2026-11-24 09:30 发送", "收件人：5 人", "等待发送：5", "撤回这条通知"])
     chat.press("撤回这条通知", expect="确定要撤回这条通知吗")
+    chat.press("否", expect=["好的，这条通知会照常发送", "撤回这条通知"])
+    chat.press("撤回这条通知", expect="确定要撤回这条通知吗")
     chat.press("是", expect="已撤回这条通知，5 位会员不会收到它")
     with db() as session:
         assert session.exec(select(Notice)).one().status is NoticeStatus.WITHDRAWN
