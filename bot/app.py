@@ -67,6 +67,7 @@ class App:
             binding=self.binding_policy,
             template_kinds=frozenset(self.settings.wechat_templates),
             template_daily_quota=self.settings.wechat_template_daily_quota,
+            suggestions=self.settings.suggestion_policy,
         )
 
     @cached_property

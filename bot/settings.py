@@ -33,6 +33,8 @@ from pydantic_settings import SettingsError as SourceError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from models.suggestions import DEFAULT_CATEGORIES, SuggestionPolicy
+
 ENV_PREFIX = "UNIONBOT_"
 SUPPORTED_LOCALES = ("zh_CN", "zh_TW", "en")
 
@@ -44,6 +46,14 @@ def _no_query(value: HttpUrl) -> HttpUrl:
 
 
 RootUrl = Annotated[HttpUrl, AfterValidator(_no_query)]
+
+CATEGORY_MAX = 20
+CATEGORIES_MAX = 20
+
+
+def split_categories(value: str) -> list[str]:
+    """Suggestion categories as an admin writes them: "生产技术、节能降耗" or "生产技术,节能降耗"."""
+    return [name.strip() for name in re.split(r"[、,，;；]", value) if name.strip()]
 
 
 # The kinds of push a WeChat template message is configured for (README: "Template messages").
@@ -150,6 +160,13 @@ class Settings(BaseSettings):
     data_key: str | None = None
 
     dialog_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+
+    # Suggestions: the categories members choose from ("、" or "," between them; empty: the six usual
+    # ones), and the "三及时" deadlines in working days (China's official calendar, 调休 included).
+    suggestion_categories: str = ""
+    suggestion_register_days: int = Field(default=3, ge=1, le=60)
+    suggestion_decide_days: int = Field(default=15, ge=1, le=250)
+    suggestion_implement_days: int = Field(default=30, ge=1, le=250)
     bind_max_attempts: int = Field(default=3, ge=1, le=20)
     bind_cooldown_minutes: int = Field(default=15, ge=1, le=24 * 60)
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
@@ -184,6 +201,18 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Shanghai") from None
+        return value
+
+    @field_validator("suggestion_categories")
+    @classmethod
+    def _suggestion_categories(cls, value: str) -> str:
+        names = split_categories(value)
+        if len(set(names)) != len(names):
+            raise ValueError("a category is listed twice")
+        if any(len(name) > CATEGORY_MAX for name in names):
+            raise ValueError(f"a category is longer than {CATEGORY_MAX} characters")
+        if len(names) > CATEGORIES_MAX:
+            raise ValueError(f"more than {CATEGORIES_MAX} categories: members pick from a numbered list")
         return value
 
     @field_validator("default_locale")
@@ -278,6 +307,17 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under the data folder."""
         return self.database_url or f"sqlite:///{self.data_dir / 'unionbot.db'}"
+
+    @property
+    def suggestion_policy(self) -> SuggestionPolicy:
+        names = split_categories(self.suggestion_categories)
+        return SuggestionPolicy(
+            categories=tuple(names) or DEFAULT_CATEGORIES,
+            register_days=self.suggestion_register_days,
+            decide_days=self.suggestion_decide_days,
+            implement_days=self.suggestion_implement_days,
+            zone=self.zone,
+        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -15,6 +15,7 @@ from handlers.messages import Incoming
 from models.accounts import BindingPolicy, ChatAccount
 from models.ephemeral import EphemeralStore
 from models.members import Member
+from models.suggestions import SuggestionPolicy
 
 if TYPE_CHECKING:
     from handlers.dialogs import DialogEngine
@@ -33,6 +34,7 @@ class CoreConfig:
     # allows: what a notice's preview needs to say how members will be reached.
     template_kinds: frozenset[str] = frozenset()
     template_daily_quota: int = 100_000
+    suggestions: SuggestionPolicy = field(default_factory=SuggestionPolicy)
 
 
 @dataclass

@@ -512,7 +512,7 @@ class DialogEngine:
         except Invalid as invalid:
             target = flow.steps[flow.position(invalid.goto)] if invalid.goto else step
             self._save(ctx, flow, target, data)
-            reason = ctx.t(invalid.msgid).format(**invalid.params)
+            reason = ctx.t.sentence(invalid.msgid, invalid.params)
             prompt = self._prompt(ctx, flow, target, data)
             return [Reply(reason + "\n" + prompt.text, buttons=prompt.buttons)]
         except DomainError:

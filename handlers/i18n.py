@@ -12,11 +12,12 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from models.errors import DomainError
+from models.errors import DomainError, Label
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -91,7 +92,12 @@ class Translator:
 
     def error(self, error: DomainError) -> str:
         """The member-facing sentence of a domain error, in this locale."""
-        return self(error.msgid).format(**error.params)
+        return self.sentence(error.msgid, error.params)
+
+    def sentence(self, msgid: str, params: Mapping[str, Any]) -> str:
+        """``msgid`` translated and filled in; :class:`~models.errors.Label` parameters are translated too."""
+        values = {name: self(value) if isinstance(value, Label) else value for name, value in params.items()}
+        return self(msgid).format(**values)
 
 
 class Catalogues:

@@ -4,7 +4,19 @@ Importing this package registers every table on ``SQLModel.metadata``, which
 Alembic and the tests compare against the migrations.
 """
 
-from models import accounts, activities, dialog_state, invites, members, notices, outbox, reach, roles, units
+from models import (
+    accounts,
+    activities,
+    dialog_state,
+    invites,
+    members,
+    notices,
+    outbox,
+    reach,
+    roles,
+    suggestions,
+    units,
+)
 
 __all__ = [
     "accounts",
@@ -16,5 +28,6 @@ __all__ = [
     "outbox",
     "reach",
     "roles",
+    "suggestions",
     "units",
 ]

@@ -15,6 +15,16 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention
     return message
 
 
+class Label(str):
+    """A parameter that is itself a msgid (a status, an award), translated with the sentence around it.
+
+    Member data in parameters (names, titles) must not be looked up in the
+    catalogue, so only parameters wrapped in this are.
+    """
+
+    __slots__ = ()
+
+
 class DomainError(Exception):
     """A rule of the domain refused an action.
 

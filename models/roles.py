@@ -22,6 +22,8 @@ from models.units import Unit, subtree_ids
 
 class Permission(StrEnum):
     REVIEW_SUGGESTIONS = "review_suggestions"
+    # 季评比: ranking and awarding a quarter's suggestions is the chair's call, not every reviewer's.
+    APPRAISE_SUGGESTIONS = "appraise_suggestions"
     HANDLE_HARDSHIP = "handle_hardship"
     MANAGE_ACTIVITIES = "manage_activities"
     SEND_NOTICES = "send_notices"

@@ -58,6 +58,10 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ("TELEGRAM_PUSH_READ_TIMEOUT", "soon"),
         ("DELIVERY_HEARTBEAT_TTL", "0"),
         ("DELIVERY_HEARTBEAT_TTL", "1.5"),  # whole seconds: what Redis expires keys by
+        ("SUGGESTION_CATEGORIES", "安全生产、安全生产"),
+        ("SUGGESTION_CATEGORIES", "一个非常非常非常非常非常非常长的建议类别名称"),
+        ("SUGGESTION_REGISTER_DAYS", "0"),
+        ("SUGGESTION_DECIDE_DAYS", "fifteen"),
     ],
 )
 def test_a_wrong_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -173,3 +177,16 @@ def test_run_without_channels_says_what_to_set(
     assert "UNIONBOT_TELEGRAM_TOKEN" in err
     assert "UNIONBOT_WECHAT_TOKEN" in err
     assert "make demo" in err
+
+
+def test_suggestion_categories_and_deadlines_come_from_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("UNIONBOT_SUGGESTION_CATEGORIES", "技术革新，安全生产、 职工生活 ")
+    monkeypatch.setenv("UNIONBOT_SUGGESTION_DECIDE_DAYS", "10")
+    policy = load_settings().suggestion_policy
+    assert policy.categories == ("技术革新", "安全生产", "职工生活")
+    assert (policy.register_days, policy.decide_days, policy.implement_days) == (3, 10, 30)
+    monkeypatch.delenv("UNIONBOT_SUGGESTION_CATEGORIES")
+    assert load_settings().suggestion_policy.categories[0] == "生产技术"
