@@ -25,7 +25,7 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from handlers import activities, binding, language, menu, notices, profile, push_channel
+from handlers import activities, binding, language, menu, notices, profile, push_channel, suggestions
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
@@ -56,6 +56,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 FEATURES: tuple[Feature, ...] = (
     profile.FEATURE,
+    suggestions.SUGGEST,
+    suggestions.MY_SUGGESTIONS,
     notices.BROWSE,
     activities.BROWSE,
     notices.COMPOSE,
@@ -81,6 +83,7 @@ FLOWS: tuple[Flow, ...] = (
     push_channel.FLOW,
     *notices.FLOWS,
     *activities.FLOWS,
+    *suggestions.FLOWS,
 )
 
 

@@ -14,7 +14,7 @@ def index_terms(*texts: str) -> str:
 
 
 def rank(
-    query: Sequence[str], documents: Iterable[tuple[int, str]], *, limit: int = 3, min_score: float = 0.3
+    query: Sequence[str], documents: Iterable[tuple[int, str]], *, limit: int = 3, min_score: float = 0.6
 ) -> list[tuple[int, float]]:
     wanted = set(query)
     scored = []
