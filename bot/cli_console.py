@@ -105,7 +105,7 @@ def _console(app: App, args: argparse.Namespace) -> int:
 def _demo(app: App, args: argparse.Namespace) -> int:
     _quiet_prepare(app)
     _ = app.translator
-    seeded = seed_demo(app.sessions)
+    seeded = seed_demo(app.sessions, app.settings.suggestion_policy)
     employee_no = DEMO_ROLES[args.role]
     with app.sessions() as session:
         visitor = get_member_by_employee_no(session, DEMO_MEMBER_NO)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.demo_data import (
     DEMO_ADMIN_NO,
@@ -19,6 +19,7 @@ from models.members import Member, get_member_by_employee_no
 from models.notices import NoticeCategory, category_counts
 from models.roles import Permission, Role, RoleGrant, has_permission, is_cadre
 from models.roster import validate_rows
+from models.suggestions import Award, Suggestion, SuggestionStatus, review_queue
 from models.units import Unit, find_unit, unit_path
 
 
@@ -103,3 +104,23 @@ def test_the_chair_has_set_out_an_activity_the_demo_member_can_sign_up_for(db: S
         assert signup_counts(session, [activity.id]) == {activity.id: 2}
         transport = get_member_by_employee_no(session, "4101")
         assert open_activities_for(session, member=transport, now=utcnow()) == ([], 0)
+
+
+def test_the_demo_has_suggestions_at_every_stage_for_the_chair_to_work(db: SessionFactory) -> None:
+    seed_demo(db)
+    with db() as session:
+        suggestions = session.exec(select(Suggestion).order_by(col(Suggestion.id))).all()
+        assert [s.status for s in suggestions] == [
+            SuggestionStatus.SUBMITTED,
+            SuggestionStatus.SUBMITTED,
+            SuggestionStatus.IMPLEMENTED,
+            SuggestionStatus.FIRST_REVIEWED,
+        ]
+        assert suggestions[1].anonymous
+        assert suggestions[2].award is Award.GOLD
+        assert suggestions[2].reply
+        chair = session.exec(select(Member).where(Member.employee_no == DEMO_CADRE_NO)).one()
+        total, queue = review_queue(session, actor=chair, today=utcnow().date())
+        # The one handed in twelve days ago is late for registration and comes first.
+        assert total == 4
+        assert queue[0].title == "叉车通道转弯处加装凸面镜"
