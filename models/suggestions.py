@@ -128,6 +128,8 @@ OPEN_STATUSES = frozenset(
         SuggestionStatus.IMPLEMENTED,
     }
 )
+# What a member may still back (附议): decided against or closed, the backing would change nothing.
+SUPPORTABLE_STATUSES = OPEN_STATUSES - {SuggestionStatus.NOT_ADOPTED}
 # Adopted, whatever happened after: what the adoption figures and the quarterly appraisal count.
 ADOPTED_STATUSES = frozenset(
     {SuggestionStatus.ADOPTED, SuggestionStatus.IMPLEMENTING, SuggestionStatus.IMPLEMENTED}
@@ -710,7 +712,8 @@ def _union_root(session: Session, member: Member) -> Unit:
 def similar_suggestions(session: Session, *, actor: Member, text: str, limit: int = 3) -> list[Similar]:
     """Up to ``limit`` suggestions of the actor's union like ``text``, best first, none the actor's own.
 
-    Merged suggestions are left out: their supporters moved to the one they were merged into.
+    Only suggestions the member could still back are offered: a merged one's supporters moved on, and
+    one already decided against or closed can no longer gather support.
     """
     query = similarity.terms(text)
     if not query:
@@ -721,7 +724,7 @@ def similar_suggestions(session: Session, *, actor: Member, text: str, limit: in
         .join(Unit, col(Unit.id) == Suggestion.unit_id)
         .where(
             col(Unit.id_path).startswith(root.id_path),
-            col(Suggestion.status) != SuggestionStatus.MERGED,
+            col(Suggestion.status).in_(SUPPORTABLE_STATUSES),
             col(Suggestion.proposer_id) != actor.id,
         )
     ).all()
@@ -762,7 +765,7 @@ def support_suggestion(
         raise NotFound("suggestion.not_found", N_("找不到这条建议，可能已被合并或删除。"))
     if suggestion.proposer_id == actor.id:
         raise InvalidInput("suggestion.support_own", N_("这是您自己提的建议，不用再附议。"))
-    if suggestion.status not in OPEN_STATUSES - {SuggestionStatus.NOT_ADOPTED}:
+    if suggestion.status not in SUPPORTABLE_STATUSES:
         raise InvalidInput(
             "suggestion.support_closed",
             N_("这条建议已经“{status}”，不能再附议了。"),
