@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from models.base import visible_length
-from models.errors import N_, DomainError, InvalidInput, PermissionDenied
+from models.errors import N_, DomainError, InvalidInput, NotFound, PermissionDenied
 from models.members import Member
 from models.notices import BODY_MAX, Notice, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
 from models.roles import Permission, has_permission
@@ -262,6 +262,7 @@ def apply_appraisal(
 
     Raises:
         InvalidInput: ``appraisal.empty`` when no award is given, or no such quarter.
+        NotFound: a suggestion of the list no longer exists.
         AppraisalRefused: one award was refused (outside the quarter or the actor's scope, changed by
             someone since it was listed, already awarded, not adopted, a bad prize); none was given.
     """
@@ -274,7 +275,7 @@ def apply_appraisal(
         for choice in awards:
             suggestion = session.get(Suggestion, choice.suggestion_id)
             if suggestion is None:
-                raise InvalidInput("suggestion.not_found", N_("找不到这条建议，可能已被合并或删除。"))
+                raise NotFound("suggestion.not_found", N_("找不到这条建议，可能已被合并或删除。"))
             try:
                 unit = session.get(Unit, suggestion.unit_id)
                 assert unit is not None
@@ -358,11 +359,11 @@ def appraisal_text(
         group = [candidate for candidate in candidates if candidate.suggestion.award is award]
         if group:
             heading = t(N_("【{award}】{count} 条")).format(award=t(AWARD_LABELS[award]), count=len(group))
-            blocks.append(heading)
+            blocks.extend(["", heading])
             blocks.extend(_entry(candidate, t) for candidate in group)
     thanks = t(N_("感谢大家献计献策，欢迎继续提出合理化建议！"))
     parts: list[list[str]] = [[intro]]
-    for line in [*blocks, thanks]:
+    for line in [*blocks, "", thanks]:
         current = parts[-1]
         if current and visible_length("\n".join([*current, line])) > BODY_MAX:
             parts.append([])
