@@ -174,13 +174,19 @@ def _require_appraiser(session: Session, actor: Member, unit: Unit) -> None:
         )
 
 
-def _relative_path(session: Session, unit: Unit, top: Unit) -> str:
-    """The unit's path below ``top`` ("一车间/甲班"); ``top`` itself by its name."""
-    ids = [int(part) for part in unit.id_path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
-    top_depth = len(top.id_path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR))
-    shown = ids[top_depth:] or ids[-1:]
-    names = dict(session.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(shown))).all())
-    return PATH_SEPARATOR.join(names[i] for i in shown)
+def _path_ids(unit: Unit) -> list[int]:
+    return [int(part) for part in unit.id_path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
+
+
+def _relative_paths(session: Session, units: Sequence[Unit], top: Unit) -> dict[int, str]:
+    """Each unit's path below ``top`` ("一车间/甲班"), ``top`` itself by its name; one query for all."""
+    depth = len(_path_ids(top))
+    shown = {
+        unit.id: _path_ids(unit)[depth:] or _path_ids(unit)[-1:] for unit in units if unit.id is not None
+    }
+    wanted = {unit_id for ids in shown.values() for unit_id in ids}
+    names = dict(session.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(wanted))).all())
+    return {unit_id: PATH_SEPARATOR.join(names[i] for i in ids) for unit_id, ids in shown.items()}
 
 
 def _in_quarter(year: int, quarter: int, policy: SuggestionPolicy) -> sa.ColumnElement[bool]:
@@ -231,16 +237,17 @@ def quarter_candidates(
     members = {
         member.id: member for member in session.exec(select(Member).where(col(Member.id).in_(named))).all()
     }
+    paths = _relative_paths(session, [unit for _suggestion, unit, _count in rows], top)
     return [
         Candidate(
             rank=rank,
             suggestion=suggestion,
-            unit_path=_relative_path(session, unit, top),
+            unit_path=paths[suggestion.unit_id],
             # Never looked up for an anonymous suggestion: what is not loaded cannot leak.
             proposer=None if suggestion.anonymous else members.get(suggestion.proposer_id),
             supporters=int(count),
         )
-        for rank, (suggestion, unit, count) in enumerate(rows, start=1)
+        for rank, (suggestion, _unit, count) in enumerate(rows, start=1)
     ]
 
 
@@ -263,20 +270,27 @@ def apply_appraisal(
     Raises:
         InvalidInput: ``appraisal.empty`` when no award is given, or no such quarter.
         NotFound: a suggestion of the list no longer exists.
-        AppraisalRefused: one award was refused (outside the quarter or the actor's scope, changed by
-            someone since it was listed, already awarded, not adopted, a bad prize); none was given.
+        AppraisalRefused: one award was refused (outside the quarter or the actor's scope, listed
+            twice, changed by someone since it was listed, already awarded, not adopted, a bad prize);
+            none was given.
     """
     check_quarter(year, quarter)
     if not awards:
         raise InvalidInput("appraisal.empty", N_("还没有选择要评奖的建议。"))
     start, end = quarter_bounds(year, quarter, policy)
     given: list[Suggestion] = []
+    seen: set[int] = set()
     with session.begin_nested():
         for choice in awards:
             suggestion = session.get(Suggestion, choice.suggestion_id)
             if suggestion is None:
                 raise NotFound("suggestion.not_found", N_("找不到这条建议，可能已被合并或删除。"))
             try:
+                if choice.suggestion_id in seen:
+                    raise InvalidInput(
+                        "appraisal.twice", N_("这条建议在本次评比里出现了两次，一条建议只能评一个奖项。")
+                    )
+                seen.add(choice.suggestion_id)
                 unit = session.get(Unit, suggestion.unit_id)
                 assert unit is not None
                 _require_appraiser(session, actor, unit)

@@ -288,3 +288,23 @@ def test_a_chair_reading_english_publishes_in_the_unions_language(
 )
 def test_quarters_are_read_as_people_write_them(typed: str, quarter: tuple[int, int] | None) -> None:
     assert parse_quarter(typed, today=date(2026, 12, 28)) == quarter
+
+
+def test_a_chair_of_two_workshops_picks_the_one_to_appraise(
+    bot: Bot, db: SessionFactory, ideas: dict[str, int]
+) -> None:
+    with db() as session:
+        both = make_member(
+            session,
+            employee_no="C9",
+            name="孙主席",
+            roles=[(Role.CHAIR, "厂工会/一车间"), (Role.CHAIR, "厂工会/二车间")],
+        )
+        bind(session, both, key="both")
+    chair = Chat(bot, key="both")
+    chair.send("季度评比", expect=["您负责多个单位，请选择要评比的单位", "厂工会/一车间", "厂工会/二车间"])
+    chair.send("2", expect="请选择要评比的季度")
+    chair.press("本季度（2026年第四季度）", expect="2026年第四季度二车间没有采纳的合理化建议")
+    chair.send("季度评比")
+    chair.send("1")
+    chair.send("本季度", expect="2026年第四季度一车间采纳的合理化建议")

@@ -298,7 +298,7 @@ def test_one_refused_award_leaves_the_whole_appraisal_unwritten(
 
     expected_code = {
         "stale": "suggestion.conflict",
-        "twice": "suggestion.conflict",  # the first award moved its version on
+        "twice": "appraisal.twice",
         "already": "suggestion.already_awarded",
         "last_quarter": "appraisal.not_in_quarter",
     }[trouble]
