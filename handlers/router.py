@@ -25,6 +25,7 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session
 
+import handlers.suggestion_reminders  # noqa: F401  (registers the "三及时" push renderers)
 from handlers import activities, binding, language, menu, notices, profile, push_channel
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
