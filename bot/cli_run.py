@@ -119,7 +119,7 @@ async def serve(app: App, stop: asyncio.Event | None = None, *, only: str | None
     signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
-    jobs = scheduler(app) if only != "channels" and app.settings.scheduler else None
+    jobs = build_scheduler(app) if only != "channels" and app.settings.scheduler else None
     try:
         if jobs is not None:
             await jobs.start()
@@ -134,7 +134,7 @@ async def serve(app: App, stop: asyncio.Event | None = None, *, only: str | None
             loop.remove_signal_handler(signum)
 
 
-def scheduler(app: App) -> Scheduler:
+def build_scheduler(app: App) -> Scheduler:
     """The scheduled jobs of this process, in the union's time zone."""
     settings = app.settings
     context = JobContext(sessions=app.sessions, policy=settings.suggestion_policy)

@@ -203,47 +203,46 @@ def _push(key: str, member_id: int, topic: str, item: _Timed, stage: Stage, unit
 def _deadline_pushes(reviewers: Reviewers, items: Iterable[_Timed], *, today: date) -> list[NewPush]:
     """The reminders and escalations due ``today``; whether one was queued before is the outbox's concern."""
     pushes: list[NewPush] = []
-    if not is_workday(today):
-        return pushes
+    unreviewed: list[int] = []
+    at_the_top: list[int] = []
     for item in items:
         stage = STAGE_OF[item.status]
         duty = responsibility(reviewers, unit_path=item.unit_path, stage=stage, reviewer_id=item.reviewer_id)
         if duty.unit_id is None:
-            log.warning("suggestion %s: nobody reviews suggestions of its unit; no reminder", item.id)
+            unreviewed.append(item.id)
             continue
         if item.due_on >= today and previous_workday(item.due_on) <= today:
-            pushes.extend(
-                _push(
-                    due_key(item.id, stage, item.due_on, member_id),
-                    member_id,
-                    DUE_TOPIC,
-                    item,
-                    stage,
-                    duty.unit_id,
-                )
-                for member_id in sorted(duty.cadre_ids)
-            )
+            recipients, topic, key = duty.cadre_ids, DUE_TOPIC, due_key
         elif item.due_on < today:
             if not duty.above_ids:
-                log.info(
-                    "suggestion %s overdue (%s, %s); its cadres are the union's top: nobody to escalate to",
-                    item.id,
-                    stage.value,
-                    item.due_on,
-                )
+                at_the_top.append(item.id)
                 continue
-            pushes.extend(
-                _push(
-                    overdue_key(item.id, stage, item.due_on, member_id),
-                    member_id,
-                    OVERDUE_TOPIC,
-                    item,
-                    stage,
-                    duty.unit_id,
-                )
-                for member_id in sorted(duty.above_ids)
-            )
+            recipients, topic, key = duty.above_ids, OVERDUE_TOPIC, overdue_key
+        else:
+            continue
+        pushes.extend(
+            _push(key(item.id, stage, item.due_on, member_id), member_id, topic, item, stage, duty.unit_id)
+            for member_id in sorted(recipients)
+        )
+    # One line a run, not one per suggestion: these repeat every day until someone acts.
+    if unreviewed:
+        log.warning(
+            "%d open suggestions have nobody reviewing their unit, so no reminder (ids %s)",
+            len(unreviewed),
+            _some(unreviewed),
+        )
+    if at_the_top:
+        log.info(
+            "%d overdue suggestions are with the union's top cadres: nobody above to escalate to (ids %s)",
+            len(at_the_top),
+            _some(at_the_top),
+        )
     return pushes
+
+
+def _some(ids: Sequence[int], shown: int = 20) -> str:
+    listed = ", ".join(str(i) for i in ids[:shown])
+    return listed + (" …" if len(ids) > shown else "")
 
 
 def enqueue_deadline_pushes(session: Session, *, now: datetime, policy: SuggestionPolicy) -> int:

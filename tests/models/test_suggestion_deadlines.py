@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -252,15 +253,34 @@ def test_a_named_reviewer_moved_out_of_scope_is_replaced_too(session: Session, u
     assert responsible_for(session, suggestion).cadre_ids == {union.committee.id}
 
 
-def test_the_top_of_the_union_has_nobody_above(session: Session, union: Union) -> None:
+def test_the_top_of_the_union_has_nobody_above(
+    session: Session, union: Union, caplog: pytest.LogCaptureFixture
+) -> None:
     # The chair named themselves: when they are late, there is nobody to escalate to; only the log says so.
     suggestion = _registered(session, union, union.chair)
     duty = responsible_for(session, suggestion)
     assert duty.cadre_ids == {union.chair.id}
     assert duty.above_unit_id is None
     assert enqueue_deadline_pushes(session, now=morning(date(2026, 12, 11)), policy=POLICY) == 1
-    assert enqueue_deadline_pushes(session, now=morning(date(2026, 12, 15)), policy=POLICY) == 0
+    with caplog.at_level(logging.INFO, logger="models.suggestion_deadlines"):
+        assert enqueue_deadline_pushes(session, now=morning(date(2026, 12, 15)), policy=POLICY) == 0
     assert who(session, deadline_rows(session)) == [(DUE_TOPIC, "王主席")]
+    [said] = [record.getMessage() for record in caplog.records]
+    assert said.startswith("1 overdue suggestions are with the union's top cadres: nobody above")
+    assert said.endswith(f"(ids {suggestion.id})")
+
+
+def test_a_unit_nobody_reviews_gets_no_pushes_and_a_warning(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    member = make_member(session, employee_no="1001", unit="另一个工会/班组")
+    make_member(session, employee_no="C9", name="组长", roles=[(Role.GROUP_LEADER, "另一个工会")])
+    suggestion = submit(session, member, date(2026, 11, 18))
+    with caplog.at_level(logging.WARNING, logger="models.suggestion_deadlines"):
+        assert enqueue_deadline_pushes(session, now=morning(date(2026, 11, 20)), policy=POLICY) == 0
+        assert enqueue_deadline_pushes(session, now=morning(date(2026, 11, 24)), policy=POLICY) == 0
+    assert deadline_rows(session) == []
+    assert f"nobody reviewing their unit, so no reminder (ids {suggestion.id})" in caplog.text
 
 
 def test_a_unit_without_reviewers_is_skipped_on_the_way_up(session: Session, union: Union) -> None:
