@@ -3,6 +3,14 @@
 ``--only channels`` serves the channels alone, ``--only worker`` runs a
 delivery worker alone (more workers scale the pushes out; PostgreSQL and
 Redis let them share the work and the channels' limits).
+
+The scheduled jobs (scheduler/) run beside the delivery worker: in the default
+mode and with ``--only worker``, never with ``--only channels``. Channel
+processes are the ones put behind a load balancer in numbers to answer members
+quickly; background work belongs with the pushes it produces. Until the
+scheduler elects a leader, several worker processes each run the jobs, which is
+harmless (every job is idempotent) and can be turned off in all but one with
+``UNIONBOT_SCHEDULER=false``.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from bot.delivery.liveness import WorkerAlreadyRunning
 from bot.delivery.runner import run_worker, supervise_worker
 from bot.http_server import build_http_app, make_server, telegram_route
 from bot.settings import Settings
+from scheduler.jobs import JobContext, default_jobs
+from scheduler.runner import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +108,8 @@ async def serve(app: App, stop: asyncio.Event | None = None, *, only: str | None
 
     Telegram's webhook and WeChat's share one HTTP server (``/healthz`` too);
     both hand their messages to one core in a process of its own. The worker
-    runs beside them on this event loop (``only`` picks "channels" or "worker").
+    and the scheduled jobs run beside them on this event loop (``only`` picks
+    "channels" or "worker"; the jobs run with the worker, see the module).
 
     Raises:
         WorkerAlreadyRunning: with ``only="worker"``, when the database takes one worker and has one.
@@ -108,14 +119,26 @@ async def serve(app: App, stop: asyncio.Event | None = None, *, only: str | None
     signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
     for signum in signals:
         loop.add_signal_handler(signum, stop.set)
+    jobs = build_scheduler(app) if only != "channels" and app.settings.scheduler else None
     try:
+        if jobs is not None:
+            await jobs.start()
         if only == "worker":
             await run_worker(app, stop)
             return
         await _serve_with_worker(app, stop, worker=only is None)
     finally:
+        if jobs is not None:
+            await jobs.stop()
         for signum in signals:
             loop.remove_signal_handler(signum)
+
+
+def build_scheduler(app: App) -> Scheduler:
+    """The scheduled jobs of this process, in the union's time zone."""
+    settings = app.settings
+    context = JobContext(sessions=app.sessions, policy=settings.suggestion_policy)
+    return Scheduler(context, default_jobs(settings.zone), zone=settings.zone)
 
 
 async def _serve_with_worker(app: App, stop: asyncio.Event, *, worker: bool) -> None:

@@ -167,6 +167,9 @@ class Settings(BaseSettings):
     suggestion_register_days: int = Field(default=3, ge=1, le=60)
     suggestion_decide_days: int = Field(default=15, ge=1, le=250)
     suggestion_implement_days: int = Field(default=30, ge=1, le=250)
+    # Scheduled jobs (scheduler/: the "三及时" reminders) in `run` and `run --only worker`. Jobs are
+    # idempotent, so several processes running them send nothing twice; false spares the work in all but one.
+    scheduler: bool = True
     bind_max_attempts: int = Field(default=3, ge=1, le=20)
     bind_cooldown_minutes: int = Field(default=15, ge=1, le=24 * 60)
     invite_ttl_days: int = Field(default=7, ge=1, le=365)

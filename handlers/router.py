@@ -25,6 +25,7 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session
 
+import handlers.suggestion_reminders  # noqa: F401  (registers the "三及时" push renderers)
 from handlers import (
     activities,
     binding,
