@@ -25,7 +25,7 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from handlers import activities, binding, language, menu, notices, profile, push_channel
+from handlers import activities, binding, language, menu, notices, profile, push_channel, suggestion_review
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
@@ -62,6 +62,7 @@ FEATURES: tuple[Feature, ...] = (
     notices.SENT,
     activities.ORGANISE,
     activities.MANAGED,
+    suggestion_review.REVIEW,
     push_channel.FEATURE,
     language.FEATURE,
     binding.UNBIND,
@@ -81,6 +82,7 @@ FLOWS: tuple[Flow, ...] = (
     push_channel.FLOW,
     *notices.FLOWS,
     *activities.FLOWS,
+    *suggestion_review.FLOWS,
 )
 
 
