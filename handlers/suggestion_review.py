@@ -31,13 +31,14 @@ from handlers.dialogs import (
     Option,
     Step,
     YesNo,
+    step_payload,
 )
 from handlers.features import Feature
 from handlers.menu import show_menu
 from handlers.messages import OutgoingFile, Reply
 from handlers.paging import PAGE_SIZE, PagedChoose, page_count, page_options
 from handlers.parsing import normalise, parse_number
-from models.errors import N_, InvalidInput, NotFound, PermissionDenied
+from models.errors import N_, InvalidInput, Label, NotFound, PermissionDenied
 from models.members import Member, format_yuan
 from models.roles import Permission, scope_units
 from models.suggestion_queue import merge_target, overdue_count
@@ -92,6 +93,7 @@ CLOSE_FLOW = "suggestion_close"
 # The latest steps tell a cadre where things stand; the full history is the proposer's 我的建议.
 HISTORY_SHOWN = 6
 ALL = "all"
+STALE = "stale"
 # The list's status filters: the "三及时" stages a cadre works through, and everything still open.
 GROUPS: dict[str, tuple[str, tuple[SuggestionStatus, ...]]] = {
     "register": (N_("待登记"), (SuggestionStatus.SUBMITTED,)),
@@ -440,20 +442,52 @@ class ActionStep(Choose):
     """The steps allowed now. 办结 is offered when the stage allows it, and says what is missing ("五有")."""
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        action = super().accept(ctx, flow, data)
+        suggestion = _view(ctx, int(data["id"])).suggestion
+        # A colleague acted since this view was shown: whatever was chosen, show what changed first.
+        stale = suggestion.version != int(data["version"])
+        try:
+            action = super().accept(ctx, flow, data)
+        except Invalid:
+            if self._named_action(ctx, flow) is None:
+                raise
+            if stale:
+                return STALE
+            # A step the stage does not allow, typed by its name: say why rather than "which number?".
+            raise Invalid(
+                N_("这条建议目前是“{status}”，不能进行这项操作。"),
+                status=Label(STATUS_LABELS[suggestion.status]),
+            ) from None
+        if action != "list" and stale:
+            return STALE
         if action == "close":
-            suggestion = _view(ctx, int(data["id"])).suggestion
             if not suggestion.opinion:
                 raise Invalid(N_("还没有处理意见，不能办结。"))
             if not suggestion.reply:
                 raise Invalid(N_("还没有答复提出人，不能办结。请先选择“答复提出人”。"))
         return action
 
+    def _named_action(self, ctx: Context, flow: str) -> str | None:
+        payload = ctx.incoming.button
+        if payload is not None:
+            value = payload.rpartition(":")[2]
+            return value if payload == step_payload(flow, self.key, value) and value in ACTIONS else None
+        said = normalise(ctx.incoming.text or "")
+        for action, (label, _flow) in ACTIONS.items():
+            if said in {normalise(label), normalise(ctx.t(label))}:
+                return action
+        return None
+
 
 def _acted(ctx: Context, data: Data) -> list[Reply]:
     action = data["action"]
     if action == "list":
         return _queue(ctx, data)
+    if action == STALE:
+        suggestion = _view(ctx, int(data["id"])).suggestion
+        moved = ctx.t("这条建议刚刚被其他干部处理过，现在是“{status}”。以下是最新情况，请重新选择。").format(
+            status=ctx.t(STATUS_LABELS[suggestion.status])
+        )
+        return _open(ctx, int(data["id"]), _queue_of(data), intro=[Reply(moved)])
     form = {key: data[key] for key in (*QUEUE_KEYS, "id", "version") if key in data}
     return ctx.dialogs.start(ctx, ACTIONS[action][1], data=form)
 

@@ -180,6 +180,8 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
         ("data/media/telegram/pipe.png", "pipe.png"),
     ]
     assert cadre.buttons() == ["登记分类", "合并", "答复提出人", "返回列表"]
+    cadre.send("决定", expect=["这条建议目前是“待登记”，不能进行这项操作。", "请选择要办理的事项："])
+    cadre.send("随便", expect="请回复选项前的数字")
 
     cadre.press("登记分类", expect="提出人选的类别是“节能降耗”。请确认或改选类别：")
     cadre.press("节能降耗", expect="请输入承办部门")
@@ -332,6 +334,7 @@ def test_a_stale_form_says_a_colleague_acted_and_shows_the_suggestion_anew(
     cadre.send("厂里明年统一改造，暂不单独实施。")
     cadre.press("确认", expect="已决定不采纳，理由会告知提出人。")
     assert cadre.buttons() == ["答复提出人", "办结", "返回列表"]
+    cadre.press("返回列表", expect=["全部（第 1/1 页，共 1 条）", "1. 空压机余热回收用于浴室", "未采纳"])
 
 
 def test_a_duplicate_is_merged_by_its_number(db: SessionFactory, bot: Bot, union: None) -> None:
@@ -365,3 +368,24 @@ def test_the_feature_has_its_label_in_english(db: SessionFactory, bot: Bot, unio
     seen = cadre.send("/review")
     assert "To register: 1, awaiting decision: 0, overdue: 0" in seen
     assert transcript(cadre.last)
+
+
+def test_a_step_chosen_after_a_colleague_acted_shows_what_changed(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    suggestion_id = suggest(db)
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.send("1", expect="状态：待登记")
+    registered(db, suggestion_id)  # 陈委员 registers it meanwhile
+    cadre.press(
+        "登记分类",
+        expect=[
+            "这条建议刚刚被其他干部处理过，现在是“已登记，待初评”。以下是最新情况，请重新选择。",
+            "承办：安全科（陈委员）",
+        ],
+    )
+    assert cadre.buttons() == ["初评", "合并", "答复提出人", "返回列表"]
+    cadre.press("初评", expect="请写下初评意见")
+    cadre.send("同意安全科意见。")
+    cadre.press("确认", expect="初评意见已记录")
