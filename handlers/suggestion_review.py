@@ -341,6 +341,24 @@ def _history_line(ctx: Context, event: SuggestionEvent) -> str:
     return ctx.t("· {time} {what}").format(time=when, what=what)
 
 
+def _panel_lines(ctx: Context, view: CadreView) -> list[str]:
+    """The latest panel review's verdict: kept in the history, where the decision is weighed against it."""
+    reviews = [event for event in view.events if event.kind is EventKind.PANEL_REVIEW]
+    if not reviews:
+        return []
+    params = reviews[-1].params
+    lines = [
+        ctx.t("可行性：{feasibility}").format(
+            feasibility=ctx.t(FEASIBILITY_LABELS[Feasibility(params["feasibility"])])
+        )
+    ]
+    if params.get("cost_fen") is not None:
+        lines.append(_amount_line(ctx, N_("预计投入：{amount}"), params["cost_fen"]))
+    if params.get("benefit_fen") is not None:
+        lines.append(_amount_line(ctx, N_("预计效益：{amount}"), params["benefit_fen"]))
+    return lines
+
+
 def view_text(ctx: Context, view: CadreView) -> str:
     """A suggestion in full as its cadre reads it; an anonymous proposer is only ever "匿名"."""
     _ = ctx.t
@@ -374,6 +392,7 @@ def view_text(ctx: Context, view: CadreView) -> str:
             if view.reviewer is not None
             else _("承办：{department}").format(department=suggestion.department)
         )
+    lines += _panel_lines(ctx, view)
     if suggestion.value_fen is not None:
         lines.append(_("实施效果：创效 {amount}").format(amount=_yuan(ctx, suggestion.value_fen)))
     if suggestion.award is not None:

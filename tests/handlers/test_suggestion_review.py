@@ -220,7 +220,9 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
             "评审意见：评审组一致认为可行。",
         ],
     )
-    cadre.press("确认", expect=["评审结果已记录", "状态：已评审，待决定"])
+    cadre.press(
+        "确认", expect=["评审结果已记录", "状态：已评审，待决定", "可行性：可行", "预计投入：20000.00 元"]
+    )
     assert cadre.buttons() == ["决定", "合并", "答复提出人", "返回列表"]
 
     cadre.press("决定", expect="是否采纳这条建议？")
