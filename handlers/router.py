@@ -35,6 +35,7 @@ from handlers import (
     profile,
     push_channel,
     suggestion_appraisal,
+    suggestion_review,
     suggestions,
 )
 from handlers.context import Context, CoreConfig
@@ -75,6 +76,7 @@ FEATURES: tuple[Feature, ...] = (
     notices.SENT,
     activities.ORGANISE,
     activities.MANAGED,
+    suggestion_review.REVIEW,
     suggestion_appraisal.FEATURE,
     push_channel.FEATURE,
     language.FEATURE,
@@ -97,6 +99,7 @@ FLOWS: tuple[Flow, ...] = (
     *activities.FLOWS,
     *suggestions.FLOWS,
     *suggestion_appraisal.FLOWS,
+    *suggestion_review.FLOWS,
 )
 
 
