@@ -18,8 +18,8 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 
-from apscheduler.jobstores.memory import MemoryJobStore  # type: ignore[import-untyped]
-from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler.jobs import Job, JobContext
 
