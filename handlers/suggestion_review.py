@@ -66,6 +66,7 @@ from models.suggestions import (
     close_suggestion,
     decide_suggestion,
     first_review,
+    may_award,
     merge_suggestion,
     panel_review,
     record_effect,
@@ -421,15 +422,18 @@ def _photos(ctx: Context, view: CadreView) -> list[Reply]:
     ]
 
 
-def allowed_actions(suggestion: Suggestion) -> list[str]:
-    """The steps the rules allow now, so a cadre is never offered one that would be refused."""
+def allowed_actions(suggestion: Suggestion, *, may_award: bool) -> list[str]:
+    """The steps the rules allow now, so a cadre is never offered one that would be refused.
+
+    ``may_award``: the cadre may give prizes (the chair); a committee member reviews but does not.
+    """
     following = TRANSITIONS[suggestion.status]
     actions = []
     for action in ACTIONS:
         if action in MOVES:
             allowed = MOVES[action] in following
         elif action == "award":
-            allowed = bool(suggestion.adopted) and suggestion.award is None
+            allowed = may_award and bool(suggestion.adopted) and suggestion.award is None
         else:  # reply: a merged suggestion was answered by its merge note
             allowed = suggestion.status is not SuggestionStatus.MERGED
         if allowed:
@@ -451,7 +455,8 @@ def _open(ctx: Context, suggestion_id: int, queue: Data, intro: Sequence[Reply] 
 
 def _action_options(ctx: Context, data: Data) -> Sequence[Option]:
     suggestion = _view(ctx, int(data["id"])).suggestion
-    options = [Option(action, ACTIONS[action][0]) for action in allowed_actions(suggestion)]
+    awards = may_award(ctx.session, _actor(ctx), suggestion)
+    options = [Option(action, ACTIONS[action][0]) for action in allowed_actions(suggestion, may_award=awards)]
     options.append(Option("list", N_("返回列表")))
     return options
 

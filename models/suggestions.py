@@ -516,11 +516,11 @@ def _require_reviewer(session: Session, actor: Member, suggestion: Suggestion) -
 
 
 def _claim(session: Session, *, actor: Member, suggestion_id: int, expected_version: int) -> Suggestion:
-    """The suggestion, checked against the actor's scope and locked to the version they saw.
+    """The suggestion as it stands, checked against the actor's scope and the version they saw.
 
-    The guarded ``UPDATE`` both bumps the version and, on PostgreSQL, waits for
-    a concurrent action to finish: a second cadre acting on what they saw
-    before the first one's change matches no row and is refused.
+    Nothing is written here: the version is bumped by :func:`_record`, once every
+    rule of the action has passed, so a refused action leaves no trace that would
+    make the cadre's next try look like someone else's change.
 
     Raises:
         NotFound: no such suggestion.
@@ -528,22 +528,42 @@ def _claim(session: Session, *, actor: Member, suggestion_id: int, expected_vers
         Conflict: someone changed it since the actor opened it.
     """
     current = _suggestion(session, suggestion_id)
-    _require_reviewer(session, actor, current)
-    bumped = session.execute(
-        sa.update(Suggestion)
-        .where(col(Suggestion.id) == suggestion_id, col(Suggestion.version) == expected_version)
-        .values(version=Suggestion.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(bumped, "rowcount", 0) != 1:
-        session.refresh(current)
-        raise Conflict(
-            "suggestion.conflict",
-            N_("这条建议刚刚被其他干部处理过（现在是“{status}”），请重新打开查看最新情况。"),
-            status=Label(STATUS_LABELS[current.status]),
-        )
     session.refresh(current)
+    _require_reviewer(session, actor, current)
+    if current.version != expected_version:
+        raise _conflict(current)
     return current
+
+
+def _conflict(suggestion: Suggestion) -> Conflict:
+    return Conflict(
+        "suggestion.conflict",
+        N_("这条建议刚刚被其他干部处理过（现在是“{status}”），请重新打开查看最新情况。"),
+        status=Label(STATUS_LABELS[suggestion.status]),
+    )
+
+
+def _bump_version(session: Session, suggestion: Suggestion, expected_version: int) -> None:
+    """Move the version on from the one the cadre saw, or refuse if it moved meanwhile.
+
+    The guarded ``UPDATE`` also waits, on PostgreSQL, for a concurrent action on
+    the same row to finish; if that one committed, the row no longer matches
+    and this action is refused instead of overwriting it.
+
+    Raises:
+        Conflict: someone changed it since the actor opened it.
+    """
+    with session.no_autoflush:
+        bumped = session.execute(
+            sa.update(Suggestion)
+            .where(col(Suggestion.id) == suggestion.id, col(Suggestion.version) == expected_version)
+            .values(version=expected_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    if getattr(bumped, "rowcount", 0) != 1:
+        session.refresh(suggestion)
+        raise _conflict(suggestion)
+    suggestion.version = expected_version + 1
 
 
 def _record(
@@ -554,10 +574,16 @@ def _record(
     actor: Member | None,
     now: datetime,
     text: str | None = None,
+    expected_version: int | None = None,
     **params: Any,
 ) -> SuggestionEvent:
-    """Write the history line and, when the proposer should hear of it, queue the push, in one transaction."""
+    """Write the history line and, when the proposer should hear of it, queue the push, in one transaction.
+
+    A cadre's action passes the version they saw: it is bumped here, last, after every rule passed.
+    """
     assert suggestion.id is not None
+    if expected_version is not None:
+        _bump_version(session, suggestion, expected_version)
     suggestion.updated_at = now
     session.add(suggestion)
     event = SuggestionEvent(
@@ -694,8 +720,8 @@ def reveal_name(session: Session, *, actor: Member, suggestion_id: int, now: dat
     suggestion = own_suggestion(session, member=actor, suggestion_id=suggestion_id)
     if not suggestion.anonymous:
         raise InvalidInput("suggestion.not_anonymous", N_("这条建议本来就是实名提交的。"))
+    # Not a handling step: the version a cadre's open form holds stays valid.
     suggestion.anonymous = False
-    suggestion.version += 1
     _record(session, suggestion, kind=EventKind.NAME_REVEALED, actor=actor, now=now)
     return suggestion
 
@@ -915,6 +941,7 @@ def register_suggestion(
     _record(
         session,
         suggestion,
+        expected_version=expected_version,
         kind=EventKind.REGISTERED,
         actor=actor,
         now=now,
@@ -953,7 +980,15 @@ def first_review(
     _check_opinion(opinion, empty=N_("请写下初评意见。"))
     transition(suggestion, SuggestionStatus.FIRST_REVIEWED)
     suggestion.opinion = opinion.strip()
-    _record(session, suggestion, kind=EventKind.FIRST_REVIEW, actor=actor, now=now, text=suggestion.opinion)
+    _record(
+        session,
+        suggestion,
+        expected_version=expected_version,
+        kind=EventKind.FIRST_REVIEW,
+        actor=actor,
+        now=now,
+        text=suggestion.opinion,
+    )
     return suggestion
 
 
@@ -984,6 +1019,7 @@ def panel_review(
     _record(
         session,
         suggestion,
+        expected_version=expected_version,
         kind=EventKind.PANEL_REVIEW,
         actor=actor,
         now=now,
@@ -1026,7 +1062,15 @@ def decide_suggestion(
     suggestion.decided_at = now
     _set_due(suggestion, policy, now)
     kind = EventKind.ADOPTED if adopted else EventKind.NOT_ADOPTED
-    _record(session, suggestion, kind=kind, actor=actor, now=now, text=suggestion.opinion)
+    _record(
+        session,
+        suggestion,
+        expected_version=expected_version,
+        kind=kind,
+        actor=actor,
+        now=now,
+        text=suggestion.opinion,
+    )
     return suggestion
 
 
@@ -1063,6 +1107,7 @@ def start_implementation(
     _record(
         session,
         suggestion,
+        expected_version=expected_version,
         kind=EventKind.IMPLEMENTATION_STARTED,
         actor=actor,
         now=now,
@@ -1113,6 +1158,7 @@ def record_effect(
     _record(
         session,
         suggestion,
+        expected_version=expected_version,
         kind=EventKind.EFFECT_RECORDED,
         actor=actor,
         now=now,
@@ -1121,6 +1167,13 @@ def record_effect(
         on=implemented_on.isoformat(),
     )
     return suggestion
+
+
+def may_award(session: Session, actor: Member, suggestion: Suggestion) -> bool:
+    """Whether ``actor`` may give this suggestion an award: prize money is the chair's call (季评比)."""
+    unit = session.get(Unit, suggestion.unit_id)
+    assert unit is not None
+    return has_permission(session, actor, Permission.APPRAISE_SUGGESTIONS, unit)
 
 
 def award_suggestion(
@@ -1137,9 +1190,12 @@ def award_suggestion(
 
     Raises:
         NotFound, PermissionDenied, Conflict: see :func:`_claim`.
+        PermissionDenied: the actor reviews the suggestion but may not give awards (a committee member).
         InvalidInput: not adopted, already awarded, or a bad amount.
     """
     suggestion = _claim(session, actor=actor, suggestion_id=suggestion_id, expected_version=expected_version)
+    if not may_award(session, actor, suggestion):
+        raise PermissionDenied("suggestion.award_not_allowed", N_("抱歉，评奖和奖金由工会主席决定。"))
     if not suggestion.adopted or suggestion.status is SuggestionStatus.MERGED:
         raise InvalidInput("suggestion.award_not_adopted", N_("只有被采纳的建议才能评奖。"))
     if suggestion.award is not None:
@@ -1155,6 +1211,7 @@ def award_suggestion(
     _record(
         session,
         suggestion,
+        expected_version=expected_version,
         kind=EventKind.AWARDED,
         actor=actor,
         now=now,
@@ -1190,7 +1247,15 @@ def reply_to_proposer(
     suggestion.reply = text.strip()
     if suggestion.answered_at is None:
         suggestion.answered_at = now
-    _record(session, suggestion, kind=EventKind.REPLIED, actor=actor, now=now, text=suggestion.reply)
+    _record(
+        session,
+        suggestion,
+        expected_version=expected_version,
+        kind=EventKind.REPLIED,
+        actor=actor,
+        now=now,
+        text=suggestion.reply,
+    )
     return suggestion
 
 
@@ -1213,7 +1278,9 @@ def close_suggestion(
             )
     transition(suggestion, SuggestionStatus.CLOSED)
     suggestion.closed_at = now
-    _record(session, suggestion, kind=EventKind.CLOSED, actor=actor, now=now)
+    _record(
+        session, suggestion, expected_version=expected_version, kind=EventKind.CLOSED, actor=actor, now=now
+    )
     return suggestion
 
 
@@ -1286,6 +1353,7 @@ def merge_suggestion(
     _record(
         session,
         suggestion,
+        expected_version=expected_version,
         kind=EventKind.MERGED,
         actor=actor,
         now=now,

@@ -20,6 +20,7 @@ from models.suggestions import (
     SuggestionDraft,
     SuggestionPolicy,
     SuggestionStatus,
+    decide_suggestion,
     first_review,
     register_suggestion,
     submit_suggestion,
@@ -391,3 +392,49 @@ def test_a_step_chosen_after_a_colleague_acted_shows_what_changed(
     cadre.press("初评", expect="请写下初评意见")
     cadre.send("同意安全科意见。")
     cadre.press("确认", expect="初评意见已记录")
+
+
+def test_a_committee_member_reviews_but_is_not_offered_awards(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    with db() as session:
+        chair = member(session, "C1")
+        proposer = member(session, "1001")
+        policy = SuggestionPolicy()
+        item = submit_suggestion(
+            session,
+            actor=proposer,
+            draft=SuggestionDraft(category="其他", title="更衣室加装换气扇", measure="夏天更衣室闷热。"),
+            policy=policy,
+            now=NOW,
+        )
+        sid = item.id or 0
+        item = register_suggestion(
+            session,
+            actor=chair,
+            suggestion_id=sid,
+            expected_version=item.version,
+            category="其他",
+            department="后勤科",
+            reviewer_id=None,
+            policy=policy,
+            now=NOW,
+        )
+        item = first_review(
+            session, actor=chair, suggestion_id=sid, expected_version=item.version, opinion="可行", now=NOW
+        )
+        decide_suggestion(
+            session,
+            actor=chair,
+            suggestion_id=sid,
+            expected_version=item.version,
+            adopted=True,
+            reason="可行",
+            policy=policy,
+            now=NOW,
+        )
+        bind(session, member(session, "C2"), key="committee")
+    committee = Chat(bot, key="committee")
+    committee.send("建议办理")
+    committee.send("1", absent=["评奖"])
+    assert "答复提出人" in committee.buttons()

@@ -522,3 +522,46 @@ def test_hostile_text_is_kept_as_written(session: Session) -> None:
     stored = session.get(Suggestion, suggestion.id)
     assert stored is not None
     assert stored.title == HOSTILE_TITLE[:TITLE_MAX]
+
+
+def test_prize_money_is_the_chairs_call_not_every_reviewers(session: Session) -> None:
+    member, chair = people(session)
+    committee = make_member(session, employee_no="C3", roles=[(Role.COMMITTEE, "厂工会/一车间")])
+    suggestion = walk_to_decision(session, chair, submit(session, member))
+    suggestion = decide_suggestion(
+        session,
+        actor=chair,
+        suggestion_id=suggestion.id or 0,
+        expected_version=suggestion.version,
+        adopted=True,
+        reason="可行",
+        policy=POLICY,
+        now=NOW,
+    )
+    with pytest.raises(PermissionDenied) as refused:
+        award_suggestion(
+            session,
+            actor=committee,
+            suggestion_id=suggestion.id or 0,
+            expected_version=suggestion.version,
+            award=Award.SILVER,
+            prize_fen=10_000,
+            now=NOW,
+        )
+    assert refused.value.code == "suggestion.award_not_allowed"
+
+
+def test_a_refused_action_leaves_the_version_the_cadre_saw(session: Session) -> None:
+    member, cadre = people(session)
+    suggestion = submit(session, member)
+    seen = suggestion.version
+    with pytest.raises(InvalidInput):
+        reply_to_proposer(
+            session, actor=cadre, suggestion_id=suggestion.id or 0, expected_version=seen, text=" ", now=NOW
+        )
+    # The router rolls back, but even a caller that went on would find the version untouched.
+    session.flush()
+    session.expire_all()
+    stored = session.get(Suggestion, suggestion.id)
+    assert stored is not None
+    assert stored.version == seen
