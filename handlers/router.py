@@ -25,7 +25,17 @@ import redis
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from handlers import activities, binding, language, menu, notices, profile, push_channel, suggestions
+from handlers import (
+    activities,
+    binding,
+    language,
+    menu,
+    notices,
+    profile,
+    push_channel,
+    suggestion_figures,
+    suggestions,
+)
 from handlers.context import Context, CoreConfig
 from handlers.dialogs import PAYLOAD_PREFIX, DialogEngine, Flow
 from handlers.features import Feature
@@ -64,6 +74,7 @@ FEATURES: tuple[Feature, ...] = (
     notices.SENT,
     activities.ORGANISE,
     activities.MANAGED,
+    suggestion_figures.FEATURE,
     push_channel.FEATURE,
     language.FEATURE,
     binding.UNBIND,
@@ -84,6 +95,7 @@ FLOWS: tuple[Flow, ...] = (
     *notices.FLOWS,
     *activities.FLOWS,
     *suggestions.FLOWS,
+    *suggestion_figures.FLOWS,
 )
 
 
