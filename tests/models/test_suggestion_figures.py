@@ -61,6 +61,7 @@ class Union:
 
 
 def put(session: Session, proposer: Member, number: int, **fields: Any) -> Suggestion:
+    assert proposer.id is not None
     suggestion = Suggestion(
         number=f"JY-2026-{number:06d}",
         proposer_id=proposer.id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -95,8 +94,7 @@ def test_the_register_lists_every_suggestion_and_hides_anonymous_proposers(workb
     first = lines[0]
     assert first[1:6] == ["厂工会/一车间/甲班", "节能降耗", HOSTILE_TITLE, "张<b>三</b>", "1001"]
     assert first[6] == "已实施"
-    assert first[7] == datetime(2026, 10, 10)
-    assert first[8] == datetime(2026, 10, 20)
+    assert (str(first[7]), str(first[8])) == ("2026-10-10 00:00:00", "2026-10-20 00:00:00")
     assert first[9:] == ["是", pytest.approx(12500), "金点子", pytest.approx(500)]
     anonymous = lines[1]
     assert anonymous[4:6] == ["匿名", None]
