@@ -10,7 +10,9 @@ export under :attr:`CoreConfig.export_dir`.
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -85,15 +87,29 @@ def _period_options(ctx: Context, data: Data) -> Sequence[Option]:
     ]
 
 
-def _typed_period(ctx: Context) -> Period | None:
-    """A period the cadre typed instead of choosing; None when they typed no period at all."""
-    text = ctx.incoming.text
-    if ctx.incoming.button is not None or text is None or not any(ch.isdigit() for ch in text):
-        return None
+def _or_typed_period(step: Choose, ctx: Context, flow: str, data: Data) -> Any:
+    """The chosen option; failing that, a period typed with its year ("2026Q3"), as its key.
+
+    A choice comes first, so "2" still means the second button; only text with a
+    four-digit year is read as a period, and a wrong one is explained ("季度只能是 1 到 4").
+    """
     try:
-        return parse_period(text)
+        return Choose.accept(step, ctx, flow, data)
+    except Invalid:
+        text = ctx.incoming.text
+        if ctx.incoming.button is not None or text is None or not _YEAR.search(_digits(text)):
+            raise
+    try:
+        return parse_period(text).key
     except InvalidInput as error:
         raise Invalid.from_error(error) from None
+
+
+_YEAR = re.compile(r"\d{4}")
+
+
+def _digits(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 
 def _examples(ctx: Context) -> dict[str, Any]:
@@ -110,10 +126,7 @@ class PeriodStep(Choose):
         return Reply(ctx.t(self.question).format(**_examples(ctx)), buttons=reply.buttons)
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        typed = _typed_period(ctx)
-        if typed is not None:
-            return typed.key
-        return super().accept(ctx, flow, data)
+        return _or_typed_period(self, ctx, flow, data)
 
 
 def _chosen(ctx: Context, data: Data) -> list[Reply]:
@@ -239,10 +252,8 @@ class ResultStep(Choose):
     """导出Excel or 换个时段; typing another period ("2026Q3") shows that one at once."""
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        typed = _typed_period(ctx)
-        if typed is not None:
-            return f"period:{typed.key}"
-        return super().accept(ctx, flow, data)
+        value = _or_typed_period(self, ctx, flow, data)
+        return value if value in {"export", "again"} else f"period:{value}"
 
 
 def export_figures(ctx: Context, *, unit_id: int, period: Period) -> Reply:

@@ -96,7 +96,7 @@ def test_a_period_can_be_typed_and_a_wrong_one_is_explained(bot: Bot, union: Non
     admin = Chat(bot, key="admin")
     admin.send("统计", expect="要看哪个时段")
     admin.send("2026Q5", expect=["季度只能是 1 到 4，例如 2026Q4。", "要看哪个时段"])
-    admin.send("2026年第四季度", expect=Q4_LINES)
+    admin.send("２０２６年第四季度", expect=Q4_LINES)
     admin.send(
         "2026年11月",
         expect=["【建议统计】厂工会，2026年11月", "合计：提出 2 条（每百人 25.0），采纳 1 条（50.0%）"],
@@ -132,3 +132,12 @@ def test_cancel_leaves_the_figures(bot: Bot, union: None) -> None:
     admin = Chat(bot, key="admin")
     admin.send("建议统计", expect="要看哪个时段")
     admin.send("取消", expect="已取消")
+
+
+def test_numbers_still_choose_the_buttons(bot: Bot, union: None) -> None:
+    admin = Chat(bot, key="admin")
+    admin.send("建议统计", expect="要看哪个时段")
+    admin.send("5", expect="没有这个选项，请回复 1 到 4 之间的数字。")
+    admin.send("2", expect=Q4_LINES)
+    admin.send("1", expect="建议统计表")
+    assert admin.last[-1].file is not None
