@@ -68,6 +68,7 @@ class App:
             template_kinds=frozenset(self.settings.wechat_templates),
             template_daily_quota=self.settings.wechat_template_daily_quota,
             suggestions=self.settings.suggestion_policy,
+            export_dir=self.settings.data_dir / "exports",
         )
 
     @cached_property

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot import cli_console, cli_db, cli_members, cli_outbox, cli_run, cli_wechat
+from bot import cli_console, cli_db, cli_members, cli_outbox, cli_run, cli_suggestions, cli_wechat
 from bot.app import App, configure_logging
 from bot.settings import SettingsError, load_settings
 
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_members.register(subparsers)
     cli_wechat.register(subparsers)
     cli_outbox.register(subparsers)
+    cli_suggestions.register(subparsers)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,7 @@ class CoreConfig:
     template_kinds: frozenset[str] = frozenset()
     template_daily_quota: int = 100_000
     suggestions: SuggestionPolicy = field(default_factory=SuggestionPolicy)
+    export_dir: Path = Path("data/exports")  # spreadsheets members ask for (建议统计), one fresh file each
 
 
 @dataclass

@@ -35,6 +35,7 @@ from handlers import (
     profile,
     push_channel,
     suggestion_appraisal,
+    suggestion_figures,
     suggestion_review,
     suggestions,
 )
@@ -78,6 +79,7 @@ FEATURES: tuple[Feature, ...] = (
     activities.MANAGED,
     suggestion_review.REVIEW,
     suggestion_appraisal.FEATURE,
+    suggestion_figures.FEATURE,
     push_channel.FEATURE,
     language.FEATURE,
     binding.UNBIND,
@@ -100,6 +102,7 @@ FLOWS: tuple[Flow, ...] = (
     *suggestions.FLOWS,
     *suggestion_appraisal.FLOWS,
     *suggestion_review.FLOWS,
+    *suggestion_figures.FLOWS,
 )
 
 

@@ -22,7 +22,14 @@ from tests.e2e.wechat_stub import WeChatStub
 SECRET = "cli-secret"
 PUBLISHED = {
     "button": [
-        {"type": "click", "name": "活动报名", "key": "go:activities"},
+        {
+            "name": "会员服务",
+            "sub_button": [
+                {"type": "click", "name": "提建议", "key": "go:suggest"},
+                {"type": "click", "name": "我的建议", "key": "go:my_suggestions"},
+                {"type": "click", "name": "活动报名", "key": "go:activities"},
+            ],
+        },
         {"type": "click", "name": "通知公告", "key": "go:notices"},
         {
             "name": "我的",
@@ -73,15 +80,18 @@ async def test_publish_sends_only_existing_features(
     assert await wechat("publish") == 0
     assert stub.menu == PUBLISHED
     out = capsys.readouterr().out.splitlines()
-    assert out[:6] == [
+    assert out[:9] == [
         "已发布微信自定义菜单：",
-        "活动报名 [go:activities]",
+        "会员服务",
+        "  提建议 [go:suggest]",
+        "  我的建议 [go:my_suggestions]",
+        "  活动报名 [go:activities]",
         "通知公告 [go:notices]",
         "我的",
         "  我的信息 [go:me]",
         "  使用帮助 [go:help]",
     ]
-    assert "suggest" in out[6]  # what the layout will add once the feature exists
+    assert "hardship" in out[9]  # what the layout will add once the feature exists
     assert stub.count("/cgi-bin/token") == 0
 
 
@@ -101,7 +111,10 @@ async def test_show_prints_the_live_menu_and_notices_when_it_is_outdated(
     capsys.readouterr()
     assert await wechat("show") == 0
     assert capsys.readouterr().out.splitlines() == [
-        "活动报名 [go:activities]",
+        "会员服务",
+        "  提建议 [go:suggest]",
+        "  我的建议 [go:my_suggestions]",
+        "  活动报名 [go:activities]",
         "通知公告 [go:notices]",
         "我的",
         "  我的信息 [go:me]",
@@ -120,7 +133,7 @@ async def test_labels_in_the_default_locale(
     monkeypatch.setenv("UNIONBOT_DEFAULT_LOCALE", "en")
     assert await wechat("publish") == 0
     assert stub.menu is not None
-    assert [button["name"] for button in stub.menu["button"][:2]] == ["Activities", "Notices"]
+    assert [button["name"] for button in stub.menu["button"][:2]] == ["Services", "Notices"]
     assert [sub["name"] for sub in stub.menu["button"][2]["sub_button"]] == ["My profile", "Help"]
 
 

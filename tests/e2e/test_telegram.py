@@ -17,7 +17,6 @@ from bot.channels.telegram.limits import SendLimiter
 from bot.core_runner import ThreadCore
 from bot.http_server import build_http_app, make_server, telegram_route
 from handlers.context import Context, CoreConfig
-from handlers.dialogs import Ask, Choose, Confirm, Flow, Option, Photo
 from handlers.features import Feature
 from handlers.i18n import Catalogues
 from handlers.messages import Media, MediaKind, OutgoingFile, Reply
@@ -25,30 +24,11 @@ from handlers.router import FEATURES, FLOWS, Bot
 from models.accounts import ChatAccount
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
+from models.suggestions import Suggestion, SuggestionPhoto
 from tests.e2e.telegram_stub import TelegramStub
 from tests.factories import make_member
 
 MEMBER_ID = 7001
-SUBMITTED: list[dict[str, Any]] = []
-
-
-def _done(ctx: Context, data: dict[str, Any]) -> list[Reply]:
-    SUBMITTED.append(data)
-    return [Reply("已收到您的建议，谢谢！")]
-
-
-IDEA = Flow(
-    name="idea",
-    steps=(
-        Choose(
-            "category", "请选择建议类别", options=(Option("energy", "节能降耗"), Option("safety", "安全生产"))
-        ),
-        Ask("title", "请用一句话概括您的建议", max_length=40),
-        Photo("photo", "请发一张现场照片"),
-        Confirm(summary=lambda ctx, data: f"标题：{data['title']}"),
-    ),
-    on_done=_done,
-)
 ATTACHMENTS = Path(__file__).resolve().parent / "attachments"
 
 
@@ -75,13 +55,6 @@ TEST_FEATURES = (
     *FEATURES,
     Feature(name="upload", label="上传", summary="", words=("/upload",), run=_upload, in_menu=False),
     Feature(name="files", label="附件", summary="", words=("/files",), run=_attachments, in_menu=False),
-    Feature(
-        name="idea",
-        label="提建议",
-        summary="",
-        words=("/idea", "提建议"),
-        run=lambda ctx, arg: ctx.dialogs.start(ctx, "idea"),
-    ),
     Feature(
         name="long",
         label="长文",
@@ -117,7 +90,7 @@ def make_channel(
         catalogues=catalogues,
         config=CoreConfig(),
         features=TEST_FEATURES,
-        flows=(*FLOWS, IDEA),
+        flows=FLOWS,
     )
     return TelegramChannel(
         core=ThreadCore(core),
@@ -201,7 +174,6 @@ async def test_commands_are_registered_for_chinese_and_english(
 async def test_binding_menu_button_photo_dialog_and_cancel(
     polling: TelegramChannel, stub: TelegramStub, db: SessionFactory, tmp_path: Path
 ) -> None:
-    SUBMITTED.clear()
     await bind(stub)
     menu = await said(stub, "请选择要办理的事项")
     stub.push_callback(
@@ -216,18 +188,34 @@ async def test_binding_menu_button_photo_dialog_and_cancel(
         data=button(categories, "安全生产"),
     )
     await said(stub, "请用一句话概括")
-    stub.push_message(user_id=MEMBER_ID, text="*粗体* <b>标签</b> _下划线_ [链接](x)")
-    await said(stub, "请发一张现场照片")
+    title = "*粗体* <b>标签</b> _下划线_ [链接](x)"
+    stub.push_message(user_id=MEMBER_ID, text=title)
+    await said(stub, "请写下发现的问题")
+    stub.push_message(user_id=MEMBER_ID, text="叉车转弯处看不见行人，建议加装凸面镜。")
+    await said(stub, "预期能带来什么效益")
+    stub.push_message(user_id=MEMBER_ID, text="跳过")
+    await said(stub, "估计每年")
+    stub.push_message(user_id=MEMBER_ID, text="跳过")
+    await said(stub, "可以发一张现场照片")
     picture = b"\xff\xd8\xff\xe0" + b"jpeg" * 500
     stub.push_message(user_id=MEMBER_ID, photo=picture)
-    confirm = await said(stub, "标题：*粗体* <b>标签</b> _下划线_ [链接](x)")
+    await said(stub, "还可以再发一张")
+    stub.push_message(user_id=MEMBER_ID, text="跳过")
+    named = await said(stub, "是否显示您的姓名")
+    stub.push_callback(
+        user_id=MEMBER_ID, message_id=message_id_of(stub, "是否显示您的姓名"), data=button(named, "实名")
+    )
+    confirm = await said(stub, f"标题：{title}")
     assert "parse_mode" not in confirm or confirm["parse_mode"] in (None, "")
     stub.push_callback(
         user_id=MEMBER_ID, message_id=message_id_of(stub, "标题："), data=button(confirm, "确认")
     )
-    await said(stub, "已收到您的建议")
-    assert len(SUBMITTED) == 1
-    stored = Path(SUBMITTED[0]["photo"]["ref"])
+    await said(stub, "您的建议已提交，编号 JY-")
+    with db() as session:
+        [suggestion] = session.exec(select(Suggestion)).all()
+        [photo] = session.exec(select(SuggestionPhoto)).all()
+        assert suggestion.title == title
+    stored = Path(photo.ref)
     assert stored.read_bytes() == picture
     assert stored.is_relative_to(tmp_path)
 
@@ -235,7 +223,8 @@ async def test_binding_menu_button_photo_dialog_and_cancel(
     await said(stub, "请选择建议类别")
     stub.push_message(user_id=MEMBER_ID, text="取消")
     await said(stub, "已取消")
-    assert len(SUBMITTED) == 1
+    with db() as session:
+        assert len(session.exec(select(Suggestion)).all()) == 1
 
 
 async def test_a_double_tap_on_an_old_button_does_not_act_twice(

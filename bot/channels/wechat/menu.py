@@ -50,7 +50,8 @@ class MenuGroup:
 # The intended menu. Names of features still to come are the ones their issues
 # will give them; until a feature with that name exists, its entry stays out.
 LAYOUT: tuple[MenuGroup, ...] = (
-    MenuGroup(N_("会员服务"), ("suggest", "hardship", "activities")),  # 提建议 困难申报 活动报名
+    # 提建议 我的建议 困难申报 活动报名
+    MenuGroup(N_("会员服务"), ("suggest", "my_suggestions", "hardship", "activities")),
     MenuGroup(N_("工会动态"), ("notices", "ranking")),  # 通知公告 排行榜
     MenuGroup(N_("我的"), ("dues", "me", "help")),  # 我的会费 我的信息 帮助
 )

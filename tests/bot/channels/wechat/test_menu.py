@@ -37,7 +37,6 @@ def feature(name: str, label: str, *, in_menu: bool = True) -> Feature:
 
 # Stand-ins for the features later issues bring, with long labels on purpose.
 FUTURE = (
-    feature("suggest", "提建议"),
     feature("hardship", "困难职工帮扶申报"),
     feature("activities", "Registration for union activities and outings"),
     feature("ranking", "排行榜"),
@@ -45,11 +44,18 @@ FUTURE = (
 )
 
 
-def test_today_activities_notices_my_profile_and_help_are_published() -> None:
+def test_today_suggestions_activities_notices_my_profile_and_help_are_published() -> None:
     plan = build_menu(FEATURES, ZH)
     assert plan.menu == {
         "button": [
-            {"type": "click", "name": "活动报名", "key": "go:activities"},
+            {
+                "name": "会员服务",
+                "sub_button": [
+                    {"type": "click", "name": "提建议", "key": "go:suggest"},
+                    {"type": "click", "name": "我的建议", "key": "go:my_suggestions"},
+                    {"type": "click", "name": "活动报名", "key": "go:activities"},
+                ],
+            },
             {"type": "click", "name": "通知公告", "key": "go:notices"},
             {
                 "name": "我的",
@@ -60,8 +66,8 @@ def test_today_activities_notices_my_profile_and_help_are_published() -> None:
             },
         ]
     }
-    assert plan.published == ("activities", "notices", "me", "help")
-    assert plan.missing == ("suggest", "hardship", "ranking", "dues")
+    assert plan.published == ("suggest", "my_suggestions", "activities", "notices", "me", "help")
+    assert plan.missing == ("hardship", "ranking", "dues")
 
 
 def test_every_published_key_opens_an_existing_feature() -> None:
@@ -78,6 +84,7 @@ def test_the_full_layout_once_the_features_exist() -> None:
     assert describe_menu(plan.menu) == [
         "会员服务",
         "  提建议 [go:suggest]",
+        "  我的建议 [go:my_suggestions]",
         "  困难职工帮扶申报 [go:hardship]",
         "  Registration for union activities and outings [go:activities]",
         "工会动态",
@@ -92,7 +99,7 @@ def test_the_full_layout_once_the_features_exist() -> None:
 
 
 def test_a_group_of_one_becomes_a_top_level_button_and_names_are_cut_to_bytes() -> None:
-    activities = FUTURE[2]
+    activities = next(item for item in FUTURE if item.name == "activities")
     plan = build_menu((activities, feature("me", "我的信息", in_menu=False)), ZH)
     [button] = plan.menu["button"]
     assert button["key"] == "go:activities"
@@ -116,7 +123,8 @@ def test_names_fit_wechats_limits_in_every_locale(locale: str) -> None:
 
 def test_labels_are_translated_into_the_default_locale() -> None:
     plan = build_menu(FEATURES, CATALOGUES.get("en"))
-    assert [button["name"] for button in plan.menu["button"][:2]] == ["Activities", "Notices"]
+    assert [button["name"] for button in plan.menu["button"][:2]] == ["Services", "Notices"]
+    assert [sub["name"] for sub in plan.menu["button"][0]["sub_button"]][-1] == "Activities"
     names = [sub["name"] for sub in plan.menu["button"][2]["sub_button"]]
     assert names == ["My profile", "Help"]
 

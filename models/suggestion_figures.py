@@ -1,0 +1,721 @@
+"""Suggestion figures per unit and period: what the 厂工会 reports upwards each month, quarter and year.
+
+The figures unions compare units on ("建议数、人均、采纳数、采纳率、实施数、创效"),
+defined once here so the chat table, the workbook and the command line agree:
+
+* **submitted** (提出): suggestions handed in during the period. A duplicate merged
+  into another (合并) is not a separate submission: its proposer became a
+  supporter of the other one, which is the one counted.
+* **members** (会员): active members of the unit's subtree today, the base of
+  **per 100 members** (每百人), one decimal.
+* **adopted** (采纳): decided "adopted" during the period, whenever submitted.
+* **adoption rate** (采纳率) = adopted / submitted of the same period, as unions
+  report it (采纳数 ÷ 建议数). Because a suggestion handed in late in one period
+  may be decided in the next, a short period can show more than 100 %.
+* **implemented** (实施) and **value created** (创效): effect recorded with an
+  implementation date in the period, and the yuan those created.
+* **average days to answer** (平均答复天数): calendar days in the union's zone from
+  submission to the first reply, over the period's submissions answered so far.
+* **overdue** (超期): suggestions still waiting past a "三及时" deadline today,
+  whatever period they were handed in.
+
+A suggestion counts for the unit its proposer belonged to when submitting
+(:attr:`Suggestion.unit_id`), and for every unit above it. Anonymous suggestions
+count for their unit like any other, but never appear in a personal ranking.
+
+Every figure comes from a handful of grouped queries over the subtree, rolled
+up in memory: a union of a few hundred units costs the same few queries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+from enum import Enum, StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from models.errors import N_, InvalidInput, NotFound, PermissionDenied
+from models.members import Member, MemberStatus
+from models.roles import Permission, has_permission
+from models.suggestions import (
+    STAGE_OF,
+    Award,
+    Suggestion,
+    SuggestionPolicy,
+    SuggestionStatus,
+    local_date,
+    review_scope,
+    utc_midnight,
+)
+from models.units import PATH_SEPARATOR, Unit, get_unit
+
+RANKING_SIZE = 20
+YEAR_MIN, YEAR_MAX = 2000, 2099
+
+
+class System(Enum):
+    """Who acts when no member does.
+
+    The command line is run by whoever holds the server and its database, as
+    the 厂工会 office; it sees every unit. A handler always passes a member.
+    """
+
+    COMMAND_LINE = "command_line"
+
+
+Actor = Member | System
+
+
+# ----------------------------------------------------------------------------- periods
+
+
+class PeriodKind(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+PERIOD_TITLES: dict[PeriodKind, str] = {
+    PeriodKind.MONTH: N_("{year}年{number}月"),
+    PeriodKind.QUARTER: N_("{year}年第{number}季度"),
+    PeriodKind.YEAR: N_("{year}年"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A reporting period: a month ("2026-11"), a quarter ("2026Q4") or a year ("2026").
+
+    ``number`` is the month (1–12) or the quarter (1–4); 0 for a year.
+    """
+
+    year: int
+    kind: PeriodKind
+    number: int = 0
+
+    @classmethod
+    def month_of(cls, day: date) -> Period:
+        return cls(day.year, PeriodKind.MONTH, day.month)
+
+    @classmethod
+    def quarter_of(cls, day: date) -> Period:
+        return cls(day.year, PeriodKind.QUARTER, (day.month - 1) // 3 + 1)
+
+    @classmethod
+    def year_of(cls, day: date) -> Period:
+        return cls(day.year, PeriodKind.YEAR)
+
+    @property
+    def key(self) -> str:
+        """The compact spelling, for file names and typing back: 2026-11, 2026Q4, 2026."""
+        if self.kind is PeriodKind.MONTH:
+            return f"{self.year}-{self.number:02d}"
+        if self.kind is PeriodKind.QUARTER:
+            return f"{self.year}Q{self.number}"
+        return str(self.year)
+
+    @property
+    def first_day(self) -> date:
+        if self.kind is PeriodKind.MONTH:
+            return date(self.year, self.number, 1)
+        if self.kind is PeriodKind.QUARTER:
+            return date(self.year, 3 * self.number - 2, 1)
+        return date(self.year, 1, 1)
+
+    @property
+    def end_day(self) -> date:
+        """The first day after the period (bounds are half-open)."""
+        if self.kind is PeriodKind.YEAR:
+            return date(self.year + 1, 1, 1)
+        month = self.first_day.month + (1 if self.kind is PeriodKind.MONTH else 3)
+        return date(self.year + 1, 1, 1) if month > 12 else date(self.year, month, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date.fromordinal(self.end_day.toordinal() - 1)
+
+    def previous(self) -> Period:
+        return _period_containing(self.kind, date.fromordinal(self.first_day.toordinal() - 1))
+
+    def bounds(self, zone: tzinfo) -> tuple[datetime, datetime]:
+        """The period as UTC instants, [start, end): local midnights in the union's zone."""
+        return utc_midnight(self.first_day, zone), utc_midnight(self.end_day, zone)
+
+    @property
+    def title(self) -> tuple[str, dict[str, Any]]:
+        """The readable name as a msgid and its parameters: "2026年第4季度"."""
+        return PERIOD_TITLES[self.kind], {"year": self.year, "number": self.number}
+
+
+def _period_containing(kind: PeriodKind, day: date) -> Period:
+    if kind is PeriodKind.MONTH:
+        return Period.month_of(day)
+    if kind is PeriodKind.QUARTER:
+        return Period.quarter_of(day)
+    return Period.year_of(day)
+
+
+_CHINESE_NUMBERS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "十一": 11,
+    "十二": 12,
+}
+_NUMBER = r"(\d{1,2}|十[一二]?|[一二两三四五六七八九])"
+_QUARTER = re.compile(rf"(\d{{4}})(?:年度?|-|/|\.)?(?:q|第?{_NUMBER}季度?)(\d{{1,2}})?")
+_MONTH = re.compile(rf"(\d{{4}})(?:年|-|/|\.){_NUMBER}月?(?:份)?")
+_YEAR = re.compile(r"(\d{4})(?:年度?|年全年|全年)?")
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else _CHINESE_NUMBERS[text]
+
+
+def parse_period(text: str) -> Period:
+    """A period as people type it: "2026Q4", "2026 Q4", "2026年第四季度", "2026-11", "2026年11月", "2026".
+
+    Full-width digits and spaces are forgiven.
+
+    Raises:
+        InvalidInput: ``period.unknown`` (not a period), ``period.quarter`` (not 1–4),
+            ``period.month`` (not 1–12), ``period.year`` (not a plausible year).
+    """
+    said = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+    quarter = _QUARTER.fullmatch(said)
+    month = _MONTH.fullmatch(said)
+    year = _YEAR.fullmatch(said)
+    if quarter is not None:
+        written = quarter.group(2) or quarter.group(3)
+        if written is None:
+            raise _unknown(text)
+        period = Period(int(quarter.group(1)), PeriodKind.QUARTER, _number(written))
+        if not 1 <= period.number <= 4:
+            raise InvalidInput(
+                "period.quarter", N_("季度只能是 1 到 4，例如 {example}。"), example=f"{period.year}Q4"
+            )
+    elif month is not None:
+        period = Period(int(month.group(1)), PeriodKind.MONTH, _number(month.group(2)))
+        if not 1 <= period.number <= 12:
+            raise InvalidInput(
+                "period.month", N_("月份只能是 1 到 12，例如 {example}。"), example=f"{period.year}-11"
+            )
+    elif year is not None:
+        period = Period(int(year.group(1)), PeriodKind.YEAR)
+    else:
+        raise _unknown(text)
+    if not YEAR_MIN <= period.year <= YEAR_MAX:
+        raise InvalidInput(
+            "period.year", N_("年份请填 {first} 到 {last} 之间。"), first=YEAR_MIN, last=YEAR_MAX
+        )
+    return period
+
+
+def _unknown(text: str) -> InvalidInput:
+    return InvalidInput(
+        "period.unknown",
+        N_("没看懂“{text}”。请按“2026Q4”（季度）、“2026-11”（月份）或“2026”（全年）的样子输入。"),
+        text=text.strip(),
+    )
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+class RowKind(StrEnum):
+    CHILD = "child"  # a unit directly below the chosen one, with its whole subtree
+    OWN = "own"  # the chosen unit's own members and suggestions (本级), not its children's
+    TOTAL = "total"  # the chosen unit with everything below it
+
+
+def _ratio(numerator: int, denominator: int, scale: int) -> Decimal | None:
+    if denominator == 0:
+        return None
+    return (Decimal(numerator * scale) / denominator).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class UnitFigures:
+    """One line of the table. Derived figures are None where their base is zero."""
+
+    kind: RowKind
+    unit_id: int
+    name: str
+    submitted: int = 0
+    members: int = 0
+    adopted: int = 0
+    implemented: int = 0
+    value_fen: int = 0
+    answered: int = 0
+    answer_days: int = 0
+    overdue: int = 0
+
+    @property
+    def per_100_members(self) -> Decimal | None:
+        """每百人建议数, one decimal."""
+        return _ratio(self.submitted, self.members, 100)
+
+    @property
+    def adoption_rate(self) -> Decimal | None:
+        """采纳率 as a fraction (0.417 for 41.7 %), adopted / submitted; three decimals."""
+        if self.submitted == 0:
+            return None
+        return (Decimal(self.adopted) / self.submitted).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+
+    @property
+    def average_answer_days(self) -> Decimal | None:
+        """平均答复天数, one decimal; None when nothing of the period was answered yet."""
+        return _ratio(self.answer_days, self.answered, 1)
+
+    def add(self, other: UnitFigures) -> None:
+        self.submitted += other.submitted
+        self.members += other.members
+        self.adopted += other.adopted
+        self.implemented += other.implemented
+        self.value_fen += other.value_fen
+        self.answered += other.answered
+        self.answer_days += other.answer_days
+        self.overdue += other.overdue
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The unit the figures are for, its readable path, and its subtree."""
+
+    unit: Unit
+    path: str
+    units: dict[int, Unit] = field(repr=False)
+
+    @property
+    def unit_id(self) -> int:
+        assert self.unit.id is not None
+        return self.unit.id
+
+
+def _ids(unit: Unit) -> list[int]:
+    return [int(part) for part in unit.id_path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
+
+
+def figures_scope(session: Session, *, actor: Actor, unit_id: int | None) -> Scope:
+    """The unit to report on, checked against the actor's review scope.
+
+    Without ``unit_id`` a member gets the highest unit they review; the command
+    line gets the union's root unit.
+
+    Raises:
+        PermissionDenied: the member reviews suggestions nowhere, or not over that unit.
+        NotFound: no such unit, or no unit at all yet.
+        InvalidInput: the command line was not told which of several unions.
+    """
+    if unit_id is not None:
+        unit = get_unit(session, unit_id)
+        if isinstance(actor, Member):
+            review_scope(session, actor)  # a member who reviews nothing is told so first
+            if not has_permission(session, actor, Permission.REVIEW_SUGGESTIONS, unit):
+                raise PermissionDenied(
+                    "suggestion.figures_out_of_scope",
+                    N_("抱歉，这个单位不在您负责的范围内，不能查看它的建议统计。"),
+                )
+    elif isinstance(actor, Member):
+        unit = review_scope(session, actor)[0]
+    else:
+        roots = session.exec(select(Unit).where(col(Unit.parent_id).is_(None)).order_by(col(Unit.id))).all()
+        if not roots:
+            raise NotFound("unit.none", N_("还没有任何单位，请先导入花名册。"))
+        if len(roots) > 1:
+            raise InvalidInput("suggestion.figures_which_unit", N_("有多个工会，请指明要统计哪个单位。"))
+        unit = roots[0]
+    units = {
+        row.id: row
+        for row in session.exec(select(Unit).where(col(Unit.id_path).startswith(unit.id_path))).all()
+        if row.id is not None
+    }
+    by_id = {**units}
+    missing = [i for i in _ids(unit) if i not in by_id]
+    if missing:
+        by_id.update(
+            {row.id: row for row in session.exec(select(Unit).where(col(Unit.id).in_(missing))) if row.id}
+        )
+    path = PATH_SEPARATOR.join(by_id[i].name for i in _ids(unit))
+    return Scope(unit=unit, path=path, units=units)
+
+
+def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
+    return col(Suggestion.unit_id).in_(sorted(scope.units))
+
+
+def _row_of(scope: Scope, unit_id: int) -> int:
+    """The row a unit of the subtree rolls up into: the chosen unit's child above it, or the unit itself."""
+    depth = len(_ids(scope.unit))
+    ids = _ids(scope.units[unit_id])
+    return ids[depth] if len(ids) > depth else scope.unit_id
+
+
+@dataclass(frozen=True)
+class _Conditions:
+    """The period's figures as SQL conditions on a suggestion, shared by the unit table and the ranking."""
+
+    submitted: sa.ColumnElement[bool]
+    adopted: sa.ColumnElement[bool]
+    implemented: sa.ColumnElement[bool]
+
+    @classmethod
+    def of(cls, period: Period, policy: SuggestionPolicy) -> _Conditions:
+        start, end = period.bounds(policy.zone)
+        return cls(
+            submitted=sa.and_(
+                col(Suggestion.submitted_at) >= start,
+                col(Suggestion.submitted_at) < end,
+                col(Suggestion.status) != SuggestionStatus.MERGED,
+            ),
+            adopted=sa.and_(
+                col(Suggestion.adopted).is_(True),
+                col(Suggestion.decided_at) >= start,
+                col(Suggestion.decided_at) < end,
+            ),
+            implemented=sa.and_(
+                col(Suggestion.implemented_on) >= period.first_day,
+                col(Suggestion.implemented_on) < period.end_day,
+            ),
+        )
+
+
+def _counted(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+    return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _value(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+    return func.coalesce(
+        func.sum(sa.case((condition, func.coalesce(col(Suggestion.value_fen), 0)), else_=0)), 0
+    )
+
+
+def unit_figures(
+    session: Session,
+    *,
+    actor: Actor,
+    unit_id: int | None,
+    period: Period,
+    today: date,
+    policy: SuggestionPolicy,
+) -> list[UnitFigures]:
+    """The figures of each unit directly below the chosen one, then its own (本级, if any), then the total.
+
+    Each child row sums its whole subtree; the rows add up to the total.
+
+    Raises:
+        PermissionDenied, NotFound, InvalidInput: see :func:`figures_scope`.
+    """
+    scope = figures_scope(session, actor=actor, unit_id=unit_id)
+    return _figures(session, scope, period=period, today=today, policy=policy)
+
+
+def _figures(
+    session: Session, scope: Scope, *, period: Period, today: date, policy: SuggestionPolicy
+) -> list[UnitFigures]:
+    when = _Conditions.of(period, policy)
+    per_unit: dict[int, UnitFigures] = defaultdict(
+        lambda: UnitFigures(kind=RowKind.CHILD, unit_id=0, name="")
+    )
+
+    members = session.exec(
+        select(Member.unit_id, func.count())
+        .where(col(Member.unit_id).in_(sorted(scope.units)), Member.status == MemberStatus.ACTIVE)
+        .group_by(col(Member.unit_id))
+    ).all()
+    for unit_id, count in members:
+        per_unit[unit_id].members = count
+
+    overdue = sa.and_(
+        col(Suggestion.status).in_(list(STAGE_OF)),
+        col(Suggestion.due_on).is_not(None),
+        col(Suggestion.due_on) < today,
+    )
+
+    rows = session.execute(
+        sa.select(
+            col(Suggestion.unit_id),
+            _counted(when.submitted),
+            _counted(when.adopted),
+            _counted(when.implemented),
+            _value(when.implemented),
+            _counted(overdue),
+        )
+        .where(_in_scope(scope), sa.or_(when.submitted, when.adopted, when.implemented, overdue))
+        .group_by(col(Suggestion.unit_id))
+    ).all()
+    for unit_id, n_submitted, n_adopted, n_implemented, value, n_overdue in rows:
+        figures = per_unit[unit_id]
+        figures.submitted = int(n_submitted)
+        figures.adopted = int(n_adopted)
+        figures.implemented = int(n_implemented)
+        figures.value_fen = int(value)
+        figures.overdue = int(n_overdue)
+
+    # Calendar days in the union's zone: computed here, the same on every database.
+    answered = session.exec(
+        select(Suggestion.unit_id, Suggestion.submitted_at, Suggestion.answered_at).where(
+            _in_scope(scope), when.submitted, col(Suggestion.answered_at).is_not(None)
+        )
+    ).all()
+    for unit_id, submitted_at, answered_at in answered:
+        assert answered_at is not None
+        figures = per_unit[unit_id]
+        figures.answered += 1
+        figures.answer_days += (
+            local_date(answered_at, policy.zone) - local_date(submitted_at, policy.zone)
+        ).days
+
+    children = sorted(
+        (unit for unit in scope.units.values() if unit.parent_id == scope.unit_id),
+        key=lambda unit: unit.id or 0,
+    )
+    table: dict[int, UnitFigures] = {
+        child.id: UnitFigures(kind=RowKind.CHILD, unit_id=child.id, name=child.name)
+        for child in children
+        if child.id is not None
+    }
+    own = UnitFigures(kind=RowKind.OWN, unit_id=scope.unit_id, name=scope.unit.name)
+    total = UnitFigures(kind=RowKind.TOTAL, unit_id=scope.unit_id, name=scope.unit.name)
+    for unit_id, figures in per_unit.items():
+        row = _row_of(scope, unit_id)
+        (own if row == scope.unit_id else table[row]).add(figures)
+        total.add(figures)
+    result = list(table.values())
+    if own.members or own.submitted or own.adopted or own.implemented or own.overdue or not result:
+        result.append(own)
+    result.append(total)
+    return result
+
+
+# ----------------------------------------------------------------------------- people and lines
+
+
+@dataclass(frozen=True)
+class Proposer:
+    """One line of the personal ranking (个人排行): named suggestions only."""
+
+    rank: int
+    member_id: int
+    name: str
+    employee_no: str
+    unit_path: str
+    submitted: int
+    adopted: int
+    implemented: int
+    value_fen: int
+
+
+def _paths(session: Session, unit_ids: set[int]) -> dict[int, str]:
+    """Readable paths of units, in two queries however many."""
+    units = session.exec(select(Unit).where(col(Unit.id).in_(sorted(unit_ids)))).all()
+    wanted = {i for unit in units for i in _ids(unit)}
+    names = dict(session.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(sorted(wanted)))).all())
+    return {unit.id: PATH_SEPARATOR.join(names[i] for i in _ids(unit)) for unit in units if unit.id}
+
+
+def top_proposers(
+    session: Session,
+    *,
+    actor: Actor,
+    unit_id: int | None,
+    period: Period,
+    policy: SuggestionPolicy,
+    limit: int = RANKING_SIZE,
+) -> list[Proposer]:
+    """The members with the most suggestions in the period, counted as the unit table counts them.
+
+    Anonymous suggestions are left out entirely, so a ranking can never tell who
+    wrote one; they still count for their unit in :func:`unit_figures`. Ties go
+    to more adopted, then more value created, then the 工号.
+
+    Raises:
+        PermissionDenied, NotFound, InvalidInput: see :func:`figures_scope`.
+    """
+    scope = figures_scope(session, actor=actor, unit_id=unit_id)
+    return _top_proposers(session, scope, period=period, policy=policy, limit=limit)
+
+
+def _top_proposers(
+    session: Session, scope: Scope, *, period: Period, policy: SuggestionPolicy, limit: int
+) -> list[Proposer]:
+    when = _Conditions.of(period, policy)
+    rows = session.execute(
+        sa.select(
+            col(Suggestion.proposer_id),
+            _counted(when.submitted),
+            _counted(when.adopted),
+            _counted(when.implemented),
+            _value(when.implemented),
+        )
+        .where(
+            _in_scope(scope),
+            col(Suggestion.anonymous).is_(False),
+            sa.or_(when.submitted, when.adopted, when.implemented),
+        )
+        .group_by(col(Suggestion.proposer_id))
+    ).all()
+    people = {
+        member.id: member
+        for member in session.exec(select(Member).where(col(Member.id).in_([row[0] for row in rows]))).all()
+    }
+    paths = _paths(session, {member.unit_id for member in people.values()})
+    ordered = sorted(
+        rows,
+        key=lambda row: (-int(row[1]), -int(row[2]), -int(row[4]), people[row[0]].employee_no),
+    )
+    return [
+        Proposer(
+            rank=rank,
+            member_id=proposer_id,
+            name=people[proposer_id].name,
+            employee_no=people[proposer_id].employee_no,
+            unit_path=paths.get(people[proposer_id].unit_id, ""),
+            submitted=int(submitted),
+            adopted=int(adopted),
+            implemented=int(implemented),
+            value_fen=int(value),
+        )
+        for rank, (proposer_id, submitted, adopted, implemented, value) in enumerate(ordered[:limit], start=1)
+    ]
+
+
+@dataclass(frozen=True)
+class SuggestionLine:
+    """One suggestion of the period as the register (明细) lists it; ``proposer`` is None when anonymous."""
+
+    number: str
+    unit_path: str
+    category: str
+    title: str
+    proposer: str | None
+    employee_no: str | None
+    status: SuggestionStatus
+    submitted_on: date
+    decided_on: date | None
+    adopted: bool | None
+    value_fen: int | None
+    award: Award | None
+    prize_fen: int | None
+
+
+def period_suggestions(
+    session: Session, *, actor: Actor, unit_id: int | None, period: Period, policy: SuggestionPolicy
+) -> list[SuggestionLine]:
+    """Every suggestion handed in during the period in the unit's subtree, merged ones included, by number.
+
+    A register lists everything received; merged duplicates show as such and
+    are the ones the "submitted" figure leaves out.
+
+    Raises:
+        PermissionDenied, NotFound, InvalidInput: see :func:`figures_scope`.
+    """
+    scope = figures_scope(session, actor=actor, unit_id=unit_id)
+    return _period_suggestions(session, scope, period=period, policy=policy)
+
+
+def _period_suggestions(
+    session: Session, scope: Scope, *, period: Period, policy: SuggestionPolicy
+) -> list[SuggestionLine]:
+    start, end = period.bounds(policy.zone)
+    suggestions = session.exec(
+        select(Suggestion)
+        .where(_in_scope(scope), col(Suggestion.submitted_at) >= start, col(Suggestion.submitted_at) < end)
+        .order_by(col(Suggestion.id))
+    ).all()
+    named = {s.proposer_id for s in suggestions if not s.anonymous}
+    people = {
+        member.id: member for member in session.exec(select(Member).where(col(Member.id).in_(sorted(named))))
+    }
+    paths = _paths(session, {s.unit_id for s in suggestions})
+    lines = []
+    for suggestion in suggestions:
+        proposer = None if suggestion.anonymous else people.get(suggestion.proposer_id)
+        lines.append(
+            SuggestionLine(
+                number=suggestion.number or "",
+                unit_path=paths.get(suggestion.unit_id, ""),
+                category=suggestion.category,
+                title=suggestion.title,
+                proposer=proposer.name if proposer else None,
+                employee_no=proposer.employee_no if proposer else None,
+                status=suggestion.status,
+                submitted_on=local_date(suggestion.submitted_at, policy.zone),
+                decided_on=local_date(suggestion.decided_at, policy.zone) if suggestion.decided_at else None,
+                adopted=suggestion.adopted,
+                value_fen=suggestion.value_fen,
+                award=suggestion.award,
+                prize_fen=suggestion.prize_fen,
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class FiguresReport:
+    """Everything the chat table and the workbook show, gathered under one scope check."""
+
+    unit_path: str
+    unit_name: str
+    period: Period
+    today: date
+    rows: list[UnitFigures]
+    proposers: list[Proposer]
+    lines: list[SuggestionLine] = field(default_factory=list)
+
+    @property
+    def total(self) -> UnitFigures:
+        return self.rows[-1]
+
+
+def figures_report(
+    session: Session,
+    *,
+    actor: Actor,
+    unit_id: int | None,
+    period: Period,
+    today: date,
+    policy: SuggestionPolicy,
+    with_lines: bool = False,
+    ranking_size: int = RANKING_SIZE,
+) -> FiguresReport:
+    """The table, the ranking and (for the workbook) the register, for one unit and period.
+
+    Raises:
+        PermissionDenied, NotFound, InvalidInput: see :func:`figures_scope`.
+    """
+    scope = figures_scope(session, actor=actor, unit_id=unit_id)
+    return FiguresReport(
+        unit_path=scope.path,
+        unit_name=scope.unit.name,
+        period=period,
+        today=today,
+        rows=_figures(session, scope, period=period, today=today, policy=policy),
+        proposers=_top_proposers(session, scope, period=period, policy=policy, limit=ranking_size),
+        lines=_period_suggestions(session, scope, period=period, policy=policy) if with_lines else [],
+    )
+
+
+def yuan(fen: int) -> Decimal:
+    """Fen as yuan, exactly: what a spreadsheet cell holds."""
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def wan_yuan(fen: int) -> Decimal:
+    """Fen as 万元 with two decimals, as union reports state value created."""
+    return (Decimal(fen) / 1_000_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
