@@ -28,6 +28,7 @@ from bot.settings import Settings
 from handlers.i18n import Catalogues, negotiate_locale
 from handlers.messages import Incoming, Reply
 from handlers.router import Bot
+from models import similarity
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ class ThreadCore:
     def __init__(self, bot: Bot, threads: int = 1) -> None:
         self.bot = bot
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="core")
+        # Segmenting Chinese for suggestion hints needs jieba's dictionary (about a second to load):
+        # load it before the first member types a title rather than while they wait.
+        self._pool.submit(similarity.warm_up)
 
     async def answer(self, incoming: Incoming) -> list[Reply]:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self.bot.handle, incoming)
@@ -68,6 +72,7 @@ def _start(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(settings)
     _bot = App(settings).bot
+    similarity.warm_up()  # before the first title a member types, not while they wait
 
 
 def _answer(incoming: Incoming) -> list[Reply]:

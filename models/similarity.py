@@ -15,12 +15,16 @@ from __future__ import annotations
 import heapq
 import logging
 import math
+import os
+import stat
+import tempfile
 import threading
 import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain
+from pathlib import Path
 
 with warnings.catch_warnings():
     # jieba 0.42.1 (January 2020, still the latest release) writes regexes as "\." and "\s" in plain
@@ -93,6 +97,24 @@ _ready = False
 _ready_lock = threading.Lock()
 
 
+def _private_cache_dir() -> str:
+    """A temp folder only this user owns and can write, for jieba's dictionary cache."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # not POSIX: no shared /tmp to guard against
+        return tempfile.gettempdir()
+    uid = getuid()
+    folder = Path(tempfile.gettempdir()) / f"unionbot-jieba-{uid}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == uid and not info.st_mode & 0o022:
+            return str(folder)
+    except OSError:
+        pass
+    # Someone else made that folder, or it cannot be made: a fresh private one for this process.
+    return tempfile.mkdtemp(prefix="unionbot-jieba-")
+
+
 def warm_up() -> None:
     """Load jieba's dictionary now, so the first member typing a suggestion does not wait for it.
 
@@ -113,6 +135,10 @@ def warm_up() -> None:
             jieba_logger.setLevel(logging.WARNING)
             for handler in list(jieba_logger.handlers):
                 jieba_logger.removeHandler(handler)
+        # jieba keeps its dictionary cache in the shared temp dir and loads it with ``marshal``:
+        # another user able to write that file could run code in ours. The cache goes into a
+        # folder only this user may write.
+        jieba.dt.tmp_dir = _private_cache_dir()
         jieba.initialize()
         for word in UNION_WORDS:
             jieba.add_word(word)
