@@ -258,6 +258,41 @@ class Number(Step):
 
 
 @dataclass(frozen=True)
+class Yuan(Step):
+    """An amount of money as people write it ("86000", "8.6万", "86000元", "¥500", "五百"), kept in fen.
+
+    Fen, like dues, so sums are exact; more than two decimals is refused rather than rounded.
+    """
+
+    key: str
+    question: str
+    optional: bool = False
+    maximum_fen: int = 10_000_000 * 100
+    unreadable: str = N_("没看懂这个金额。请输入元数，例如“86000”“8.6万”或“86000元”。")
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        text = ctx.t(self.question)
+        if self.optional:
+            text += "\n" + ctx.t("（没有可回复“跳过”）")
+        return Reply(text)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        text = _typed_text(ctx)
+        if self.optional and normalise(text) in SKIP_WORDS:
+            return None
+        value = parse_number(text)
+        if value is None:
+            raise Invalid(self.unreadable)
+        fen = value * 100
+        if fen != fen.to_integral_value():
+            raise Invalid(N_("金额最多保留两位小数（精确到分）。"))
+        if not 0 <= fen <= self.maximum_fen:
+            raise Invalid(N_("金额请填 0 到 {maximum} 元之间的数。"), maximum=self.maximum_fen // 100)
+        return int(fen)
+
+
+@dataclass(frozen=True)
 class DateStep(Step):
     """A calendar date in the union's time zone, e.g. "2026-11-23", "11月23日", "明天"."""
 

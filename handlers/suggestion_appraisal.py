@@ -23,11 +23,11 @@ from datetime import date
 from typing import Any
 
 from handlers.context import Context
-from handlers.dialogs import Choose, Confirm, Data, Flow, Invalid, Option, Step, YesNo, step_payload
+from handlers.dialogs import Choose, Confirm, Data, Flow, Invalid, Option, Step, YesNo, Yuan, step_payload
 from handlers.features import Feature
 from handlers.menu import show_menu
 from handlers.messages import Button, Reply
-from handlers.parsing import normalise, parse_index, parse_number
+from handlers.parsing import normalise, parse_index
 from models.errors import N_, InvalidInput
 from models.members import Member
 from models.notices import Target, TargetKind, target_recipients
@@ -47,7 +47,7 @@ from models.suggestion_appraisal import (
     quarter_dates,
     quarter_of,
 )
-from models.suggestions import AWARD_LABELS, Award, check_amount
+from models.suggestions import AWARD_LABELS, Award
 from models.units import Unit, get_unit, unit_path
 
 APPRAISAL_FLOW = "suggestion_appraisal"
@@ -402,31 +402,6 @@ AWARD_OPTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class PrizeStep(Step):
-    """The prize in yuan, as people write it: 500, 500元, ¥500, 0.05万, 五百."""
-
-    key: str
-    question: str
-    skip_if: Callable[[Data], bool] | None = None
-
-    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        return Reply(ctx.t(self.question))
-
-    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        value = parse_number(ctx.incoming.text or "")
-        if value is None or value < 0:
-            raise Invalid(N_("请输入奖金金额，例如 500、500元 或 0.05万；没有奖金请回复 0。"))
-        fen = value * 100
-        if fen != fen.to_integral_value():
-            raise Invalid(N_("奖金最多精确到分，例如 500.50。"))
-        try:
-            check_amount(int(fen))
-        except InvalidInput as error:
-            raise Invalid.from_error(error) from None
-        return int(fen)
-
-
 def _chosen_lines(ctx: Context, data: Data) -> list[str]:
     """The awards chosen so far, highest first and best ranked first within each."""
     awards = _awards(data)
@@ -532,9 +507,10 @@ AWARDS = Flow(
     steps=(
         PickStep("pick", N_("请回复要评奖的建议序号（回复“完成”结束）：")),
         AwardStep("award", N_("请选择奖项："), options=AWARD_OPTIONS, skip_if=_not_picking),
-        PrizeStep(
+        Yuan(
             "prize",
             N_("请输入奖金金额（元），例如 500、500元 或 0.05万；没有奖金请回复 0："),
+            unreadable=N_("请输入奖金金额，例如 500、500元 或 0.05万；没有奖金请回复 0。"),
             skip_if=lambda data: _not_picking(data) or data.get("award") == NO_AWARD,
         ),
         Confirm(

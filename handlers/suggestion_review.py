@@ -29,15 +29,15 @@ from handlers.dialogs import (
     Flow,
     Invalid,
     Option,
-    Step,
     YesNo,
+    Yuan,
     step_payload,
 )
 from handlers.features import Feature
 from handlers.menu import show_menu
 from handlers.messages import OutgoingFile, Reply
 from handlers.paging import PAGE_SIZE, PagedChoose, page_count, page_options
-from handlers.parsing import normalise, parse_number
+from handlers.parsing import normalise
 from models.errors import N_, InvalidInput, Label, NotFound, PermissionDenied
 from models.members import Member, format_yuan
 from models.roles import Permission, scope_units
@@ -62,7 +62,6 @@ from models.suggestions import (
     SuggestionStatus,
     award_suggestion,
     cadre_view,
-    check_amount,
     close_suggestion,
     decide_suggestion,
     first_review,
@@ -552,40 +551,6 @@ def _summary(ctx: Context, data: Data, heading: str, lines: Sequence[str]) -> st
     return "\n".join([ctx.t(heading), title, *lines])
 
 
-@dataclass(frozen=True)
-class YuanStep(Step):
-    """An amount in yuan as people write it ("86000", "8.6万", "86000元"), kept in fen."""
-
-    key: str
-    question: str
-    optional: bool = False
-    skip_if: Callable[[Data], bool] | None = None
-
-    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        text = ctx.t(self.question)
-        if self.optional:
-            text += "\n" + ctx.t("（没有可回复“跳过”）")
-        return Reply(text)
-
-    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        text = ctx.incoming.text
-        if text is None:
-            raise Invalid(N_("请用文字回复。"))
-        if self.optional and normalise(text) in SKIP_WORDS:
-            return None
-        value = parse_number(text)
-        if value is None:
-            raise Invalid(N_("没看懂这个金额。请输入元数，例如“86000”“8.6万”或“86000元”。"))
-        fen = value * 100
-        if fen != fen.to_integral_value():
-            raise Invalid(N_("金额最多保留两位小数（精确到分）。"))
-        try:
-            check_amount(int(fen))
-        except InvalidInput as error:
-            raise Invalid.from_error(error) from None
-        return int(fen)
-
-
 def _amount_line(ctx: Context, label: str, fen: int | None) -> str:
     amount = ctx.t("未填写") if fen is None else _yuan(ctx, fen)
     return ctx.t(label).format(amount=amount)
@@ -745,8 +710,8 @@ PANEL_REVIEW = Flow(
     name=PANEL_REVIEW_FLOW,
     steps=(
         Choose("feasibility", N_("评审认为这条建议可行吗？"), options=_feasibility_options),
-        YuanStep("cost", N_("预计需要投入多少钱？请输入元数，例如“2万”："), optional=True),
-        YuanStep("benefit", N_("预计每年能创效多少钱？请输入元数，例如“8.6万”："), optional=True),
+        Yuan("cost", N_("预计需要投入多少钱？请输入元数，例如“2万”："), optional=True),
+        Yuan("benefit", N_("预计每年能创效多少钱？请输入元数，例如“8.6万”："), optional=True),
         Ask("opinion", N_("请写下评审意见："), max_length=OPINION_MAX),
         Confirm(summary=_panel_summary, question=N_("确认后记录评审结果。")),
     ),
@@ -908,7 +873,7 @@ def _effect_recorded(ctx: Context, data: Data) -> list[Reply]:
 EFFECT = Flow(
     name=EFFECT_FLOW,
     steps=(
-        YuanStep("value", N_("这条建议创效多少钱？请输入元数，例如“8.6万”；没有直接效益请回复 0：")),
+        Yuan("value", N_("这条建议创效多少钱？请输入元数，例如“8.6万”；没有直接效益请回复 0：")),
         CompletionStep("implemented_on", N_("哪天实施完成的？例如“今天”："), latest=lambda today: today),
         Ask("notes", N_("请简单写下实施效果："), max_length=OPINION_MAX),
         Confirm(summary=_effect_summary, question=N_("确认后记录实施效果。")),
@@ -958,7 +923,7 @@ AWARD = Flow(
     name=AWARD_FLOW,
     steps=(
         Choose("award", N_("评为什么奖？"), options=_award_options),
-        YuanStep("prize", N_("奖金多少元？例如“500”；没有奖金请回复 0：")),
+        Yuan("prize", N_("奖金多少元？例如“500”；没有奖金请回复 0：")),
         Confirm(summary=_award_summary, question=N_("确认后记录评奖结果。")),
     ),
     on_done=_awarded,

@@ -22,19 +22,17 @@ from typing import Any
 from sqlmodel import Session
 
 from handlers.context import Context
-from handlers.dialogs import Ask, Choose, Confirm, Data, Flow, Invalid, Option, Photo, YesNo
+from handlers.dialogs import Ask, Choose, Confirm, Data, Flow, Option, Photo, YesNo, Yuan
 from handlers.features import Feature
 from handlers.i18n import Translator
 from handlers.menu import show_menu
 from handlers.messages import Reply
 from handlers.paging import PAGE_SIZE, PagedChoose, page_count, page_options
-from handlers.parsing import parse_number
 from handlers.pushes import Push, renderer
 from models.errors import N_, InvalidInput, NotFound
 from models.members import Member, format_yuan
 from models.outbox import PushRow
 from models.suggestions import (
-    AMOUNT_MAX_FEN,
     AWARD_LABELS,
     BENEFIT_MAX,
     FEASIBILITY_LABELS,
@@ -85,23 +83,6 @@ def day_text(t: Translator, day: date) -> str:
 
 def yuan_text(t: Translator, fen: int) -> str:
     return t("{amount} 元").format(amount=format_yuan(fen))
-
-
-def parse_yuan_fen(text: str) -> int | None:
-    """Fen from what a member typed as yuan ("8.6万", "86000元", "¥120.5"); None when it is no amount.
-
-    Raises:
-        Invalid: a negative amount, more than two decimals, or beyond any workshop's idea.
-    """
-    value = parse_number(text)
-    if value is None:
-        return None
-    if value < 0 or value * 100 > AMOUNT_MAX_FEN:
-        raise Invalid(N_("金额请填 0 到 {maximum} 元之间的数。"), maximum=AMOUNT_MAX_FEN // 100)
-    fen = value * 100
-    if fen != fen.to_integral_value():
-        raise Invalid(N_("金额最多保留两位小数（到分）。"))
-    return int(fen)
 
 
 # ----------------------------------------------------------------------------- similar suggestions
@@ -189,24 +170,18 @@ def _categories(ctx: Context, data: Data) -> Sequence[Option]:
     return [Option(name, name) for name in ctx.config.suggestions.categories]
 
 
-def _check_benefit_yuan(ctx: Context, text: str, data: Data) -> None:
-    if parse_yuan_fen(text) is None:
-        raise Invalid(N_("请输入金额，例如“5000”“5000元”或“0.5万”；没有估算可回复“跳过”。"))
-
-
 def _photo_refs(data: Data) -> tuple[PhotoRef, ...]:
     photos = (data.get(f"photo{n}") for n in range(1, PHOTOS_MAX + 1))
     return tuple(PhotoRef(photo["ref"], photo.get("mime_type")) for photo in photos if photo)
 
 
 def _draft(data: Data) -> SuggestionDraft:
-    benefit_yuan = data.get("benefit_yuan")
     return SuggestionDraft(
         category=data["category"],
         title=data["title"],
         measure=data["measure"],
         benefit=data.get("benefit"),
-        benefit_fen=parse_yuan_fen(benefit_yuan) if benefit_yuan else None,
+        benefit_fen=data.get("benefit_fen"),
         anonymous=data.get("name") == ANONYMOUS,
         photos=_photo_refs(data),
     )
@@ -326,12 +301,11 @@ SUBMIT = Flow(
             optional=True,
             skip_if=_backing,
         ),
-        Ask(
-            "benefit_yuan",
+        Yuan(
+            "benefit_fen",
             N_("估计每年能创效或节约多少元？（例如“5000”或“0.5万”）"),
-            max_length=20,
             optional=True,
-            validate=_check_benefit_yuan,
+            unreadable=N_("请输入金额，例如“5000”“5000元”或“0.5万”；没有估算可回复“跳过”。"),
             skip_if=_backing,
         ),
         Photo(

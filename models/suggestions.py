@@ -878,10 +878,13 @@ def reviewers_for(session: Session, *, actor: Member, suggestion_id: int) -> lis
     """Cadres who may be named to handle a suggestion: active, reviewing its unit, the actor first."""
     suggestion = _suggestion(session, suggestion_id)
     unit = _require_reviewer(session, actor, suggestion)
+    # Only grants on the unit or above it can cover it: one indexed query, however many cadres.
+    ancestors = [int(part) for part in unit.id_path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
     rows = session.exec(
         select(Member, RoleGrant, Unit)
         .join(RoleGrant, col(RoleGrant.member_id) == Member.id)
         .join(Unit, col(Unit.id) == RoleGrant.unit_id)
+        .where(col(RoleGrant.unit_id).in_(ancestors))
         .order_by(col(Member.id))
     ).all()
     found: dict[int, Member] = {}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from models.accounts import ChatAccount
 from models.base import utcnow
+from models.db import SessionFactory
 from models.members import Member
 from models.roles import Role, grant_role
 from models.units import UnitTree
@@ -65,3 +68,20 @@ def bind(
     session.add(account)
     session.flush()
     return account
+
+
+def wait_for_a_lock_wait(db: SessionFactory, done: threading.Event) -> None:
+    """Return once another connection waits on a row lock (or the thread already finished)."""
+    for _ in range(1000):
+        if done.is_set():
+            return
+        with db.engine.connect() as connection:
+            waiting = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        if waiting:
+            return
+        done.wait(0.01)

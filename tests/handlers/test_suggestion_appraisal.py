@@ -164,7 +164,7 @@ def test_wrong_answers_are_explained_and_asked_again(bot: Bot, ideas: dict[str, 
     chair.send("银点子")
     chair.send("很多", expect="请输入奖金金额，例如 500、500元 或 0.05万")
     chair.send("-5", expect="请输入奖金金额")
-    chair.send("1.234", expect="奖金最多精确到分")
+    chair.send("1.234", expect="金额最多保留两位小数（精确到分）")
     chair.send("返回", expect="请选择奖项")
     chair.send("不评", expect=["好的", "不评奖", "请回复要评奖的建议序号"], absent=["拟评"])
     chair.send("取消", expect="已取消")

@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.activities import (
@@ -35,7 +34,7 @@ from models.members import Member, MemberStatus
 from models.outbox import Outbox, PushKind
 from models.roles import Role
 from models.units import UnitTree
-from tests.factories import HOSTILE_BODY, HOSTILE_TITLE, make_member
+from tests.factories import HOSTILE_BODY, HOSTILE_TITLE, make_member, wait_for_a_lock_wait
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 STARTS = NOW + timedelta(days=5)
@@ -305,23 +304,6 @@ def test_the_list_of_managed_activities_is_newest_first(session: Session, cadre:
     assert activities_managed_by(session, actor=cadre, offset=2, limit=2) == ([made[0]], 3)
 
 
-def _wait_for_a_lock_wait(db: SessionFactory, done: threading.Event) -> None:
-    """Return once another connection waits on a row lock (or the thread already finished)."""
-    for _ in range(1000):
-        if done.is_set():
-            return
-        with db.engine.connect() as connection:
-            waiting = connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-        if waiting:
-            return
-        done.wait(0.01)
-
-
 def test_two_members_cannot_both_take_the_last_place(db: SessionFactory) -> None:
     """On PostgreSQL the second sign-up waits for the first to commit, then finds the activity full."""
     with db() as session:
@@ -352,7 +334,7 @@ def test_two_members_cannot_both_take_the_last_place(db: SessionFactory) -> None
         thread = threading.Thread(target=second)
         if db.engine.dialect.name == "postgresql":
             thread.start()
-            _wait_for_a_lock_wait(db, done)
+            wait_for_a_lock_wait(db, done)
         # On SQLite the first transaction holds the write lock (BEGIN IMMEDIATE) until it commits.
     if not thread.is_alive() and not done.is_set():
         thread.start()

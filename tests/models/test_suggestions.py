@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, date, datetime
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.db import SessionFactory
@@ -48,7 +47,7 @@ from models.suggestions import (
     support_suggestion,
     supporter_count,
 )
-from tests.factories import HOSTILE_BODY, HOSTILE_TITLE, make_member
+from tests.factories import HOSTILE_BODY, HOSTILE_TITLE, make_member, wait_for_a_lock_wait
 
 # Monday 23 November 2026, 09:00 in Shanghai.
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -388,22 +387,6 @@ def test_the_second_of_two_cadres_acting_on_what_they_saw_is_refused(session: Se
     assert refused.value.code == "suggestion.conflict"
 
 
-def _wait_for_a_lock_wait(db: SessionFactory, done: threading.Event) -> None:
-    for _ in range(1000):
-        if done.is_set():
-            return
-        with db.engine.connect() as connection:
-            waiting = connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-        if waiting:
-            return
-        done.wait(0.01)
-
-
 def test_two_cadres_deciding_at_the_same_moment_cannot_both_win(db: SessionFactory) -> None:
     """On PostgreSQL the second waits on the row, then finds the version moved and is refused."""
     with db() as session:
@@ -449,7 +432,7 @@ def test_two_cadres_deciding_at_the_same_moment_cannot_both_win(db: SessionFacto
         )
         if db.engine.dialect.name == "postgresql":
             thread.start()
-            _wait_for_a_lock_wait(db, done)
+            wait_for_a_lock_wait(db, done)
     if not thread.is_alive() and not done.is_set():
         thread.start()
     thread.join(timeout=30)
