@@ -19,24 +19,25 @@ import chinese_calendar
 
 log = logging.getLogger(__name__)
 
+# The years the installed calendar has the State Council's notice for (2004 to the latest one).
+_COVERED = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
 _warned_years: set[int] = set()
 _warned_lock = threading.Lock()
 
 
 def is_workday(day: date) -> bool:
     """True when offices work on ``day``: a weekday that is no holiday, or a make-up Saturday or Sunday."""
-    try:
+    if day.year in _COVERED:
         return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        with _warned_lock:
-            if day.year not in _warned_years:
-                _warned_years.add(day.year)
-                log.warning(
-                    "the holiday calendar does not cover %s yet: counting Monday to Friday as working days; "
-                    "update the chinesecalendar package",
-                    day.year,
-                )
-        return day.weekday() < 5
+    with _warned_lock:
+        if day.year not in _warned_years:
+            _warned_years.add(day.year)
+            log.warning(
+                "the holiday calendar does not cover %s yet: counting Monday to Friday as working days; "
+                "update the chinesecalendar package",
+                day.year,
+            )
+    return day.weekday() < 5
 
 
 def add_workdays(start: date, count: int) -> date:
