@@ -411,6 +411,9 @@ class Flow:
     steps: tuple[Step, ...]
     on_done: Done
     on_cancel: Callable[[Context], list[Reply]] | None = None
+    # Where 取消 (or 返回 at the first step) leaves the member instead of the main menu: a form
+    # opened from a list goes back to what it was about. Gets the answers so far.
+    cancel_to: Callable[[Context, Data], list[Reply]] | None = None
     quiet_timeout: bool = False
     browse: bool = False
     _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
@@ -500,6 +503,8 @@ class DialogEngine:
             replies = flow.on_cancel(ctx)
         else:
             replies = [Reply(ctx.t("已取消。"))]
+        if flow is not None and flow.cancel_to is not None:
+            return [*replies, *flow.cancel_to(ctx, dict(state.data))]
         return self.after_cancel(ctx, replies)
 
     def reprompt(self, ctx: Context, state: DialogState) -> list[Reply]:

@@ -526,6 +526,11 @@ SUGGESTION_VIEW = Flow(
 # --------------------------------------------------------------------------- the forms
 
 
+def _back_to_view(ctx: Context, data: Data) -> list[Reply]:
+    """取消 in a step's form goes back to the suggestion, where the cadre chose the step, not to the menu."""
+    return _open(ctx, int(data["id"]), _queue_of(data))
+
+
 def _finish(
     ctx: Context, data: Data, act: Callable[[int, int], Suggestion], said: Callable[[Suggestion], str]
 ) -> list[Reply]:
@@ -625,6 +630,7 @@ def _registered(ctx: Context, data: Data) -> list[Reply]:
 
 REGISTER = Flow(
     name=REGISTER_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         CategoryStep(
             "new_category", N_("提出人选的类别是“{category}”。请确认或改选类别："), options=_categories
@@ -661,6 +667,7 @@ def _first_reviewed(ctx: Context, data: Data) -> list[Reply]:
 
 FIRST_REVIEW = Flow(
     name=FIRST_REVIEW_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         Ask("opinion", N_("请写下初评意见："), max_length=OPINION_MAX),
         Confirm(summary=_first_summary, question=N_("确认后记录初评意见。")),
@@ -708,6 +715,7 @@ def _panel_reviewed(ctx: Context, data: Data) -> list[Reply]:
 
 PANEL_REVIEW = Flow(
     name=PANEL_REVIEW_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         Choose("feasibility", N_("评审认为这条建议可行吗？"), options=_feasibility_options),
         Yuan("cost", N_("预计需要投入多少钱？请输入元数，例如“2万”："), optional=True),
@@ -767,6 +775,7 @@ def _decided(ctx: Context, data: Data) -> list[Reply]:
 
 DECIDE = Flow(
     name=DECIDE_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         Choose(
             "adopted",
@@ -817,6 +826,7 @@ def _started(ctx: Context, data: Data) -> list[Reply]:
 
 START = Flow(
     name=START_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         DateStep("started_on", N_("哪天开始实施的？例如“今天”或“11月20日”："), latest=lambda today: today),
         Ask("notes", N_("请简单写下实施情况："), max_length=OPINION_MAX),
@@ -872,6 +882,7 @@ def _effect_recorded(ctx: Context, data: Data) -> list[Reply]:
 
 EFFECT = Flow(
     name=EFFECT_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         Yuan("value", N_("这条建议创效多少钱？请输入元数，例如“8.6万”；没有直接效益请回复 0：")),
         CompletionStep("implemented_on", N_("哪天实施完成的？例如“今天”："), latest=lambda today: today),
@@ -921,6 +932,7 @@ def _awarded(ctx: Context, data: Data) -> list[Reply]:
 
 AWARD = Flow(
     name=AWARD_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         Choose("award", N_("评为什么奖？"), options=_award_options),
         Yuan("prize", N_("奖金多少元？例如“500”；没有奖金请回复 0：")),
@@ -980,6 +992,7 @@ def _merged(ctx: Context, data: Data) -> list[Reply]:
 
 MERGE = Flow(
     name=MERGE_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         MergeTargetStep(
             "into",
@@ -1018,6 +1031,7 @@ def _replied(ctx: Context, data: Data) -> list[Reply]:
 
 REPLY = Flow(
     name=REPLY_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         Ask("text", N_("请写下给提出人的答复："), max_length=REPLY_MAX),
         Confirm(summary=_reply_summary, question=N_("确认后发给提出人。")),
@@ -1051,6 +1065,7 @@ def _closed(ctx: Context, data: Data) -> list[Reply]:
 
 CLOSE = Flow(
     name=CLOSE_FLOW,
+    cancel_to=_back_to_view,
     steps=(
         YesNo(
             "sure",

@@ -438,13 +438,22 @@ def transition(suggestion: Suggestion, to: SuggestionStatus) -> None:
     Raises:
         InvalidInput: ``suggestion.wrong_stage``, saying where the suggestion stands.
     """
+    check_transition(suggestion, to)
+    suggestion.status = to
+
+
+def check_transition(suggestion: Suggestion, to: SuggestionStatus) -> None:
+    """Refuse a move the lifecycle does not allow, changing nothing.
+
+    Raises:
+        InvalidInput: ``suggestion.wrong_stage``, saying where the suggestion stands.
+    """
     if to not in TRANSITIONS[suggestion.status]:
         raise InvalidInput(
             "suggestion.wrong_stage",
             N_("这条建议目前是“{status}”，不能进行这项操作。"),
             status=Label(STATUS_LABELS[suggestion.status]),
         )
-    suggestion.status = to
 
 
 def _set_due(suggestion: Suggestion, policy: SuggestionPolicy, now: datetime) -> None:
@@ -1330,6 +1339,10 @@ def merge_suggestion(
         empty=N_("请写一句合并说明，提出人会收到。"),
         too_long=N_("说明太长了：最多 {limit} 个字，现在是 {count} 个字。请精简后重新发送。"),
     )
+    check_transition(suggestion, SuggestionStatus.MERGED)
+    # Every rule has passed: claim the version now, before the supporters are written, so a
+    # colleague's change in the meantime leaves nothing of this merge behind.
+    _bump_version(session, suggestion, expected_version)
     transition(suggestion, SuggestionStatus.MERGED)
     assert target.id is not None
     assert suggestion.id is not None
@@ -1356,7 +1369,6 @@ def merge_suggestion(
     _record(
         session,
         suggestion,
-        expected_version=expected_version,
         kind=EventKind.MERGED,
         actor=actor,
         now=now,

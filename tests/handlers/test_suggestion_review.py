@@ -438,3 +438,19 @@ def test_a_committee_member_reviews_but_is_not_offered_awards(
     committee.send("建议办理")
     committee.send("1", absent=["评奖"])
     assert "答复提出人" in committee.buttons()
+
+
+def test_cancelling_a_step_goes_back_to_the_suggestion_not_the_menu(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    suggestion_id = suggest(db)
+    number = f"JY-2026-{suggestion_id:06d}"
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.send("1", expect=f"【{number}】")
+    cadre.press("答复提出人", expect="请写下给提出人的答复")
+    cadre.send("取消", expect=["已取消。", f"【{number}】", "请选择要办理的事项："], absent=["建议统计"])
+    cadre.press("登记分类", expect="请确认或改选类别")
+    cadre.send("返回", expect=["已取消。", f"【{number}】", "请选择要办理的事项："])
+    with db() as session:
+        assert session.get(Suggestion, suggestion_id).status is SuggestionStatus.SUBMITTED  # type: ignore[union-attr]
