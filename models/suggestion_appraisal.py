@@ -32,6 +32,7 @@ from models.errors import N_, DomainError, InvalidInput, NotFound, PermissionDen
 from models.members import Member
 from models.notices import BODY_MAX, Notice, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
 from models.roles import Permission, has_permission
+from models.suggestion_figures import QUARTER_TITLES
 from models.suggestions import (
     AWARD_LABELS,
     Award,
@@ -47,13 +48,7 @@ from models.units import PATH_SEPARATOR, Unit, get_unit
 Translate = Callable[[str], str]
 
 QUARTERS = (1, 2, 3, 4)
-# The quarter as a whole phrase, so a language may put the year where it belongs ("Q4 2026").
-PERIOD_LABELS: dict[int, str] = {
-    1: N_("{year}年第一季度"),
-    2: N_("{year}年第二季度"),
-    3: N_("{year}年第三季度"),
-    4: N_("{year}年第四季度"),
-}
+PERIOD_LABELS = QUARTER_TITLES
 # Highest first: the order the result lists them in.
 AWARD_ORDER: tuple[Award, ...] = (Award.GOLD, Award.SILVER, Award.ENCOURAGEMENT)
 ANONYMOUS = N_("匿名")

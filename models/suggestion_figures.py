@@ -84,8 +84,15 @@ class PeriodKind(StrEnum):
 
 PERIOD_TITLES: dict[PeriodKind, str] = {
     PeriodKind.MONTH: N_("{year}年{number}月"),
-    PeriodKind.QUARTER: N_("{year}年第{number}季度"),
     PeriodKind.YEAR: N_("{year}年"),
+}
+# A quarter as a whole phrase, as union reports write it (第四季度), so a language may put the
+# year where it belongs ("Q4 2026"); the appraisal names its quarters the same way.
+QUARTER_TITLES: dict[int, str] = {
+    1: N_("{year}年第一季度"),
+    2: N_("{year}年第二季度"),
+    3: N_("{year}年第三季度"),
+    4: N_("{year}年第四季度"),
 }
 
 
@@ -150,7 +157,9 @@ class Period:
 
     @property
     def title(self) -> tuple[str, dict[str, Any]]:
-        """The readable name as a msgid and its parameters: "2026年第4季度"."""
+        """The readable name as a msgid and its parameters: "2026年第四季度"."""
+        if self.kind is PeriodKind.QUARTER:
+            return QUARTER_TITLES[self.number], {"year": self.year, "number": self.number}
         return PERIOD_TITLES[self.kind], {"year": self.year, "number": self.number}
 
 

@@ -48,11 +48,11 @@ def test_export_writes_the_quarter(
     out = capsys.readouterr().out.splitlines()
     assert out == [
         f"已写入 {output}",
-        "厂工会，2026年第4季度：提出 7 条，采纳 3 条，实施 2 条，创效 15500.00 元。",
+        "厂工会，2026年第四季度：提出 7 条，采纳 3 条，实施 2 条，创效 15500.00 元。",
     ]
     book = load_workbook(output)
     summary = book["汇总"]
-    assert summary["A1"].value == "厂工会 合理化建议统计（2026年第4季度）"
+    assert summary["A1"].value == "厂工会 合理化建议统计（2026年第四季度）"
     assert [cell.value for cell in summary[7]][:3] == ["合计", 7, 8]
     assert summary["J7"].value == 4  # overdue as of the day the command ran
     register = book["明细"]

@@ -23,7 +23,7 @@ from tests.models.test_suggestion_figures import build_union
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, a Monday
 
 Q4_LINES = (
-    "【建议统计】厂工会，2026年第4季度",
+    "【建议统计】厂工会，2026年第四季度",
     "一车间：提出 4 条（每百人 100.0），采纳 3 条（75.0%）"
     "，实施 2 条，创效 1.55 万元，平均 5.5 天答复，超期 2 条",
     "二车间：提出 2 条（每百人 66.7），采纳 0 条（0.0%）"
@@ -67,7 +67,7 @@ def test_a_cadre_reads_the_quarter_and_exports_it(bot: Bot, union: None, exports
     assert admin.buttons() == ["本月", "本季度", "上季度", "今年"]
     admin.press("本季度", expect=[*Q4_LINES, "导出Excel", "换个时段"])
 
-    admin.press("导出Excel", expect="厂工会2026年第4季度的建议统计表")
+    admin.press("导出Excel", expect="厂工会2026年第四季度的建议统计表")
     attachment = admin.last[-1].file
     assert attachment is not None
     assert (attachment.name, attachment.mime_type) == ("建议统计-2026Q4.xlsx", MIME_TYPE)
@@ -75,7 +75,7 @@ def test_a_cadre_reads_the_quarter_and_exports_it(bot: Bot, union: None, exports
     assert path.parent == exports
     book = load_workbook(path)
     assert book.sheetnames == ["汇总", "明细", "个人排行"]
-    assert book["汇总"]["A1"].value == "厂工会 合理化建议统计（2026年第4季度）"
+    assert book["汇总"]["A1"].value == "厂工会 合理化建议统计（2026年第四季度）"
     assert book["明细"]["E4"].value == "匿名"
 
 
@@ -105,7 +105,7 @@ def test_a_period_can_be_typed_and_a_wrong_one_is_explained(bot: Bot, union: Non
     admin.press(
         "上季度",
         expect=[
-            "【建议统计】厂工会，2026年第3季度",
+            "【建议统计】厂工会，2026年第三季度",
             "合计：提出 1 条（每百人 12.5），采纳 1 条（100.0%），实施 0 条",
         ],
     )

@@ -469,4 +469,4 @@ def test_period_bounds_are_local_midnights() -> None:
     assert Period(2026, PeriodKind.QUARTER, 1).previous().key == "2025Q4"
     assert Period(2026, PeriodKind.MONTH, 1).previous().key == "2025-12"
     assert Period.quarter_of(date(2026, 11, 23)).key == "2026Q4"
-    assert Q4.title == ("{year}年第{number}季度", {"year": 2026, "number": 4})
+    assert Q4.title == ("{year}年第四季度", {"year": 2026, "number": 4})

@@ -45,7 +45,7 @@ def test_the_summary_sheet_is_the_official_table(workbook_path: Path) -> None:
     book = load_workbook(workbook_path)
     assert book.sheetnames == ["汇总", "明细", "个人排行"]
     sheet = book["汇总"]
-    assert sheet["A1"].value == "厂工会 合理化建议统计（2026年第4季度）"
+    assert sheet["A1"].value == "厂工会 合理化建议统计（2026年第四季度）"
     assert sheet["A1"].font.bold
     headers = sheet_rows(sheet)[1]
     assert headers == [
