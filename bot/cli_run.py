@@ -33,8 +33,9 @@ from bot.channels.wechat.webhook import WeChatChannel, WeChatConfig
 from bot.core_runner import Core, ProcessCore
 from bot.delivery.liveness import WorkerAlreadyRunning
 from bot.delivery.runner import run_worker, supervise_worker
-from bot.http_server import build_http_app, make_server, telegram_route
-from bot.settings import Settings
+from bot.file_links import FileLinks, link_key
+from bot.http_server import build_http_app, files_route, make_server, telegram_route
+from bot.settings import Settings, data_key
 from scheduler.jobs import JobContext, default_jobs
 from scheduler.runner import Scheduler
 
@@ -63,7 +64,7 @@ def telegram_config(settings: Settings) -> TelegramConfig:
     )
 
 
-def wechat_config(settings: Settings) -> WeChatConfig:
+def wechat_config(settings: Settings, links: FileLinks | None = None) -> WeChatConfig:
     assert settings.wechat_token
     assert settings.wechat_app_id
     return WeChatConfig(
@@ -72,6 +73,21 @@ def wechat_config(settings: Settings) -> WeChatConfig:
         aes_key=settings.wechat_aes_key,
         reply_seconds=settings.wechat_reply_seconds,
         media_dir=settings.data_dir / "media",
+        export_dir=settings.data_dir / "exports",
+        file_links=links,
+    )
+
+
+def download_links(app: App) -> FileLinks | None:
+    """Download links for the exports folder, when members can reach us at a public URL."""
+    settings = app.settings
+    if settings.public_url is None:
+        return None
+    return FileLinks(
+        key=link_key(data_key(settings)),
+        folder=app.core_config.export_dir,
+        public_url=settings.api_root(settings.public_url),
+        minutes=settings.file_link_minutes,
     )
 
 
@@ -106,7 +122,7 @@ def _run(app: App, args: argparse.Namespace) -> int:
 async def serve(app: App, stop: asyncio.Event | None = None, *, only: str | None = None) -> None:
     """Run every configured channel and a delivery worker until ``stop`` is set (or SIGINT/SIGTERM).
 
-    Telegram's webhook and WeChat's share one HTTP server (``/healthz`` too);
+    Telegram's webhook, WeChat's and its download links share one HTTP server (``/healthz`` too);
     both hand their messages to one core in a process of its own. The worker
     and the scheduled jobs run beside them on this event loop (``only`` picks
     "channels" or "worker"; the jobs run with the worker, see the module).
@@ -183,15 +199,18 @@ async def _serve_channels(app: App, core: Core, stop: asyncio.Event) -> None:
     wechat_api = None
     if settings.wechat_token:
         wechat_api = WeChatApi.from_settings(settings, app.store)
+        links = download_links(app)
         wechat = WeChatChannel(
             core=core,
             sessions=app.sessions,
             store=app.store,
             catalogues=app.catalogues,
-            config=wechat_config(settings),
+            config=wechat_config(settings, links),
             service=wechat_api,
         )
         routes.append(wechat.route())
+        if links is not None:
+            routes.append(files_route(links))
     server = None
     server_task = None
     if routes:

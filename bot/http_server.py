@@ -1,4 +1,4 @@
-"""One HTTP server for every webhook: Telegram's and WeChat's.
+"""One HTTP server for every webhook (Telegram's and WeChat's) and for download links.
 
 Starlette serves the routes the channels hand it; uvicorn runs it inside the
 same event loop as the channels, so a webhook update goes straight onto the
@@ -12,13 +12,17 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from bot.file_links import FileLinks
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,46 @@ def telegram_route(path: str, secret: str, feed: Callable[[dict[str, Any]], Awai
         return JSONResponse({"ok": True})
 
     return Route(path, endpoint, methods=["POST"])
+
+
+FILES_PATH = "/files/{token}"
+
+
+def files_route(links: FileLinks) -> Route:
+    """Signed download links (bot/file_links.py): the files a WeChat chat cannot carry.
+
+    Every refusal (forged, expired, outside the exports folder, gone) is the
+    same bare 404, so a caller cannot tell a near miss from nonsense. The token
+    is never logged: it is the key to the file while it lasts.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        download = links.open(request.path_params["token"])
+        if download is None:
+            return PlainTextResponse("not found", status_code=404, headers=_PRIVATE)
+        log.info("download of %s from %s", download.relative, request.client.host if request.client else "?")
+        return FileResponse(
+            download.path,
+            media_type=download.mime_type or "application/octet-stream",
+            headers={**_PRIVATE, "Content-Disposition": content_disposition(download.name)},
+        )
+
+    return Route(FILES_PATH, endpoint, methods=["GET"])
+
+
+_PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def content_disposition(name: str) -> str:
+    """An attachment header every browser reads: RFC 5987 for the real (Chinese) name, ASCII for the rest.
+
+    Old clients that ignore ``filename*`` get a plain ASCII name with the same
+    extension instead of mojibake.
+    """
+    suffix = "".join(ch for ch in PurePosixPath(name).suffix if (ch.isascii() and ch.isalnum()) or ch == ".")
+    plain = "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch in "-_. "))
+    fallback = plain if plain == name and plain.strip(". ") else f"download{suffix}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def build_http_app(routes: Sequence[Route]) -> Starlette:

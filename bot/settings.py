@@ -154,6 +154,9 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    # Where members' phones reach that server; set, a file reply on WeChat becomes a signed download link.
+    public_url: RootUrl | None = None
+    file_link_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
     timezone: str = "Asia/Shanghai"
     default_locale: str = "zh_CN"
@@ -230,6 +233,13 @@ class Settings(BaseSettings):
     def _webhook_url(cls, value: HttpUrl | None) -> HttpUrl | None:
         if value is not None and value.scheme != "https" and value.host not in ("127.0.0.1", "localhost"):
             raise ValueError("Telegram only delivers webhooks to https:// URLs")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and value.scheme != "https":
+            raise ValueError("must be an https:// URL: download links carry the union's files")
         return value
 
     @field_validator("telegram_webhook_secret")

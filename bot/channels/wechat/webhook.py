@@ -53,6 +53,7 @@ from bot.channels.wechat.security import (
     check_xml,
 )
 from bot.core_runner import Core
+from bot.file_links import FileLinks
 from handlers.i18n import Catalogues
 from handlers.messages import Incoming, Media, MediaKind, merge_replies
 from models.accounts import Channel, deactivate_account
@@ -96,6 +97,8 @@ class WeChatConfig:
     path: str = "/wechat"
     reply_seconds: float = 4.0
     media_dir: Path = Path("data/media")
+    export_dir: Path | None = None  # the core's exports (CoreConfig.export_dir): a cadre's files
+    file_links: FileLinks | None = None  # set: exports become download links (bot/file_links.py)
 
 
 @dataclass(frozen=True)
@@ -265,7 +268,14 @@ class WeChatChannel:
             replies = await self.core.answer(incoming)
         outgoing: list[Outgoing] = []
         for reply in merge_replies(replies):
-            outgoing.extend(render(reply, self.catalogues.get(reply.locale)))
+            outgoing.extend(
+                render(
+                    reply,
+                    self.catalogues.get(reply.locale),
+                    self.config.file_links,
+                    self.config.export_dir,
+                )
+            )
         return outgoing
 
     async def _incoming(self, received: Received) -> Incoming | None:

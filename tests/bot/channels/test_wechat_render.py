@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import xmltodict
 from wechatpy.replies import TextReply
 
 from bot.channels.wechat.render import WECHAT_TEXT_LIMIT, ImageOut, TextOut, cdata_safe, render, xml_safe
+from bot.file_links import FileLinks
 from handlers.i18n import Catalogues
 from handlers.messages import Button, OutgoingFile, Reply
 
@@ -41,6 +44,34 @@ def test_an_image_follows_the_text_and_a_file_is_explained() -> None:
     [text] = texts(messages)
     assert "本月统计" in text
     assert "文件“建议统计.xlsx”无法在微信里发送" in text
+
+
+def test_an_export_becomes_a_download_link_when_members_can_reach_us(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "figures.xlsx").write_bytes(b"PK")
+    sheet = OutgoingFile(str(exports / "figures.xlsx"), "建议统计.xlsx")
+    links = FileLinks(key=b"k" * 32, folder=exports, public_url="https://union.example.org", minutes=30)
+    [text] = texts(render(Reply("本月统计", file=sheet), CATALOGUES.get("zh_CN"), links, exports))
+    assert "点击下载“建议统计.xlsx”（30 分钟内有效）：https://union.example.org/files/" in text
+    assert "无法" not in text
+
+    [unconfigured] = texts(render(Reply("本月统计", file=sheet), CATALOGUES.get("zh_CN"), None, exports))
+    assert "文件“建议统计.xlsx”无法在微信里直接发送。请在 Telegram 上导出" in unconfigured
+    assert "UNIONBOT_PUBLIC_URL" in unconfigured
+    [english] = texts(render(Reply("Figures", file=sheet), CATALOGUES.get("en"), links, exports))
+    assert "(valid for 30 minutes): https://union.example.org/files/" in english
+
+
+def test_a_file_outside_the_exports_is_never_linked(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (tmp_path / "notice.pdf").write_bytes(b"%PDF")
+    attachment = OutgoingFile(str(tmp_path / "notice.pdf"), "通知.pdf")
+    links = FileLinks(key=b"k" * 32, folder=exports, public_url="https://union.example.org")
+    [text] = texts(render(Reply("通知", file=attachment), CATALOGUES.get("zh_CN"), links, exports))
+    assert "文件“通知.pdf”无法在微信里发送，请联系本单位工会领取。" in text
+    assert "https://" not in text
 
 
 def test_characters_xml_cannot_carry_are_shown_as_replacement_marks() -> None:
