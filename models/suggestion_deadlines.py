@@ -22,7 +22,13 @@ reminder of a Monday deadline comes on the Friday before, not on Sunday):
 * the reminder from the working day before the due date up to the due date
   itself — a job that was down on that day still warns on the day, as long as
   the deadline has not passed;
-* the escalation on the first working day after the due date.
+* the escalation on the first working day after the due date — or, after the
+  job was down, on one of the next :data:`ESCALATION_CATCH_UP` working days.
+  A suggestion overdue for longer is not escalated by the job any more: it
+  stands first in the queue, marked overdue, and the figures count it. Without
+  this window, the first run over a backlog (a union switching the job on, or
+  a workshop idle for months) would send the chair above one push per old
+  suggestion — in the benchmark, 1,454 to one person in one run.
 
 Every push is an outbox row keyed by suggestion, stage, due date and recipient,
 so the job may run any number of times, or again after a restart, and each is
@@ -36,7 +42,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -46,12 +52,17 @@ from models.outbox import NewPush, PushKind, enqueue
 from models.roles import ROLE_PERMISSIONS, Permission, RoleGrant
 from models.suggestions import STAGE_OF, Stage, Suggestion, SuggestionPolicy, SuggestionStatus
 from models.units import PATH_SEPARATOR, Unit
-from models.workdays import is_workday, next_workday, previous_workday
+from models.workdays import is_workday, next_workday, previous_workday, workdays_between
 
 log = logging.getLogger(__name__)
 
 DUE_TOPIC = "suggestion_due"
 OVERDUE_TOPIC = "suggestion_overdue"
+
+# Working days after a deadline within which a late run still escalates (a job down for a week).
+ESCALATION_CATCH_UP = 5
+# Wide enough to hold those working days across the longest holiday (Spring Festival) and weekends.
+_CATCH_UP_CALENDAR_DAYS = 31
 
 # The statuses whose stage has a deadline; the job's one query reads (status, due_on) for these.
 TIMED_STATUSES: tuple[SuggestionStatus, ...] = tuple(STAGE_OF)
@@ -166,8 +177,8 @@ class _Timed:
     unit_path: str
 
 
-def _timed(session: Session, horizon: date) -> Sequence[_Timed]:
-    """Open suggestions due by ``horizon``, overdue ones included: one range read of (status, due_on)."""
+def _timed(session: Session, earliest: date, horizon: date) -> Sequence[_Timed]:
+    """Open suggestions due between ``earliest`` and ``horizon``: one range read of (status, due_on)."""
     rows = session.execute(
         sa.select(
             col(Suggestion.id),
@@ -177,7 +188,11 @@ def _timed(session: Session, horizon: date) -> Sequence[_Timed]:
             col(Unit.id_path),
         )
         .join(Unit, col(Unit.id) == Suggestion.unit_id)
-        .where(col(Suggestion.status).in_(TIMED_STATUSES), col(Suggestion.due_on) <= horizon)
+        .where(
+            col(Suggestion.status).in_(TIMED_STATUSES),
+            col(Suggestion.due_on) >= earliest,
+            col(Suggestion.due_on) <= horizon,
+        )
         .order_by(col(Suggestion.id))
     ).all()
     return [
@@ -214,6 +229,8 @@ def _deadline_pushes(reviewers: Reviewers, items: Iterable[_Timed], *, today: da
         if item.due_on >= today and previous_workday(item.due_on) <= today:
             recipients, topic, key = duty.cadre_ids, DUE_TOPIC, due_key
         elif item.due_on < today:
+            if workdays_between(item.due_on, today) > ESCALATION_CATCH_UP:
+                continue  # long overdue: in the queue and the figures, not in the chair's pushes
             if not duty.above_ids:
                 at_the_top.append(item.id)
                 continue
@@ -258,7 +275,7 @@ def enqueue_deadline_pushes(session: Session, *, now: datetime, policy: Suggesti
     if not is_workday(today):
         return 0
     # previous_workday(due) <= today exactly when due <= the next working day: one bound for the query.
-    items = _timed(session, next_workday(today))
+    items = _timed(session, today - timedelta(days=_CATCH_UP_CALENDAR_DAYS), next_workday(today))
     if not items:
         return 0
     pushes = _deadline_pushes(load_reviewers(session), items, today=today)

@@ -365,3 +365,12 @@ def test_one_query_for_the_suggestions_whatever_their_number(session: Session, u
     many = statements(30, date(2026, 11, 30))  # due Thursday 3 December, reminded Wednesday 2nd
     assert few == many
     assert many <= 4
+
+
+def test_a_backlog_long_overdue_is_not_poured_on_the_chair_above(session: Session, union: Union) -> None:
+    """Switching the job on over months of backlog: only the recently overdue are escalated."""
+    submit(session, union.proposer, date(2026, 8, 3))  # due 6 August, long ago
+    submit(session, union.proposer, date(2026, 11, 16))  # due Thursday 19 November
+    # Wednesday 25 November: four working days after the 19th, within the catch-up window.
+    assert enqueue_deadline_pushes(session, now=morning(date(2026, 11, 25)), policy=POLICY) == 1
+    assert who(session, deadline_rows(session)) == [(OVERDUE_TOPIC, "王主席")]
