@@ -14,10 +14,9 @@ push (:func:`render_update`), and 我的建议 shows the whole history.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
-from typing import Any
 
 from sqlmodel import Session
 
@@ -146,7 +145,7 @@ class SimilarStep(Choose):
         return Reply("\n".join(lines), buttons=reply.buttons)
 
 
-def _similar_options(key: str) -> Any:
+def _similar_options(key: str) -> Callable[[Context, Data], Sequence[Option]]:
     def options(ctx: Context, data: Data) -> Sequence[Option]:
         hints = data.get(key) or ()
         found = [
