@@ -18,8 +18,7 @@ from bot.app import App
 from handlers.i18n import Translator
 from models.base import utcnow
 from models.errors import DomainError, InvalidInput
-from models.members import format_yuan
-from models.suggestion_figures import Period, System, figures_report, parse_period
+from models.suggestion_figures import Period, System, figures_report, money_text, parse_period
 from models.suggestion_workbook import file_name, period_title, save_report
 from models.units import find_unit
 
@@ -78,15 +77,14 @@ def _write(app: App, args: argparse.Namespace, period: Period, _: Translator) ->
     print(_("已写入 {file}").format(file=path))
     print(
         _(
-            "{unit}，{period}：提出 {submitted} 条，采纳 {adopted} 条，"
-            "实施 {implemented} 条，创效 {value} 元。"
+            "{unit}，{period}：提出 {submitted} 条，采纳 {adopted} 条，实施 {implemented} 条，创效 {value}。"
         ).format(
             unit=report.unit_path,
             period=period_title(_, period),
             submitted=total.submitted,
             adopted=total.adopted,
             implemented=total.implemented,
-            value=format_yuan(total.value_fen),
+            value=money_text(total.value_fen, _),
         )
     )
     return 0

@@ -39,7 +39,6 @@ from models.suggestion_appraisal import (
     AwardChoice,
     Candidate,
     apply_appraisal,
-    money_text,
     period_text,
     previous_quarter,
     publish_appraisal,
@@ -47,6 +46,7 @@ from models.suggestion_appraisal import (
     quarter_dates,
     quarter_of,
 )
+from models.suggestion_figures import money_text
 from models.suggestions import AWARD_LABELS, Award
 from models.units import Unit, get_unit, unit_path
 

@@ -24,19 +24,18 @@ from handlers.dialogs import Choose, Data, Flow, Invalid, Option
 from handlers.features import Feature
 from handlers.messages import OutgoingFile, Reply
 from models.errors import N_, InvalidInput
-from models.members import Member, format_yuan
-from models.roles import Permission, scope_units
+from models.members import Member
 from models.suggestion_figures import (
     FiguresReport,
     Period,
     RowKind,
     UnitFigures,
     figures_report,
+    money_text,
     parse_period,
-    wan_yuan,
 )
 from models.suggestion_workbook import MIME_TYPE, file_name, period_title, row_name, save_report
-from models.suggestions import review_scope
+from models.suggestions import review_scope, reviews_suggestions
 from models.units import unit_path
 
 FIGURES_FLOW = "suggestion_figures"
@@ -44,8 +43,6 @@ RESULT_FLOW = "suggestion_figures_result"
 # One chat message holds about 4,000 characters: a union with more units reads the rest in the workbook.
 ROWS_SHOWN = 30
 RANKING_SHOWN = 5
-# From 10,000 yuan on, value created reads as 万元, as union reports state it.
-WAN_FEN = 1_000_000
 
 
 def _actor(ctx: Context) -> Member:
@@ -54,12 +51,7 @@ def _actor(ctx: Context) -> Member:
 
 
 def can_see_figures(ctx: Context) -> bool:
-    member = ctx.member
-    return (
-        member is not None
-        and member.is_active
-        and bool(scope_units(ctx.session, member, Permission.REVIEW_SUGGESTIONS))
-    )
+    return ctx.member is not None and reviews_suggestions(ctx.session, ctx.member)
 
 
 def _today(ctx: Context) -> date:
@@ -151,9 +143,7 @@ FIGURES = Flow(
 
 
 def _value(ctx: Context, fen: int) -> str:
-    if fen >= WAN_FEN:
-        return ctx.t("{amount} 万元").format(amount=wan_yuan(fen))
-    return ctx.t("{amount} 元").format(amount=format_yuan(fen))
+    return money_text(fen, ctx.t)
 
 
 def _percent(rate: Decimal) -> Decimal:

@@ -40,7 +40,6 @@ from handlers.paging import PAGE_SIZE, PagedChoose, page_count, page_options
 from handlers.parsing import normalise
 from models.errors import N_, InvalidInput, Label, NotFound, PermissionDenied
 from models.members import Member, format_yuan
-from models.roles import Permission, scope_units
 from models.suggestion_queue import merge_target, overdue_count
 from models.suggestions import (
     AWARD_LABELS,
@@ -73,6 +72,7 @@ from models.suggestions import (
     reply_to_proposer,
     review_queue,
     reviewers_for,
+    reviews_suggestions,
     start_implementation,
 )
 from models.units import unit_path
@@ -154,12 +154,7 @@ def _actor(ctx: Context) -> Member:
 
 
 def can_review(ctx: Context) -> bool:
-    member = ctx.member
-    return (
-        member is not None
-        and member.is_active
-        and bool(scope_units(ctx.session, member, Permission.REVIEW_SUGGESTIONS))
-    )
+    return ctx.member is not None and reviews_suggestions(ctx.session, ctx.member)
 
 
 def _today(ctx: Context) -> date:

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -32,7 +31,7 @@ from models.errors import N_, DomainError, InvalidInput, NotFound, PermissionDen
 from models.members import Member
 from models.notices import BODY_MAX, Notice, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
 from models.roles import Permission, has_permission
-from models.suggestion_figures import QUARTER_TITLES
+from models.suggestion_figures import QUARTER_TITLES, money_text
 from models.suggestions import (
     AWARD_LABELS,
     Award,
@@ -52,8 +51,6 @@ PERIOD_LABELS = QUARTER_TITLES
 # Highest first: the order the result lists them in.
 AWARD_ORDER: tuple[Award, ...] = (Award.GOLD, Award.SILVER, Award.ENCOURAGEMENT)
 ANONYMOUS = N_("匿名")
-# Ten thousand yuan, in fen: from here on value reads better in 万元, as unions report it.
-WAN_FEN = 10_000 * 100
 
 
 def _untranslated(message: str) -> str:
@@ -146,20 +143,6 @@ def quarter_bounds(year: int, quarter: int, policy: SuggestionPolicy) -> tuple[d
 def period_text(year: int, quarter: int, t: Translate = _untranslated) -> str:
     """ "2026年第四季度", in the language of ``t``."""
     return t(PERIOD_LABELS[quarter]).format(year=year)
-
-
-def _plain(amount: Decimal) -> str:
-    """A Decimal without trailing zeros or exponent: 500, 12.5, 0.05."""
-    text = format(amount, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def money_text(fen: int, t: Translate = _untranslated) -> str:
-    """An amount as a union writes it: "500 元", "12.35 万元" from ten thousand yuan up."""
-    if fen >= WAN_FEN:
-        wan = (Decimal(fen) / WAN_FEN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return t(N_("{amount} 万元")).format(amount=_plain(wan))
-    return t(N_("{amount} 元")).format(amount=_plain(Decimal(fen) / 100))
 
 
 def _require_appraiser(session: Session, actor: Member, unit: Unit) -> None:

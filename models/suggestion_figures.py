@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -81,6 +82,9 @@ class PeriodKind(StrEnum):
     QUARTER = "quarter"
     YEAR = "year"
 
+
+# Ten thousand yuan, in fen: from here on value reads better in 万元, as unions report it.
+WAN_FEN = 10_000 * 100
 
 PERIOD_TITLES: dict[PeriodKind, str] = {
     PeriodKind.MONTH: N_("{year}年{number}月"),
@@ -726,4 +730,20 @@ def yuan(fen: int) -> Decimal:
 
 def wan_yuan(fen: int) -> Decimal:
     """Fen as 万元 with two decimals, as union reports state value created."""
-    return (Decimal(fen) / 1_000_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (Decimal(fen) / WAN_FEN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _plain(amount: Decimal) -> str:
+    """A Decimal without trailing zeros or exponent: 500, 12.5, 0.05."""
+    text = format(amount, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def money_text(fen: int, t: Callable[[str], str] = lambda message: message) -> str:
+    """An amount as a union writes it in a sentence: "500 元", "12.35 万元" from ten thousand yuan up.
+
+    The one wording of money for the figures, the appraisal and the command line.
+    """
+    if fen >= WAN_FEN:
+        return t(N_("{amount} 万元")).format(amount=_plain(wan_yuan(fen)))
+    return t(N_("{amount} 元")).format(amount=_plain(Decimal(fen) / 100))

@@ -502,6 +502,11 @@ def review_scope(session: Session, actor: Member) -> list[Unit]:
     return sorted(unique.values(), key=lambda unit: unit.id_path)
 
 
+def reviews_suggestions(session: Session, member: Member) -> bool:
+    """Whether ``member`` reviews suggestions anywhere: who is offered 建议办理 and 建议统计."""
+    return member.is_active and bool(scope_units(session, member, Permission.REVIEW_SUGGESTIONS))
+
+
 def _in_units(units: Sequence[Unit]) -> sa.ColumnElement[bool]:
     """Suggestions of units in the subtrees of ``units`` (joined with Unit on the suggestion's unit)."""
     return sa.or_(*(col(Unit.id_path).startswith(unit.id_path) for unit in units))

@@ -48,7 +48,7 @@ def test_export_writes_the_quarter(
     out = capsys.readouterr().out.splitlines()
     assert out == [
         f"已写入 {output}",
-        "厂工会，2026年第四季度：提出 7 条，采纳 3 条，实施 2 条，创效 15500.00 元。",
+        "厂工会，2026年第四季度：提出 7 条，采纳 3 条，实施 2 条，创效 1.55 万元。",
     ]
     book = load_workbook(output)
     summary = book["汇总"]

@@ -19,11 +19,11 @@ from models.suggestion_appraisal import (
     apply_appraisal,
     appraisal_text,
     awarded_in_quarter,
-    money_text,
     publish_appraisal,
     quarter_bounds,
     quarter_candidates,
 )
+from models.suggestion_figures import money_text
 from models.suggestions import (
     UPDATE_TOPIC,
     Award,
