@@ -14,19 +14,33 @@ push (:func:`render_update`), and 我的建议 shows the whole history.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from typing import Any
 
 from sqlmodel import Session
 
 from handlers.context import Context
-from handlers.dialogs import Ask, Choose, Confirm, Data, Flow, Option, Photo, YesNo, Yuan
+from handlers.dialogs import (
+    Ask,
+    Choose,
+    Confirm,
+    Data,
+    Flow,
+    Invalid,
+    Option,
+    Photo,
+    YesNo,
+    Yuan,
+    step_payload,
+)
 from handlers.features import Feature
 from handlers.i18n import Translator
 from handlers.menu import show_menu
-from handlers.messages import Reply
+from handlers.messages import Button, Reply
 from handlers.paging import PAGE_SIZE, PagedChoose, page_count, page_options
+from handlers.parsing import normalise, parse_index
 from handlers.pushes import Push, renderer
 from models.errors import N_, InvalidInput, NotFound
 from models.members import Member, format_yuan
@@ -64,8 +78,9 @@ SUBMIT_FLOW = "suggest"
 MINE_FLOW = "my_suggestions"
 DETAIL_FLOW = "my_suggestion"
 NAMED, ANONYMOUS = "named", "anonymous"
-CONTINUE = "continue"
-SUPPORT_PREFIX = "support:"
+SUPPORT = "support:"
+# What a member types to back a suggestion shown as similar: "附议1", "附议第一条", "support 1".
+SUPPORT_WORDS = ("附议", "附議", "support")
 # A member reads the last few steps; the whole history of a long case would fill the screen.
 HISTORY_SHOWN = 10
 
@@ -114,52 +129,99 @@ def _after_measure(ctx: Context, text: str, data: Data) -> None:
 
 def supporting(data: Data) -> int | None:
     """The suggestion the member chose to back instead of filing their own, if they did."""
-    for key in ("similar_title", "similar_measure"):
-        value = str(data.get(key) or "")
-        if value.startswith(SUPPORT_PREFIX):
-            return int(value.removeprefix(SUPPORT_PREFIX))
+    for key in ("measure", "benefit"):
+        value = data.get(key)
+        if isinstance(value, dict) and "support" in value:
+            return int(value["support"])
+    return None
+
+
+def _hint_lines(ctx: Context, hints: Sequence[Data]) -> list[str]:
+    _ = ctx.t
+    lines = [_("已经有会员提过相似的建议：")]
+    for number, hint in enumerate(hints, start=1):
+        lines.append(
+            _("{n}. {number}“{title}”（{status}，{count} 人附议）").format(
+                n=number,
+                number=hint["number"],
+                title=hint["title"],
+                status=_(STATUS_LABELS[SuggestionStatus(hint["status"])]),
+                count=hint["supporters"],
+            )
+        )
+    lines.append(_("如果说的是同一件事，回复“附议1”即可，不必重复提交；不一样就请接着写。"))
+    return lines
+
+
+def _support_choice(text: str, hints: Sequence[Data]) -> int | None:
+    """The hint a typed "附议1" / "附议第一条" / "support 1" picks; None when the text is an answer.
+
+    Raises:
+        Invalid: "附议" with no number, or one that is not listed: ask which, rather than file
+            "附议" as the member's own measure.
+    """
+    said = normalise(text)
+    for word in SUPPORT_WORDS:
+        rest = said.removeprefix(word).strip()
+        # A word or two after 附议 is a choice; a sentence starting with it is an answer.
+        if not said.startswith(word) or len(rest) > 6:
+            continue
+        if not rest and len(hints) == 1:
+            return int(hints[0]["id"])
+        index = parse_index(rest) if rest else None
+        if index is None or not 1 <= index <= len(hints):
+            raise Invalid(N_("要附议哪一条？请回复“附议”加上面的序号，例如“附议1”。"))
+        return int(hints[index - 1]["id"])
     return None
 
 
 @dataclass(frozen=True)
-class SimilarStep(Choose):
-    """ "有几条相似的建议": back one of them, or go on with one's own."""
+class LimitedAsk(Ask):
+    """Free text whose question names its limit, so the member knows it before typing."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        return Reply(reply.text.format(limit=self.max_length), buttons=reply.buttons)
+
+
+@dataclass(frozen=True)
+class HintedAsk(LimitedAsk):
+    """The next question, with the similar suggestions found so far shown above it.
+
+    Not a question of its own: a member who reads past the hint and goes on
+    typing answers this question as usual and loses nothing. Backing one
+    instead is a button, or "附议1" typed; the form then ends with the support.
+    """
 
     hints_key: str = ""
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
         reply = super().prompt(ctx, flow, data)
-        _ = ctx.t
-        lines = [_("已经有会员提过相似的建议：")]
-        for number, hint in enumerate(data.get(self.hints_key) or (), start=1):
-            lines.append(
-                _("{n}. {number}“{title}”（{status}，{count} 人附议）").format(
-                    n=number,
-                    number=hint["number"],
-                    title=hint["title"],
-                    status=_(STATUS_LABELS[SuggestionStatus(hint["status"])]),
-                    count=hint["supporters"],
-                )
-            )
-        lines.append(_("如果说的是同一件事，可以直接附议，不必重复提交；不一样就继续填写您的建议。"))
-        return Reply("\n".join(lines), buttons=reply.buttons)
-
-
-def _similar_options(key: str) -> Callable[[Context, Data], Sequence[Option]]:
-    def options(ctx: Context, data: Data) -> Sequence[Option]:
-        hints = data.get(key) or ()
-        found = [
-            Option(
-                f"{SUPPORT_PREFIX}{hint['id']}",
+        hints = data.get(self.hints_key) or ()
+        if not hints:
+            return reply
+        buttons = tuple(
+            Button(
                 ctx.t("附议第 {n} 条").format(n=number),
-                aliases=(hint["number"].lower(),),
-                literal=True,
+                step_payload(flow, self.key, f"{SUPPORT}{hint['id']}"),
             )
             for number, hint in enumerate(hints, start=1)
-        ]
-        return [*found, Option(CONTINUE, N_("继续填写我的建议"), aliases=("继续", "繼續", "continue"))]
+        )
+        return Reply("\n".join([*_hint_lines(ctx, hints), "", reply.text]), buttons=buttons)
 
-    return options
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        hints = data.get(self.hints_key) or ()
+        payload = ctx.incoming.button
+        if payload is not None:
+            value = payload.removeprefix(step_payload(flow, self.key, ""))
+            offered = {str(hint["id"]) for hint in hints}
+            if value.startswith(SUPPORT) and value.removeprefix(SUPPORT) in offered:
+                return {"support": int(value.removeprefix(SUPPORT))}
+            raise Invalid(N_("这个按钮已经失效了，请按下面的提示操作。"))
+        backed = _support_choice(ctx.incoming.text or "", hints) if hints else None
+        if backed is not None:
+            return {"support": backed}
+        return super().accept(ctx, flow, data)
 
 
 # ----------------------------------------------------------------------------- the form
@@ -253,15 +315,6 @@ def _backing(data: Data) -> bool:
     return supporting(data) is not None
 
 
-@dataclass(frozen=True)
-class LimitedAsk(Ask):
-    """Free text whose question names its limit, so the member knows it before typing."""
-
-    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        reply = super().prompt(ctx, flow, data)
-        return Reply(reply.text.format(limit=self.max_length), buttons=reply.buttons)
-
-
 SUBMIT = Flow(
     name=SUBMIT_FLOW,
     steps=(
@@ -272,33 +325,20 @@ SUBMIT = Flow(
             max_length=TITLE_MAX,
             validate=_after_title,
         ),
-        SimilarStep(
-            "similar_title",
-            N_("请选择："),
-            options=_similar_options("hints_title"),
-            skip_if=lambda data: not data.get("hints_title"),
-            hints_key="hints_title",
-        ),
-        LimitedAsk(
+        HintedAsk(
             "measure",
             N_("请写下发现的问题和您建议的做法（不超过 {limit} 个字）："),
             max_length=MEASURE_MAX,
             validate=_after_measure,
-            skip_if=_backing,
+            hints_key="hints_title",
         ),
-        SimilarStep(
-            "similar_measure",
-            N_("请选择："),
-            options=_similar_options("hints_measure"),
-            skip_if=lambda data: _backing(data) or not data.get("hints_measure"),
-            hints_key="hints_measure",
-        ),
-        Ask(
+        HintedAsk(
             "benefit",
             N_("预期能带来什么效益？（例如节约多少电、减少多少隐患）"),
             max_length=BENEFIT_MAX,
             optional=True,
             skip_if=_backing,
+            hints_key="hints_measure",
         ),
         Yuan(
             "benefit_fen",

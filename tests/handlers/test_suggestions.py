@@ -114,8 +114,9 @@ def test_a_similar_suggestion_is_offered_and_backing_it_files_nothing_new(
             "已经有会员提过相似的建议",
             "空压机余热回收用于浴室热水",
             "0 人附议",
+            "回复“附议1”即可",
+            "请写下发现的问题和您建议的做法",
             "附议第 1 条",
-            "继续填写我的建议",
         ],
         absent=["周工"],
     )
@@ -125,22 +126,40 @@ def test_a_similar_suggestion_is_offered_and_backing_it_files_nothing_new(
         assert len(session.exec(select(SuggestionSupport)).all()) == 1
 
 
-def test_going_on_after_a_hint_files_ones_own(db: SessionFactory, bot: Bot, union: None) -> None:
+def test_backing_by_typing_and_a_number_that_is_not_listed(db: SessionFactory, bot: Bot, union: None) -> None:
     chat = member_chat(bot)
     chat.send("提建议")
     chat.send("节能降耗")
     chat.send("利用空压机余热给浴室供热水", expect="已经有会员提过相似的建议")
-    chat.send("继续", expect="请写下发现的问题")
-    chat.send("夏天把余热接到食堂洗碗间。", expect="预期能带来什么效益")
+    chat.send("附议3", expect=["要附议哪一条？请回复“附议”加上面的序号，例如“附议1”。", "请写下发现的问题"])
+    chat.send("附议第一条", expect="附议，感谢您的支持")
+    with db() as session:
+        assert len(session.exec(select(Suggestion)).all()) == 1
+        assert len(session.exec(select(SuggestionSupport)).all()) == 1
+
+
+def test_a_member_who_reads_past_the_hint_and_goes_on_typing_files_their_own(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    chat = member_chat(bot)
+    chat.send("提建议")
+    chat.send("节能降耗")
+    chat.send("利用空压机余热给浴室供热水", expect="已经有会员提过相似的建议")
+    chat.send(
+        "夏天把空压机余热接到食堂洗碗间，浴室改用太阳能。",
+        expect="预期能带来什么效益",
+        absent=["已经有会员提过相似的建议"],  # the same one is not offered twice
+    )
     chat.send("跳过", expect="估计每年")
     chat.send("跳过", expect="现场照片")
     chat.send("跳过", expect="是否显示您的姓名")
-    chat.send("匿名", expect="提交方式：匿名")
+    chat.send("匿名", expect=["提交方式：匿名", "问题和建议措施：夏天把空压机余热接到食堂洗碗间"])
     chat.send("1", expect=["您的建议已提交", "您选择了匿名"])
     with db() as session:
         suggestions = session.exec(select(Suggestion).order_by(col(Suggestion.id))).all()
         assert len(suggestions) == 2
         assert suggestions[1].anonymous
+        assert suggestions[1].measure.startswith("夏天把空压机余热")
 
 
 def test_bad_answers_are_refused_kindly_and_asked_again(db: SessionFactory, bot: Bot, union: None) -> None:
