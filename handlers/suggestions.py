@@ -154,13 +154,19 @@ def _hint_lines(ctx: Context, hints: Sequence[Data]) -> list[str]:
 
 
 def _support_choice(text: str, hints: Sequence[Data]) -> int | None:
-    """The hint a typed "附议1" / "附议第一条" / "support 1" picks; None when the text is an answer.
+    """The hint a typed "1" / "附议1" / "附议第一条" / "support 1" picks; None when the text is an answer.
 
     Raises:
         Invalid: "附议" with no number, or one that is not listed: ask which, rather than file
             "附议" as the member's own measure.
     """
     said = normalise(text)
+    # A bare number picks the numbered choice: WeChat and the console show the buttons as "1. 附议第 1 条".
+    bare = parse_index(said) if len(said) <= 4 else None
+    if bare is not None:
+        if not 1 <= bare <= len(hints):
+            raise Invalid(N_("要附议哪一条？请回复“附议”加上面的序号，例如“附议1”。"))
+        return int(hints[bare - 1]["id"])
     for word in SUPPORT_WORDS:
         rest = said.removeprefix(word).strip()
         # A word or two after 附议 is a choice; a sentence starting with it is an answer.

@@ -138,6 +138,18 @@ def test_backing_by_typing_and_a_number_that_is_not_listed(db: SessionFactory, b
         assert len(session.exec(select(SuggestionSupport)).all()) == 1
 
 
+def test_on_wechat_a_typed_number_picks_the_numbered_hint(db: SessionFactory, bot: Bot, union: None) -> None:
+    """WeChat shows the hint's button as "1. 附议第 1 条": typing 1 backs it, it is no measure of "1"."""
+    chat = member_chat(bot)
+    chat.send("提建议")
+    chat.send("节能降耗")
+    chat.send("利用空压机余热给浴室供热水", expect="附议第 1 条")
+    chat.send("2", expect="要附议哪一条？")
+    chat.send("１", expect="附议，感谢您的支持")
+    with db() as session:
+        assert len(session.exec(select(Suggestion)).all()) == 1
+
+
 def test_a_member_who_reads_past_the_hint_and_goes_on_typing_files_their_own(
     db: SessionFactory, bot: Bot, union: None
 ) -> None:
