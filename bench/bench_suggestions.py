@@ -18,7 +18,7 @@ p95, nearest rank, of wall clock and of this process's CPU, ``time.process_time`
 1. ``similar_suggestions`` for 50 members (``--queries``), each with a whole
    title and measure: what a member waits for after typing them.
 2. ``review_queue``'s first page for a workshop chair and for the root chair,
-   and ``overdue_count`` for both (``--runs`` each).
+   and ``queue_counts`` for both (``--runs`` each).
 3. ``enqueue_deadline_pushes``: the day's first run (repeated in transactions
    rolled back, then once committed) and a second run (nothing new).
 4. ``figures_report`` at the root for the current quarter and the last whole
@@ -70,7 +70,7 @@ from models.roles import Role, grant_role
 from models.similarity import index_terms, warm_up
 from models.suggestion_deadlines import enqueue_deadline_pushes
 from models.suggestion_figures import Period, figures_report
-from models.suggestion_queue import overdue_count
+from models.suggestion_queue import queue_counts
 from models.suggestion_workbook import write_workbook
 from models.suggestions import (
     DEFAULT_CATEGORIES,
@@ -523,9 +523,9 @@ def measure(
 
         def overdue(n: int, member_id: int = member_id) -> int:
             with sessions() as session:
-                return overdue_count(session, actor=as_member(member_id, session), today=today)
+                return queue_counts(session, actor=as_member(member_id, session), today=today).overdue
 
-        figure, found = repeat(f"overdue_count, {who}", args.runs, overdue)
+        figure, found = repeat(f"queue_counts, {who}", args.runs, overdue)
         figure.note = f"{found:,} overdue"
         figures.append(figure)
 

@@ -40,7 +40,7 @@ from handlers.paging import PAGE_SIZE, PagedChoose, page_count, page_options
 from handlers.parsing import normalise
 from models.errors import N_, InvalidInput, Label, NotFound, PermissionDenied
 from models.members import Member, format_yuan
-from models.suggestion_queue import merge_target, overdue_count
+from models.suggestion_queue import queue_counts
 from models.suggestions import (
     AWARD_LABELS,
     DEPARTMENT_MAX,
@@ -66,6 +66,7 @@ from models.suggestions import (
     first_review,
     may_award,
     merge_suggestion,
+    merge_target,
     panel_review,
     record_effect,
     register_suggestion,
@@ -212,15 +213,11 @@ def _queue_options(ctx: Context, data: Data) -> Sequence[Option]:
 
 
 def _counts(ctx: Context) -> str:
-    actor, today = _actor(ctx), _today(ctx)
-    waiting = {
-        key: review_queue(ctx.session, actor=actor, today=today, statuses=GROUPS[key][1], limit=0)[0]
-        for key in ("register", "decide")
-    }
+    counts = queue_counts(ctx.session, actor=_actor(ctx), today=_today(ctx))
     return ctx.t("待登记 {register} 条，待决定 {decide} 条，超期 {overdue} 条").format(
-        register=waiting["register"],
-        decide=waiting["decide"],
-        overdue=overdue_count(ctx.session, actor=actor, today=today),
+        register=counts.waiting(GROUPS["register"][1]),
+        decide=counts.waiting(GROUPS["decide"][1]),
+        overdue=counts.overdue,
     )
 
 

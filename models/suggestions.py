@@ -1301,6 +1301,38 @@ def close_suggestion(
     return suggestion
 
 
+# Where a duplicate may not go: its supporters would land on a suggestion nobody handles any more.
+_CLOSED_TARGETS = frozenset({SuggestionStatus.MERGED, SuggestionStatus.CLOSED, SuggestionStatus.NOT_ADOPTED})
+
+
+def merge_target(session: Session, *, actor: Member, suggestion_id: int, number: str) -> Suggestion:
+    """The suggestion numbered ``number``, if ``suggestion_id`` may be merged into it.
+
+    The merge form asks this as soon as the number is typed, so a typo is asked
+    again instead of ending the form; :func:`merge_suggestion` asks it again.
+
+    Raises:
+        NotFound: no suggestion has that number.
+        PermissionDenied: it lies outside the actor's subtree.
+        InvalidInput: it is the same suggestion, or it is merged, closed or not adopted.
+    """
+    wanted = number.strip().upper().replace("－", "-")
+    target = session.exec(select(Suggestion).where(Suggestion.number == wanted)).first()
+    if target is None:
+        raise NotFound("suggestion.merge_target", N_("找不到编号为 {number} 的建议。"), number=number.strip())
+    _require_reviewer(session, actor, target)
+    if target.id == suggestion_id:
+        raise InvalidInput("suggestion.merge_self", N_("不能把建议合并到它自己。"))
+    if target.status in _CLOSED_TARGETS:
+        raise InvalidInput(
+            "suggestion.merge_closed",
+            N_("{number} 已经“{status}”，请合并到一条仍在办理的建议。"),
+            number=target.number,
+            status=Label(STATUS_LABELS[target.status]),
+        )
+    return target
+
+
 def merge_suggestion(
     session: Session,
     *,
@@ -1321,22 +1353,8 @@ def merge_suggestion(
         InvalidInput: a wrong stage, the same suggestion, a target that is merged or closed, an empty note.
     """
     suggestion = _claim(session, actor=actor, suggestion_id=suggestion_id, expected_version=expected_version)
-    wanted = into_number.strip().upper().replace("－", "-")
-    target = session.exec(select(Suggestion).where(Suggestion.number == wanted)).first()
-    if target is None:
-        raise NotFound(
-            "suggestion.merge_target", N_("找不到编号为 {number} 的建议。"), number=into_number.strip()
-        )
-    _require_reviewer(session, actor, target)
-    if target.id == suggestion.id:
-        raise InvalidInput("suggestion.merge_self", N_("不能把建议合并到它自己。"))
-    if target.status in {SuggestionStatus.MERGED, SuggestionStatus.CLOSED, SuggestionStatus.NOT_ADOPTED}:
-        raise InvalidInput(
-            "suggestion.merge_closed",
-            N_("{number} 已经“{status}”，请合并到一条仍在办理的建议。"),
-            number=target.number,
-            status=Label(STATUS_LABELS[target.status]),
-        )
+    assert suggestion.id is not None
+    target = merge_target(session, actor=actor, suggestion_id=suggestion.id, number=into_number)
     _check_text(
         note,
         code="note",

@@ -1,4 +1,4 @@
-"""The review queue's own queries: the overdue count and merge targets, both within the cadre's subtree."""
+"""The review queue's own queries: its counts and merge targets, both within the cadre's subtree."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from sqlmodel import Session
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.members import Member
 from models.roles import Role
-from models.suggestion_queue import merge_target, overdue_count
+from models.suggestion_queue import queue_counts
 from models.suggestions import (
     Suggestion,
     SuggestionDraft,
     SuggestionPolicy,
+    SuggestionStatus,
     decide_suggestion,
     first_review,
+    merge_target,
     register_suggestion,
     submit_suggestion,
 )
@@ -35,7 +37,7 @@ def submit(
     return submit_suggestion(session, actor=member, draft=draft, policy=POLICY, now=now)
 
 
-def test_overdue_counts_only_late_open_suggestions_of_the_cadres_subtree(session: Session) -> None:
+def test_the_counts_are_of_open_suggestions_of_the_cadres_subtree_and_the_late_ones(session: Session) -> None:
     member = make_member(session, employee_no="1001")
     elsewhere = make_member(session, employee_no="2001", unit="厂工会/二车间")
     cadre = make_member(session, employee_no="C1", roles=[(Role.CHAIR, "厂工会/一车间")])
@@ -43,11 +45,14 @@ def test_overdue_counts_only_late_open_suggestions_of_the_cadres_subtree(session
     submit(session, member, now=EARLIER, category="安全生产")
     submit(session, member)
     submit(session, elsewhere, now=EARLIER)
-    assert overdue_count(session, actor=cadre, today=TODAY) == 2
-    assert overdue_count(session, actor=cadre, today=TODAY, category="安全生产") == 1
-    assert overdue_count(session, actor=cadre, today=date(2026, 11, 13)) == 0  # due that day is not late yet
+    counts = queue_counts(session, actor=cadre, today=TODAY)
+    assert counts.overdue == 2
+    assert counts.waiting([SuggestionStatus.SUBMITTED]) == 3
+    assert counts.waiting([SuggestionStatus.REGISTERED]) == 0
+    # Due that day is not late yet.
+    assert queue_counts(session, actor=cadre, today=date(2026, 11, 13)).overdue == 0
     with pytest.raises(PermissionDenied):
-        overdue_count(session, actor=member, today=TODAY)
+        queue_counts(session, actor=member, today=TODAY)
 
 
 def test_a_merge_target_is_checked_as_the_merge_checks_it(session: Session) -> None:
