@@ -347,6 +347,8 @@ class PickStep(Step):
             rank = parse_index(text)
             if rank is None:
                 raise Invalid(N_("请回复建议前面的序号，例如 1；选好了请回复“完成”。"))
+            if not 1 <= rank <= len(candidates) and len(candidates) == 1:
+                raise Invalid(N_("没有序号为 {number} 的建议，请回复 1。"), number=rank)
             if not 1 <= rank <= len(candidates):
                 raise Invalid(
                     N_("没有序号为 {number} 的建议，请回复 1 到 {count} 之间的数字。"),

@@ -308,3 +308,17 @@ def test_a_chair_of_two_workshops_picks_the_one_to_appraise(
     chair.send("季度评比")
     chair.send("1")
     chair.send("本季度", expect="2026年第四季度一车间采纳的合理化建议")
+
+
+def test_a_single_candidate_asks_for_1_not_1_to_1(
+    bot: Bot, db: SessionFactory, ideas: dict[str, int]
+) -> None:
+    with db() as session:
+        chair = make_member(session, employee_no="C8", name="钱主席", roles=[(Role.CHAIR, "厂工会/二车间")])
+        bind(session, chair, key="second")
+        proposer = session.exec(select(Member).where(Member.employee_no == "2001")).one()
+        adopt(session, chair, proposer, datetime(2026, 10, 8, 2, tzinfo=UTC), title="叉车充电区加装排风")
+    second = Chat(bot, key="second")
+    second.send("季度评比")
+    second.press("本季度（2026年第四季度）", expect="共 1 条")
+    second.send("7", expect="没有序号为 7 的建议，请回复 1。")
