@@ -23,6 +23,7 @@ from handlers.context import Context
 from handlers.dialogs import Choose, Data, Flow, Invalid, Option
 from handlers.features import Feature
 from handlers.messages import OutgoingFile, Reply
+from handlers.parsing import parse_index
 from models.errors import N_, InvalidInput
 from models.members import Member
 from models.suggestion_figures import (
@@ -89,8 +90,13 @@ def _or_typed_period(step: Choose, ctx: Context, flow: str, data: Data) -> Any:
         return Choose.accept(step, ctx, flow, data)
     except Invalid:
         text = ctx.incoming.text
-        if ctx.incoming.button is not None or text is None or not _YEAR.search(_digits(text)):
+        if ctx.incoming.button is not None or text is None or parse_index(text) is not None:
             raise
+        if not _YEAR.search(_digits(text)):
+            # Words that are no choice ("去年冬天"): say what can be typed, not only "reply a number".
+            raise Invalid(
+                N_("没看懂这个时段。请选择上面的一项，或按“{quarter}”“{month}”的样子输入。"), **_examples(ctx)
+            ) from None
     try:
         return parse_period(text).key
     except InvalidInput as error:

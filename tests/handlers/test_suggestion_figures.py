@@ -95,6 +95,8 @@ def test_a_period_can_be_typed_and_a_wrong_one_is_explained(bot: Bot, union: Non
     admin = Chat(bot, key="admin")
     admin.send("统计", expect="要看哪个时段")
     admin.send("2026Q5", expect=["季度只能是 1 到 4，例如 2026Q4。", "要看哪个时段"])
+    admin.send("去年冬天", expect=["没看懂这个时段。请选择上面的一项，或按“2026Q3”“2026-11”的样子输入。"])
+    admin.send("9", expect="没有这个选项")
     admin.send("２０２６年第四季度", expect=Q4_LINES)
     admin.send(
         "2026年11月",
