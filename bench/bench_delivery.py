@@ -72,7 +72,9 @@ POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 RATE_KEYS = "unionbot:rate:*"
 WORKER_CODE = (
-    "import sys, tests.bot.delivery.helpers; from bot.cli import main; "
+    "import sys, handlers.modules, tests.bot.delivery.helpers as h; "
+    "handlers.modules.REGISTRY = h.TEST_REGISTRY; "
+    "from bot.cli import main; "
     "sys.exit(main(['run', '--only', 'worker']))"
 )
 

@@ -30,7 +30,7 @@ from typing import TypeVar
 
 from common import machine, percentile
 
-from models.similarity import DEFAULT_MIN_SCORE, index_terms, rank, terms, warm_up
+from models.suggestions.similarity import DEFAULT_MIN_SCORE, index_terms, rank, terms, warm_up
 
 PLACES = (
     "一车间",

@@ -61,17 +61,13 @@ from bench_similarity import BENEFITS, MEASURES, PROBLEMS, SUBJECTS
 from common import fresh_database, machine, percentile, postgres_answers
 from sqlmodel import Session, col, select
 
-from handlers.i18n import Catalogues
+from handlers.core.i18n import Catalogues
+from handlers.suggestions.workbook import write_workbook
 from models.base import utcnow
 from models.db import SessionFactory, make_engine
 from models.members import Member, MemberStatus
 from models.outbox import Outbox
 from models.roles import Role, grant_role
-from models.similarity import index_terms, warm_up
-from models.suggestion_deadlines import enqueue_deadline_pushes
-from models.suggestion_figures import Period, figures_report
-from models.suggestion_queue import queue_counts
-from models.suggestion_workbook import write_workbook
 from models.suggestions import (
     DEFAULT_CATEGORIES,
     NUMBER_PREFIX,
@@ -89,6 +85,10 @@ from models.suggestions import (
     start_implementation,
     submit_suggestion,
 )
+from models.suggestions.deadlines import enqueue_deadline_pushes
+from models.suggestions.figures import Period, figures_report
+from models.suggestions.queue import queue_counts
+from models.suggestions.similarity import index_terms, warm_up
 from models.units import UnitTree, get_unit
 from models.workdays import add_workdays, is_workday, previous_workday
 

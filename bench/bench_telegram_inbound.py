@@ -79,7 +79,7 @@ from bot.channels.telegram.adapter import (
 from bot.channels.telegram.limits import SendLimiter
 from bot.core_runner import ProcessCore
 from bot.settings import load_settings
-from handlers.i18n import Catalogues
+from handlers.core.i18n import Catalogues
 from models.accounts import Channel, bind_account, touch_account
 from models.base import utcnow
 from models.db import SessionFactory, make_engine

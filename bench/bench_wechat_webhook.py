@@ -96,7 +96,7 @@ from bot.channels.wechat.webhook import WeChatChannel, WeChatConfig
 from bot.core_runner import ProcessCore
 from bot.http_server import build_http_app, make_server
 from bot.settings import load_settings
-from handlers.i18n import Catalogues
+from handlers.core.i18n import Catalogues
 from models.accounts import Channel, bind_account, touch_account
 from models.base import utcnow
 from models.db import SessionFactory, make_engine

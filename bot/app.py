@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
@@ -11,9 +11,11 @@ import sqlalchemy as sa
 
 from bot import database
 from bot.settings import Settings, data_key
-from handlers.context import CoreConfig
-from handlers.i18n import Catalogues, Translator
-from handlers.router import Bot
+from handlers import modules
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues, Translator
+from handlers.core.module import Registry
+from handlers.core.router import Bot
 from models.accounts import BindingPolicy
 from models.db import SessionFactory, make_engine
 from models.ephemeral import EphemeralStore, MemoryStore, RedisStore
@@ -24,6 +26,8 @@ class App:
     """Everything a process needs, built lazily from one Settings object."""
 
     settings: Settings
+    # The feature modules put together; read when the App is made, so a test may swap in its own.
+    registry: Registry = field(default_factory=lambda: modules.REGISTRY)
 
     @cached_property
     def engine(self) -> sa.Engine:
@@ -67,15 +71,19 @@ class App:
             binding=self.binding_policy,
             template_kinds=frozenset(self.settings.wechat_templates),
             template_daily_quota=self.settings.wechat_template_daily_quota,
-            suggestions=self.settings.suggestion_policy,
             export_dir=self.settings.data_dir / "exports",
+            policies=self.settings.policies,
         )
 
     @cached_property
     def bot(self) -> Bot:
         """The conversation core every channel hands its messages to."""
         return Bot(
-            sessions=self.sessions, store=self.store, catalogues=self.catalogues, config=self.core_config
+            sessions=self.sessions,
+            store=self.store,
+            catalogues=self.catalogues,
+            config=self.core_config,
+            registry=self.registry,
         )
 
     def prepare(self) -> None:

@@ -12,11 +12,12 @@ from bot.app import App
 from bot.channels.console import ConsoleChannel
 from bot.delivery.runner import worker_in_background
 from bot.demo_data import DEMO_ADMIN_NO, DEMO_CADRE_NO, DEMO_MEMBER_NO, seed_demo
-from handlers.messages import Incoming
+from handlers.core.messages import Incoming
 from models.accounts import Channel, bind_account, touch_account, unbind_account
 from models.base import utcnow
 from models.errors import DomainError
 from models.members import get_member_by_employee_no
+from models.suggestions import SuggestionPolicy
 
 DEMO_ROLES = {"member": DEMO_MEMBER_NO, "cadre": DEMO_CADRE_NO, "admin": DEMO_ADMIN_NO}
 VISITOR_KEY = "visitor"
@@ -105,7 +106,7 @@ def _console(app: App, args: argparse.Namespace) -> int:
 def _demo(app: App, args: argparse.Namespace) -> int:
     _quiet_prepare(app)
     _ = app.translator
-    seeded = seed_demo(app.sessions, app.settings.suggestion_policy)
+    seeded = seed_demo(app.sessions, app.core_config.policy(SuggestionPolicy))
     employee_no = DEMO_ROLES[args.role]
     with app.sessions() as session:
         visitor = get_member_by_employee_no(session, DEMO_MEMBER_NO)

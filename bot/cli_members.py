@@ -23,7 +23,7 @@ from rich.text import Text
 
 from bot.app import App
 from bot.roster_files import UnsupportedFile, read_roster, write_roster
-from handlers.i18n import Translator
+from handlers.core.i18n import Translator
 from models.base import utcnow
 from models.errors import DomainError
 from models.invites import create_invite, format_code

@@ -21,7 +21,7 @@ from rich.text import Text
 from sqlmodel import col, select
 
 from bot.app import App
-from handlers.i18n import Translator
+from handlers.core.i18n import Translator
 from models.base import utcnow
 from models.errors import N_
 from models.members import Member

@@ -36,7 +36,7 @@ from bot.delivery.runner import run_worker, supervise_worker
 from bot.file_links import FileLinks, link_key
 from bot.http_server import build_http_app, files_route, make_server, telegram_route
 from bot.settings import Settings, data_key
-from scheduler.jobs import JobContext, default_jobs
+from handlers.core.module import JobContext
 from scheduler.runner import Scheduler
 
 log = logging.getLogger(__name__)
@@ -153,8 +153,8 @@ async def serve(app: App, stop: asyncio.Event | None = None, *, only: str | None
 def build_scheduler(app: App) -> Scheduler:
     """The scheduled jobs of this process, in the union's time zone."""
     settings = app.settings
-    context = JobContext(sessions=app.sessions, policy=settings.suggestion_policy)
-    return Scheduler(context, default_jobs(settings.zone), zone=settings.zone)
+    context = JobContext(sessions=app.sessions, config=app.core_config)
+    return Scheduler(context, app.registry.jobs, zone=settings.zone)
 
 
 async def _serve_with_worker(app: App, stop: asyncio.Event, *, worker: bool) -> None:

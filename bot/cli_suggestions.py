@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from handlers.i18n import Translator
+from handlers.core.i18n import Translator
+from handlers.suggestions.workbook import file_name, period_title, save_report
 from models.base import utcnow
 from models.errors import DomainError, InvalidInput
-from models.suggestion_figures import Period, System, figures_report, money_text, parse_period
-from models.suggestion_workbook import file_name, period_title, save_report
+from models.suggestions import SuggestionPolicy
+from models.suggestions.figures import Period, System, figures_report, money_text, parse_period
 from models.units import find_unit
 
 
@@ -56,7 +57,7 @@ def _export(app: App, args: argparse.Namespace) -> int:
 
 
 def _write(app: App, args: argparse.Namespace, period: Period, _: Translator) -> int:
-    policy = app.settings.suggestion_policy
+    policy = app.core_config.policy(SuggestionPolicy)
     today = policy.today(utcnow())
     with app.sessions() as session:
         unit_id = find_unit(session, args.unit).id if args.unit else None

@@ -18,8 +18,7 @@ from typing import Any
 from bot.app import App
 from bot.channels.wechat.api import CredentialsRejected, WeChatApi, WeChatApiError
 from bot.channels.wechat.menu import MenuPlan, build_menu, describe_menu
-from handlers.i18n import Translator
-from handlers.router import FEATURES
+from handlers.core.i18n import Translator
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -40,7 +39,7 @@ def _configured(app: App) -> bool:
 
 
 def _plan(app: App) -> MenuPlan:
-    return build_menu(FEATURES, app.translator)
+    return build_menu(app.registry, app.translator)
 
 
 def _publish(app: App, args: argparse.Namespace) -> int:
@@ -64,8 +63,6 @@ def _publish(app: App, args: argparse.Namespace) -> int:
     print(_("已发布微信自定义菜单："))
     for line in describe_menu(plan.menu):
         print(line)
-    if plan.missing:
-        print(_("这些功能尚未上线，菜单里暂不列出：{features}").format(features=", ".join(plan.missing)))
     return 0
 
 

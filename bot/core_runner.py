@@ -25,10 +25,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
 from bot.settings import Settings
-from handlers.i18n import Catalogues, negotiate_locale
-from handlers.messages import Incoming, Reply
-from handlers.router import Bot
-from models import similarity
+from handlers.core.i18n import Catalogues, negotiate_locale
+from handlers.core.messages import Incoming, Reply
+from handlers.core.router import Bot
+from models.suggestions import similarity
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,8 @@
 """Settings, read once from the environment (prefix ``UNIONBOT_``) and from ``.env``.
 
+The core's are here; a feature's own part is its module's ``settings`` (handlers.core.module),
+read by :func:`load_settings` at the same time.
+
 Every setting is typed and checked here, so a wrong value stops start-up with
 one line naming it, instead of failing later in a member's conversation.
 """
@@ -14,6 +17,7 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,6 +28,7 @@ from pydantic import (
     BaseModel,
     Field,
     HttpUrl,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -33,7 +38,7 @@ from pydantic_settings import SettingsError as SourceError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from models.suggestions import DEFAULT_CATEGORIES, SuggestionPolicy
+from handlers import modules
 
 ENV_PREFIX = "UNIONBOT_"
 SUPPORTED_LOCALES = ("zh_CN", "zh_TW", "en")
@@ -46,15 +51,6 @@ def _no_query(value: HttpUrl) -> HttpUrl:
 
 
 RootUrl = Annotated[HttpUrl, AfterValidator(_no_query)]
-
-CATEGORY_MAX = 20
-CATEGORIES_MAX = 20
-
-
-def split_categories(value: str) -> list[str]:
-    """Suggestion categories as an admin writes them: "生产技术、节能降耗" or "生产技术,节能降耗"."""
-    return [name.strip() for name in re.split(r"[、,，;；]", value) if name.strip()]
-
 
 # The kinds of push a WeChat template message is configured for (README: "Template messages").
 PushKind = Literal["notice", "reminder", "status", "digest"]
@@ -164,12 +160,6 @@ class Settings(BaseSettings):
 
     dialog_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
-    # Suggestions: the categories members choose from ("、" or "," between them; empty: the six usual
-    # ones), and the "三及时" deadlines in working days (China's official calendar, 调休 included).
-    suggestion_categories: str = ""
-    suggestion_register_days: int = Field(default=3, ge=1, le=60)
-    suggestion_decide_days: int = Field(default=15, ge=1, le=250)
-    suggestion_implement_days: int = Field(default=30, ge=1, le=250)
     # Scheduled jobs (scheduler/: the "三及时" reminders) in `run` and `run --only worker`. Jobs are
     # idempotent, so several processes running them send nothing twice; false spares the work in all but one.
     scheduler: bool = True
@@ -177,6 +167,8 @@ class Settings(BaseSettings):
     bind_cooldown_minutes: int = Field(default=15, ge=1, le=24 * 60)
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
     log_level: str = "INFO"
+
+    _policies: dict[type, object] = PrivateAttr(default_factory=dict)
 
     @field_validator("database_url")
     @classmethod
@@ -207,18 +199,6 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Shanghai") from None
-        return value
-
-    @field_validator("suggestion_categories")
-    @classmethod
-    def _suggestion_categories(cls, value: str) -> str:
-        names = split_categories(value)
-        if len(set(names)) != len(names):
-            raise ValueError("a category is listed twice")
-        if any(len(name) > CATEGORY_MAX for name in names):
-            raise ValueError(f"a category is longer than {CATEGORY_MAX} characters")
-        if len(names) > CATEGORIES_MAX:
-            raise ValueError(f"more than {CATEGORIES_MAX} categories: members pick from a numbered list")
         return value
 
     @field_validator("default_locale")
@@ -317,20 +297,14 @@ class Settings(BaseSettings):
         return quiet_hours_of(self.quiet_hours) if self.quiet_hours else None
 
     @property
+    def policies(self) -> Mapping[type, object]:
+        """Each feature module's policy, by its type, from the module's part of the settings."""
+        return self._policies
+
+    @property
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under the data folder."""
         return self.database_url or f"sqlite:///{self.data_dir / 'unionbot.db'}"
-
-    @property
-    def suggestion_policy(self) -> SuggestionPolicy:
-        names = split_categories(self.suggestion_categories)
-        return SuggestionPolicy(
-            categories=tuple(names) or DEFAULT_CATEGORIES,
-            register_days=self.suggestion_register_days,
-            decide_days=self.suggestion_decide_days,
-            implement_days=self.suggestion_implement_days,
-            zone=self.zone,
-        )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -369,7 +343,10 @@ def load_settings(**overrides: object) -> Settings:
         SettingsError: one line naming the first wrong setting and why.
     """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        # Each feature's own part of the settings (Module.settings), read and checked now too.
+        settings._policies = modules.REGISTRY.policies(settings.zone, overrides)
+        return settings
     except SourceError as error:  # a structured setting that is not JSON
         field = re.search(r'field "(\w+)"', str(error))
         name = ENV_PREFIX + (field.group(1).upper() if field else "")

@@ -76,7 +76,7 @@ class Outbox(SQLModel, table=True):
 
     Attributes:
         key: the producer's idempotency key, unique.
-        topic: which renderer turns the row into text (handlers.pushes), e.g. "notice".
+        topic: which renderer turns the row into text (handlers.core.pushes), e.g. "notice".
         subject_id: the row the push is about (the notice's id), for the renderer and reports.
         params: whatever else the renderer needs; ids and codes, never text in a language.
         urgent: goes out during quiet hours too.

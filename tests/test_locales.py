@@ -27,7 +27,7 @@ from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from handlers.i18n import DOMAIN, SUPPORTED_LOCALES, Catalogues
+from handlers.core.i18n import DOMAIN, SUPPORTED_LOCALES, Catalogues
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"
@@ -85,7 +85,7 @@ def untranslated(catalog: Catalog) -> list[str]:
         translations = forms(message)
         expected = catalog.num_plurals if message.pluralizable else 1
         if message.fuzzy:
-            # pybabel compile and handlers.i18n both skip fuzzy entries.
+            # pybabel compile and handlers.core.i18n both skip fuzzy entries.
             problems.append(describe(key(message.id), message.locations) + "  [fuzzy: check, drop the flag]")
         elif len(translations) != expected or not all(translations):
             problems.append(describe(key(message.id), message.locations))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from handlers.i18n import Translator
-from handlers.messages import Incoming, Media, MediaKind, Reply
-from handlers.router import Bot
+from handlers.core.i18n import Translator
+from handlers.core.messages import Incoming, Media, MediaKind, Reply
+from handlers.core.router import Bot
 
 QUIT_WORDS = frozenset({"/quit", "/exit", "/q"})
 

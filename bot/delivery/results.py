@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from handlers.pushes import Push
+from handlers.core.pushes import Push
 from models.outbox import PushKind
 
 

@@ -117,6 +117,7 @@ async def run_worker(app: App, stop: asyncio.Event) -> None:
                 catalogues=app.catalogues,
                 config=worker_config(settings),
                 lock=None if shared(settings) else SingleWorkerLock(app.engine),
+                pushes=app.registry.pushes,
             )
             log.info("delivery worker %s started", worker.worker_id)
             await worker.run(stop)

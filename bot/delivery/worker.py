@@ -41,8 +41,9 @@ from bot.delivery.liveness import Heartbeat, SingleWorkerLock, new_worker_id
 from bot.delivery.quiet import quiet_until
 from bot.delivery.rates import Rates, Stopped
 from bot.delivery.results import Job, Outcome, Pusher, SendResult, Target
-from handlers.i18n import Catalogues
-from handlers.pushes import render, run_after_batch
+from handlers import modules
+from handlers.core.i18n import Catalogues
+from handlers.core.pushes import PushRenderers
 from models.accounts import ChatAccount
 from models.base import utcnow
 from models.db import SessionFactory
@@ -288,8 +289,11 @@ class DeliveryWorker:
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        pushes: PushRenderers | None = None,
     ) -> None:
         self.sessions = sessions
+        # How each topic reads: the modules' renderers (a test may bring its own topic).
+        self.pushes = pushes if pushes is not None else modules.REGISTRY.pushes
         self.rates = rates
         self.pushers = dict(pushers)
         self.catalogues = catalogues
@@ -618,7 +622,7 @@ class DeliveryWorker:
         assert member is not None
         translator = self.catalogues.get(member.locale or usable[0][0].locale or self.config.default_locale)
         try:
-            push = render(session, row, translator, self.config.zone)
+            push = self.pushes.render(session, row, translator, self.config.zone)
         except Exception as error:  # one broken renderer must not hold up every other push
             log.exception("push %s could not be rendered", row.key)
             record_failed(
@@ -668,7 +672,7 @@ class DeliveryWorker:
     def _after_sync(self, subjects: dict[str, set[int]]) -> None:
         try:
             with self._turns.turn(), self.sessions() as session:
-                run_after_batch(session, subjects, self.clock())
+                self.pushes.after_batch(session, subjects, self.clock())
         except Exception:  # a feature's report must not stop deliveries
             log.exception("after-batch hook failed for %s", sorted(subjects))
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from bot.cli import main
 from models.db import SessionFactory, make_engine
-from tests.models.test_suggestion_figures import HOSTILE_TITLE, build_union
+from tests.models.suggestions.test_figures import HOSTILE_TITLE, build_union
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 

@@ -10,10 +10,11 @@ import pytest
 from rich.console import Console
 
 from bot.channels.console import ConsoleChannel
-from handlers.context import CoreConfig
-from handlers.i18n import Catalogues
-from handlers.messages import Incoming
-from handlers.router import Bot
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues
+from handlers.core.messages import Incoming
+from handlers.core.router import Bot
+from handlers.modules import REGISTRY
 from models.db import SessionFactory
 from models.ephemeral import MemoryStore
 from tests.factories import HOSTILE_NAME, make_member
@@ -26,7 +27,7 @@ def scripted(lines: list[str]) -> Iterator[str]:
 def run_console(db: SessionFactory, lines: list[str], switch: object = None) -> str:
     output = io.StringIO()
     catalogues = Catalogues()
-    bot = Bot(sessions=db, store=MemoryStore(), catalogues=catalogues, config=CoreConfig())
+    bot = Bot(sessions=db, store=MemoryStore(), catalogues=catalogues, config=CoreConfig(), registry=REGISTRY)
     feed = scripted(lines)
 
     def read_line(prompt: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.app import App
 from bot.core_runner import ProcessCore
 from bot.settings import load_settings
-from handlers.messages import Incoming
+from handlers.core.messages import Incoming
 
 
 async def test_the_core_process_answers_and_is_replaced_when_it_dies(tmp_path: Path) -> None:

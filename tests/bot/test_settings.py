@@ -12,6 +12,7 @@ import pytest
 from bot.cli import main
 from bot.delivery.runner import worker_config
 from bot.settings import SettingsError, data_key, load_settings
+from models.suggestions import SuggestionPolicy
 
 
 def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -185,8 +186,11 @@ def test_suggestion_categories_and_deadlines_come_from_settings(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("UNIONBOT_SUGGESTION_CATEGORIES", "技术革新，安全生产、 职工生活 ")
     monkeypatch.setenv("UNIONBOT_SUGGESTION_DECIDE_DAYS", "10")
-    policy = load_settings().suggestion_policy
+    policy = load_settings().policies[SuggestionPolicy]
+    assert isinstance(policy, SuggestionPolicy)
     assert policy.categories == ("技术革新", "安全生产", "职工生活")
     assert (policy.register_days, policy.decide_days, policy.implement_days) == (3, 10, 30)
     monkeypatch.delenv("UNIONBOT_SUGGESTION_CATEGORIES")
-    assert load_settings().suggestion_policy.categories[0] == "生产技术"
+    fresh = load_settings().policies[SuggestionPolicy]
+    assert isinstance(fresh, SuggestionPolicy)
+    assert fresh.categories[0] == "生产技术"

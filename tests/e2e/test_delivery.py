@@ -35,13 +35,13 @@ from bot.cli import main
 from bot.cli_outbox import UNCERTAIN_LISTED
 from bot.delivery.liveness import Heartbeat, SingleWorkerLock
 from bot.delivery.runner import run_worker
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from models.accounts import ChatAccount
 from models.base import utcnow
 from models.members import Member
 from models.outbox import NewPush, Outbox, OutboxStatus, PushKind, claimants, enqueue, uncertain_rows
 from models.units import UnitTree
-from tests.bot.delivery.helpers import TOPIC
+from tests.bot.delivery.helpers import TEST_REGISTRY, TOPIC
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, drop_postgres_schema, postgres_engine
 from tests.e2e.telegram_stub import TelegramStub
 from tests.e2e.wechat_stub import WeChatStub
@@ -50,7 +50,9 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER_CODE = (
-    "import sys, tests.bot.delivery.helpers; from bot.cli import main; "
+    "import sys, handlers.modules, tests.bot.delivery.helpers as h; "
+    "handlers.modules.REGISTRY = h.TEST_REGISTRY; "
+    "from bot.cli import main; "
     "sys.exit(main(['run', '--only', 'worker']))"
 )
 FIRST_CHAT = 5_000_000
@@ -61,6 +63,11 @@ HEARTBEAT_TTL = 1
 # The worker gives up on an answer after READ_TIMEOUT; the stand-in answers LATE, long after.
 READ_TIMEOUT = 0.5
 LATE = 30.0
+
+
+def delivery_app(settings: Settings) -> App:
+    """The app with the delivery tests' own push topic beside the modules'."""
+    return App(settings, registry=TEST_REGISTRY)
 
 
 @pytest.fixture
@@ -142,7 +149,9 @@ def per_chat(stub: TelegramStub) -> Counter[int]:
 
 async def test_a_thousand_recipients_get_the_push_exactly_once(stub: TelegramStub, tmp_path: Path) -> None:
     stub.limit_flood(400, 1.0)
-    app = App(load_settings(**delivery_settings(stub, tmp_path / "data", telegram_push_per_second=400)))
+    app = delivery_app(
+        load_settings(**delivery_settings(stub, tmp_path / "data", telegram_push_per_second=400))
+    )
     app.prepare()
     seed(app, 1000)
     stop = asyncio.Event()
@@ -162,7 +171,7 @@ async def test_a_thousand_recipients_get_the_push_exactly_once(stub: TelegramStu
 
 async def test_429_waits_and_a_blocked_member_gets_it_on_wechat(stub: TelegramStub, tmp_path: Path) -> None:
     async with WeChatStub(app_id="wx0123456789abcdef", secret="s") as wechat:
-        app = App(
+        app = delivery_app(
             load_settings(
                 **delivery_settings(
                     stub,
@@ -229,7 +238,7 @@ async def test_a_worker_killed_mid_batch_and_restarted_sends_nobody_two(
 ) -> None:
     stub.limit_flood(300, 1.0)
     settings = delivery_settings(stub, tmp_path / "data", telegram_push_per_second=300)
-    app = App(load_settings(**settings))
+    app = delivery_app(load_settings(**settings))
     app.prepare()
     seed(app, 1000)
     env = worker_env(settings)
@@ -278,7 +287,7 @@ async def test_two_workers_on_postgresql_and_redis_share_the_work_and_the_limit(
         database_url=database_url,
         redis_url=redis_url,
     )
-    app = App(load_settings(**settings))
+    app = delivery_app(load_settings(**settings))
     app.prepare()
     seed(app, 1000)
     env = worker_env(settings)
@@ -314,7 +323,7 @@ def test_a_second_worker_on_sqlite_is_refused_with_a_reason(
         "UNIONBOT_WECHAT_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
-    app = App(load_settings())
+    app = delivery_app(load_settings())
     app.prepare()
     running = SingleWorkerLock(app.engine)  # the first worker
     running.acquire()
@@ -380,7 +389,7 @@ async def test_a_worker_killed_on_postgresql_and_redis_is_taken_over_once_its_he
         redis_url=redis_url,
         delivery_heartbeat_ttl=HEARTBEAT_TTL,
     )
-    app = App(load_settings(**settings))
+    app = delivery_app(load_settings(**settings))
     app.prepare()
     seed(app, count)
     env = worker_env(settings)
@@ -446,7 +455,7 @@ async def test_a_push_telegram_answers_too_late_is_uncertain_and_resent_only_whe
         stub, tmp_path / "data", telegram_push_read_timeout=READ_TIMEOUT, default_locale="en"
     )
     use_settings(monkeypatch, settings)
-    app = App(load_settings())
+    app = delivery_app(load_settings())
     app.prepare()
     seed(app, 20)
     everyone = {FIRST_CHAT + n for n in range(20)}
@@ -482,7 +491,7 @@ async def test_with_resend_uncertain_a_push_answered_too_late_goes_out_again(
 ) -> None:
     """UNIONBOT_RESEND_UNCERTAIN accepts a duplicate rather than a member left without the push:
     queued again after a pause (a slow Telegram is not hammered), never listed as uncertain."""
-    app = App(
+    app = delivery_app(
         load_settings(
             **delivery_settings(
                 stub, tmp_path / "data", telegram_push_read_timeout=READ_TIMEOUT, resend_uncertain=True

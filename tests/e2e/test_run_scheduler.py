@@ -16,8 +16,8 @@ from bot.cli_run import serve
 from bot.settings import load_settings
 from models.outbox import Outbox
 from models.roles import Role
-from models.suggestion_deadlines import DUE_TOPIC
 from models.suggestions import SuggestionDraft, SuggestionPolicy, submit_suggestion
+from models.suggestions.deadlines import DUE_TOPIC
 from tests.factories import HOSTILE_BODY, make_member
 
 WEDNESDAY = datetime(2026, 11, 18, 1, 0, tzinfo=UTC)  # a suggestion handed in: due Monday 23rd

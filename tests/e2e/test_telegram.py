@@ -16,11 +16,13 @@ from bot.channels.telegram.adapter import TelegramChannel, TelegramConfig
 from bot.channels.telegram.limits import SendLimiter
 from bot.core_runner import ThreadCore
 from bot.http_server import build_http_app, make_server, telegram_route
-from handlers.context import Context, CoreConfig
-from handlers.features import Feature
-from handlers.i18n import Catalogues
-from handlers.messages import Media, MediaKind, OutgoingFile, Reply
-from handlers.router import FEATURES, FLOWS, Bot
+from handlers.core.context import Context, CoreConfig
+from handlers.core.features import Feature
+from handlers.core.i18n import Catalogues
+from handlers.core.messages import Media, MediaKind, OutgoingFile, Reply
+from handlers.core.module import Module
+from handlers.core.router import Bot
+from handlers.modules import registry
 from models.accounts import ChatAccount
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
@@ -52,7 +54,6 @@ def _upload(ctx: Context, arg: str) -> list[Reply]:
 
 
 TEST_FEATURES = (
-    *FEATURES,
     Feature(name="upload", label="上传", summary="", words=("/upload",), run=_upload, in_menu=False),
     Feature(name="files", label="附件", summary="", words=("/files",), run=_attachments, in_menu=False),
     Feature(
@@ -89,8 +90,7 @@ def make_channel(
         store=store,
         catalogues=catalogues,
         config=CoreConfig(),
-        features=TEST_FEATURES,
-        flows=FLOWS,
+        registry=registry(Module(name="test", features=TEST_FEATURES)),
     )
     return TelegramChannel(
         core=ThreadCore(core),

@@ -27,11 +27,13 @@ from bot.channels.wechat.security import MAX_BODY_BYTES
 from bot.channels.wechat.webhook import WeChatChannel, WeChatConfig
 from bot.core_runner import ThreadCore
 from bot.http_server import build_http_app, make_server
-from handlers.context import Context, CoreConfig
-from handlers.features import Feature
-from handlers.i18n import Catalogues
-from handlers.messages import OutgoingFile, Reply
-from handlers.router import FEATURES, FLOWS, Bot
+from handlers.core.context import Context, CoreConfig
+from handlers.core.features import Feature
+from handlers.core.i18n import Catalogues
+from handlers.core.messages import OutgoingFile, Reply
+from handlers.core.module import Module
+from handlers.core.router import Bot
+from handlers.modules import registry
 from models.accounts import ChatAccount
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
@@ -80,7 +82,6 @@ def _markup(ctx: Context, arg: str) -> list[Reply]:
 
 
 TEST_FEATURES = (
-    *FEATURES,
     Feature(name="slow", label="慢", summary="慢", words=("/slow",), run=_slow, in_menu=False),
     Feature(
         name="pause", label="停", summary="停", words=("/pause",), run=_pause, in_menu=False, for_unbound=True
@@ -110,8 +111,7 @@ async def running(
         store=store,
         catalogues=catalogues,
         config=CoreConfig(),
-        features=TEST_FEATURES,
-        flows=FLOWS,
+        registry=registry(Module(name="test", features=TEST_FEATURES)),
     )
     async with (
         WeChatStub(app_id=APP_ID, secret=SECRET) as stub,

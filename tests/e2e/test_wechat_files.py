@@ -22,8 +22,8 @@ from openpyxl import load_workbook
 from bot.app import App
 from bot.cli_run import serve
 from bot.settings import load_settings
+from handlers.suggestions.workbook import MIME_TYPE
 from models.roles import Role
-from models.suggestion_workbook import MIME_TYPE
 from tests.e2e.test_telegram import free_port
 from tests.e2e.wechat_client import WeChatClient
 from tests.e2e.wechat_stub import WeChatStub

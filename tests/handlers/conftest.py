@@ -7,10 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.context import CoreConfig
-from handlers.i18n import Catalogues
-from handlers.messages import Incoming, Media, Reply
-from handlers.router import Bot
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues
+from handlers.core.messages import Incoming, Media, Reply
+from handlers.core.router import Bot
+from handlers.modules import REGISTRY
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
 
@@ -78,7 +79,7 @@ def catalogues() -> Catalogues:
 @pytest.fixture
 def bot(db: SessionFactory, store: EphemeralStore, catalogues: Catalogues) -> Bot:
     config = CoreConfig(dialog_timeout=timedelta(minutes=30))
-    return Bot(sessions=db, store=store, catalogues=catalogues, config=config)
+    return Bot(sessions=db, store=store, catalogues=catalogues, config=config, registry=REGISTRY)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from datetime import timedelta
 import time_machine
 from sqlmodel import Session, select
 
-from handlers.router import Bot
+from handlers.core.router import Bot
+from handlers.modules import REGISTRY
 from models.accounts import ChatAccount
 from models.db import SessionFactory
 from models.roles import Role
@@ -153,7 +154,9 @@ def test_dialog_state_survives_a_restart(db: SessionFactory, chat: Chat, bot: Bo
         make_member(session)
     chat.send("/start")
     chat.send("1001", expect="后四位")
-    restarted = Bot(sessions=db, store=bot.store, catalogues=bot.catalogues, config=bot.config)
+    restarted = Bot(
+        sessions=db, store=bot.store, catalogues=bot.catalogues, config=bot.config, registry=REGISTRY
+    )
     Chat(restarted).send("1234", expect="绑定成功")
 
 

@@ -8,13 +8,17 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlmodel import col, select
 
+from handlers.core.context import CoreConfig
+from handlers.core.module import JobContext
+from handlers.modules import REGISTRY
+from handlers.suggestions.reminders import queue_deadline_pushes
 from models.db import SessionFactory
 from models.members import Member
 from models.outbox import Outbox
 from models.roles import Role
-from models.suggestion_deadlines import DUE_TOPIC, OVERDUE_TOPIC
 from models.suggestions import SuggestionDraft, SuggestionPolicy, submit_suggestion
-from scheduler.jobs import JobContext, default_jobs, suggestion_deadlines
+from models.suggestions.deadlines import DUE_TOPIC, OVERDUE_TOPIC
+from scheduler.jobs import trigger
 from tests.factories import HOSTILE_BODY, make_member
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -22,16 +26,16 @@ POLICY = SuggestionPolicy()
 
 
 def test_the_deadline_job_runs_at_half_past_eight_in_the_unions_zone() -> None:
-    [job] = default_jobs(SHANGHAI)
+    [job] = REGISTRY.jobs
     assert job.id == "suggestion_deadlines"
     assert job.catch_up
     # 09:00 in Shanghai on Monday 23 November: the next run is Tuesday 08:30 there, 00:30 UTC.
-    after = job.trigger.get_next_fire_time(None, datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
+    after = trigger(job, SHANGHAI).get_next_fire_time(None, datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
     assert after == datetime(2026, 11, 24, 8, 30, tzinfo=SHANGHAI)
     assert after.astimezone(UTC) == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
     # Another zone, another hour in UTC.
-    [berlin] = default_jobs(ZoneInfo("Europe/Berlin"))
-    assert berlin.trigger.get_next_fire_time(None, datetime(2026, 11, 23, 12, 0, tzinfo=UTC)).astimezone(
+    berlin = trigger(job, ZoneInfo("Europe/Berlin"))
+    assert berlin.get_next_fire_time(None, datetime(2026, 11, 23, 12, 0, tzinfo=UTC)).astimezone(
         UTC
     ) == datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
 
@@ -47,13 +51,13 @@ def test_day_by_day_the_job_reminds_then_escalates_once(db: SessionFactory) -> N
                 category="节能降耗", title="余热回收", measure=HOSTILE_BODY, anonymous=True
             )
             submit_suggestion(session, actor=proposer, draft=draft, policy=POLICY, now=start)
-        context = JobContext(sessions=db, policy=POLICY)
+        context = JobContext(sessions=db, config=CoreConfig())
         queued: dict[str, int] = {}
         for day in range(8):
             # The job twice a day: start-up's catch-up run and the morning one.
-            queued[(start + timedelta(days=day)).date().isoformat()] = suggestion_deadlines(
+            queued[(start + timedelta(days=day)).date().isoformat()] = queue_deadline_pushes(
                 context
-            ) + suggestion_deadlines(context)
+            ) + queue_deadline_pushes(context)
             traveller.shift(timedelta(days=1))
     # Due Monday 23rd: reminded Friday, escalated Tuesday, quiet at the weekend and after.
     assert {day: count for day, count in queued.items() if count} == {"2026-11-20": 1, "2026-11-24": 1}

@@ -15,17 +15,20 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import select
 
+from handlers.core.context import CoreConfig
+from handlers.core.module import Job, JobContext
+from handlers.modules import REGISTRY
 from models.db import SessionFactory
 from models.outbox import Outbox
 from models.roles import Role
-from models.suggestion_deadlines import DUE_TOPIC
 from models.suggestions import SuggestionDraft, SuggestionPolicy, submit_suggestion
-from scheduler.jobs import Job, JobContext, default_jobs
+from models.suggestions.deadlines import DUE_TOPIC
 from scheduler.runner import MISFIRE_GRACE, Scheduler
 from tests.factories import HOSTILE_BODY, make_member
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 POLICY = SuggestionPolicy()
+CONFIG = CoreConfig()
 WAIT = 10.0  # seconds before a test gives up waiting; the jobs fire within milliseconds
 FRIDAY = datetime(2026, 11, 20, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai; the reminder's day
 
@@ -42,8 +45,8 @@ async def test_the_catch_up_run_after_start_up_queues_the_reminders(db: SessionF
         draft = SuggestionDraft(category="节能降耗", title="余热回收", measure=HOSTILE_BODY)
         # Wednesday 18 November: due Monday 23rd, so Friday's run reminds.
         submit_suggestion(session, actor=proposer, draft=draft, policy=POLICY, now=FRIDAY - timedelta(days=2))
-    context = JobContext(sessions=db, policy=POLICY, clock=lambda: FRIDAY)
-    scheduler = Scheduler(context, default_jobs(SHANGHAI), zone=SHANGHAI, startup_delay=timedelta(0))
+    context = JobContext(sessions=db, config=CONFIG, clock=lambda: FRIDAY)
+    scheduler = Scheduler(context, REGISTRY.jobs, zone=SHANGHAI, startup_delay=timedelta(0))
     done = asyncio.Event()
     results: list[object] = []
     await scheduler.start()
@@ -84,9 +87,14 @@ async def test_a_failing_job_is_logged_and_the_scheduler_goes_on(
         signal(loop, second)
         return 7
 
-    job = Job(id="flaky", run=flaky, trigger=IntervalTrigger(seconds=0.05, timezone=SHANGHAI))
+    job = Job(id="flaky", run=flaky, schedule="0 3 * * *")
+    triggers = {"flaky": IntervalTrigger(seconds=0.05, timezone=SHANGHAI)}
     scheduler = Scheduler(
-        JobContext(sessions=db, policy=POLICY), [job], zone=SHANGHAI, startup_delay=timedelta(0)
+        JobContext(sessions=db, config=CONFIG),
+        [job],
+        zone=SHANGHAI,
+        startup_delay=timedelta(0),
+        triggers=triggers,
     )
     with caplog.at_level(logging.INFO, logger="scheduler"):
         await scheduler.start()
@@ -118,9 +126,14 @@ async def test_jobs_run_in_a_thread_and_stopping_lets_one_under_way_finish(db: S
         return 0
 
     # A daily job: only the catch-up run fires during the test.
-    job = Job(id="slow", run=slow, trigger=CronTrigger(hour=3, timezone=SHANGHAI))
+    job = Job(id="slow", run=slow, schedule="0 3 * * *")
+    triggers = {"slow": CronTrigger(hour=3, timezone=SHANGHAI)}
     scheduler = Scheduler(
-        JobContext(sessions=db, policy=POLICY), [job], zone=SHANGHAI, startup_delay=timedelta(0)
+        JobContext(sessions=db, config=CONFIG),
+        [job],
+        zone=SHANGHAI,
+        startup_delay=timedelta(0),
+        triggers=triggers,
     )
     await scheduler.start()
     await asyncio.wait_for(started.wait(), WAIT)

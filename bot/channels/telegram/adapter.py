@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,12 +37,13 @@ from bot.channels.telegram.render import CallbackCodec
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.turns import Turns
 from bot.core_runner import Core
-from handlers.i18n import Catalogues, negotiate_locale
-from handlers.messages import Incoming, Media, MediaKind, Reply, merge_replies
+from handlers import modules
+from handlers.core.i18n import Catalogues, negotiate_locale
+from handlers.core.messages import Incoming, Media, MediaKind, Reply, merge_replies
+from handlers.core.module import Command
 from models.accounts import Channel, deactivate_account
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
-from models.errors import N_
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +59,6 @@ EXPIRED_BUTTON = "d:expired:button:"
 CONCURRENT_UPDATES = 16
 CONNECTION_POOL_SIZE = 16
 POOL_TIMEOUT = 10.0
-
-# (command, description msgid): the menu Telegram shows beside the text box.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("menu", N_("主菜单")),
-    ("me", N_("我的信息")),
-    ("lang", N_("切换语言")),
-    ("help", N_("使用帮助")),
-    ("cancel", N_("取消当前操作")),
-    ("unbind", N_("解除绑定")),
-)
-
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 
@@ -94,6 +84,8 @@ class TelegramConfig:
     per_chat_burst: int = 3
     # Bot API requests running at once (see TelegramSender).
     max_in_flight: int = 8
+    # The command list Telegram shows beside the text box: the modules' (Module.commands).
+    commands: tuple[Command, ...] = field(default_factory=lambda: modules.REGISTRY.commands)
 
 
 def _seen_key(update_id: int) -> str:
@@ -193,7 +185,7 @@ class TelegramChannel:
         # Telegram takes two-letter codes only: zh_CN and zh_TW share "zh".
         for language_code, locale in ((None, "zh_CN"), ("zh", "zh_CN"), ("en", "en")):
             _ = self.catalogues.get(locale)
-            commands = [BotCommand(name, _(description)) for name, description in COMMANDS]
+            commands = [BotCommand(command.name, _(command.description)) for command in self.config.commands]
             await self.application.bot.set_my_commands(commands, language_code=language_code)
 
     # -- inbound ---------------------------------------------------------------------------------

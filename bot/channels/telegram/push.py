@@ -35,7 +35,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.channels.telegram.push_http import PushRequest, RequestNotSent
 from bot.channels.telegram.render import CallbackCodec, keyboard_rows, split_text
 from bot.delivery.results import Acquire, Job, Outcome, SendResult, Target
-from handlers.messages import Reply
+from handlers.core.messages import Reply
 from models.accounts import deactivate_account
 from models.db import SessionFactory
 

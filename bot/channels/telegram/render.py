@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 from bot.channels import text_parts
 from bot.channels.text_parts import SplitText, utf16_len, utf16_units
-from handlers.messages import Button
+from handlers.core.messages import Button
 from models.ephemeral import EphemeralStore
 
 TELEGRAM_TEXT_LIMIT = 4096

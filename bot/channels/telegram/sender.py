@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.channels.telegram.limits import SendLimiter, backoff
 from bot.channels.telegram.render import CallbackCodec, keyboard_rows, split_text
-from handlers.messages import Reply
+from handlers.core.messages import Reply
 
 log = logging.getLogger(__name__)
 

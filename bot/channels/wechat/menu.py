@@ -1,11 +1,10 @@
-"""The Official Account's custom menu: the intended layout as data, published as far as features exist.
+"""The Official Account's custom menu, built from the modules' menu slots.
 
 Members see the menu at the bottom of the chat and tap it instead of typing.
-An entry that leads to a feature not built yet teaches them the menu lies, so the
-layout names features, and an entry is published only when the router has
-that feature and lists it in its menu: 提建议 appears the day the feature
-does, by publishing again. A group left empty is dropped; a group with one
-entry becomes a single top-level button, saving the member a tap.
+Each feature module says where its entries go (``Module.menu``: a group and a
+rank); the registry refuses a slot that names no feature, so the menu can only
+offer what exists. A group left empty is dropped; a group with one entry
+becomes a single top-level button, saving the member a tap.
 
 Every entry is a CLICK button with the key ``go:<feature>``, the payload the
 router already honours for its own menu buttons, so WeChat's menu and the
@@ -20,14 +19,14 @@ phone's OS to match on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.features import Feature
-from models.errors import N_
+from handlers.core.features import Feature
+from handlers.core.module import GROUP_LABELS, Registry
 
-__all__ = ["LAYOUT", "MenuGroup", "MenuPlan", "build_menu", "describe_menu", "fit_name"]
+__all__ = ["MenuPlan", "build_menu", "describe_menu", "fit_name"]
 
 CLICK_PREFIX = "go:"  # handlers.router.MENU_PAYLOAD_PREFIX
 # WeChat's limits: 3 top-level buttons of at most 16 bytes (5 Chinese characters),
@@ -40,30 +39,11 @@ SHORTENED = "…"
 
 
 @dataclass(frozen=True)
-class MenuGroup:
-    """A top-level button and the features under it, in order (feature names, as in ``go:<name>``)."""
-
-    label: str  # a msgid
-    features: tuple[str, ...]
-
-
-# The intended menu. Names of features still to come are the ones their issues
-# will give them; until a feature with that name exists, its entry stays out.
-LAYOUT: tuple[MenuGroup, ...] = (
-    # 提建议 我的建议 困难申报 活动报名
-    MenuGroup(N_("会员服务"), ("suggest", "my_suggestions", "hardship", "activities")),
-    MenuGroup(N_("工会动态"), ("notices", "ranking")),  # 通知公告 排行榜
-    MenuGroup(N_("我的"), ("dues", "me", "help")),  # 我的会费 我的信息 帮助
-)
-
-
-@dataclass(frozen=True)
 class MenuPlan:
-    """What to publish (``menu``, WeChat's JSON), and which layout entries have no feature yet."""
+    """What to publish (``menu``, WeChat's JSON), and the features it leads to."""
 
     menu: dict[str, Any]
     published: tuple[str, ...]
-    missing: tuple[str, ...]
 
     @property
     def empty(self) -> bool:
@@ -88,41 +68,34 @@ def _click(feature: Feature, translate: Callable[[str], str], limit: int) -> dic
     }
 
 
-def build_menu(
-    features: Iterable[Feature],
-    translate: Callable[[str], str],
-    layout: Sequence[MenuGroup] = LAYOUT,
-) -> MenuPlan:
-    """WeChat's menu JSON for the features that exist and are in the menu.
+def build_menu(registry: Registry, translate: Callable[[str], str]) -> MenuPlan:
+    """WeChat's menu JSON for the modules' menu slots.
 
     Args:
-        features: the router's features (handlers.router.FEATURES).
+        registry: the modules put together (handlers.modules.REGISTRY).
         translate: gettext for the default locale.
-        layout: the intended menu.
 
     Raises:
-        ValueError: the layout has more buttons than WeChat allows.
+        ValueError: the slots make more buttons than WeChat allows.
     """
-    if len(layout) > MAX_TOP_BUTTONS or any(len(group.features) > MAX_SUB_BUTTONS for group in layout):
+    groups = [(group, names) for group, names in registry.menu.items() if names]
+    if len(groups) > MAX_TOP_BUTTONS or any(len(names) > MAX_SUB_BUTTONS for _group, names in groups):
         raise ValueError(f"WeChat allows {MAX_TOP_BUTTONS} groups of {MAX_SUB_BUTTONS} entries")
-    offered = {feature.name: feature for feature in features if feature.in_menu}
     buttons: list[dict[str, Any]] = []
     published: list[str] = []
-    missing: list[str] = []
-    for group in layout:
-        entries = [offered[name] for name in group.features if name in offered]
-        missing.extend(name for name in group.features if name not in offered)
-        published.extend(feature.name for feature in entries)
+    for group, names in groups:
+        entries = [registry.features[name] for name in names]
+        published.extend(names)
         if len(entries) == 1:
             buttons.append(_click(entries[0], translate, TOP_NAME_BYTES))
-        elif entries:
+        else:
             buttons.append(
                 {
-                    "name": fit_name(translate(group.label), TOP_NAME_BYTES),
+                    "name": fit_name(translate(GROUP_LABELS[group]), TOP_NAME_BYTES),
                     "sub_button": [_click(feature, translate, SUB_NAME_BYTES) for feature in entries],
                 }
             )
-    return MenuPlan({"button": buttons}, tuple(published), tuple(missing))
+    return MenuPlan({"button": buttons}, tuple(published))
 
 
 def _target(button: Mapping[str, Any]) -> str:

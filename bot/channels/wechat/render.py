@@ -17,8 +17,8 @@ from pathlib import Path
 
 from bot.channels.text_parts import split_text, utf8_bytes
 from bot.file_links import FileLinks, relative_file
-from handlers.i18n import Translator
-from handlers.messages import OutgoingFile, Reply
+from handlers.core.i18n import Translator
+from handlers.core.messages import OutgoingFile, Reply
 
 WECHAT_TEXT_LIMIT = 2048
 """Bytes of UTF-8 in one text message, passive reply or customer-service message."""

@@ -54,8 +54,8 @@ from bot.channels.wechat.security import (
 )
 from bot.core_runner import Core
 from bot.file_links import FileLinks
-from handlers.i18n import Catalogues
-from handlers.messages import Incoming, Media, MediaKind, merge_replies
+from handlers.core.i18n import Catalogues
+from handlers.core.messages import Incoming, Media, MediaKind, merge_replies
 from models.accounts import Channel, deactivate_account
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore

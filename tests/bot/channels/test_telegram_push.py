@@ -10,8 +10,8 @@ import pytest
 from bot.channels.telegram.push import TelegramPusher, push_bot
 from bot.channels.telegram.render import CallbackCodec
 from bot.delivery.results import Job, Outcome, Target
-from handlers.messages import Button, Reply
-from handlers.pushes import Push
+from handlers.core.messages import Button, Reply
+from handlers.core.pushes import Push
 from models.ephemeral import MemoryStore
 from models.outbox import PushKind
 from tests.e2e.telegram_stub import TelegramStub

@@ -22,7 +22,7 @@ from bot.channels.telegram.render import (
     split_text_with_separators,
     utf16_len,
 )
-from handlers.messages import Button
+from handlers.core.messages import Button
 from models.ephemeral import EphemeralStore, MemoryStore
 
 

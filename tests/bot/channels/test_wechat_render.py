@@ -9,8 +9,8 @@ from wechatpy.replies import TextReply
 
 from bot.channels.wechat.render import WECHAT_TEXT_LIMIT, ImageOut, TextOut, cdata_safe, render, xml_safe
 from bot.file_links import FileLinks
-from handlers.i18n import Catalogues
-from handlers.messages import Button, OutgoingFile, Reply
+from handlers.core.i18n import Catalogues
+from handlers.core.messages import Button, OutgoingFile, Reply
 
 CATALOGUES = Catalogues()
 

@@ -10,9 +10,11 @@ from datetime import datetime, tzinfo
 from sqlmodel import Session
 
 from bot.delivery.results import Acquire, Job, Outcome, SendResult, Target
-from handlers.i18n import Translator
-from handlers.messages import Reply
-from handlers.pushes import Push, renderer
+from handlers.core.i18n import Translator
+from handlers.core.messages import Reply
+from handlers.core.module import Module
+from handlers.core.pushes import Push
+from handlers.modules import registry
 from models.accounts import ChatAccount
 from models.members import Member
 from models.outbox import NewPush, PushKind, PushRow, enqueue
@@ -23,13 +25,16 @@ TOPIC = "delivery-test"
 WITHDRAWN_SUBJECT = 404
 
 
-@renderer(TOPIC)
 def render_test_push(session: Session, row: PushRow, _: Translator, _zone: tzinfo) -> Push | None:
     """A push whose first line is a translated word, so the tests see the member's language."""
     if row.subject_id == WITHDRAWN_SUBJECT:
         return None
     title = _("主菜单")
     return Push(title=title, reply=Reply(f"{title}\n{row.key}"), body=row.key, edit_in_place=True)
+
+
+# The bot's modules and one of the tests' own, whose topic the delivery tests queue.
+TEST_REGISTRY = registry(Module(name="delivery-test", renderers={TOPIC: render_test_push}))
 
 
 def member_with(

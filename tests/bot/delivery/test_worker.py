@@ -15,12 +15,19 @@ from bot.delivery.liveness import SingleWorkerLock, WorkerAlreadyRunning
 from bot.delivery.rates import ChannelLimit, MemoryRates
 from bot.delivery.results import Outcome, SendResult
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
-from handlers.i18n import Catalogues
+from handlers.core.i18n import Catalogues
 from models.accounts import ChatAccount
 from models.db import SessionFactory, make_engine
 from models.ephemeral import MemoryStore
 from models.outbox import Outbox, OutboxStatus, claim, mark_sending
-from tests.bot.delivery.helpers import WITHDRAWN_SUBJECT, FakePusher, FakeTime, member_with, queue
+from tests.bot.delivery.helpers import (
+    TEST_REGISTRY,
+    WITHDRAWN_SUBJECT,
+    FakePusher,
+    FakeTime,
+    member_with,
+    queue,
+)
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 LIMITS = {"telegram": ChannelLimit(10_000), "wechat": ChannelLimit(10_000)}
@@ -37,6 +44,7 @@ def worker(
         pushers={pusher.channel: pusher for pusher in pushers},
         catalogues=CATALOGUES,
         config=config or WorkerConfig(),
+        pushes=TEST_REGISTRY.pushes,
         **options,  # type: ignore[arg-type]
     )
 
@@ -187,6 +195,7 @@ async def test_run_delivers_until_stopped_and_gives_back_the_rest(db: SessionFac
         pushers={"telegram": telegram},
         catalogues=CATALOGUES,
         config=WorkerConfig(batch=10, in_flight=2),
+        pushes=TEST_REGISTRY.pushes,
     )
     running = asyncio.create_task(slow.run(stop))
     while len(telegram.sent) < 5:

@@ -12,8 +12,8 @@ from bot.channels.wechat.api import CUSTOM_SEND_PATH, TEMPLATE_SEND_PATH, WeChat
 from bot.channels.wechat.push import WeChatDeliveryPusher, WeChatPusher
 from bot.delivery.results import Job, Outcome, Target
 from bot.settings import PushKind, WeChatTemplate
-from handlers.messages import Reply
-from handlers.pushes import Push
+from handlers.core.messages import Reply
+from handlers.core.pushes import Push
 from models.ephemeral import EphemeralStore, MemoryStore
 from models.outbox import PushKind as OutboxKind
 from tests.bot.channels.wechat.conftest import MEMBER

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.channels.wechat.api import WeChatApi
 from bot.channels.wechat.menu import (
-    LAYOUT,
-    MAX_SUB_BUTTONS,
     MAX_TOP_BUTTONS,
     SUB_NAME_BYTES,
     TOP_NAME_BYTES,
-    MenuGroup,
     build_menu,
     describe_menu,
     fit_name,
 )
-from handlers.context import Context
-from handlers.features import Feature
-from handlers.i18n import SUPPORTED_LOCALES, Catalogues
-from handlers.messages import Reply
-from handlers.router import FEATURES, MENU_PAYLOAD_PREFIX
+from handlers.core.context import Context
+from handlers.core.features import Feature
+from handlers.core.i18n import SUPPORTED_LOCALES, Catalogues
+from handlers.core.messages import Reply
+from handlers.core.module import MenuGroup, MenuSlot, Module, Registry
+from handlers.core.router import MENU_PAYLOAD_PREFIX
+from handlers.modules import REGISTRY, registry
 from tests.e2e.wechat_stub import WeChatStub
 
 CATALOGUES = Catalogues()
@@ -35,17 +36,30 @@ def feature(name: str, label: str, *, in_menu: bool = True) -> Feature:
     return Feature(name=name, label=label, summary=label, words=(name,), run=_run, in_menu=in_menu)
 
 
-# Stand-ins for the features later issues bring, with long labels on purpose.
-FUTURE = (
-    feature("hardship", "困难职工帮扶申报"),
-    feature("activities", "Registration for union activities and outings"),
-    feature("ranking", "排行榜"),
-    feature("dues", "我的会费"),
+# Stand-ins for the features later issues bring, with long labels on purpose, each in its menu slot.
+FUTURE = Module(
+    name="future",
+    features=(
+        feature("hardship", "困难职工帮扶申报"),
+        feature("ranking", "排行榜"),
+        feature("dues", "我的会费"),
+    ),
+    menu=(
+        MenuSlot(MenuGroup.SERVICES, "hardship", 30),
+        MenuSlot(MenuGroup.NEWS, "ranking", 20),
+        MenuSlot(MenuGroup.MINE, "dues", 10),
+    ),
 )
 
 
+def _only_news(full: Registry) -> Registry:
+    """The registry's menu cut to the 工会动态 entries other than 通知公告: one group of one entry."""
+    news = tuple(name for name in full.menu[MenuGroup.NEWS] if name != "notices")
+    return replace(full, menu={group: news if group is MenuGroup.NEWS else () for group in full.menu})
+
+
 def test_today_suggestions_activities_notices_my_profile_and_help_are_published() -> None:
-    plan = build_menu(FEATURES, ZH)
+    plan = build_menu(REGISTRY, ZH)
     assert plan.menu == {
         "button": [
             {
@@ -67,12 +81,11 @@ def test_today_suggestions_activities_notices_my_profile_and_help_are_published(
         ]
     }
     assert plan.published == ("suggest", "my_suggestions", "activities", "notices", "me", "help")
-    assert plan.missing == ("hardship", "ranking", "dues")
 
 
 def test_every_published_key_opens_an_existing_feature() -> None:
-    names = {feature.name for feature in FEATURES}
-    for line in describe_menu(build_menu(FEATURES, ZH).menu):
+    names = set(REGISTRY.features)
+    for line in describe_menu(build_menu(REGISTRY, ZH).menu):
         key = line.rsplit("[", 1)[-1].rstrip("]") if "[" in line else None
         if key is not None:
             assert key.startswith(MENU_PAYLOAD_PREFIX)
@@ -80,13 +93,13 @@ def test_every_published_key_opens_an_existing_feature() -> None:
 
 
 def test_the_full_layout_once_the_features_exist() -> None:
-    plan = build_menu((*FEATURES, *FUTURE), ZH)
+    plan = build_menu(registry(FUTURE), ZH)
     assert describe_menu(plan.menu) == [
         "会员服务",
         "  提建议 [go:suggest]",
         "  我的建议 [go:my_suggestions]",
         "  困难职工帮扶申报 [go:hardship]",
-        "  Registration for union activities and outings [go:activities]",
+        "  活动报名 [go:activities]",
         "工会动态",
         "  通知公告 [go:notices]",
         "  排行榜 [go:ranking]",
@@ -95,23 +108,23 @@ def test_the_full_layout_once_the_features_exist() -> None:
         "  我的信息 [go:me]",
         "  使用帮助 [go:help]",
     ]
-    assert plan.missing == ()
 
 
 def test_a_group_of_one_becomes_a_top_level_button_and_names_are_cut_to_bytes() -> None:
-    activities = next(item for item in FUTURE if item.name == "activities")
-    plan = build_menu((activities, feature("me", "我的信息", in_menu=False)), ZH)
+    outings = feature("outings", "Registration for union activities and outings")
+    alone = Module(name="alone", features=(outings,), menu=(MenuSlot(MenuGroup.NEWS, "outings", 5),))
+    plan = build_menu(_only_news(registry(alone)), ZH)
     [button] = plan.menu["button"]
-    assert button["key"] == "go:activities"
+    assert button["key"] == "go:outings"
     assert button["name"] == "Registration…"  # 13 bytes + "…" (3 bytes) ≤ 16
     assert "sub_button" not in button
-    assert "me" in plan.missing  # a feature kept out of the menu is not published either
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_names_fit_wechats_limits_in_every_locale(locale: str) -> None:
     long_sub = feature("dues", "会费" * 40)
-    plan = build_menu((*FEATURES, *FUTURE[:-1], long_sub), CATALOGUES.get(locale))
+    future = Module(name="future", features=(*FUTURE.features[:-1], long_sub), menu=FUTURE.menu)
+    plan = build_menu(registry(future), CATALOGUES.get(locale))
     buttons = plan.menu["button"]
     assert len(buttons) <= MAX_TOP_BUTTONS
     for button in buttons:
@@ -122,20 +135,19 @@ def test_names_fit_wechats_limits_in_every_locale(locale: str) -> None:
 
 
 def test_labels_are_translated_into_the_default_locale() -> None:
-    plan = build_menu(FEATURES, CATALOGUES.get("en"))
+    plan = build_menu(REGISTRY, CATALOGUES.get("en"))
     assert [button["name"] for button in plan.menu["button"][:2]] == ["Services", "Notices"]
     assert [sub["name"] for sub in plan.menu["button"][0]["sub_button"]][-1] == "Activities"
     names = [sub["name"] for sub in plan.menu["button"][2]["sub_button"]]
     assert names == ["My profile", "Help"]
 
 
-def test_the_layout_fits_wechat() -> None:
-    assert len(LAYOUT) <= MAX_TOP_BUTTONS
-    assert all(len(group.features) <= MAX_SUB_BUTTONS for group in LAYOUT)
-    names = [name for group in LAYOUT for name in group.features]
-    assert len(names) == len(set(names))
+def test_more_entries_than_wechat_allows_are_refused() -> None:
+    assert len(MenuGroup) <= MAX_TOP_BUTTONS
+    extra = tuple(feature(f"extra{index}", f"第{index}项") for index in range(5))
+    slots = tuple(MenuSlot(MenuGroup.SERVICES, item.name, 50 + index) for index, item in enumerate(extra))
     with pytest.raises(ValueError, match="WeChat allows"):
-        build_menu(FEATURES, ZH, layout=(*LAYOUT, MenuGroup("更多", ("lang",))))
+        build_menu(registry(Module(name="crowded", features=extra, menu=slots)), ZH)
 
 
 @pytest.mark.parametrize(
@@ -162,7 +174,7 @@ def test_describe_reads_both_shapes_wechat_answers_with() -> None:
 
 
 async def test_published_menu_reads_back_the_same(api: WeChatApi, stub: WeChatStub) -> None:
-    plan = build_menu(FEATURES, ZH)
+    plan = build_menu(REGISTRY, ZH)
     await api.create_menu(plan.menu)
     [call] = stub.sent("/cgi-bin/menu/create")
     assert call.body == plan.menu

@@ -1,0 +1,582 @@
+"""The dialog engine: forms declared as steps, run the same way on every channel.
+
+A flow is a list of steps (text, choice, yes/no, number, date, photo,
+confirm). The engine prompts, re-asks with the reason on bad input, goes back
+on 返回, and keeps the answers in the database after every step, so a
+half-filled form survives a restart and any process can take the next message.
+
+Validators signal two kinds of trouble:
+
+* :class:`Invalid` — the answer does not fit; the member is asked again
+  (optionally from an earlier step, ``goto``).
+* :class:`~models.errors.DomainError` — the form cannot go on (a cooldown, a
+  rule); the dialog ends with that sentence.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from handlers.core.context import Context
+from handlers.core.messages import Button, MediaKind, Reply
+from handlers.core.parsing import (
+    control_characters,
+    normalise,
+    parse_date,
+    parse_index,
+    parse_number,
+    parse_yes_no,
+    text_length,
+)
+from models.dialog_state import DialogState, clear_dialog, load_dialog, save_dialog
+from models.errors import N_, DomainError
+
+Data = dict[str, Any]
+Validator = Callable[[Context, Any, Data], None]
+
+BACK_WORDS = frozenset({"返回", "上一步", "返回上一步", "返回修改", "back"})
+SKIP_WORDS = frozenset({"跳过", "跳過", "skip", "无", "無", "没有", "沒有", "none"})
+PAYLOAD_PREFIX = "d"
+
+
+class Invalid(Exception):
+    """The answer does not fit the step; ask again with this reason."""
+
+    def __init__(self, msgid: str, *, goto: str | None = None, **params: Any) -> None:
+        super().__init__(msgid)
+        self.msgid = msgid
+        self.goto = goto
+        self.params = params
+
+    @classmethod
+    def from_error(cls, error: DomainError, *, goto: str | None = None) -> Invalid:
+        return cls(error.msgid, goto=goto, **error.params)
+
+
+def step_payload(flow: str, step: str, value: str) -> str:
+    """The button payload for one answer; it names its flow and step so stale buttons are noticed."""
+    return f"{PAYLOAD_PREFIX}:{flow}:{step}:{value}"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice. ``label`` is a msgid unless ``literal`` (e.g. a language's own name)."""
+
+    value: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    literal: bool = False
+    payload: str | None = None
+
+    def text(self, ctx: Context) -> str:
+        return self.label if self.literal else ctx.t(self.label)
+
+
+class Step(ABC):
+    """One question of a flow."""
+
+    key: str
+    skip_if: Callable[[Data], bool] | None
+
+    def skipped(self, data: Data) -> bool:
+        return self.skip_if is not None and self.skip_if(data)
+
+    @abstractmethod
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        """The question, with its buttons."""
+
+    @abstractmethod
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        """The stored answer for ``ctx.incoming``, or :class:`Invalid`."""
+
+    def hint(self, ctx: Context) -> str:
+        return ctx.t("（回复“返回”回到上一步，“取消”退出）")
+
+
+def _typed_text(ctx: Context) -> str:
+    text = ctx.incoming.text
+    if text is None:
+        raise Invalid(N_("请用文字回复。"))
+    return text
+
+
+def _pressed(ctx: Context, flow: str, step: str) -> str | None:
+    """The value of a pressed button of this very step, if one was pressed."""
+    payload = ctx.incoming.button
+    if payload is None:
+        return None
+    prefix = f"{PAYLOAD_PREFIX}:{flow}:{step}:"
+    if not payload.startswith(prefix):
+        raise Invalid(N_("这个按钮已经失效了，请按下面的提示操作。"))
+    return payload[len(prefix) :]
+
+
+@dataclass(frozen=True)
+class Ask(Step):
+    """Free text, counted in characters as a member counts them, stored as typed."""
+
+    key: str
+    question: str
+    min_length: int = 1
+    max_length: int = 200
+    optional: bool = False
+    validate: Validator | None = None
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        text = ctx.t(self.question)
+        if self.optional:
+            text += "\n" + ctx.t("（没有可回复“跳过”）")
+        return Reply(text)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        text = _typed_text(ctx)
+        if not text.strip():
+            raise Invalid(N_("内容不能为空，请重新输入。"))
+        if self.optional and normalise(text) in SKIP_WORDS:
+            return None
+        if control_characters(text):
+            raise Invalid(N_("内容里有无法显示的控制字符，请删掉后重新发送。"))
+        length = text_length(text)
+        if length > self.max_length:
+            raise Invalid(
+                N_("内容太长了：最多 {limit} 个字，您发了 {count} 个字。请精简后重新发送。"),
+                limit=self.max_length,
+                count=length,
+            )
+        if length < self.min_length:
+            raise Invalid(N_("内容太短了：至少需要 {limit} 个字。"), limit=self.min_length)
+        if self.validate is not None:
+            self.validate(ctx, text, data)
+        return text
+
+
+@dataclass(frozen=True)
+class Choose(Step):
+    """One of a numbered list: a button, its number (１, 一, 第一个) or its words."""
+
+    key: str
+    question: str
+    options: Sequence[Option] | Callable[[Context, Data], Sequence[Option]]
+    skip_if: Callable[[Data], bool] | None = None
+
+    def choices(self, ctx: Context, data: Data) -> Sequence[Option]:
+        return self.options(ctx, data) if callable(self.options) else self.options
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        buttons = tuple(
+            Button(option.text(ctx), option.payload or step_payload(flow, self.key, option.value))
+            for option in self.choices(ctx, data)
+        )
+        return Reply(ctx.t(self.question), buttons=buttons)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        options = self.choices(ctx, data)
+        pressed = _pressed(ctx, flow, self.key)
+        if pressed is not None:
+            for option in options:
+                if option.value == pressed:
+                    return option.value
+            raise Invalid(N_("这个按钮已经失效了，请按下面的提示操作。"))
+        text = _typed_text(ctx)
+        index = parse_index(text)
+        if index is not None:
+            if 1 <= index <= len(options):
+                return options[index - 1].value
+            if len(options) == 1:
+                raise Invalid(N_("没有这个选项，请回复 1。"))
+            raise Invalid(N_("没有这个选项，请回复 1 到 {count} 之间的数字。"), count=len(options))
+        said = normalise(text)
+        for option in options:
+            names = {
+                normalise(option.text(ctx)),
+                normalise(option.label),
+                *(normalise(a) for a in option.aliases),
+            }
+            if said in names:
+                return option.value
+        raise Invalid(N_("请回复选项前的数字，例如 1。"))
+
+
+@dataclass(frozen=True)
+class YesNo(Step):
+    key: str
+    question: str
+    params: Callable[[Context, Data], dict[str, Any]] | None = None
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        question = ctx.t(self.question)
+        if self.params is not None:
+            question = question.format(**self.params(ctx, data))
+        return Reply(
+            question,
+            buttons=(
+                Button(ctx.t("是"), step_payload(flow, self.key, "yes")),
+                Button(ctx.t("否"), step_payload(flow, self.key, "no")),
+            ),
+        )
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        pressed = _pressed(ctx, flow, self.key)
+        if pressed is not None:
+            return pressed == "yes"
+        answer = parse_yes_no(_typed_text(ctx))
+        if answer is None:
+            raise Invalid(N_("请回复“是”或“否”（也可以回复 1 或 2）。"))
+        return answer
+
+
+@dataclass(frozen=True)
+class Number(Step):
+    key: str
+    question: str
+    minimum: Decimal | int
+    maximum: Decimal | int
+    integer: bool = True
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        return Reply(ctx.t(self.question))
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        value = parse_number(_typed_text(ctx))
+        if value is None:
+            raise Invalid(N_("请输入一个数字，例如 {example}。"), example=self.minimum)
+        if self.integer and value != value.to_integral_value():
+            raise Invalid(N_("请输入整数。"))
+        if not self.minimum <= value <= self.maximum:
+            raise Invalid(
+                N_("请输入 {minimum} 到 {maximum} 之间的数字。"), minimum=self.minimum, maximum=self.maximum
+            )
+        return int(value) if self.integer else str(value)
+
+
+@dataclass(frozen=True)
+class Yuan(Step):
+    """An amount of money as people write it ("86000", "8.6万", "86000元", "¥500", "五百"), kept in fen.
+
+    Fen, like dues, so sums are exact; more than two decimals is refused rather than rounded.
+    """
+
+    key: str
+    question: str
+    optional: bool = False
+    maximum_fen: int = 10_000_000 * 100
+    unreadable: str = N_("没看懂这个金额。请输入元数，例如“86000”“8.6万”或“86000元”。")
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        text = ctx.t(self.question)
+        if self.optional:
+            text += "\n" + ctx.t("（没有可回复“跳过”）")
+        return Reply(text)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        text = _typed_text(ctx)
+        if self.optional and normalise(text) in SKIP_WORDS:
+            return None
+        value = parse_number(text)
+        if value is None:
+            raise Invalid(self.unreadable)
+        fen = value * 100
+        if fen != fen.to_integral_value():
+            raise Invalid(N_("金额最多保留两位小数（精确到分）。"))
+        if not 0 <= fen <= self.maximum_fen:
+            raise Invalid(N_("金额请填 0 到 {maximum} 元之间的数。"), maximum=self.maximum_fen // 100)
+        return int(fen)
+
+
+@dataclass(frozen=True)
+class DateStep(Step):
+    """A calendar date in the union's time zone, e.g. "2026-11-23", "11月23日", "明天"."""
+
+    key: str
+    question: str
+    earliest: Callable[[date], date] | None = None
+    latest: Callable[[date], date] | None = None
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        return Reply(ctx.t(self.question))
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        today = ctx.local_now().date()
+        value = parse_date(_typed_text(ctx), today=today)
+        if value is None:
+            raise Invalid(
+                N_("没看懂这个日期。请按“{example}”或“{short}”的样子输入。"),
+                example=today.isoformat(),
+                short=ctx.t("{month}月{day}日").format(month=today.month, day=today.day),
+            )
+        if self.earliest is not None and value < self.earliest(today):
+            raise Invalid(N_("日期不能早于 {date}。"), date=self.earliest(today).isoformat())
+        if self.latest is not None and value > self.latest(today):
+            raise Invalid(N_("日期不能晚于 {date}。"), date=self.latest(today).isoformat())
+        return value.isoformat()
+
+
+@dataclass(frozen=True)
+class Photo(Step):
+    key: str
+    question: str
+    max_bytes: int = 10 * 1024 * 1024
+    mime_types: frozenset[str] = frozenset({"image/jpeg", "image/png"})
+    optional: bool = False
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        text = ctx.t(self.question)
+        if self.optional:
+            text += "\n" + ctx.t("（没有可回复“跳过”）")
+        return Reply(text)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        media = ctx.incoming.media
+        if media is None:
+            if self.optional and ctx.incoming.text and normalise(ctx.incoming.text) in SKIP_WORDS:
+                return None
+            raise Invalid(N_("请发送一张照片。"))
+        if media.kind is not MediaKind.PHOTO:
+            raise Invalid(N_("请发送照片（JPG 或 PNG），不要以文件或语音发送。"))
+        if media.mime_type is not None and media.mime_type not in self.mime_types:
+            raise Invalid(N_("只能接收 JPG 或 PNG 格式的照片。"))
+        if media.size is not None and media.size > self.max_bytes:
+            raise Invalid(
+                N_("照片太大了：最大 {limit} MB。请压缩后重新发送。"), limit=self.max_bytes // (1024 * 1024)
+            )
+        return {"ref": media.ref, "mime_type": media.mime_type, "size": media.size}
+
+
+@dataclass(frozen=True)
+class Confirm(Step):
+    """The last look before anything is written: 确认, 返回修改 or 取消."""
+
+    summary: Callable[[Context, Data], str]
+    question: str = N_("请核对以上内容。")
+    key: str = "confirm"
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        return Reply(
+            self.summary(ctx, data) + "\n\n" + ctx.t(self.question),
+            buttons=(
+                Button(ctx.t("确认"), step_payload(flow, self.key, "yes")),
+                Button(ctx.t("返回修改"), step_payload(flow, self.key, "back")),
+                Button(ctx.t("取消"), step_payload(flow, self.key, "cancel")),
+            ),
+        )
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        pressed = _pressed(ctx, flow, self.key)
+        if pressed is None:
+            index = parse_index(_typed_text(ctx))
+            pressed = {1: "yes", 2: "back", 3: "cancel"}.get(index or 0)
+            if pressed is None and parse_yes_no(_typed_text(ctx)) is True:
+                pressed = "yes"
+        if pressed == "yes":
+            return True
+        if pressed == "back":
+            raise _Back
+        if pressed == "cancel":
+            raise _Cancel
+        raise Invalid(N_("请回复 1 确认，2 返回修改，3 取消。"))
+
+
+class _Back(Exception):
+    pass
+
+
+class _Cancel(Exception):
+    pass
+
+
+Done = Callable[[Context, Data], list[Reply]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A declared form. ``on_done`` gets the answers once the last step is accepted.
+
+    ``browse``: a list to pick from rather than a form, so a command word typed
+    at it opens that feature instead of being taken as a wrong answer.
+    """
+
+    name: str
+    steps: tuple[Step, ...]
+    on_done: Done
+    on_cancel: Callable[[Context], list[Reply]] | None = None
+    # Where 取消 (or 返回 at the first step) leaves the member instead of the main menu: a form
+    # opened from a list goes back to what it was about. Gets the answers so far.
+    cancel_to: Callable[[Context, Data], list[Reply]] | None = None
+    quiet_timeout: bool = False
+    browse: bool = False
+    _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {step.key: i for i, step in enumerate(self.steps)})
+
+    def position(self, key: str) -> int:
+        return self._index[key]
+
+    def first(self, data: Data, start: int = 0) -> Step | None:
+        for step in self.steps[start:]:
+            if not step.skipped(data):
+                return step
+        return None
+
+    def previous(self, key: str, data: Data) -> Step | None:
+        for step in reversed(self.steps[: self.position(key)]):
+            if not step.skipped(data):
+                return step
+        return None
+
+
+HEARD = "_heard"
+"""Form data key of an answer recognised from speech, waiting for the member's yes."""
+
+HEARD_CHECK = YesNo(
+    HEARD,
+    N_("我听到的是：“{heard}”\n是这样吗？"),
+    params=lambda ctx, data: {"heard": data[HEARD]["said"]},
+)
+SPOKEN_FIELDS = (Ask, Number, DateStep)
+"""Steps whose answer is stored as said; choices and yes/no need no read-back."""
+
+
+def _heard_confirmed(ctx: Context, flow: str) -> bool | None:
+    """The member's yes or no to "我听到的是…", or None when they answered something else."""
+    try:
+        return bool(HEARD_CHECK.accept(ctx, flow, {}))
+    except Invalid:
+        return None
+
+
+class DialogEngine:
+    """Runs declared flows for one account at a time, state in the database."""
+
+    def __init__(
+        self,
+        flows: Iterable[Flow],
+        after_cancel: Callable[[Context, list[Reply]], list[Reply]] = lambda ctx, replies: replies,
+    ) -> None:
+        """``after_cancel`` decides where a cancelled form leaves the member (the router shows the menu)."""
+        self.flows = {flow.name: flow for flow in flows}
+        self.after_cancel = after_cancel
+
+    def open(self, ctx: Context) -> tuple[DialogState | None, bool]:
+        """The account's open dialog, and whether it just expired (and was closed)."""
+        state = load_dialog(ctx.session, ctx.account_id)
+        if state is None:
+            return None, False
+        if state.flow not in self.flows or ctx.now - state.updated_at > ctx.config.dialog_timeout:
+            quiet = state.flow in self.flows and self.flows[state.flow].quiet_timeout
+            clear_dialog(ctx.session, ctx.account_id)
+            ctx.session.flush()
+            return None, not quiet
+        return state, False
+
+    def start(
+        self, ctx: Context, name: str, data: Data | None = None, intro: Sequence[Reply] = ()
+    ) -> list[Reply]:
+        """Open ``name`` at its first step that applies, replacing any open dialog."""
+        flow = self.flows[name]
+        answers: Data = dict(data or {})
+        step = flow.first(answers)
+        if step is None:
+            clear_dialog(ctx.session, ctx.account_id)
+            return [*intro, *flow.on_done(ctx, answers)]
+        self._save(ctx, flow, step, answers)
+        return [*intro, self._prompt(ctx, flow, step, answers)]
+
+    def cancel(self, ctx: Context, state: DialogState) -> list[Reply]:
+        """Close the form without doing it; nothing it asked for is written."""
+        clear_dialog(ctx.session, ctx.account_id)
+        ctx.session.flush()
+        flow = self.flows.get(state.flow)
+        if flow is not None and flow.on_cancel is not None:
+            replies = flow.on_cancel(ctx)
+        else:
+            replies = [Reply(ctx.t("已取消。"))]
+        if flow is not None and flow.cancel_to is not None:
+            return [*replies, *flow.cancel_to(ctx, dict(state.data))]
+        return self.after_cancel(ctx, replies)
+
+    def reprompt(self, ctx: Context, state: DialogState) -> list[Reply]:
+        flow = self.flows[state.flow]
+        return [self._prompt(ctx, flow, flow.steps[flow.position(state.step)], dict(state.data))]
+
+    def handle(self, ctx: Context, state: DialogState) -> list[Reply]:
+        """Take the member's answer to the open step and move on.
+
+        An answer recognised from speech that fills a field is shown back first
+        ("我听到的是…"), since speech recognition gets names and numbers wrong;
+        a yes takes it, a no asks again, anything else is a fresh answer.
+        """
+        flow = self.flows[state.flow]
+        data: Data = dict(state.data)
+        heard = data.pop(HEARD, None)
+        step = flow.steps[flow.position(state.step)]
+        text = ctx.incoming.text
+        try:
+            if text is not None and ctx.incoming.button is None and normalise(text) in BACK_WORDS:
+                raise _Back
+            confirmed = _heard_confirmed(ctx, flow.name) if heard is not None else None
+            if confirmed is False:
+                self._save(ctx, flow, step, data)
+                prompt = self._prompt(ctx, flow, step, data)
+                again = ctx.t("好的，请再说一遍，或直接打字回复。")
+                return [Reply(again + "\n" + prompt.text, buttons=prompt.buttons)]
+            if confirmed:
+                assert heard is not None
+                value = heard["value"]
+            else:
+                value = step.accept(ctx, flow.name, data)
+                if ctx.incoming.spoken and isinstance(step, SPOKEN_FIELDS):
+                    data[HEARD] = {"said": text, "value": value}
+                    self._save(ctx, flow, step, data)
+                    return [self._prompt(ctx, flow, HEARD_CHECK, data)]
+        except _Back:
+            previous = flow.previous(step.key, data)
+            if previous is None:
+                return self.cancel(ctx, state)
+            self._save(ctx, flow, previous, data)
+            return [self._prompt(ctx, flow, previous, data)]
+        except _Cancel:
+            return self.cancel(ctx, state)
+        except Invalid as invalid:
+            target = flow.steps[flow.position(invalid.goto)] if invalid.goto else step
+            self._save(ctx, flow, target, data)
+            reason = ctx.t.sentence(invalid.msgid, invalid.params)
+            prompt = self._prompt(ctx, flow, target, data)
+            return [Reply(reason + "\n" + prompt.text, buttons=prompt.buttons)]
+        except DomainError:
+            clear_dialog(ctx.session, ctx.account_id)
+            raise
+        data[step.key] = value
+        following = flow.first(data, flow.position(step.key) + 1)
+        if following is None:
+            clear_dialog(ctx.session, ctx.account_id)
+            ctx.session.flush()
+            return flow.on_done(ctx, data)
+        self._save(ctx, flow, following, data)
+        return [self._prompt(ctx, flow, following, data)]
+
+    def _save(self, ctx: Context, flow: Flow, step: Step, data: Data) -> None:
+        save_dialog(
+            ctx.session, account_id=ctx.account_id, flow=flow.name, step=step.key, data=data, now=ctx.now
+        )
+        ctx.session.flush()
+
+    def _prompt(self, ctx: Context, flow: Flow, step: Step, data: Data) -> Reply:
+        reply = step.prompt(ctx, flow.name, data)
+        if flow.quiet_timeout:
+            return reply
+        return Reply(
+            reply.text + "\n" + step.hint(ctx), buttons=reply.buttons, image=reply.image, file=reply.file
+        )

@@ -1,0 +1,27 @@
+"""合理化建议 (金点子): the form, 我的建议, the review, 季度评比, 建议统计 and the "三及时" reminders."""
+
+from handlers.core.module import MenuGroup, MenuSlot, Module
+from handlers.suggestions import appraisal, figures, form, reminders, review
+from handlers.suggestions.settings import SuggestionSettings
+from models.notices import TOPIC as NOTICE_TOPIC
+from models.suggestions import UPDATE_TOPIC
+from models.suggestions.deadlines import DUE_TOPIC, OVERDUE_TOPIC
+
+MODULE = Module(
+    name="suggestions",
+    features=(form.SUGGEST, form.MY_SUGGESTIONS, review.REVIEW, appraisal.FEATURE, figures.FEATURE),
+    flows=(*form.FLOWS, *review.FLOWS, *appraisal.FLOWS, *figures.FLOWS),
+    renderers={
+        UPDATE_TOPIC: form.render_update,
+        DUE_TOPIC: reminders.render_due,
+        OVERDUE_TOPIC: reminders.render_overdue,
+    },
+    # 季度评比's result goes out as a notice, which the notices module renders.
+    produces=(UPDATE_TOPIC, DUE_TOPIC, OVERDUE_TOPIC, NOTICE_TOPIC),
+    jobs=(reminders.DEADLINES_JOB,),
+    settings=SuggestionSettings,
+    menu=(
+        MenuSlot(MenuGroup.SERVICES, form.SUGGEST.name, 10),
+        MenuSlot(MenuGroup.SERVICES, form.MY_SUGGESTIONS.name, 20),
+    ),
+)

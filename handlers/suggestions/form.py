@@ -1,0 +1,624 @@
+"""提建议 and 我的建议: a member's idea in a minute, and where it stands afterwards.
+
+The form asks what a union's suggestion sheet (建议书) asks — category, a
+one-line title, the problem and the measure, the expected benefit, photos of
+the spot — and whether reviewers may see the proposer's name. After the title
+and again after the measure it looks for similar suggestions in the union:
+a member who finds their idea already filed may back it (附议) instead of
+filing it twice, which is what reviewers would otherwise merge by hand.
+
+On confirm the member gets a tracking number and the dates by which the union
+owes them the next steps ("三及时"). Every step after that reaches them as a
+push (:func:`render_update`), and 我的建议 shows the whole history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, tzinfo
+from typing import Any
+
+from sqlmodel import Session
+
+from handlers.core.context import Context
+from handlers.core.dialogs import (
+    Ask,
+    Choose,
+    Confirm,
+    Data,
+    Flow,
+    Invalid,
+    Option,
+    Photo,
+    YesNo,
+    Yuan,
+    step_payload,
+)
+from handlers.core.features import Feature
+from handlers.core.i18n import Translator
+from handlers.core.menu import show_menu
+from handlers.core.messages import Button, Reply
+from handlers.core.paging import PAGE_SIZE, PagedChoose, page_count, page_options
+from handlers.core.parsing import normalise, parse_index
+from handlers.core.pushes import Push
+from models.errors import N_, InvalidInput, NotFound
+from models.members import Member, format_yuan
+from models.outbox import PushRow
+from models.suggestions import (
+    AWARD_LABELS,
+    BENEFIT_MAX,
+    FEASIBILITY_LABELS,
+    MEASURE_MAX,
+    PHOTOS_MAX,
+    STATUS_LABELS,
+    TITLE_MAX,
+    Award,
+    EventKind,
+    Feasibility,
+    PhotoRef,
+    Stage,
+    Suggestion,
+    SuggestionDraft,
+    SuggestionEvent,
+    SuggestionPolicy,
+    SuggestionStatus,
+    SupportOutcome,
+    expected_dates,
+    history,
+    own_suggestion,
+    reveal_name,
+    similar_suggestions,
+    submit_suggestion,
+    suggestions_of,
+    support_suggestion,
+)
+
+SUBMIT_FLOW = "suggest"
+MINE_FLOW = "my_suggestions"
+DETAIL_FLOW = "my_suggestion"
+NAMED, ANONYMOUS = "named", "anonymous"
+SUPPORT = "support:"
+# What a member types to back a suggestion shown as similar: "附议1", "附议第一条", "support 1".
+SUPPORT_WORDS = ("附议", "附議", "support")
+# A member reads the last few steps; the whole history of a long case would fill the screen.
+HISTORY_SHOWN = 10
+
+
+def _actor(ctx: Context) -> Member:
+    assert ctx.member is not None
+    return ctx.member
+
+
+def day_text(t: Translator, day: date) -> str:
+    """A date as a member says it: 11月26日."""
+    return t("{month}月{day}日").format(month=day.month, day=day.day)
+
+
+def yuan_text(t: Translator, fen: int) -> str:
+    return t("{amount} 元").format(amount=format_yuan(fen))
+
+
+# ----------------------------------------------------------------------------- similar suggestions
+
+
+def _hints(ctx: Context, text: str, data: Data, key: str, shown: Sequence[int]) -> None:
+    """Keep the similar suggestions for ``text`` in the form, leaving out those already offered."""
+    found = similar_suggestions(ctx.session, actor=_actor(ctx), text=text)
+    data[key] = [
+        {
+            "id": hint.id,
+            "number": hint.number,
+            "title": hint.title,
+            "status": hint.status.value,
+            "supporters": hint.supporters,
+        }
+        for hint in found
+        if hint.id not in shown
+    ]
+
+
+def _after_title(ctx: Context, text: str, data: Data) -> None:
+    _hints(ctx, text, data, "hints_title", ())
+
+
+def _after_measure(ctx: Context, text: str, data: Data) -> None:
+    shown = [hint["id"] for hint in data.get("hints_title") or ()]
+    _hints(ctx, f"{data['title']}\n{text}", data, "hints_measure", shown)
+
+
+def supporting(data: Data) -> int | None:
+    """The suggestion the member chose to back instead of filing their own, if they did."""
+    for key in ("measure", "benefit"):
+        value = data.get(key)
+        if isinstance(value, dict) and "support" in value:
+            return int(value["support"])
+    return None
+
+
+def _hint_lines(ctx: Context, hints: Sequence[Data]) -> list[str]:
+    _ = ctx.t
+    lines = [_("已经有会员提过相似的建议：")]
+    for number, hint in enumerate(hints, start=1):
+        lines.append(
+            _("{n}. {number}“{title}”（{status}，{count} 人附议）").format(
+                n=number,
+                number=hint["number"],
+                title=hint["title"],
+                status=_(STATUS_LABELS[SuggestionStatus(hint["status"])]),
+                count=hint["supporters"],
+            )
+        )
+    lines.append(_("如果说的是同一件事，回复“附议1”即可，不必重复提交；不一样就请接着写。"))
+    return lines
+
+
+def _support_choice(text: str, hints: Sequence[Data]) -> int | None:
+    """The hint a typed "1" / "附议1" / "附议第一条" / "support 1" picks; None when the text is an answer.
+
+    Raises:
+        Invalid: "附议" with no number, or one that is not listed: ask which, rather than file
+            "附议" as the member's own measure.
+    """
+    said = normalise(text)
+    # A bare number picks the numbered choice: WeChat and the console show the buttons as "1. 附议第 1 条".
+    bare = parse_index(said) if len(said) <= 4 else None
+    if bare is not None:
+        if not 1 <= bare <= len(hints):
+            raise Invalid(N_("要附议哪一条？请回复“附议”加上面的序号，例如“附议1”。"))
+        return int(hints[bare - 1]["id"])
+    for word in SUPPORT_WORDS:
+        rest = said.removeprefix(word).strip()
+        # A word or two after 附议 is a choice; a sentence starting with it is an answer.
+        if not said.startswith(word) or len(rest) > 6:
+            continue
+        if not rest and len(hints) == 1:
+            return int(hints[0]["id"])
+        index = parse_index(rest) if rest else None
+        if index is None or not 1 <= index <= len(hints):
+            raise Invalid(N_("要附议哪一条？请回复“附议”加上面的序号，例如“附议1”。"))
+        return int(hints[index - 1]["id"])
+    return None
+
+
+@dataclass(frozen=True)
+class LimitedAsk(Ask):
+    """Free text whose question names its limit, so the member knows it before typing."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        return Reply(reply.text.format(limit=self.max_length), buttons=reply.buttons)
+
+
+@dataclass(frozen=True)
+class HintedAsk(LimitedAsk):
+    """The next question, with the similar suggestions found so far shown above it.
+
+    Not a question of its own: a member who reads past the hint and goes on
+    typing answers this question as usual and loses nothing. Backing one
+    instead is a button, or "附议1" typed; the form then ends with the support.
+    """
+
+    hints_key: str = ""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        hints = data.get(self.hints_key) or ()
+        if not hints:
+            return reply
+        buttons = tuple(
+            Button(
+                ctx.t("附议第 {n} 条").format(n=number),
+                step_payload(flow, self.key, f"{SUPPORT}{hint['id']}"),
+            )
+            for number, hint in enumerate(hints, start=1)
+        )
+        return Reply("\n".join([*_hint_lines(ctx, hints), "", reply.text]), buttons=buttons)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        hints = data.get(self.hints_key) or ()
+        payload = ctx.incoming.button
+        if payload is not None:
+            value = payload.removeprefix(step_payload(flow, self.key, ""))
+            offered = {str(hint["id"]) for hint in hints}
+            if value.startswith(SUPPORT) and value.removeprefix(SUPPORT) in offered:
+                return {"support": int(value.removeprefix(SUPPORT))}
+            raise Invalid(N_("这个按钮已经失效了，请按下面的提示操作。"))
+        backed = _support_choice(ctx.incoming.text or "", hints) if hints else None
+        if backed is not None:
+            return {"support": backed}
+        return super().accept(ctx, flow, data)
+
+
+# ----------------------------------------------------------------------------- the form
+
+
+def _categories(ctx: Context, data: Data) -> Sequence[Option]:
+    return [Option(name, name) for name in ctx.config.policy(SuggestionPolicy).categories]
+
+
+def _photo_refs(data: Data) -> tuple[PhotoRef, ...]:
+    photos = (data.get(f"photo{n}") for n in range(1, PHOTOS_MAX + 1))
+    return tuple(PhotoRef(photo["ref"], photo.get("mime_type")) for photo in photos if photo)
+
+
+def _draft(data: Data) -> SuggestionDraft:
+    return SuggestionDraft(
+        category=data["category"],
+        title=data["title"],
+        measure=data["measure"],
+        benefit=data.get("benefit"),
+        benefit_fen=data.get("benefit_fen"),
+        anonymous=data.get("name") == ANONYMOUS,
+        photos=_photo_refs(data),
+    )
+
+
+def _summary(ctx: Context, data: Data) -> str:
+    _ = ctx.t
+    draft = _draft(data)
+    lines = [
+        _("请核对您的建议："),
+        _("类别：{category}").format(category=_(draft.category)),
+        _("标题：{title}").format(title=draft.title),
+        _("问题和建议措施：{measure}").format(measure=draft.measure),
+    ]
+    if draft.benefit:
+        lines.append(_("预期效益：{benefit}").format(benefit=draft.benefit))
+    if draft.benefit_fen is not None:
+        lines.append(_("预计创效：{amount}").format(amount=yuan_text(_, draft.benefit_fen)))
+    lines.append(
+        _.ngettext("照片：{count} 张", "照片：{count} 张", len(draft.photos)).format(count=len(draft.photos))
+    )
+    lines.append(_("提交方式：匿名（评审人员看不到您的姓名）") if draft.anonymous else _("提交方式：实名"))
+    return "\n".join(lines)
+
+
+def _backed(ctx: Context, suggestion_id: int) -> list[Reply]:
+    try:
+        outcome = support_suggestion(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id, now=ctx.now)
+    except (InvalidInput, NotFound) as error:
+        # Merged or closed while the member was reading: say so; nothing of theirs was filed.
+        return show_menu(ctx, intro=[Reply(ctx.t.error(error))])
+    suggestion = ctx.session.get(Suggestion, suggestion_id)
+    assert suggestion is not None
+    if outcome is SupportOutcome.ALREADY:
+        text = ctx.t("您之前已经附议过 {number}“{title}”了，不用再附议。")
+    else:
+        text = ctx.t("已为 {number}“{title}”附议，感谢您的支持！您的建议没有重复提交。")
+    return show_menu(ctx, intro=[Reply(text.format(number=suggestion.number, title=suggestion.title))])
+
+
+def receipt(ctx: Context, suggestion: Suggestion) -> str:
+    """The tracking number and the dates the union owes the member its next steps."""
+    _ = ctx.t
+    dates = expected_dates(suggestion, ctx.config.policy(SuggestionPolicy))
+    lines = [_("您的建议已提交，编号 {number}。请记下编号，方便查询。").format(number=suggestion.number)]
+    if Stage.REGISTER in dates and Stage.DECIDE in dates:
+        lines.append(
+            _("按规定，工会将在 {register} 前登记，{decide} 前作出是否采纳的决定。").format(
+                register=day_text(_, dates[Stage.REGISTER]), decide=day_text(_, dates[Stage.DECIDE])
+            )
+        )
+    if suggestion.anonymous:
+        lines.append(_("您选择了匿名：评审人员看不到您的姓名，答复会直接发给您。"))
+    lines.append(_("每一步进展都会通知您，也可以随时回复“我的建议”查看。"))
+    return "\n".join(lines)
+
+
+def _submitted(ctx: Context, data: Data) -> list[Reply]:
+    backed = supporting(data)
+    if backed is not None:
+        return _backed(ctx, backed)
+    suggestion = submit_suggestion(
+        ctx.session,
+        actor=_actor(ctx),
+        draft=_draft(data),
+        policy=ctx.config.policy(SuggestionPolicy),
+        now=ctx.now,
+    )
+    return show_menu(ctx, intro=[Reply(receipt(ctx, suggestion))])
+
+
+def _backing(data: Data) -> bool:
+    """Skip the rest of the form once the member backs an existing suggestion: it then ends at once."""
+    return supporting(data) is not None
+
+
+SUBMIT = Flow(
+    name=SUBMIT_FLOW,
+    steps=(
+        Choose("category", N_("请选择建议类别："), options=_categories),
+        LimitedAsk(
+            "title",
+            N_("请用一句话概括您的建议（不超过 {limit} 个字）："),
+            max_length=TITLE_MAX,
+            validate=_after_title,
+        ),
+        HintedAsk(
+            "measure",
+            N_("请写下发现的问题和您建议的做法（不超过 {limit} 个字）："),
+            max_length=MEASURE_MAX,
+            validate=_after_measure,
+            hints_key="hints_title",
+        ),
+        HintedAsk(
+            "benefit",
+            N_("预期能带来什么效益？（例如节约多少电、减少多少隐患）"),
+            max_length=BENEFIT_MAX,
+            optional=True,
+            skip_if=_backing,
+            hints_key="hints_measure",
+        ),
+        Yuan(
+            "benefit_fen",
+            N_("估计每年能创效或节约多少元？（例如“5000”或“0.5万”）"),
+            optional=True,
+            unreadable=N_("请输入金额，例如“5000”“5000元”或“0.5万”；没有估算可回复“跳过”。"),
+            skip_if=_backing,
+        ),
+        Photo(
+            "photo1",
+            N_("可以发一张现场照片（JPG 或 PNG，最多 3 张），让评审人员看清问题。"),
+            optional=True,
+            skip_if=_backing,
+        ),
+        Photo(
+            "photo2",
+            N_("收到照片。还可以再发一张（最多 3 张）。"),
+            optional=True,
+            skip_if=lambda data: _backing(data) or not data.get("photo1"),
+        ),
+        Photo(
+            "photo3",
+            N_("收到照片。还可以再发最后一张。"),
+            optional=True,
+            skip_if=lambda data: _backing(data) or not data.get("photo2"),
+        ),
+        Choose(
+            "name",
+            N_("评审时是否显示您的姓名？匿名提交时，干部看不到是谁提的，答复照样发给您。"),
+            options=(
+                Option(NAMED, N_("实名"), aliases=("實名", "named")),
+                Option(ANONYMOUS, N_("匿名"), aliases=("anonymous",)),
+            ),
+            skip_if=_backing,
+        ),
+        Confirm(summary=_summary, skip_if=_backing),
+    ),
+    on_done=_submitted,
+)
+
+
+# ----------------------------------------------------------------------------- history and pushes
+
+
+def event_line(t: Translator, event: SuggestionEvent) -> str:
+    """One step of a suggestion's history in the member's words (also the body of its push)."""
+    params = event.params
+    text = event.text or ""
+    match event.kind:
+        case EventKind.SUBMITTED:
+            return t("提交建议")
+        case EventKind.REGISTERED:
+            return t("已登记，类别：{category}，承办部门：{department}").format(
+                category=t(params.get("category", "")), department=params.get("department", "")
+            )
+        case EventKind.FIRST_REVIEW:
+            return t("初评意见：{text}").format(text=text)
+        case EventKind.PANEL_REVIEW:
+            feasibility = t(FEASIBILITY_LABELS[Feasibility(params["feasibility"])])
+            return t("评审意见（{feasibility}）：{text}").format(feasibility=feasibility, text=text)
+        case EventKind.ADOPTED:
+            return t("建议被采纳：{text}").format(text=text)
+        case EventKind.NOT_ADOPTED:
+            return t("建议未被采纳，理由：{text}").format(text=text)
+        case EventKind.IMPLEMENTATION_STARTED:
+            return t("开始实施（{date}）：{text}").format(date=params.get("on", ""), text=text)
+        case EventKind.EFFECT_RECORDED:
+            return t("实施完成（{date}），创效 {amount}：{text}").format(
+                date=params.get("on", ""), amount=yuan_text(t, int(params.get("value_fen") or 0)), text=text
+            )
+        case EventKind.AWARDED:
+            return t("评为“{award}”，奖金 {amount}").format(
+                award=t(AWARD_LABELS[Award(params["award"])]),
+                amount=yuan_text(t, int(params.get("prize_fen") or 0)),
+            )
+        case EventKind.MERGED:
+            return t("与 {number} 合并办理：{text}").format(number=params.get("into", ""), text=text)
+        case EventKind.REPLIED:
+            return t("答复：{text}").format(text=text)
+        case EventKind.CLOSED:
+            return t("办结")
+        case EventKind.NAME_REVEALED:
+            return t("公开了提出人姓名")
+    return text
+
+
+def render_update(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> Push | None:
+    """The proposer hears of each step: what happened, with the opinion or the reply written."""
+    event = session.get(SuggestionEvent, int(row.params.get("event", 0)))
+    suggestion = session.get(Suggestion, row.subject_id) if row.subject_id is not None else None
+    if event is None or suggestion is None:
+        return None
+    text = t("您的建议 {number}“{title}”有新进展：\n{step}\n回复“我的建议”可以查看详情。").format(
+        number=suggestion.number, title=suggestion.title, step=event_line(t, event)
+    )
+    return Push(title=t("建议办理进展"), reply=Reply(text), body=text)
+
+
+# ----------------------------------------------------------------------------- 我的建议
+
+
+def _page(ctx: Context, page: int) -> tuple[int, Sequence[Suggestion]]:
+    return suggestions_of(ctx.session, member=_actor(ctx), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+
+
+def _mine_options(ctx: Context, data: Data) -> Sequence[Option]:
+    page = int(data.get("page", 1))
+    total, rows = _page(ctx, page)
+    options = [Option(f"s:{row.id}", f"{row.number} {row.title}", literal=True) for row in rows]
+    return options + page_options(page, page_count(total))
+
+
+@dataclass(frozen=True)
+class MineStep(PagedChoose):
+    """A page of the member's suggestions, each with where it stands."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        _ = ctx.t
+        page = int(data.get("page", 1))
+        total, rows = _page(ctx, page)
+        lines = [
+            _("我的建议（第 {page}/{pages} 页，共 {count} 条）：").format(
+                page=page, pages=page_count(total), count=total
+            )
+        ]
+        for number, row in enumerate(rows, start=1):
+            lines.append(f"{number}. {row.number} {row.title}")
+            lines.append("   " + _("状态：{status}").format(status=_(STATUS_LABELS[row.status])))
+        lines.append(_("请选择要查看的建议："))
+        return Reply("\n".join(lines), buttons=reply.buttons)
+
+
+def _detail(ctx: Context, suggestion: Suggestion) -> str:
+    _ = ctx.t
+    zone = ctx.config.timezone
+    lines = [
+        _("【我的建议】{number}").format(number=suggestion.number),
+        _("标题：{title}").format(title=suggestion.title),
+        _("类别：{category}").format(category=_(suggestion.category)),
+        _("提交时间：{date}").format(date=suggestion.submitted_at.astimezone(zone).strftime("%Y-%m-%d")),
+    ]
+    if suggestion.anonymous:
+        lines.append(_("提交方式：匿名（评审人员看不到您的姓名）"))
+    status = _(STATUS_LABELS[suggestion.status])
+    if suggestion.due_on is not None and suggestion.stage is Stage.REGISTER:
+        status = _("{status}（应在 {date} 前登记）").format(
+            status=status, date=day_text(_, suggestion.due_on)
+        )
+    elif suggestion.due_on is not None and suggestion.stage is Stage.DECIDE:
+        status = _("{status}（应在 {date} 前作出决定）").format(
+            status=status, date=day_text(_, suggestion.due_on)
+        )
+    elif suggestion.due_on is not None and suggestion.stage is Stage.IMPLEMENT:
+        status = _("{status}（应在 {date} 前开始实施）").format(
+            status=status, date=day_text(_, suggestion.due_on)
+        )
+    lines.append(_("状态：{status}").format(status=status))
+    if suggestion.opinion:
+        lines.append(_("最新意见：{text}").format(text=suggestion.opinion))
+    if suggestion.reply:
+        lines.append(_("工会答复：{text}").format(text=suggestion.reply))
+    assert suggestion.id is not None
+    events = history(ctx.session, suggestion.id)
+    lines.append(_("办理经过："))
+    if len(events) > HISTORY_SHOWN:
+        lines.append(_("（前面还有 {count} 步，这里只列出最近的）").format(count=len(events) - HISTORY_SHOWN))
+    for event in events[-HISTORY_SHOWN:]:
+        lines.append(f"{event.at.astimezone(zone).strftime('%m-%d')} {event_line(_, event)}")
+    return "\n".join(lines)
+
+
+def _mine_picked(ctx: Context, data: Data) -> list[Reply]:
+    kind, _, value = str(data["pick"]).partition(":")
+    if kind == "p":
+        return ctx.dialogs.start(ctx, MINE_FLOW, data={"page": int(value)})
+    return _show(ctx, int(value), int(data.get("page", 1)))
+
+
+def _show(ctx: Context, suggestion_id: int, page: int, intro: Sequence[Reply] = ()) -> list[Reply]:
+    suggestion = own_suggestion(ctx.session, member=_actor(ctx), suggestion_id=suggestion_id)
+    data = {"suggestion_id": suggestion_id, "page": page}
+    return ctx.dialogs.start(ctx, DETAIL_FLOW, data=data, intro=[*intro, Reply(_detail(ctx, suggestion))])
+
+
+MINE = Flow(
+    name=MINE_FLOW,
+    steps=(MineStep("pick", N_("请选择要查看的建议："), options=_mine_options),),
+    on_done=_mine_picked,
+    quiet_timeout=True,
+    browse=True,
+)
+
+
+def _detail_options(ctx: Context, data: Data) -> Sequence[Option]:
+    suggestion = own_suggestion(ctx.session, member=_actor(ctx), suggestion_id=int(data["suggestion_id"]))
+    options = []
+    if suggestion.anonymous:
+        options.append(Option("reveal", N_("公开我的姓名"), aliases=("公開我的姓名", "reveal my name")))
+    options.append(Option("list", N_("返回列表")))
+    return options
+
+
+def _detail_acted(ctx: Context, data: Data) -> list[Reply]:
+    suggestion_id, page = int(data["suggestion_id"]), int(data.get("page", 1))
+    if data["action"] == "list":
+        return ctx.dialogs.start(ctx, MINE_FLOW, data={"page": page})
+    if not data.get("sure"):
+        return _show(ctx, suggestion_id, page, intro=[Reply(ctx.t("好的，这条建议仍然匿名。"))])
+    try:
+        reveal_name(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id, now=ctx.now)
+        text = ctx.t("已公开您的姓名，评审人员现在能看到是您提的建议。")
+    except InvalidInput as error:
+        text = ctx.t.error(error)
+    return _show(ctx, suggestion_id, page, intro=[Reply(text)])
+
+
+DETAIL = Flow(
+    name=DETAIL_FLOW,
+    steps=(
+        Choose("action", N_("接下来要做什么？"), options=_detail_options),
+        YesNo(
+            "sure",
+            N_("公开后，评审人员能看到是您提的这条建议，而且不能再改回匿名。确定公开吗？"),
+            skip_if=lambda data: data.get("action") != "reveal",
+        ),
+    ),
+    on_done=_detail_acted,
+    browse=True,
+)
+
+
+def _suggest(ctx: Context, arg: str) -> list[Reply]:
+    return ctx.dialogs.start(ctx, SUBMIT_FLOW)
+
+
+def _mine(ctx: Context, arg: str) -> list[Reply]:
+    total, _ = suggestions_of(ctx.session, member=_actor(ctx), limit=0)
+    if total == 0:
+        text = ctx.t("您还没有提过建议。回复“提建议”，一分钟就能提一条。")
+        return show_menu(ctx, intro=[Reply(text)])
+    return ctx.dialogs.start(ctx, MINE_FLOW, data={"page": 1})
+
+
+FLOWS: tuple[Flow, ...] = (SUBMIT, MINE, DETAIL)
+
+SUGGEST = Feature(
+    name="suggest",
+    rank=20,
+    label=N_("提建议"),
+    summary=N_("提合理化建议（金点子），可以附照片，也可以匿名"),
+    words=(
+        "/suggest",
+        "提建议",
+        "提建議",
+        "合理化建议",
+        "合理化建議",
+        "金点子",
+        "金點子",
+        "建议",
+        "建議",
+        "suggest",
+    ),
+    run=_suggest,
+)
+MY_SUGGESTIONS = Feature(
+    name="my_suggestions",
+    rank=30,
+    label=N_("我的建议"),
+    summary=N_("查看您提的建议办到了哪一步，以及工会的答复"),
+    words=("/my_suggestions", "我的建议", "我的建議", "my suggestions"),
+    run=_mine,
+)

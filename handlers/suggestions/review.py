@@ -1,0 +1,1121 @@
+"""建议办理: the cadre's side of suggestions — the review queue and every step a suggestion goes through.
+
+A cadre with ``REVIEW_SUGGESTIONS`` opens 建议办理 and sees, page by page, the
+open suggestions of the units they answer for, overdue ones first, with how
+many wait to be registered or decided. Opening one shows it in full (the
+proposer only when named), its photos and history, and the steps its stage
+allows — never one the rules would refuse. Each step is a short form ending
+in a summary to confirm; the cadre's answers are written with the version
+they saw, so when a colleague acted meanwhile the cadre is told so and sees
+the suggestion as it now stands instead of overwriting the colleague's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from handlers.core.context import Context
+from handlers.core.dialogs import (
+    SKIP_WORDS,
+    Ask,
+    Choose,
+    Confirm,
+    Data,
+    DateStep,
+    Flow,
+    Invalid,
+    Option,
+    YesNo,
+    Yuan,
+    step_payload,
+)
+from handlers.core.features import Feature
+from handlers.core.menu import show_menu
+from handlers.core.messages import OutgoingFile, Reply
+from handlers.core.paging import PAGE_SIZE, PagedChoose, page_count, page_options
+from handlers.core.parsing import normalise
+from models.errors import N_, InvalidInput, Label, NotFound, PermissionDenied
+from models.members import Member, format_yuan
+from models.suggestions import (
+    AWARD_LABELS,
+    DEPARTMENT_MAX,
+    FEASIBILITY_LABELS,
+    NUMBER_PREFIX,
+    OPINION_MAX,
+    PHOTOS_MAX,
+    REPLY_MAX,
+    STATUS_LABELS,
+    TRANSITIONS,
+    Award,
+    CadreView,
+    Conflict,
+    EventKind,
+    Feasibility,
+    Suggestion,
+    SuggestionEvent,
+    SuggestionPolicy,
+    SuggestionStatus,
+    award_suggestion,
+    cadre_view,
+    close_suggestion,
+    decide_suggestion,
+    first_review,
+    may_award,
+    merge_suggestion,
+    merge_target,
+    panel_review,
+    record_effect,
+    register_suggestion,
+    reply_to_proposer,
+    review_queue,
+    reviewers_for,
+    reviews_suggestions,
+    start_implementation,
+)
+from models.suggestions.queue import queue_counts
+from models.units import unit_path
+
+QUEUE_FLOW = "suggestion_queue"
+CATEGORY_FLOW = "suggestion_queue_category"
+VIEW_FLOW = "suggestion_view"
+REGISTER_FLOW = "suggestion_register"
+FIRST_REVIEW_FLOW = "suggestion_first_review"
+PANEL_REVIEW_FLOW = "suggestion_panel_review"
+DECIDE_FLOW = "suggestion_decide"
+START_FLOW = "suggestion_start"
+EFFECT_FLOW = "suggestion_effect"
+AWARD_FLOW = "suggestion_award"
+MERGE_FLOW = "suggestion_merge"
+REPLY_FLOW = "suggestion_reply"
+CLOSE_FLOW = "suggestion_close"
+# The latest steps tell a cadre where things stand; the full history is the proposer's 我的建议.
+HISTORY_SHOWN = 6
+ALL = "all"
+STALE = "stale"
+# The list's status filters: the "三及时" stages a cadre works through, and everything still open.
+GROUPS: dict[str, tuple[str, tuple[SuggestionStatus, ...]]] = {
+    "register": (N_("待登记"), (SuggestionStatus.SUBMITTED,)),
+    "decide": (
+        N_("待决定"),
+        (SuggestionStatus.REGISTERED, SuggestionStatus.FIRST_REVIEWED, SuggestionStatus.PANEL_REVIEWED),
+    ),
+    "implement": (N_("待实施"), (SuggestionStatus.ADOPTED,)),
+    "implementing": (N_("实施中"), (SuggestionStatus.IMPLEMENTING,)),
+    ALL: (N_("全部"), ()),
+}
+EVENT_LABELS: dict[EventKind, str] = {
+    EventKind.SUBMITTED: N_("提交建议"),
+    EventKind.REGISTERED: N_("登记分类"),
+    EventKind.FIRST_REVIEW: N_("初评"),
+    EventKind.PANEL_REVIEW: N_("评审"),
+    EventKind.ADOPTED: N_("决定采纳"),
+    EventKind.NOT_ADOPTED: N_("决定不采纳"),
+    EventKind.IMPLEMENTATION_STARTED: N_("开始实施"),
+    EventKind.EFFECT_RECORDED: N_("记录实施效果"),
+    EventKind.AWARDED: N_("评奖"),
+    EventKind.MERGED: N_("合并"),
+    EventKind.REPLIED: N_("答复提出人"),
+    EventKind.CLOSED: N_("办结"),
+    EventKind.NAME_REVEALED: N_("提出人公开了姓名"),
+}
+# What a cadre may do, in the order a suggestion goes through them, with the form each opens.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "register": (N_("登记分类"), REGISTER_FLOW),
+    "first_review": (N_("初评"), FIRST_REVIEW_FLOW),
+    "panel_review": (N_("评审"), PANEL_REVIEW_FLOW),
+    "decide": (N_("决定"), DECIDE_FLOW),
+    "start": (N_("开始实施"), START_FLOW),
+    "effect": (N_("实施效果"), EFFECT_FLOW),
+    "award": (N_("评奖"), AWARD_FLOW),
+    "merge": (N_("合并"), MERGE_FLOW),
+    "reply": (N_("答复提出人"), REPLY_FLOW),
+    "close": (N_("办结"), CLOSE_FLOW),
+}
+# The actions that move a suggestion on, and the status each leads to: offered only when allowed.
+MOVES: dict[str, SuggestionStatus] = {
+    "register": SuggestionStatus.REGISTERED,
+    "first_review": SuggestionStatus.FIRST_REVIEWED,
+    "panel_review": SuggestionStatus.PANEL_REVIEWED,
+    "decide": SuggestionStatus.ADOPTED,
+    "start": SuggestionStatus.IMPLEMENTING,
+    "effect": SuggestionStatus.IMPLEMENTED,
+    "merge": SuggestionStatus.MERGED,
+    "close": SuggestionStatus.CLOSED,
+}
+# Where the list was when the cadre opened a suggestion: 返回列表 goes back there.
+QUEUE_KEYS = ("group", "category", "page")
+
+
+def _actor(ctx: Context) -> Member:
+    assert ctx.member is not None
+    return ctx.member
+
+
+def can_review(ctx: Context) -> bool:
+    return ctx.member is not None and reviews_suggestions(ctx.session, ctx.member)
+
+
+def _today(ctx: Context) -> date:
+    return ctx.config.policy(SuggestionPolicy).today(ctx.now)
+
+
+def _yuan(ctx: Context, fen: int) -> str:
+    return ctx.t("{amount} 元").format(amount=format_yuan(fen))
+
+
+def _queue_of(data: Data) -> Data:
+    return {key: data[key] for key in QUEUE_KEYS if key in data}
+
+
+def _due(ctx: Context, suggestion: Suggestion) -> str:
+    """The deadline, and how late it is: what the queue is sorted by and cadres are held to."""
+    if suggestion.due_on is None:
+        return ""
+    text = ctx.t("期限：{date}").format(date=suggestion.due_on.isoformat())
+    late = (_today(ctx) - suggestion.due_on).days
+    if late > 0:
+        text += ctx.t.ngettext("（已超期 {days} 天）", "（已超期 {days} 天）", late).format(days=late)
+    return text
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+def _statuses(data: Data) -> list[SuggestionStatus] | None:
+    return list(GROUPS[data.get("group", ALL)][1]) or None
+
+
+def _queue_page(ctx: Context, data: Data) -> tuple[int, Sequence[Suggestion]]:
+    page = int(data.get("page", 1))
+    return review_queue(
+        ctx.session,
+        actor=_actor(ctx),
+        today=_today(ctx),
+        statuses=_statuses(data),
+        category=data.get("category"),
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+
+
+def _queue_options(ctx: Context, data: Data) -> Sequence[Option]:
+    page = int(data.get("page", 1))
+    total, rows = _queue_page(ctx, data)
+    options = [Option(f"s:{row.id}", row.title, literal=True) for row in rows]
+    options += page_options(page, page_count(total))
+    group = data.get("group", ALL)
+    options += [Option(f"g:{key}", label) for key, (label, _) in GROUPS.items() if key != group]
+    options.append(Option("c", N_("按类别筛选"), aliases=("按類別篩選", "类别", "類別", "by category")))
+    return options
+
+
+def _counts(ctx: Context) -> str:
+    counts = queue_counts(ctx.session, actor=_actor(ctx), today=_today(ctx))
+    return ctx.t("待登记 {register} 条，待决定 {decide} 条，超期 {overdue} 条").format(
+        register=counts.waiting(GROUPS["register"][1]),
+        decide=counts.waiting(GROUPS["decide"][1]),
+        overdue=counts.overdue,
+    )
+
+
+def _entry(ctx: Context, number: int, suggestion: Suggestion) -> str:
+    state = ctx.t(STATUS_LABELS[suggestion.status])
+    due = _due(ctx, suggestion)
+    return "\n".join(
+        [
+            ctx.t("{number}. {title}（{code}）").format(
+                number=number, title=suggestion.title, code=suggestion.number
+            ),
+            "   " + ("　".join([state, due]) if due else state),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class QueueStep(PagedChoose):
+    """A page of the queue: the counts first, then each suggestion with its stage and deadline."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        _ = ctx.t
+        page = int(data.get("page", 1))
+        total, rows = _queue_page(ctx, data)
+        shown = _(GROUPS[data.get("group", ALL)][0])
+        category = data.get("category")
+        if category:
+            shown = _("{group} · {category}").format(group=shown, category=_(category))
+        lines = [_counts(ctx)]
+        if total == 0:
+            lines.append(_("“{shown}”下没有建议。可以换个筛选条件看看。").format(shown=shown))
+        else:
+            lines.append(
+                _("{shown}（第 {page}/{pages} 页，共 {count} 条）：").format(
+                    shown=shown, page=page, pages=page_count(total), count=total
+                )
+            )
+            # Numbered as the choices below are, so "1" opens the first one shown.
+            lines += [_entry(ctx, number, row) for number, row in enumerate(rows, start=1)]
+            lines.append(_("请选择要办理的建议："))
+        return Reply("\n".join(lines), buttons=reply.buttons)
+
+
+def _queue(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
+    queue = {"group": ALL, "page": 1, **_queue_of(data)}
+    return ctx.dialogs.start(ctx, QUEUE_FLOW, data=queue, intro=intro)
+
+
+def _picked(ctx: Context, data: Data) -> list[Reply]:
+    kind, _, value = str(data["pick"]).partition(":")
+    queue = _queue_of(data)
+    if kind == "p":
+        return _queue(ctx, {**queue, "page": int(value)})
+    if kind == "g":
+        return _queue(ctx, {**queue, "group": value, "page": 1})
+    if kind == "c":
+        return ctx.dialogs.start(ctx, CATEGORY_FLOW, data=queue)
+    return _open(ctx, int(value), queue)
+
+
+REVIEW_QUEUE = Flow(
+    name=QUEUE_FLOW,
+    steps=(QueueStep("pick", N_("请选择要办理的建议："), options=_queue_options),),
+    on_done=_picked,
+    quiet_timeout=True,
+    browse=True,
+)
+
+
+def _category_options(ctx: Context, data: Data) -> Sequence[Option]:
+    options = [Option(ALL, N_("全部类别"), aliases=("全部類別", "all categories"))]
+    return [*options, *_categories(ctx, data)]
+
+
+def _categories(ctx: Context, data: Data) -> Sequence[Option]:
+    """The union's categories; the value is the position, since a category may be too long for a button."""
+    return [
+        Option(str(index), category)
+        for index, category in enumerate(ctx.config.policy(SuggestionPolicy).categories)
+    ]
+
+
+def _category(ctx: Context, value: str) -> str:
+    return ctx.config.policy(SuggestionPolicy).categories[int(value)]
+
+
+def _category_picked(ctx: Context, data: Data) -> list[Reply]:
+    pick = data["category_pick"]
+    category = None if pick == ALL else _category(ctx, pick)
+    return _queue(ctx, {**_queue_of(data), "category": category, "page": 1})
+
+
+QUEUE_CATEGORY = Flow(
+    name=CATEGORY_FLOW,
+    steps=(Choose("category_pick", N_("只看哪一类建议？"), options=_category_options),),
+    on_done=_category_picked,
+    quiet_timeout=True,
+    browse=True,
+)
+
+
+# --------------------------------------------------------------------------- one suggestion
+
+
+def _name(member: Member | None) -> str:
+    return member.name if member is not None else ""
+
+
+def _history_line(ctx: Context, event: SuggestionEvent) -> str:
+    when = event.at.astimezone(ctx.config.policy(SuggestionPolicy).zone).strftime("%m-%d %H:%M")
+    what = ctx.t(EVENT_LABELS[event.kind])
+    actor = ctx.session.get(Member, event.actor_id) if event.actor_id is not None else None
+    if actor is not None:
+        return ctx.t("· {time} {what}（{actor}）").format(time=when, what=what, actor=actor.name)
+    return ctx.t("· {time} {what}").format(time=when, what=what)
+
+
+def _panel_lines(ctx: Context, view: CadreView) -> list[str]:
+    """The latest panel review's verdict: kept in the history, where the decision is weighed against it."""
+    reviews = [event for event in view.events if event.kind is EventKind.PANEL_REVIEW]
+    if not reviews:
+        return []
+    params = reviews[-1].params
+    lines = [
+        ctx.t("可行性：{feasibility}").format(
+            feasibility=ctx.t(FEASIBILITY_LABELS[Feasibility(params["feasibility"])])
+        )
+    ]
+    if params.get("cost_fen") is not None:
+        lines.append(_amount_line(ctx, N_("预计投入：{amount}"), params["cost_fen"]))
+    if params.get("benefit_fen") is not None:
+        lines.append(_amount_line(ctx, N_("预计效益：{amount}"), params["benefit_fen"]))
+    return lines
+
+
+def view_text(ctx: Context, view: CadreView) -> str:
+    """A suggestion in full as its cadre reads it; an anonymous proposer is only ever "匿名"."""
+    _ = ctx.t
+    suggestion = view.suggestion
+    if view.proposer is None:
+        proposer = _("匿名")
+    else:
+        proposer = _("{name}（工号 {employee_no}）").format(
+            name=view.proposer.name, employee_no=view.proposer.employee_no
+        )
+    lines = [
+        _("【{number}】{title}").format(number=suggestion.number, title=suggestion.title),
+        _("类别：{category}").format(category=_(suggestion.category)),
+        _("单位：{unit}").format(unit=unit_path(ctx.session, view.unit)),
+        _("提出人：{proposer}").format(proposer=proposer),
+        _("问题和建议措施：{measure}").format(measure=suggestion.measure),
+    ]
+    if suggestion.benefit:
+        lines.append(_("预期效益：{benefit}").format(benefit=suggestion.benefit))
+    if suggestion.benefit_fen is not None:
+        lines.append(_("预计创效：{amount}").format(amount=_yuan(ctx, suggestion.benefit_fen)))
+    lines.append(_("附议：{count} 人").format(count=view.supporters))
+    state = _(STATUS_LABELS[suggestion.status])
+    due = _due(ctx, suggestion)
+    lines.append(_("状态：{state}").format(state=state) + ("　" + due if due else ""))
+    if suggestion.department:
+        lines.append(
+            _("承办：{department}（{reviewer}）").format(
+                department=suggestion.department, reviewer=_name(view.reviewer)
+            )
+            if view.reviewer is not None
+            else _("承办：{department}").format(department=suggestion.department)
+        )
+    lines += _panel_lines(ctx, view)
+    if suggestion.value_fen is not None:
+        lines.append(_("实施效果：创效 {amount}").format(amount=_yuan(ctx, suggestion.value_fen)))
+    if suggestion.award is not None:
+        lines.append(
+            _("评奖：{award}，奖金 {amount}").format(
+                award=_(AWARD_LABELS[suggestion.award]), amount=_yuan(ctx, suggestion.prize_fen or 0)
+            )
+        )
+    if suggestion.opinion:
+        lines.append(_("处理意见：{opinion}").format(opinion=suggestion.opinion))
+    if suggestion.reply:
+        lines.append(_("答复：{reply}").format(reply=suggestion.reply))
+    lines.append(_("办理记录："))
+    lines += [_history_line(ctx, event) for event in view.events[-HISTORY_SHOWN:]]
+    return "\n".join(lines)
+
+
+def _photos(ctx: Context, view: CadreView) -> list[Reply]:
+    photos = view.photos[:PHOTOS_MAX]
+    return [
+        Reply(
+            ctx.t("照片 {index}/{count}").format(index=index, count=len(photos)),
+            image=OutgoingFile(photo.ref, Path(photo.ref).name, photo.mime_type),
+        )
+        for index, photo in enumerate(photos, start=1)
+    ]
+
+
+def allowed_actions(suggestion: Suggestion, *, may_award: bool) -> list[str]:
+    """The steps the rules allow now, so a cadre is never offered one that would be refused.
+
+    ``may_award``: the cadre may give prizes (the chair); a committee member reviews but does not.
+    """
+    following = TRANSITIONS[suggestion.status]
+    actions = []
+    for action in ACTIONS:
+        if action in MOVES:
+            allowed = MOVES[action] in following
+        elif action == "award":
+            allowed = may_award and bool(suggestion.adopted) and suggestion.award is None
+        else:  # reply: a merged suggestion was answered by its merge note
+            allowed = suggestion.status is not SuggestionStatus.MERGED
+        if allowed:
+            actions.append(action)
+    return actions
+
+
+def _view(ctx: Context, suggestion_id: int) -> CadreView:
+    return cadre_view(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id)
+
+
+def _open(ctx: Context, suggestion_id: int, queue: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
+    """The suggestion as it stands now, its photos, then its steps; the version seen is kept for the form."""
+    view = _view(ctx, suggestion_id)
+    data = {**queue, "id": suggestion_id, "version": view.suggestion.version}
+    shown = [*intro, Reply(view_text(ctx, view)), *_photos(ctx, view)]
+    return ctx.dialogs.start(ctx, VIEW_FLOW, data=data, intro=shown)
+
+
+def _action_options(ctx: Context, data: Data) -> Sequence[Option]:
+    suggestion = _view(ctx, int(data["id"])).suggestion
+    awards = may_award(ctx.session, _actor(ctx), suggestion)
+    options = [Option(action, ACTIONS[action][0]) for action in allowed_actions(suggestion, may_award=awards)]
+    options.append(Option("list", N_("返回列表")))
+    return options
+
+
+@dataclass(frozen=True)
+class ActionStep(Choose):
+    """The steps allowed now. 办结 is offered when the stage allows it, and says what is missing ("五有")."""
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        suggestion = _view(ctx, int(data["id"])).suggestion
+        # A colleague acted since this view was shown: whatever was chosen, show what changed first.
+        stale = suggestion.version != int(data["version"])
+        try:
+            action = super().accept(ctx, flow, data)
+        except Invalid:
+            if self._named_action(ctx, flow) is None:
+                raise
+            if stale:
+                return STALE
+            # A step the stage does not allow, typed by its name: say why rather than "which number?".
+            raise Invalid(
+                N_("这条建议目前是“{status}”，不能进行这项操作。"),
+                status=Label(STATUS_LABELS[suggestion.status]),
+            ) from None
+        if action != "list" and stale:
+            return STALE
+        if action == "close":
+            if not suggestion.opinion:
+                raise Invalid(N_("还没有处理意见，不能办结。"))
+            if not suggestion.reply:
+                raise Invalid(N_("还没有答复提出人，不能办结。请先选择“答复提出人”。"))
+        return action
+
+    def _named_action(self, ctx: Context, flow: str) -> str | None:
+        payload = ctx.incoming.button
+        if payload is not None:
+            value = payload.rpartition(":")[2]
+            return value if payload == step_payload(flow, self.key, value) and value in ACTIONS else None
+        said = normalise(ctx.incoming.text or "")
+        for action, (label, _flow) in ACTIONS.items():
+            if said in {normalise(label), normalise(ctx.t(label))}:
+                return action
+        return None
+
+
+def _acted(ctx: Context, data: Data) -> list[Reply]:
+    action = data["action"]
+    if action == "list":
+        return _queue(ctx, data)
+    if action == STALE:
+        suggestion = _view(ctx, int(data["id"])).suggestion
+        moved = ctx.t("这条建议刚刚被其他干部处理过，现在是“{status}”。以下是最新情况，请重新选择。").format(
+            status=ctx.t(STATUS_LABELS[suggestion.status])
+        )
+        return _open(ctx, int(data["id"]), _queue_of(data), intro=[Reply(moved)])
+    form = {key: data[key] for key in (*QUEUE_KEYS, "id", "version") if key in data}
+    return ctx.dialogs.start(ctx, ACTIONS[action][1], data=form)
+
+
+SUGGESTION_VIEW = Flow(
+    name=VIEW_FLOW,
+    steps=(ActionStep("action", N_("请选择要办理的事项："), options=_action_options),),
+    on_done=_acted,
+    browse=True,
+)
+
+
+# --------------------------------------------------------------------------- the forms
+
+
+def _back_to_view(ctx: Context, data: Data) -> list[Reply]:
+    """取消 in a step's form goes back to the suggestion, where the cadre chose the step, not to the menu."""
+    return _open(ctx, int(data["id"]), _queue_of(data))
+
+
+def _finish(
+    ctx: Context, data: Data, act: Callable[[int, int], Suggestion], said: Callable[[Suggestion], str]
+) -> list[Reply]:
+    """Write with the version the cadre saw; if a colleague acted first, say so and show it as it now is.
+
+    A :class:`Conflict` is raised before anything is written, so answering it
+    here leaves no half-done change behind.
+    """
+    suggestion_id = int(data["id"])
+    try:
+        suggestion = act(suggestion_id, int(data["version"]))
+    except Conflict as error:
+        return _open(ctx, suggestion_id, _queue_of(data), intro=[Reply(ctx.t.error(error))])
+    text = Reply(said(suggestion))
+    if suggestion.status in (SuggestionStatus.CLOSED, SuggestionStatus.MERGED):
+        return _queue(ctx, data, intro=[text])
+    return _open(ctx, suggestion_id, _queue_of(data), intro=[text])
+
+
+def _summary(ctx: Context, data: Data, heading: str, lines: Sequence[str]) -> str:
+    suggestion = _view(ctx, int(data["id"])).suggestion
+    title = ctx.t("【{number}】{title}").format(number=suggestion.number, title=suggestion.title)
+    return "\n".join([ctx.t(heading), title, *lines])
+
+
+def _amount_line(ctx: Context, label: str, fen: int | None) -> str:
+    amount = ctx.t("未填写") if fen is None else _yuan(ctx, fen)
+    return ctx.t(label).format(amount=amount)
+
+
+# 登记分类
+
+
+@dataclass(frozen=True)
+class CategoryStep(Choose):
+    """Confirm or change the category the proposer chose."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        current = _view(ctx, int(data["id"])).suggestion.category
+        return Reply(ctx.t(self.question).format(category=ctx.t(current)), buttons=reply.buttons)
+
+
+def _reviewer_options(ctx: Context, data: Data) -> Sequence[Option]:
+    actor = _actor(ctx)
+    return [
+        Option(str(member.id), N_("我自己"), aliases=("自己", "我", "myself"))
+        if member.id == actor.id
+        else Option(
+            str(member.id),
+            ctx.t("{name}（{employee_no}）").format(name=member.name, employee_no=member.employee_no),
+            literal=True,
+        )
+        for member in reviewers_for(ctx.session, actor=actor, suggestion_id=int(data["id"]))
+    ]
+
+
+def _reviewer_name(ctx: Context, data: Data) -> str:
+    for member in reviewers_for(ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"])):
+        if str(member.id) == data["reviewer"]:
+            return member.name
+    return ""
+
+
+def _register_summary(ctx: Context, data: Data) -> str:
+    _ = ctx.t
+    lines = [
+        _("类别：{category}").format(category=_(_category(ctx, data["new_category"]))),
+        _("承办部门：{department}").format(department=data["department"].strip()),
+        _("承办干部：{name}").format(name=_reviewer_name(ctx, data)),
+    ]
+    return _summary(ctx, data, N_("请核对登记信息："), lines)
+
+
+def _registered(ctx: Context, data: Data) -> list[Reply]:
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return register_suggestion(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            category=_category(ctx, data["new_category"]),
+            department=data["department"],
+            reviewer_id=int(data["reviewer"]),
+            policy=ctx.config.policy(SuggestionPolicy),
+            now=ctx.now,
+        )
+
+    def said(suggestion: Suggestion) -> str:
+        assert suggestion.due_on is not None
+        return ctx.t("已登记，由{department}承办。请在 {date} 前作出采纳与否的决定。").format(
+            department=suggestion.department, date=suggestion.due_on.isoformat()
+        )
+
+    return _finish(ctx, data, act, said)
+
+
+REGISTER = Flow(
+    name=REGISTER_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        CategoryStep(
+            "new_category", N_("提出人选的类别是“{category}”。请确认或改选类别："), options=_categories
+        ),
+        Ask("department", N_("请输入承办部门，例如“设备科”："), max_length=DEPARTMENT_MAX),
+        Choose("reviewer", N_("由哪位干部负责办理？"), options=_reviewer_options),
+        Confirm(summary=_register_summary, question=N_("确认后登记，并开始计算决定期限。")),
+    ),
+    on_done=_registered,
+)
+
+
+# 初评
+
+
+def _first_summary(ctx: Context, data: Data) -> str:
+    lines = [ctx.t("初评意见：{opinion}").format(opinion=data["opinion"].strip())]
+    return _summary(ctx, data, N_("请核对初评意见："), lines)
+
+
+def _first_reviewed(ctx: Context, data: Data) -> list[Reply]:
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return first_review(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            opinion=data["opinion"],
+            now=ctx.now,
+        )
+
+    return _finish(ctx, data, act, lambda suggestion: ctx.t("初评意见已记录，提出人会收到通知。"))
+
+
+FIRST_REVIEW = Flow(
+    name=FIRST_REVIEW_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        Ask("opinion", N_("请写下初评意见："), max_length=OPINION_MAX),
+        Confirm(summary=_first_summary, question=N_("确认后记录初评意见。")),
+    ),
+    on_done=_first_reviewed,
+)
+
+
+# 评审
+
+
+def _feasibility_options(ctx: Context, data: Data) -> Sequence[Option]:
+    return [Option(value.value, label) for value, label in FEASIBILITY_LABELS.items()]
+
+
+def _panel_summary(ctx: Context, data: Data) -> str:
+    _ = ctx.t
+    lines = [
+        _("可行性：{feasibility}").format(
+            feasibility=_(FEASIBILITY_LABELS[Feasibility(data["feasibility"])])
+        ),
+        _amount_line(ctx, N_("预计投入：{amount}"), data.get("cost")),
+        _amount_line(ctx, N_("预计效益：{amount}"), data.get("benefit")),
+        _("评审意见：{opinion}").format(opinion=data["opinion"].strip()),
+    ]
+    return _summary(ctx, data, N_("请核对评审结果："), lines)
+
+
+def _panel_reviewed(ctx: Context, data: Data) -> list[Reply]:
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return panel_review(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            feasibility=Feasibility(data["feasibility"]),
+            cost_fen=data.get("cost"),
+            benefit_fen=data.get("benefit"),
+            opinion=data["opinion"],
+            now=ctx.now,
+        )
+
+    return _finish(ctx, data, act, lambda suggestion: ctx.t("评审结果已记录，接下来请作出决定。"))
+
+
+PANEL_REVIEW = Flow(
+    name=PANEL_REVIEW_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        Choose("feasibility", N_("评审认为这条建议可行吗？"), options=_feasibility_options),
+        Yuan("cost", N_("预计需要投入多少钱？请输入元数，例如“2万”："), optional=True),
+        Yuan("benefit", N_("预计每年能创效多少钱？请输入元数，例如“8.6万”："), optional=True),
+        Ask("opinion", N_("请写下评审意见："), max_length=OPINION_MAX),
+        Confirm(summary=_panel_summary, question=N_("确认后记录评审结果。")),
+    ),
+    on_done=_panel_reviewed,
+)
+
+
+# 决定
+
+
+def _require_reason(ctx: Context, text: str, data: Data) -> None:
+    if normalise(text) in SKIP_WORDS:
+        raise Invalid(N_("请写明采纳或不采纳的理由：提出人有权知道。"))
+
+
+def _decision_label(data: Data) -> str:
+    return N_("采纳") if data["adopted"] == "yes" else N_("不采纳")
+
+
+def _decide_summary(ctx: Context, data: Data) -> str:
+    lines = [
+        ctx.t("决定：{decision}").format(decision=ctx.t(_decision_label(data))),
+        ctx.t("理由：{reason}").format(reason=data["reason"].strip()),
+    ]
+    return _summary(ctx, data, N_("请核对决定："), lines)
+
+
+def _decided(ctx: Context, data: Data) -> list[Reply]:
+    adopted = data["adopted"] == "yes"
+
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return decide_suggestion(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            adopted=adopted,
+            reason=data["reason"],
+            policy=ctx.config.policy(SuggestionPolicy),
+            now=ctx.now,
+        )
+
+    def said(suggestion: Suggestion) -> str:
+        if adopted:
+            assert suggestion.due_on is not None
+            return ctx.t("已决定采纳，提出人会收到通知。请在 {date} 前开始实施。").format(
+                date=suggestion.due_on.isoformat()
+            )
+        return ctx.t("已决定不采纳，理由会告知提出人。答复提出人后就可以办结了。")
+
+    return _finish(ctx, data, act, said)
+
+
+DECIDE = Flow(
+    name=DECIDE_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        Choose(
+            "adopted",
+            N_("是否采纳这条建议？"),
+            options=(
+                Option("yes", N_("采纳"), aliases=("adopt",)),
+                Option("no", N_("不采纳"), aliases=("reject",)),
+            ),
+        ),
+        Ask(
+            "reason",
+            N_("请写明理由，提出人会看到："),
+            max_length=OPINION_MAX,
+            validate=_require_reason,
+        ),
+        Confirm(summary=_decide_summary, question=N_("确认后记录决定并通知提出人。")),
+    ),
+    on_done=_decided,
+)
+
+
+# 开始实施
+
+
+def _start_summary(ctx: Context, data: Data) -> str:
+    lines = [
+        ctx.t("开始实施：{date}").format(date=data["started_on"]),
+        ctx.t("实施情况：{notes}").format(notes=data["notes"].strip()),
+    ]
+    return _summary(ctx, data, N_("请核对实施信息："), lines)
+
+
+def _started(ctx: Context, data: Data) -> list[Reply]:
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return start_implementation(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            started_on=date.fromisoformat(data["started_on"]),
+            notes=data["notes"],
+            policy=ctx.config.policy(SuggestionPolicy),
+            now=ctx.now,
+        )
+
+    return _finish(ctx, data, act, lambda suggestion: ctx.t("已记录开始实施，提出人会收到通知。"))
+
+
+START = Flow(
+    name=START_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        DateStep("started_on", N_("哪天开始实施的？例如“今天”或“11月20日”："), latest=lambda today: today),
+        Ask("notes", N_("请简单写下实施情况："), max_length=OPINION_MAX),
+        Confirm(summary=_start_summary, question=N_("确认后记录开始实施。")),
+    ),
+    on_done=_started,
+)
+
+
+# 实施效果
+
+
+@dataclass(frozen=True)
+class CompletionStep(DateStep):
+    """The date the idea was in place: not in the future, not before implementation began."""
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        value = super().accept(ctx, flow, data)
+        started = _view(ctx, int(data["id"])).suggestion.implementation_started_on
+        if started is not None and date.fromisoformat(value) < started:
+            raise Invalid(N_("完成日期不能早于开始实施的日期 {date}。"), date=started.isoformat())
+        return value
+
+
+def _effect_summary(ctx: Context, data: Data) -> str:
+    lines = [
+        _amount_line(ctx, N_("创效：{amount}"), data["value"]),
+        ctx.t("完成日期：{date}").format(date=data["implemented_on"]),
+        ctx.t("实施效果：{notes}").format(notes=data["notes"].strip()),
+    ]
+    return _summary(ctx, data, N_("请核对实施效果："), lines)
+
+
+def _effect_recorded(ctx: Context, data: Data) -> list[Reply]:
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return record_effect(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            value_fen=data["value"],
+            implemented_on=date.fromisoformat(data["implemented_on"]),
+            notes=data["notes"],
+            policy=ctx.config.policy(SuggestionPolicy),
+            now=ctx.now,
+        )
+
+    def said(suggestion: Suggestion) -> str:
+        return ctx.t("已记录实施效果：创效 {amount}。").format(amount=_yuan(ctx, data["value"]))
+
+    return _finish(ctx, data, act, said)
+
+
+EFFECT = Flow(
+    name=EFFECT_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        Yuan("value", N_("这条建议创效多少钱？请输入元数，例如“8.6万”；没有直接效益请回复 0：")),
+        CompletionStep("implemented_on", N_("哪天实施完成的？例如“今天”："), latest=lambda today: today),
+        Ask("notes", N_("请简单写下实施效果："), max_length=OPINION_MAX),
+        Confirm(summary=_effect_summary, question=N_("确认后记录实施效果。")),
+    ),
+    on_done=_effect_recorded,
+)
+
+
+# 评奖
+
+
+def _award_options(ctx: Context, data: Data) -> Sequence[Option]:
+    return [Option(award.value, label) for award, label in AWARD_LABELS.items()]
+
+
+def _award_summary(ctx: Context, data: Data) -> str:
+    lines = [
+        ctx.t("奖项：{award}").format(award=ctx.t(AWARD_LABELS[Award(data["award"])])),
+        _amount_line(ctx, N_("奖金：{amount}"), data["prize"]),
+    ]
+    return _summary(ctx, data, N_("请核对评奖结果："), lines)
+
+
+def _awarded(ctx: Context, data: Data) -> list[Reply]:
+    award = Award(data["award"])
+
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return award_suggestion(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            award=award,
+            prize_fen=data["prize"],
+            now=ctx.now,
+        )
+
+    def said(suggestion: Suggestion) -> str:
+        return ctx.t("已评为“{award}”，奖金 {amount}。提出人会收到通知。").format(
+            award=ctx.t(AWARD_LABELS[award]), amount=_yuan(ctx, data["prize"])
+        )
+
+    return _finish(ctx, data, act, said)
+
+
+AWARD = Flow(
+    name=AWARD_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        Choose("award", N_("评为什么奖？"), options=_award_options),
+        Yuan("prize", N_("奖金多少元？例如“500”；没有奖金请回复 0：")),
+        Confirm(summary=_award_summary, question=N_("确认后记录评奖结果。")),
+    ),
+    on_done=_awarded,
+)
+
+
+# 合并
+
+
+@dataclass(frozen=True)
+class MergeTargetStep(Ask):
+    """The number of the suggestion to merge into, checked as the merge will check it."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        example = f"{NUMBER_PREFIX}-{_today(ctx).year}-000012"
+        return Reply(ctx.t(self.question).format(example=example))
+
+
+def _check_target(ctx: Context, text: str, data: Data) -> None:
+    try:
+        merge_target(ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"]), number=text)
+    except (NotFound, PermissionDenied, InvalidInput) as error:
+        raise Invalid.from_error(error) from None
+
+
+def _merge_summary(ctx: Context, data: Data) -> str:
+    target = merge_target(ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"]), number=data["into"])
+    lines = [
+        ctx.t("合并到：【{number}】{title}").format(number=target.number, title=target.title),
+        ctx.t("合并说明：{note}").format(note=data["note"].strip()),
+        ctx.t("提出人和附议人都会转为那条建议的附议人，合并说明会作为答复发给提出人。"),
+    ]
+    return _summary(ctx, data, N_("请核对合并信息："), lines)
+
+
+def _merged(ctx: Context, data: Data) -> list[Reply]:
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return merge_suggestion(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            into_number=data["into"],
+            note=data["note"],
+            now=ctx.now,
+        )
+
+    def said(suggestion: Suggestion) -> str:
+        into = data["into"].strip().upper().replace("－", "-")
+        return ctx.t("已把 {number} 合并到 {into}。").format(number=suggestion.number, into=into)
+
+    return _finish(ctx, data, act, said)
+
+
+MERGE = Flow(
+    name=MERGE_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        MergeTargetStep(
+            "into",
+            N_("要合并到哪条建议？请输入它的编号，例如“{example}”："),
+            max_length=30,
+            validate=_check_target,
+        ),
+        Ask("note", N_("请写一句合并说明，提出人会收到："), max_length=REPLY_MAX),
+        Confirm(summary=_merge_summary, question=N_("确认后合并，这条建议随之办结。")),
+    ),
+    on_done=_merged,
+)
+
+
+# 答复提出人
+
+
+def _reply_summary(ctx: Context, data: Data) -> str:
+    lines = [ctx.t("答复：{reply}").format(reply=data["text"].strip())]
+    return _summary(ctx, data, N_("请核对给提出人的答复："), lines)
+
+
+def _replied(ctx: Context, data: Data) -> list[Reply]:
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return reply_to_proposer(
+            ctx.session,
+            actor=_actor(ctx),
+            suggestion_id=suggestion_id,
+            expected_version=version,
+            text=data["text"],
+            now=ctx.now,
+        )
+
+    return _finish(ctx, data, act, lambda suggestion: ctx.t("答复已发给提出人。"))
+
+
+REPLY = Flow(
+    name=REPLY_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        Ask("text", N_("请写下给提出人的答复："), max_length=REPLY_MAX),
+        Confirm(summary=_reply_summary, question=N_("确认后发给提出人。")),
+    ),
+    on_done=_replied,
+)
+
+
+# 办结
+
+
+def _close_question(ctx: Context, data: Data) -> dict[str, Any]:
+    suggestion = _view(ctx, int(data["id"])).suggestion
+    return {"number": suggestion.number, "title": suggestion.title}
+
+
+def _closed(ctx: Context, data: Data) -> list[Reply]:
+    if not data["sure"]:
+        return _open(ctx, int(data["id"]), _queue_of(data), intro=[Reply(ctx.t("好的，暂不办结。"))])
+
+    def act(suggestion_id: int, version: int) -> Suggestion:
+        return close_suggestion(
+            ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id, expected_version=version, now=ctx.now
+        )
+
+    def said(suggestion: Suggestion) -> str:
+        return ctx.t("{number} 已办结。").format(number=suggestion.number)
+
+    return _finish(ctx, data, act, said)
+
+
+CLOSE = Flow(
+    name=CLOSE_FLOW,
+    cancel_to=_back_to_view,
+    steps=(
+        YesNo(
+            "sure",
+            N_("确定办结【{number}】{title}吗？办结后它不再出现在待办列表里。"),
+            params=_close_question,
+        ),
+    ),
+    on_done=_closed,
+)
+
+
+# --------------------------------------------------------------------------- the feature
+
+
+def _review(ctx: Context, arg: str) -> list[Reply]:
+    total, _ = review_queue(ctx.session, actor=_actor(ctx), today=_today(ctx), limit=0)
+    if total == 0:
+        return show_menu(ctx, intro=[Reply(ctx.t("您负责的单位目前没有待办理的建议。"))])
+    return _queue(ctx, {})
+
+
+FLOWS: tuple[Flow, ...] = (
+    REVIEW_QUEUE,
+    QUEUE_CATEGORY,
+    SUGGESTION_VIEW,
+    REGISTER,
+    FIRST_REVIEW,
+    PANEL_REVIEW,
+    DECIDE,
+    START,
+    EFFECT,
+    AWARD,
+    MERGE,
+    REPLY,
+    CLOSE,
+)
+
+REVIEW = Feature(
+    name="review_suggestions",
+    rank=100,
+    label=N_("建议办理"),
+    summary=N_("登记、评审、决定和答复您负责单位的合理化建议"),
+    words=(
+        "/review",
+        "建议办理",
+        "建議辦理",
+        "建议审核",
+        "建議審核",
+        "审核建议",
+        "審核建議",
+        "办理建议",
+        "辦理建議",
+        "review suggestions",
+    ),
+    run=_review,
+    available=can_review,
+)
