@@ -482,10 +482,10 @@ class DialogEngine:
         return state, False
 
     def start(
-        self, ctx: Context, name: str, data: Data | None = None, intro: Sequence[Reply] = ()
+        self, ctx: Context, flow: Flow | str, data: Data | None = None, intro: Sequence[Reply] = ()
     ) -> list[Reply]:
-        """Open ``name`` at its first step that applies, replacing any open dialog."""
-        flow = self.flows[name]
+        """Open ``flow`` at its first step that applies, replacing any open dialog."""
+        flow = self.flows[flow if isinstance(flow, str) else flow.name]
         answers: Data = dict(data or {})
         step = flow.first(answers)
         if step is None:
