@@ -72,7 +72,7 @@ from models.activities import (
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member
 from models.outbox import PushRow
-from models.roles import Permission, scope_units
+from models.roles import Permission
 from models.units import unit_path
 
 BROWSE_FLOW = "activities"
@@ -355,7 +355,7 @@ def _my_signups(ctx: Context, arg: str) -> list[Reply]:
 
 
 def can_manage_activities(ctx: Context) -> bool:
-    return ctx.member is not None and bool(scope_units(ctx.session, ctx.member, Permission.MANAGE_ACTIVITIES))
+    return ctx.member is not None and ctx.grants.holds(Permission.MANAGE_ACTIVITIES)
 
 
 def _example(ctx: Context) -> str:

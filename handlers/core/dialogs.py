@@ -471,15 +471,32 @@ class DialogEngine:
 
     def open(self, ctx: Context) -> tuple[DialogState | None, bool]:
         """The account's open dialog, and whether it just expired (and was closed)."""
+        if ctx.dialog_closed:
+            return None, False
         state = load_dialog(ctx.session, ctx.account_id)
         if state is None:
             return None, False
         if state.flow not in self.flows or ctx.now - state.updated_at > ctx.config.dialog_timeout:
             quiet = state.flow in self.flows and self.flows[state.flow].quiet_timeout
-            clear_dialog(ctx.session, ctx.account_id)
+            self.close(ctx)
             ctx.session.flush()
             return None, not quiet
         return state, False
+
+    def close(self, ctx: Context) -> None:
+        """Close the account's dialog; the database hears of it in :meth:`settle`.
+
+        Most messages that close a dialog open the next one (a form done shows the
+        menu; a word at the menu starts a form), and the upsert that opens it replaces
+        the row: deleting it first was one statement more for nothing.
+        """
+        ctx.dialog_closed = True
+
+    def settle(self, ctx: Context) -> None:
+        """Delete the dialog closed in this message if none was opened since; before the commit."""
+        if ctx.dialog_closed:
+            clear_dialog(ctx.session, ctx.account_id)
+            ctx.dialog_closed = False
 
     def start(
         self, ctx: Context, flow: Flow | str, data: Data | None = None, intro: Sequence[Reply] = ()
@@ -489,14 +506,14 @@ class DialogEngine:
         answers: Data = dict(data or {})
         step = flow.first(answers)
         if step is None:
-            clear_dialog(ctx.session, ctx.account_id)
+            self.close(ctx)
             return [*intro, *flow.on_done(ctx, answers)]
         self._save(ctx, flow, step, answers)
         return [*intro, self._prompt(ctx, flow, step, answers)]
 
     def cancel(self, ctx: Context, state: DialogState) -> list[Reply]:
         """Close the form without doing it; nothing it asked for is written."""
-        clear_dialog(ctx.session, ctx.account_id)
+        self.close(ctx)
         ctx.session.flush()
         flow = self.flows.get(state.flow)
         if flow is not None and flow.on_cancel is not None:
@@ -556,18 +573,19 @@ class DialogEngine:
             prompt = self._prompt(ctx, flow, target, data)
             return [Reply(reason + "\n" + prompt.text, buttons=prompt.buttons)]
         except DomainError:
-            clear_dialog(ctx.session, ctx.account_id)
+            self.close(ctx)
             raise
         data[step.key] = value
         following = flow.first(data, flow.position(step.key) + 1)
         if following is None:
-            clear_dialog(ctx.session, ctx.account_id)
+            self.close(ctx)
             ctx.session.flush()
             return flow.on_done(ctx, data)
         self._save(ctx, flow, following, data)
         return [self._prompt(ctx, flow, following, data)]
 
     def _save(self, ctx: Context, flow: Flow, step: Step, data: Data) -> None:
+        ctx.dialog_closed = False  # the upsert replaces whatever dialog was open
         save_dialog(
             ctx.session, account_id=ctx.account_id, flow=flow.name, step=step.key, data=data, now=ctx.now
         )

@@ -80,7 +80,7 @@ from models.notices import (
 )
 from models.outbox import PushKind, PushRow
 from models.reach import Reach, plan_reach
-from models.roles import ROLE_LABELS, Permission, Role, scope_units
+from models.roles import ROLE_LABELS, Permission, Role
 from models.units import Unit, UnitTree, unit_path
 
 COMPOSE_FLOW = "notify"
@@ -240,7 +240,7 @@ def after_progress_batch(session: Session, notice_ids: Collection[int], now: dat
 
 
 def can_send_notices(ctx: Context) -> bool:
-    return ctx.member is not None and bool(scope_units(ctx.session, ctx.member, Permission.SEND_NOTICES))
+    return ctx.member is not None and ctx.grants.holds(Permission.SEND_NOTICES)
 
 
 @dataclass(frozen=True)

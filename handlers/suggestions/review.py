@@ -39,7 +39,9 @@ from handlers.core.messages import OutgoingFile, Reply
 from handlers.core.paging import PAGE_SIZE, PagedChoose, page_count, page_options
 from handlers.core.parsing import normalise
 from models.errors import N_, InvalidInput, Label, NotFound, PermissionDenied
+from models.facts import Fact
 from models.members import Member, format_yuan
+from models.roles import RoleGrant
 from models.suggestions import (
     AWARD_LABELS,
     DEPARTMENT_MAX,
@@ -57,8 +59,10 @@ from models.suggestions import (
     Feasibility,
     Suggestion,
     SuggestionEvent,
+    SuggestionPhoto,
     SuggestionPolicy,
     SuggestionStatus,
+    SuggestionSupport,
     award_suggestion,
     cadre_view,
     close_suggestion,
@@ -77,7 +81,7 @@ from models.suggestions import (
     start_implementation,
 )
 from models.suggestions.queue import queue_counts
-from models.units import unit_path
+from models.units import Unit, unit_path
 
 QUEUE_FLOW = "suggestion_queue"
 CATEGORY_FLOW = "suggestion_queue_category"
@@ -189,16 +193,26 @@ def _statuses(data: Data) -> list[SuggestionStatus] | None:
     return list(GROUPS[data.get("group", ALL)][1]) or None
 
 
+# A page is read for its choices and again for its text: once per message (models.facts).
+_PAGES = Fact[tuple[Any, ...], tuple[int, Sequence[Suggestion]]](
+    "suggestion queue pages", {Suggestion: None, RoleGrant: None, Unit: None}
+)
+
+
 def _queue_page(ctx: Context, data: Data) -> tuple[int, Sequence[Suggestion]]:
-    page = int(data.get("page", 1))
-    return review_queue(
+    page, statuses, category = int(data.get("page", 1)), _statuses(data), data.get("category")
+    return _PAGES.recall(
         ctx.session,
-        actor=_actor(ctx),
-        today=_today(ctx),
-        statuses=_statuses(data),
-        category=data.get("category"),
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
+        (_actor(ctx).id, _today(ctx), tuple(statuses or ()), category, page),
+        lambda: review_queue(
+            ctx.session,
+            actor=_actor(ctx),
+            today=_today(ctx),
+            statuses=statuses,
+            category=category,
+            offset=(page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+        ),
     )
 
 
@@ -436,8 +450,27 @@ def allowed_actions(suggestion: Suggestion, *, may_award: bool) -> list[str]:
     return actions
 
 
+# The view is read for its text and again for the steps it allows: once per message (models.facts).
+_VIEWS = Fact[tuple[int | None, int], CadreView](
+    "suggestion cadre views",
+    {
+        Suggestion: None,
+        SuggestionEvent: None,
+        SuggestionSupport: None,
+        SuggestionPhoto: None,
+        Member: None,
+        RoleGrant: None,
+        Unit: None,
+    },
+)
+
+
 def _view(ctx: Context, suggestion_id: int) -> CadreView:
-    return cadre_view(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id)
+    return _VIEWS.recall(
+        ctx.session,
+        (_actor(ctx).id, suggestion_id),
+        lambda: cadre_view(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id),
+    )
 
 
 def _open(ctx: Context, suggestion_id: int, queue: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
@@ -1077,7 +1110,7 @@ CLOSE = Flow(
 
 
 def _review(ctx: Context, arg: str) -> list[Reply]:
-    total, _ = review_queue(ctx.session, actor=_actor(ctx), today=_today(ctx), limit=0)
+    total, _ = _queue_page(ctx, {})  # the first page, which the queue then shows
     if total == 0:
         return show_menu(ctx, intro=[Reply(ctx.t("您负责的单位目前没有待办理的建议。"))])
     return _queue(ctx, {})
