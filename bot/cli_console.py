@@ -17,7 +17,6 @@ from models.accounts import Channel, bind_account, touch_account, unbind_account
 from models.base import utcnow
 from models.errors import DomainError
 from models.members import get_member_by_employee_no
-from models.suggestions import SuggestionPolicy
 
 DEMO_ROLES = {"member": DEMO_MEMBER_NO, "cadre": DEMO_CADRE_NO, "admin": DEMO_ADMIN_NO}
 VISITOR_KEY = "visitor"
@@ -106,7 +105,7 @@ def _console(app: App, args: argparse.Namespace) -> int:
 def _demo(app: App, args: argparse.Namespace) -> int:
     _quiet_prepare(app)
     _ = app.translator
-    seeded = seed_demo(app.sessions, app.core_config.policy(SuggestionPolicy))
+    seeded = seed_demo(app.sessions, app.core_config, app.registry)
     employee_no = DEMO_ROLES[args.role]
     with app.sessions() as session:
         visitor = get_member_by_employee_no(session, DEMO_MEMBER_NO)

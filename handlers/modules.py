@@ -1,8 +1,10 @@
 """The modules this bot runs: the one list of features, put together and checked once at import.
 
 The core's own module (menu and help) comes first. Adding a feature: write its
-package with a ``MODULE`` (docs/ARCHITECTURE.md, "Adding a feature"), then name
-it here.
+package with a ``MODULE`` (a :class:`handlers.core.module.Module`: its features,
+flows, push renderers, jobs, settings, menu slots, commands and demo examples),
+then name it here. Where it shows in the menus is set by its ranks, not by its
+place in this list; the place decides the order the demo union is filled in.
 """
 
 from handlers import account, activities, notices, suggestions

@@ -1,6 +1,7 @@
 """活动报名: cadres set out activities for their units; members sign up and cancel."""
 
 from handlers.activities import flows
+from handlers.activities.demo import seed_activities
 from handlers.core.module import MenuGroup, MenuSlot, Module
 from models.activities import CANCELLED_TOPIC
 
@@ -11,4 +12,5 @@ MODULE = Module(
     renderers={CANCELLED_TOPIC: flows.render_cancelled},
     produces=(CANCELLED_TOPIC,),
     menu=(MenuSlot(MenuGroup.SERVICES, flows.BROWSE.name, 40),),
+    demo=seed_activities,
 )

@@ -2,6 +2,7 @@
 
 from handlers.core.module import MenuGroup, MenuSlot, Module
 from handlers.notices import flows
+from handlers.notices.demo import seed_notices
 from models.notices import PROGRESS_TOPIC, TOPIC
 
 MODULE = Module(
@@ -12,4 +13,5 @@ MODULE = Module(
     after_batch={TOPIC: flows.after_notice_batch, PROGRESS_TOPIC: flows.after_progress_batch},
     produces=(TOPIC, PROGRESS_TOPIC),
     menu=(MenuSlot(MenuGroup.NEWS, flows.BROWSE.name, 10),),
+    demo=seed_notices,
 )

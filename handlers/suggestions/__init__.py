@@ -2,6 +2,7 @@
 
 from handlers.core.module import MenuGroup, MenuSlot, Module
 from handlers.suggestions import appraisal, figures, form, reminders, review
+from handlers.suggestions.demo import seed_suggestions
 from handlers.suggestions.settings import SuggestionSettings
 from models.notices import TOPIC as NOTICE_TOPIC
 from models.suggestions import UPDATE_TOPIC
@@ -24,4 +25,5 @@ MODULE = Module(
         MenuSlot(MenuGroup.SERVICES, form.SUGGEST.name, 10),
         MenuSlot(MenuGroup.SERVICES, form.MY_SUGGESTIONS.name, 20),
     ),
+    demo=seed_suggestions,
 )
