@@ -103,6 +103,16 @@ def test_two_features_answering_one_normalised_word_are_refused_naming_both() ->
     )
 
 
+def test_two_features_with_one_menu_label_are_refused_naming_both() -> None:
+    trips = Feature(name="trips", label="春游", summary="", words=("/trips",), run=_run)
+    tours = Feature(name="tours", label="春游", summary="", words=("/tours",), run=_run)
+    message = refusal(Module(name="outings", features=(trips,)), Module(name="travel", features=(tours,)))
+    assert message == (
+        "label '春游' is declared twice: by feature 'trips' of module 'outings'"
+        " and by feature 'tours' of module 'travel'"
+    )
+
+
 def test_a_feature_may_list_two_spellings_of_one_word() -> None:
     built = build(Module(name="quiz", features=(feature("quiz", "?", "？", "Quiz", "quiz"),)))
     assert built.words["?"].name == "quiz"
