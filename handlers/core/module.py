@@ -275,7 +275,7 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
             claims.claim("feature", feature.name, owner)
             features[feature.name] = feature
             speaker = f"feature {feature.name!r} of {owner}"
-            # A member may type a menu label too ("我的信息"): two features with one label, and one is unreachable.
+            # A member may type a label ("我的信息"): of two features with one label, one is unreachable.
             claims.claim("label", feature.label, speaker)
             for said in dict.fromkeys(normalise(word) for word in feature.words):  # "?" and "？" are one
                 if said in cancel:
