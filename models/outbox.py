@@ -198,12 +198,6 @@ def withdraw(session: Session, *, topic: str, subject_id: int) -> int:
     return max(int(result.rowcount), 0)  # type: ignore[attr-defined]
 
 
-def pushes_about(session: Session, *, topic: str, subject_id: int) -> Sequence[Outbox]:
-    return session.exec(
-        select(Outbox).where(Outbox.topic == topic, Outbox.subject_id == subject_id).order_by(col(Outbox.id))
-    ).all()
-
-
 def rearm(session: Session, *, key: str, now: datetime) -> bool:
     """Queue a row that already went out once more, due now: a progress message to refresh.
 
