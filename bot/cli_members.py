@@ -37,8 +37,6 @@ PROGRESS_MIN_ROWS = 1000
 # Piped into a file, a table is not squeezed into 80 columns.
 PIPE_WIDTH = 200
 
-UNIT_HELP = "only this unit and those below it, e.g. 厂工会/二车间"
-
 Action = Callable[[App, argparse.Namespace, Translator], int]
 
 

@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     telegram_push_per_second: float = Field(default=30, gt=0, le=1000)
     telegram_push_chat_interval: float = Field(default=1.0, ge=0, le=60)
     # Seconds a push waits for Telegram's answer once sent. Without one in time the push is uncertain
-    # (it may have arrived, PITFALLS.md: TimedOut), so longer means fewer uncertain pushes when
+    # (it may have arrived, docs/LIBRARIES.md: TimedOut), so longer means fewer uncertain pushes when
     # Telegram is slow, at the price of a request slot held that long.
     telegram_push_read_timeout: float = Field(default=15.0, gt=0, le=300)
     wechat_push_per_second: float = Field(default=20, gt=0, le=1000)

@@ -198,12 +198,6 @@ def withdraw(session: Session, *, topic: str, subject_id: int) -> int:
     return max(int(result.rowcount), 0)  # type: ignore[attr-defined]
 
 
-def pushes_about(session: Session, *, topic: str, subject_id: int) -> Sequence[Outbox]:
-    return session.exec(
-        select(Outbox).where(Outbox.topic == topic, Outbox.subject_id == subject_id).order_by(col(Outbox.id))
-    ).all()
-
-
 def rearm(session: Session, *, key: str, now: datetime) -> bool:
     """Queue a row that already went out once more, due now: a progress message to refresh.
 
@@ -302,7 +296,7 @@ def claim_ids(session: Session, *, worker_id: str, now: datetime, limit: int) ->
 
     On PostgreSQL the rows are chosen with ``FOR UPDATE SKIP LOCKED``, so workers
     claiming at the same moment each get different rows without waiting on one
-    another. SQLite drops that clause (PITFALLS.md); there the single UPDATE is
+    another. SQLite drops that clause (docs/LIBRARIES.md); there the single UPDATE is
     atomic on its own, and only one worker runs (bot/delivery enforces it).
     The caller commits before sending anything: a claim that is not committed
     protects nothing.
@@ -527,7 +521,7 @@ def record_failed(session: Session, row_id: int, *, worker_id: str, channel: str
 
 
 def record_uncertain(session: Session, row_id: int, *, worker_id: str, channel: str, error: str) -> bool:
-    """The request went out and no answer came back: the member may have it (PITFALLS.md, TimedOut)."""
+    """The request went out and no answer came back: the member may have it (docs/LIBRARIES.md, TimedOut)."""
     return _settle(
         session,
         row_id,

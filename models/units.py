@@ -7,7 +7,7 @@ the tree grows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -150,8 +150,3 @@ def subtree_ids(session: Session, roots: Iterable[Unit]) -> set[int]:
         return set()
     condition = sa.or_(*(col(Unit.id_path).startswith(prefix) for prefix in prefixes))
     return {unit_id for unit_id in session.exec(select(Unit.id).where(condition)) if unit_id is not None}
-
-
-def children(session: Session, unit: Unit) -> Sequence[Unit]:
-    """The units directly below ``unit``, by name."""
-    return session.exec(select(Unit).where(Unit.parent_id == unit.id).order_by(col(Unit.name))).all()

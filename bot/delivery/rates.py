@@ -3,7 +3,7 @@
 Telegram allows a bot about 30 messages a second and about one a second to
 one chat, and answers 429 with a wait that holds for the whole bot; WeChat has
 its own quotas. N workers that each counted for themselves would send N times
-the limit (python-telegram-bot's AIORateLimiter does, PITFALLS.md), so the
+the limit (python-telegram-bot's AIORateLimiter does, docs/LIBRARIES.md), so the
 count lives in Redis when it is configured: one Lua script reserves a time
 slot for each request atomically, and every process sleeps until its slot.
 

@@ -25,6 +25,11 @@ import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal
 
+# How many characters a member counts is one rule, kept beside the models that check limits again
+# (models.base.character_starts): a form must never accept a text its model counts as longer.
+from models.base import MAX_CLUSTER_CODE_POINTS
+from models.base import visible_length as text_length
+
 __all__ = [
     "MAX_CLUSTER_CODE_POINTS",
     "MAX_PARSE_LENGTH",
@@ -43,14 +48,6 @@ MAX_PARSE_LENGTH = 64
 
 No index, amount, date or yes/no a member means is longer; anything longer is
 ``None`` at once, which also bounds the work done on pasted essays.
-"""
-
-MAX_CLUSTER_CODE_POINTS = 10
-"""Most code points :func:`text_length` folds into one character.
-
-The longest standard emoji (a kiss with two skin tones) has 10 code points.
-Without a cap, a chain of thousands of ZWJ-joined emoji or stacked combining
-marks would count as one character and slip past every length limit.
 """
 
 _ZWJ = "\u200d"
@@ -668,72 +665,3 @@ def control_characters(text: str) -> list[str]:
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
             found.setdefault(ch)
     return list(found)
-
-
-def _is_regional_indicator(ch: str) -> bool:
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
-
-
-def _extends(ch: str) -> bool:
-    """Whether ``ch`` belongs to the character before it (marks, modifiers, tags, ZWJ)."""
-    code = ord(ch)
-    return (
-        ch == _ZWJ
-        or _is_skin_tone(ch)
-        or _TAG_FIRST <= code <= _TAG_CANCEL  # subdivision flag tags
-        or unicodedata.category(ch)[0] == "M"  # combining marks, variation selectors, keycap
-    )
-
-
-def _pictographic(ch: str) -> bool:
-    """Roughly Extended_Pictographic: what a ZWJ joins into one emoji."""
-    return ord(ch) >= 0x1F000 or unicodedata.category(ch) == "So"
-
-
-def text_length(text: str) -> int:
-    """How many characters a member would count in ``text``.
-
-    Limits like "at most 200 characters" must match what a member sees: a
-    family emoji 👨‍👩‍👧 is one character to them, seven code points to Python.
-    True grapheme clusters (UAX #29) need a library, so this approximates:
-    code points are counted, except that these join the character before them:
-
-    * combining marks, variation selectors (U+FE0F) and the keycap mark;
-    * emoji skin-tone modifiers (U+1F3FB-U+1F3FF) and flag tag letters;
-    * U+200D ZWJ and the emoji after it (👨‍👩‍👧 is 1);
-    * the second regional indicator of a flag pair (🇨🇳 is 1);
-    * "\\n" after "\\r" (one line break).
-
-    Differences from UAX #29 are rare (Hangul jamo, Indic conjuncts count per
-    code point). One counted character never spans more than
-    :data:`MAX_CLUSTER_CODE_POINTS` code points, so text may hold at most that
-    many times the limit in code points; check bytes separately if needed.
-
-    Args:
-        text: the text as the member sent it.
-
-    Returns:
-        The count; 0 for "".
-    """
-    length = 0
-    cluster = 0
-    after_zwj = False
-    open_flag = False
-    previous = ""
-    for ch in text:
-        joins = 0 < cluster < MAX_CLUSTER_CODE_POINTS and (
-            (after_zwj and _pictographic(ch))
-            or _extends(ch)
-            or (open_flag and _is_regional_indicator(ch))
-            or (previous == "\r" and ch == "\n")
-        )
-        if joins:
-            cluster += 1
-            open_flag = False
-        else:
-            length += 1
-            cluster = 1
-            open_flag = _is_regional_indicator(ch)
-        after_zwj = ch == _ZWJ
-        previous = ch
-    return length

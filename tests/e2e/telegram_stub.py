@@ -605,7 +605,7 @@ class TelegramStub(LoopbackServer):
 
         The call succeeds and is recorded (:meth:`sent` lists it) before the wait, so a client whose
         read timeout is shorter gives up on a message that did arrive: Telegram answering slowly,
-        the case nobody can settle (PITFALLS.md, ``TimedOut``). A client that hangs up ends the wait
+        the case nobody can settle (docs/LIBRARIES.md, ``TimedOut``). A client that hangs up ends the wait
         at once (the server cancels its handler).
         """
         if times < 1:

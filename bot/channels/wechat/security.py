@@ -1,6 +1,6 @@
 """Is this webhook call from WeChat, and what does it say? Answered before anything trusts it.
 
-wechatpy signs, encrypts and decrypts, but leaves gaps (PITFALLS.md) that are
+wechatpy signs, encrypts and decrypts, but leaves gaps (docs/LIBRARIES.md) that are
 closed here:
 
 - signatures are compared in constant time (wechatpy uses ``!=``);
