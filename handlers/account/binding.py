@@ -26,9 +26,6 @@ from models.errors import N_, InvalidInput
 from models.invites import normalise_code, redeem_invite
 from models.members import Member, clean_employee_no, normalise_digits
 
-BIND_FLOW_NAME = "bind"
-UNBIND_FLOW_NAME = "unbind"
-
 CHANNEL_LABELS = {"telegram": N_("Telegram"), "wechat": N_("微信"), "console": N_("终端")}
 
 
@@ -111,7 +108,7 @@ def _cancelled(ctx: Context) -> list[Reply]:
 
 
 BIND_FLOW = Flow(
-    name=BIND_FLOW_NAME,
+    name="bind",
     steps=(
         Ask(
             "employee_no",
@@ -156,7 +153,7 @@ def _looks_like_an_answer(text: str | None) -> bool:
 def start_binding(ctx: Context, intro: list[Reply] | None = None, answer: str | None = None) -> list[Reply]:
     """Welcome an unbound person and ask for their 工号 (or take it, if that is what they sent)."""
     welcome = intro if intro is not None else [Reply(ctx.t("您好，欢迎使用工会助手！请先绑定会员身份。"))]
-    replies = ctx.dialogs.start(ctx, BIND_FLOW_NAME, intro=welcome)
+    replies = ctx.dialogs.start(ctx, BIND_FLOW, intro=welcome)
     if intro is None and _looks_like_an_answer(answer):
         state, _ = ctx.dialogs.open(ctx)
         assert state is not None
@@ -179,7 +176,7 @@ def _start(ctx: Context, arg: str) -> list[Reply]:
             )
         data: Data = {}
         _found(ctx, member, data, by_code=True)
-        return ctx.dialogs.start(ctx, BIND_FLOW_NAME, data)
+        return ctx.dialogs.start(ctx, BIND_FLOW, data)
     return start_binding(ctx)
 
 
@@ -197,7 +194,7 @@ def _unbind(ctx: Context, data: Data) -> list[Reply]:
 
 
 UNBIND_FLOW = Flow(
-    name=UNBIND_FLOW_NAME,
+    name="unbind",
     steps=(
         YesNo(
             "sure",
@@ -213,7 +210,7 @@ UNBIND_FLOW = Flow(
 
 
 def _ask_unbind(ctx: Context, arg: str) -> list[Reply]:
-    return ctx.dialogs.start(ctx, UNBIND_FLOW_NAME)
+    return ctx.dialogs.start(ctx, UNBIND_FLOW)
 
 
 START = Feature(

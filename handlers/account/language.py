@@ -11,8 +11,6 @@ from handlers.core.messages import Reply
 from models.errors import N_
 from models.members import set_member_locale
 
-FLOW_NAME = "lang"
-
 _ALIASES = {
     "zh_CN": ("简体", "简体中文", "中文", "普通话"),
     "zh_TW": ("繁体", "繁體", "繁体中文"),
@@ -39,14 +37,14 @@ def _chosen(ctx: Context, data: Data) -> list[Reply]:
 
 
 FLOW = Flow(
-    name=FLOW_NAME,
+    name="lang",
     steps=(Choose("locale", N_("请选择语言 / 請選擇語言 / Choose a language:"), options=OPTIONS),),
     on_done=_chosen,
 )
 
 
 def _ask(ctx: Context, arg: str) -> list[Reply]:
-    return ctx.dialogs.start(ctx, FLOW_NAME)
+    return ctx.dialogs.start(ctx, FLOW)
 
 
 FEATURE = Feature(

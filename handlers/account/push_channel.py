@@ -14,7 +14,6 @@ from handlers.core.messages import Reply
 from models.errors import N_
 from models.reach import push_channels_of, set_preferred_channel
 
-FLOW_NAME = "push_channel"
 AUTO = "auto"
 
 OPTIONS = (
@@ -55,14 +54,14 @@ def _chosen(ctx: Context, data: Data) -> list[Reply]:
 
 
 FLOW = Flow(
-    name=FLOW_NAME,
+    name="push_channel",
     steps=(Choose("channel", N_("您同时绑定了微信和 Telegram。通知优先发到哪里？"), options=OPTIONS),),
     on_done=_chosen,
 )
 
 
 def _ask(ctx: Context, arg: str) -> list[Reply]:
-    return ctx.dialogs.start(ctx, FLOW_NAME)
+    return ctx.dialogs.start(ctx, FLOW)
 
 
 FEATURE = Feature(

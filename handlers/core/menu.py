@@ -11,8 +11,6 @@ from handlers.core.messages import Reply
 from handlers.core.module import Command, MenuGroup, MenuSlot, Module
 from models.errors import N_
 
-MENU_FLOW_NAME = "menu"
-
 
 def _options(ctx: Context, data: Data) -> Sequence[Option]:
     return [
@@ -27,7 +25,7 @@ def _open(ctx: Context, data: Data) -> list[Reply]:
 
 
 FLOW = Flow(
-    name=MENU_FLOW_NAME,
+    name="menu",
     steps=(Choose("item", N_("请选择要办理的事项："), options=_options),),
     on_done=_open,
     quiet_timeout=True,
@@ -36,7 +34,7 @@ FLOW = Flow(
 
 def show_menu(ctx: Context, intro: Sequence[Reply] = ()) -> list[Reply]:
     """The main menu, answerable by button, number or name."""
-    return ctx.dialogs.start(ctx, MENU_FLOW_NAME, intro=intro)
+    return ctx.dialogs.start(ctx, FLOW, intro=intro)
 
 
 def _menu(ctx: Context, arg: str) -> list[Reply]:

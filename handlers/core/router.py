@@ -205,7 +205,7 @@ class Bot:
         feature, arg, slash = self._command(ctx, incoming.text)
         if (
             state is not None
-            and state.flow == menu.MENU_FLOW_NAME
+            and state.flow == menu.FLOW.name
             and incoming.button is None
             and parse_index(incoming.text or "") is None
         ):
@@ -239,7 +239,7 @@ class Bot:
 
     def _is_list(self, state: DialogState) -> bool:
         """Whether the open dialog is a list to pick from (the menu, a browse flow) rather than a form."""
-        return state.flow == menu.MENU_FLOW_NAME or self.dialogs.flows[state.flow].browse
+        return state.flow == menu.FLOW.name or self.dialogs.flows[state.flow].browse
 
     def _unheard(self, ctx: Context, state: DialogState | None) -> list[Reply]:
         """A voice message with no recognised text: ask for text, and repeat the open question."""
@@ -269,7 +269,7 @@ class Bot:
         return feature.run(ctx, arg)
 
     def _cancel(self, ctx: Context, state: DialogState | None) -> list[Reply]:
-        if state is None or state.flow == menu.MENU_FLOW_NAME:
+        if state is None or state.flow == menu.FLOW.name:
             if state is not None:
                 clear_dialog(ctx.session, ctx.account_id)
             return [Reply(ctx.t("现在没有正在办理的事项。需要时回复“菜单”。"))]

@@ -38,6 +38,7 @@ from handlers.core.dialogs import (
 from handlers.core.features import Feature
 from handlers.core.menu import show_menu
 from handlers.core.messages import Button, Reply
+from handlers.core.paging import page_of, page_value, paged_flow, turn_page
 from handlers.core.parsing import normalise, parse_index
 from models.errors import N_, InvalidInput
 from models.members import Member
@@ -72,8 +73,6 @@ KEPT = ("units", "unit", "year", "quarter", "page", "awards")
 
 DONE_WORDS = frozenset({"完成", "完成了", "结束", "結束", "好了", "done", "finish"})
 PUBLISH_WORDS = frozenset({"发布", "發布", "发布评比结果", "發布評比結果", "publish"})
-NEXT_WORDS = frozenset({"下一页", "下一頁", "next", "next page"})
-PREVIOUS_WORDS = frozenset({"上一页", "上一頁", "previous", "previous page"})
 THIS_QUARTER_WORDS = frozenset({"本季度", "本季", "这个季度", "這個季度", "这季度", "this quarter"})
 LAST_QUARTER_WORDS = frozenset(
     {"上季度", "上季", "上个季度", "上個季度", "上一季度", "上一个季度", "last quarter", "previous quarter"}
@@ -181,10 +180,6 @@ def _entry(ctx: Context, candidate: Candidate, chosen: dict[str, Any] | None) ->
         pending = _award_text(ctx, chosen["award"], int(chosen["prize"]))
         lines.append("   " + _("拟评：{award}").format(award=pending))
     return "\n".join(lines)
-
-
-def _pages(count: int) -> int:
-    return max(1, -(-count // LIST_SIZE))
 
 
 def _total(data: Data) -> int:
@@ -300,18 +295,17 @@ class PickStep(Step):
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
         _ = ctx.t
         candidates = _candidates(ctx, data)
-        page, pages = int(data.get("page", 1)), _pages(len(candidates))
+        page = page_of(candidates, data, LIST_SIZE)
         awards = _awards(data)
-        shown = candidates[(page - 1) * LIST_SIZE : page * LIST_SIZE]
         lines = [
             _("{period}{unit}采纳的合理化建议，按创效排序（第 {page}/{pages} 页，共 {count} 条）：").format(
                 period=_period(ctx, data),
                 unit=_unit(ctx, data).name,
-                page=page,
-                pages=pages,
+                page=page.number,
+                pages=page.pages,
                 count=len(candidates),
             ),
-            *(_entry(ctx, candidate, awards.get(str(candidate.id))) for candidate in shown),
+            *(_entry(ctx, candidate, awards.get(str(candidate.id))) for candidate in page.items),
         ]
         if awards:
             lines.append(
@@ -321,9 +315,9 @@ class PickStep(Step):
             )
         lines.append(_(self.question))
         ways = []
-        if page < pages:
+        if page.number < page.pages:
             ways.append(_("回复“下一页”看后面的建议。"))
-        if page > 1:
+        if page.number > 1:
             ways.append(_("回复“上一页”看前面的建议。"))
         if any(candidate.awarded for candidate in candidates):
             ways.append(_("回复“发布”把这个季度已评出的结果发布给会员。"))
@@ -336,7 +330,6 @@ class PickStep(Step):
             raise Invalid(N_("请用文字回复。"))
         said = normalise(text)
         candidates = _candidates(ctx, data)
-        page, pages = int(data.get("page", 1)), _pages(len(candidates))
         if said in DONE_WORDS:
             if not _awards(data):
                 raise Invalid(N_("还没有选择要评奖的建议。请回复序号选择；不评了请回复“取消”。"))
@@ -345,14 +338,9 @@ class PickStep(Step):
             if not any(candidate.awarded for candidate in candidates):
                 raise Invalid(N_("这个季度还没有评出获奖建议，请先评奖，再发布。"))
             return "publish"
-        if said in NEXT_WORDS or said == normalise(ctx.t("下一页")):
-            if page >= pages:
-                raise Invalid(N_("已经是最后一页了。"))
-            return f"p:{page + 1}"
-        if said in PREVIOUS_WORDS or said == normalise(ctx.t("上一页")):
-            if page <= 1:
-                raise Invalid(N_("已经是第一页了。"))
-            return f"p:{page - 1}"
+        turned = turn_page(ctx, page_of(candidates, data, LIST_SIZE))
+        if turned is not None:
+            return page_value(turned)
         candidate = _by_number(candidates, said)
         if candidate is None:
             rank = parse_index(text)
@@ -446,10 +434,8 @@ def _summary(ctx: Context, data: Data) -> str:
     )
 
 
-def _relist(ctx: Context, data: Data, text: str, page: int | None = None) -> list[Reply]:
+def _relist(ctx: Context, data: Data, text: str) -> list[Reply]:
     listing = {key: data[key] for key in KEPT if key in data}
-    if page is not None:
-        listing["page"] = page
     return ctx.dialogs.start(ctx, AWARDS_FLOW, data=listing, intro=[Reply(text)] if text else [])
 
 
@@ -487,8 +473,6 @@ def _apply(ctx: Context, data: Data) -> list[Reply]:
 
 def _picked(ctx: Context, data: Data) -> list[Reply]:
     pick = str(data["pick"])
-    if pick.startswith("p:"):
-        return _relist(ctx, data, "", page=int(pick[2:]))
     if pick == "publish":
         return _offer_publish(ctx, data)
     if pick == "done":
@@ -515,7 +499,7 @@ def _not_picking(data: Data) -> bool:
     return _picked_suggestion(data) is None
 
 
-AWARDS = Flow(
+AWARDS = paged_flow(
     name=AWARDS_FLOW,
     steps=(
         PickStep("pick", N_("请回复要评奖的建议序号（回复“完成”结束）：")),
@@ -532,7 +516,7 @@ AWARDS = Flow(
             skip_if=lambda data: data.get("pick") != "done",
         ),
     ),
-    on_done=_picked,
+    on_pick=_picked,
 )
 
 

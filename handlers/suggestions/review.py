@@ -36,7 +36,7 @@ from handlers.core.dialogs import (
 from handlers.core.features import Feature
 from handlers.core.menu import show_menu
 from handlers.core.messages import OutgoingFile, Reply
-from handlers.core.paging import PAGE_SIZE, PagedChoose, page_count, page_options
+from handlers.core.paging import Page, PagedList, paged_flow
 from handlers.core.parsing import normalise
 from models.errors import N_, InvalidInput, Label, NotFound, PermissionDenied
 from models.members import Member, format_yuan
@@ -189,26 +189,10 @@ def _statuses(data: Data) -> list[SuggestionStatus] | None:
     return list(GROUPS[data.get("group", ALL)][1]) or None
 
 
-def _queue_page(ctx: Context, data: Data) -> tuple[int, Sequence[Suggestion]]:
-    page = int(data.get("page", 1))
-    return review_queue(
-        ctx.session,
-        actor=_actor(ctx),
-        today=_today(ctx),
-        statuses=_statuses(data),
-        category=data.get("category"),
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
-    )
-
-
-def _queue_options(ctx: Context, data: Data) -> Sequence[Option]:
-    page = int(data.get("page", 1))
-    total, rows = _queue_page(ctx, data)
-    options = [Option(f"s:{row.id}", row.title, literal=True) for row in rows]
-    options += page_options(page, page_count(total))
+def _filters(ctx: Context, data: Data) -> Sequence[Option]:
+    """The other groups and the category filter, after the page."""
     group = data.get("group", ALL)
-    options += [Option(f"g:{key}", label) for key, (label, _) in GROUPS.items() if key != group]
+    options = [Option(f"g:{key}", label) for key, (label, _) in GROUPS.items() if key != group]
     options.append(Option("c", N_("按类别筛选"), aliases=("按類別篩選", "类别", "類別", "by category")))
     return options
 
@@ -236,31 +220,43 @@ def _entry(ctx: Context, number: int, suggestion: Suggestion) -> str:
 
 
 @dataclass(frozen=True)
-class QueueStep(PagedChoose):
+class QueueStep(PagedList[Suggestion]):
     """A page of the queue: the counts first, then each suggestion with its stage and deadline."""
 
-    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        reply = super().prompt(ctx, flow, data)
+    def fetch(self, ctx: Context, data: Data, offset: int, limit: int) -> tuple[Sequence[Suggestion], int]:
+        total, rows = review_queue(
+            ctx.session,
+            actor=_actor(ctx),
+            today=_today(ctx),
+            statuses=_statuses(data),
+            category=data.get("category"),
+            offset=offset,
+            limit=limit,
+        )
+        return rows, total
+
+    def item(self, ctx: Context, item: Suggestion) -> Option:
+        return Option(f"s:{item.id}", item.title, literal=True)
+
+    def text(self, ctx: Context, data: Data, page: Page[Suggestion]) -> str:
         _ = ctx.t
-        page = int(data.get("page", 1))
-        total, rows = _queue_page(ctx, data)
         shown = _(GROUPS[data.get("group", ALL)][0])
         category = data.get("category")
         if category:
             shown = _("{group} · {category}").format(group=shown, category=_(category))
         lines = [_counts(ctx)]
-        if total == 0:
+        if page.total == 0:
             lines.append(_("“{shown}”下没有建议。可以换个筛选条件看看。").format(shown=shown))
         else:
             lines.append(
                 _("{shown}（第 {page}/{pages} 页，共 {count} 条）：").format(
-                    shown=shown, page=page, pages=page_count(total), count=total
+                    shown=shown, page=page.number, pages=page.pages, count=page.total
                 )
             )
             # Numbered as the choices below are, so "1" opens the first one shown.
-            lines += [_entry(ctx, number, row) for number, row in enumerate(rows, start=1)]
+            lines += [_entry(ctx, number, row) for number, row in enumerate(page.items, start=1)]
             lines.append(_("请选择要办理的建议："))
-        return Reply("\n".join(lines), buttons=reply.buttons)
+        return "\n".join(lines)
 
 
 def _queue(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
@@ -271,8 +267,6 @@ def _queue(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply]
 def _picked(ctx: Context, data: Data) -> list[Reply]:
     kind, _, value = str(data["pick"]).partition(":")
     queue = _queue_of(data)
-    if kind == "p":
-        return _queue(ctx, {**queue, "page": int(value)})
     if kind == "g":
         return _queue(ctx, {**queue, "group": value, "page": 1})
     if kind == "c":
@@ -280,10 +274,10 @@ def _picked(ctx: Context, data: Data) -> list[Reply]:
     return _open(ctx, int(value), queue)
 
 
-REVIEW_QUEUE = Flow(
+REVIEW_QUEUE = paged_flow(
     name=QUEUE_FLOW,
-    steps=(QueueStep("pick", N_("请选择要办理的建议："), options=_queue_options),),
-    on_done=_picked,
+    steps=(QueueStep("pick", N_("请选择要办理的建议："), options=_filters),),
+    on_pick=_picked,
     quiet_timeout=True,
     browse=True,
 )

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from handlers.core.i18n import Catalogues
 from handlers.core.messages import Media, MediaKind
 from handlers.core.router import Bot
-from handlers.suggestions.form import render_update
+from handlers.suggestions.mine import render_update
 from models.db import SessionFactory
 from models.members import Member
 from models.outbox import Outbox
