@@ -87,7 +87,7 @@ from models.suggestions import (
 )
 from models.suggestions.deadlines import enqueue_deadline_pushes
 from models.suggestions.figures import Period, figures_report
-from models.suggestions.queue import queue_counts
+from models.suggestions.queries import queue_counts
 from models.suggestions.similarity import index_terms, warm_up
 from models.units import UnitTree, get_unit
 from models.workdays import add_workdays, is_workday, previous_workday

@@ -76,7 +76,7 @@ from models.suggestions import (
     reviews_suggestions,
     start_implementation,
 )
-from models.suggestions.queue import queue_counts
+from models.suggestions.queries import queue_counts
 from models.units import unit_path
 
 QUEUE_FLOW = "suggestion_queue"

@@ -31,17 +31,17 @@ from models.errors import N_, DomainError, InvalidInput, NotFound, PermissionDen
 from models.members import Member
 from models.notices import BODY_MAX, Notice, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
 from models.roles import Permission, has_permission
-from models.suggestions import (
+from models.suggestions.actions import award_suggestion
+from models.suggestions.figures import QUARTER_TITLES, money_text
+from models.suggestions.tables import (
     AWARD_LABELS,
     Award,
     Suggestion,
     SuggestionPolicy,
     SuggestionStatus,
     SuggestionSupport,
-    award_suggestion,
     utc_midnight,
 )
-from models.suggestions.figures import QUARTER_TITLES, money_text
 from models.units import PATH_SEPARATOR, Unit, get_unit
 
 Translate = Callable[[str], str]

@@ -45,14 +45,14 @@ from sqlmodel import Session, col, func, select
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
 from models.roles import Permission, has_permission
-from models.suggestions import (
+from models.suggestions.queries import review_scope
+from models.suggestions.tables import (
     STAGE_OF,
     Award,
     Suggestion,
     SuggestionPolicy,
     SuggestionStatus,
     local_date,
-    review_scope,
     utc_midnight,
 )
 from models.units import PATH_SEPARATOR, Unit, get_unit

@@ -21,7 +21,7 @@ from models.suggestions import (
     register_suggestion,
     submit_suggestion,
 )
-from models.suggestions.queue import queue_counts
+from models.suggestions.queries import queue_counts
 from tests.factories import make_member
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
