@@ -62,9 +62,6 @@ from models.suggestions.appraisal import (
 from models.suggestions.figures import money_text
 from models.units import Unit, get_unit, unit_path
 
-APPRAISAL_FLOW = "suggestion_appraisal"
-AWARDS_FLOW = "appraisal_awards"
-PUBLISH_FLOW = "appraisal_publish"
 # Ten to a page: an appraisal weighs the ideas against each other, so more of them side by side.
 LIST_SIZE = 10
 NO_AWARD = "none"
@@ -263,11 +260,11 @@ def _quarter_picked(ctx: Context, data: Data) -> list[Reply]:
             period=_period(ctx, listing), unit=_unit(ctx, listing).name
         )
         return show_menu(ctx, intro=[Reply(text)])
-    return ctx.dialogs.start(ctx, AWARDS_FLOW, data=listing)
+    return ctx.dialogs.start(ctx, AWARDS, data=listing)
 
 
 APPRAISAL = Flow(
-    name=APPRAISAL_FLOW,
+    name="suggestion_appraisal",
     steps=(
         Choose(
             "unit",
@@ -436,7 +433,7 @@ def _summary(ctx: Context, data: Data) -> str:
 
 def _relist(ctx: Context, data: Data, text: str) -> list[Reply]:
     listing = {key: data[key] for key in KEPT if key in data}
-    return ctx.dialogs.start(ctx, AWARDS_FLOW, data=listing, intro=[Reply(text)] if text else [])
+    return ctx.dialogs.start(ctx, AWARDS, data=listing, intro=[Reply(text)] if text else [])
 
 
 def _apply(ctx: Context, data: Data) -> list[Reply]:
@@ -500,7 +497,7 @@ def _not_picking(data: Data) -> bool:
 
 
 AWARDS = paged_flow(
-    name=AWARDS_FLOW,
+    name="appraisal_awards",
     steps=(
         PickStep("pick", N_("请回复要评奖的建议序号（回复“完成”结束）：")),
         AwardStep("award", N_("请选择奖项："), options=AWARD_OPTIONS, skip_if=_not_picking),
@@ -535,7 +532,7 @@ def _publish_question(ctx: Context, data: Data) -> dict[str, Any]:
 
 def _offer_publish(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
     kept = {key: data[key] for key in ("unit", "year", "quarter")}
-    return ctx.dialogs.start(ctx, PUBLISH_FLOW, data=kept, intro=intro)
+    return ctx.dialogs.start(ctx, PUBLISH, data=kept, intro=intro)
 
 
 def _published(ctx: Context, data: Data) -> list[Reply]:
@@ -565,7 +562,7 @@ def _published(ctx: Context, data: Data) -> list[Reply]:
 
 
 PUBLISH = Flow(
-    name=PUBLISH_FLOW,
+    name="appraisal_publish",
     steps=(
         YesNo(
             "publish",
@@ -582,7 +579,7 @@ def _appraise(ctx: Context, arg: str) -> list[Reply]:
     data: Data = {"units": len(units)}
     if len(units) == 1:
         data["unit"] = units[0].id
-    return ctx.dialogs.start(ctx, APPRAISAL_FLOW, data=data)
+    return ctx.dialogs.start(ctx, APPRAISAL, data=data)
 
 
 FLOWS: tuple[Flow, ...] = (APPRAISAL, AWARDS, PUBLISH)
