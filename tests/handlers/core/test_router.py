@@ -97,10 +97,12 @@ def test_menu_buttons_work_even_after_the_menu_closed(bound: Chat) -> None:
 
 
 def test_a_button_on_a_push_carries_its_argument_and_leaves_the_open_form_open(bound: Chat) -> None:
-    bound.send("/lang", expect="English")
-    seen = bound._deliver(Incoming("telegram", "u1", button="go:echo:42"), ["echo 42", "English"], ())
+    bound.send("/unbind", expect="确定要解除当前账号")
+    seen = bound._deliver(
+        Incoming("telegram", "u1", button="go:echo:42"), ["echo 42", "确定要解除当前账号"], ()
+    )
     assert "请选择要办理的事项" not in seen
-    bound.send("3", expect="English from now on")  # the language form was still open
+    bound.send("否", expect="绑定保持不变")  # the question was still open
 
 
 def test_a_button_on_a_push_at_the_menu_does_not_repeat_the_menu(bound: Chat) -> None:
