@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Ask, Data, Flow, Invalid, YesNo
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from models.accounts import (
@@ -226,6 +226,7 @@ START = Feature(
 UNBIND = Feature(
     name="unbind",
     rank=150,
+    section=MenuSection.SETTINGS,
     label=N_("解除绑定"),
     summary=N_("让当前账号不再代表您"),
     words=("/unbind", "解除绑定", "解绑", "解除綁定", "unbind"),

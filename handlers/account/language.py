@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Option
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.i18n import LOCALE_NAMES, SUPPORTED_LOCALES
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
@@ -74,6 +74,7 @@ _NAMES = tuple(
 FEATURE = Feature(
     name="lang",
     rank=140,
+    section=MenuSection.SETTINGS,
     label=N_("切换语言"),
     summary=N_("简体中文、繁體中文或 English"),
     words=("/lang", "语言", "語言", "切换语言", "切換語言", "language", "lang", *_NAMES),

@@ -10,7 +10,7 @@ from typing import Any
 from handlers.activities.render import local_time, units_text
 from handlers.core.context import Context
 from handlers.core.dialogs import SKIP_WORDS, Ask, Choose, Confirm, Data, Flow, Invalid, Option, Step
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.parsing import normalise, parse_number
@@ -222,6 +222,7 @@ def _organise(ctx: Context, arg: str) -> list[Reply]:
 ORGANISE = Feature(
     name="organise_activity",
     rank=80,
+    section=MenuSection.ACTIVITIES,
     label=N_("发起活动"),
     summary=N_("为您负责的单位发起活动，会员可以在“活动报名”里报名"),
     words=("/organise", "发起活动", "發起活動", "组织活动", "組織活動", "organise"),

@@ -25,7 +25,7 @@ from handlers.core.dialogs import (
     Option,
     Step,
 )
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import MediaKind, OutgoingFile, Reply
 from handlers.core.parsing import normalise
@@ -423,6 +423,7 @@ def _compose(ctx: Context, arg: str) -> list[Reply]:
 COMPOSE = Feature(
     name="notify",
     rank=60,
+    section=MenuSection.NOTICES,
     label=N_("发通知"),
     summary=N_("给您负责的单位发通知或公开内容，发送前可预览"),
     words=("/notify", "发通知", "發通知", "发布通知", "发公告", "notify"),

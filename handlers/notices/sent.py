@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Option, YesNo
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.paging import Page, PagedList, paged_flow
@@ -139,6 +139,7 @@ def _sent(ctx: Context, arg: str) -> list[Reply]:
 SENT = Feature(
     name="sent_notices",
     rank=70,
+    section=MenuSection.NOTICES,
     label=N_("我发的通知"),
     summary=N_("查看发送和阅读情况，撤回还没发出的通知"),
     words=("/sent", "我发的通知", "我發的通知", "已发通知", "sent"),

@@ -35,7 +35,7 @@ from handlers.core.dialogs import (
     Yuan,
     step_payload,
 )
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Button, Reply
 from handlers.core.paging import page_of, page_value, paged_flow, turn_page
@@ -587,6 +587,7 @@ FLOWS: tuple[Flow, ...] = (APPRAISAL, AWARDS, PUBLISH)
 FEATURE = Feature(
     name="suggestion_appraisal",
     rank=110,
+    section=MenuSection.SUGGESTIONS,
     label=N_("季度评比"),
     summary=N_("评出本季度的金点子、银点子和鼓励奖，并发布评比结果"),
     words=("/appraise", "季度评比", "季度評比", "季评比", "季評比", "评比", "評比", "appraisal"),

@@ -21,7 +21,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Invalid, Option
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.messages import OutgoingFile, Reply
 from handlers.core.parsing import parse_index
 from handlers.suggestions.workbook import MIME_TYPE, file_name, period_title, row_name, save_report
@@ -313,6 +313,7 @@ FLOWS: tuple[Flow, ...] = (FIGURES, RESULT)
 FEATURE = Feature(
     name="suggestion_figures",
     rank=120,
+    section=MenuSection.SUGGESTIONS,
     label=N_("建议统计"),
     summary=N_("各单位合理化建议的提出、采纳、实施、创效情况，可导出Excel"),
     words=("/stats", "建议统计", "建議統計", "统计", "統計", "stats", "suggestion figures"),

@@ -35,7 +35,7 @@ from handlers.core.dialogs import (
     Yuan,
     step_payload,
 )
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import OutgoingFile, Reply
 from handlers.core.paging import Page, PagedList, paged_flow
@@ -1030,6 +1030,7 @@ FLOWS: tuple[Flow, ...] = (
 REVIEW = Feature(
     name="review_suggestions",
     rank=100,
+    section=MenuSection.SUGGESTIONS,
     label=N_("建议办理"),
     summary=N_("登记、评审、决定和答复您负责单位的合理化建议"),
     words=(

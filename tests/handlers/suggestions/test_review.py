@@ -149,9 +149,7 @@ def test_a_member_without_the_role_neither_sees_nor_opens_the_queue(
     assert "建议办理" not in someone.buttons()
     someone.send("建议办理", expect="抱歉，您没有使用这项功能的权限。", absent=["空压机余热回收用于浴室"])
     someone.send("/review", expect="抱歉，您没有使用这项功能的权限。")
-    cadre = Chat(bot, key="cadre")
-    cadre.send("菜单")
-    assert "建议办理" in cadre.buttons()
+    assert "建议办理" in Chat(bot, key="cadre").menu()
 
 
 def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bot, union: None) -> None:
@@ -366,8 +364,7 @@ def test_a_duplicate_is_merged_by_its_number(db: SessionFactory, bot: Bot, union
 def test_the_feature_has_its_label_in_english(db: SessionFactory, bot: Bot, union: None) -> None:
     suggest(db)
     cadre = Chat(bot, key="cadre", locale="en")
-    cadre.send("menu")
-    assert "Review suggestions" in cadre.buttons()
+    assert "Review suggestions" in cadre.menu()
     seen = cadre.send("/review")
     assert "To register: 1, awaiting decision: 0, overdue: 0" in seen
     assert transcript(cadre.last)
