@@ -131,6 +131,7 @@ BIND_FLOW = Flow(
                 "channel": ctx.t(CHANNEL_LABELS.get(ctx.account.channel, ctx.account.channel))
             },
             skip_if=lambda data: not data.get("replace_needed"),
+            keeps=N_("好的，保留原来的绑定，当前账号没有绑定。"),
         ),
     ),
     on_done=_finish,
@@ -203,6 +204,7 @@ UNBIND_FLOW = Flow(
                 "解除后这个账号将收不到工会通知，也不能办理业务。"
             ),
             params=_unbind_params,
+            keeps=N_("好的，绑定保持不变。"),
         ),
     ),
     on_done=_unbind,

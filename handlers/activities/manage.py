@@ -177,6 +177,7 @@ MANAGE_ACTIVITY = Flow(
             N_("确定要取消活动“{title}”吗？{told}"),
             params=_cancel_question,
             skip_if=lambda data: data.get("action") != "cancel",
+            keeps=N_("好的，活动照常进行。"),
         ),
     ),
     on_done=_managed_acted,

@@ -122,6 +122,7 @@ NOTICE_ACTIONS = Flow(
             "sure",
             N_("确定要撤回这条通知吗？撤回后会员不会收到它，也不会在“通知公告”里看到。"),
             skip_if=lambda data: data.get("action") != "withdraw",
+            keeps=N_("好的，这条通知会照常发送。"),
         ),
     ),
     on_done=_acted,

@@ -307,12 +307,13 @@ def _backing(data: Data) -> bool:
 SUBMIT = Flow(
     name="suggest",
     steps=(
-        Choose("category", N_("请选择建议类别："), options=_categories),
+        Choose("category", N_("请选择建议类别："), options=_categories, label=N_("类别")),
         LimitedAsk(
             "title",
             N_("请用一句话概括您的建议（不超过 {limit} 个字）："),
             max_length=TITLE_MAX,
             validate=_after_title,
+            label=N_("标题"),
         ),
         HintedAsk(
             "measure",
@@ -320,6 +321,7 @@ SUBMIT = Flow(
             max_length=MEASURE_MAX,
             validate=_after_measure,
             hints_key="hints_title",
+            label=N_("问题和建议措施"),
         ),
         HintedAsk(
             "benefit",
@@ -328,6 +330,7 @@ SUBMIT = Flow(
             optional=True,
             skip_if=_backing,
             hints_key="hints_measure",
+            label=N_("预期效益"),
         ),
         Yuan(
             "benefit_fen",
@@ -335,6 +338,7 @@ SUBMIT = Flow(
             optional=True,
             unreadable=N_("请输入金额，例如“5000”“5000元”或“0.5万”；没有估算可回复“跳过”。"),
             skip_if=_backing,
+            label=N_("预计创效"),
         ),
         Photo(
             "photo1",
@@ -362,6 +366,7 @@ SUBMIT = Flow(
                 Option(ANONYMOUS, N_("匿名"), aliases=("anonymous",)),
             ),
             skip_if=_backing,
+            label=N_("提交方式"),
         ),
         Confirm(summary=_summary, skip_if=_backing),
     ),
