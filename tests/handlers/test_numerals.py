@@ -53,8 +53,9 @@ def test_a_chinese_numeral_answers_a_yes_no_question(
 
 def test_numerals_at_the_menu_a_choice_a_list_of_units_and_a_summary(bot: Bot, workshop: None) -> None:
     cadre = Chat(bot, key="cadre")
-    cadre.send("菜单", expect="8. 发起活动")
-    cadre.send("八", expect="请输入活动名称")
+    cadre.send("菜单", expect="3. 活动管理")
+    cadre.send("三", expect="1. 发起活动")
+    cadre.send("一", expect="请输入活动名称")
     cadre.send("一车间职工篮球赛")
     cadre.send("三人制，自带球鞋。")
     cadre.send("职工之家体育馆")
