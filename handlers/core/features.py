@@ -55,6 +55,8 @@ class Feature:
         label: the menu text (a msgid).
         summary: one line for the help text (a msgid).
         words: what a member may type: "/me", "我的", "我的信息", "me".
+        phrases: parts of a sentence that ask for it ("想申请困难补助"): a message that is no
+            command and contains one opens it, longest phrase first.
         run: does it.
         available: whether this member may use it now (roles, binding).
         in_menu: listed in the main menu.
@@ -69,6 +71,7 @@ class Feature:
     summary: str
     words: tuple[str, ...]
     run: Run
+    phrases: tuple[str, ...] = ()
     rank: int = 1000
     section: MenuSection = MenuSection.SERVICES
     available: Callable[[Context], bool] = always

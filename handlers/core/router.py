@@ -251,7 +251,17 @@ class Bot:
             return [*notice, *self.registry.unbound(ctx, None, answer)]
         if incoming.button and incoming.button.startswith(PAYLOAD_PREFIX + ":"):
             return [*notice, *self._stale(ctx)]
+        asked = self._asked_in_a_sentence(word)
+        if asked is not None:
+            return [*notice, *self._run(ctx, asked, "")]
         return [*notice, *self._not_understood(ctx)]
+
+    def _asked_in_a_sentence(self, said: str) -> Feature | None:
+        """The feature a sentence asks for ("我家里老人住院了，想申请困难补助"), by its longest phrase."""
+        for phrase, feature in self.registry.phrases:
+            if phrase in said:
+                return feature
+        return None
 
     def _is_list(self, state: DialogState) -> bool:
         """Whether the open dialog is a list to pick from (the menu, a browse flow) rather than a form."""
