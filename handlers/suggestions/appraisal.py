@@ -44,7 +44,7 @@ from models.errors import N_, InvalidInput
 from models.members import Member
 from models.notices import Target, TargetKind, target_recipients
 from models.roles import Permission, scope_units
-from models.suggestions import AWARD_LABELS, Award, SuggestionPolicy
+from models.suggestions import AWARD_LABELS, Award, SuggestionPolicy, parse_suggestion_number
 from models.suggestions.appraisal import (
     ANONYMOUS,
     AWARD_ORDER,
@@ -183,9 +183,13 @@ def _total(data: Data) -> int:
     return sum(int(chosen["prize"]) for chosen in _awards(data).values())
 
 
-def _by_number(candidates: Sequence[Candidate], said: str) -> Candidate | None:
+def _by_number(ctx: Context, candidates: Sequence[Candidate], text: str) -> Candidate | None:
+    """The candidate a typed tracking number names (JY-2026-000005, JY5, 2026-5); a bare number is a rank."""
+    if parse_index(text) is not None:
+        return None
+    wanted = parse_suggestion_number(text, year=ctx.config.policy(SuggestionPolicy).today(ctx.now).year)
     for candidate in candidates:
-        if candidate.suggestion.number and normalise(candidate.suggestion.number) == said:
+        if wanted is not None and candidate.suggestion.number == wanted:
             return candidate
     return None
 
@@ -338,7 +342,7 @@ class PickStep(Step):
         turned = turn_page(ctx, page_of(candidates, data, LIST_SIZE))
         if turned is not None:
             return page_value(turned)
-        candidate = _by_number(candidates, said)
+        candidate = _by_number(ctx, candidates, text)
         if candidate is None:
             rank = parse_index(text)
             if rank is None:

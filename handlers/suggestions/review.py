@@ -46,7 +46,6 @@ from models.suggestions import (
     AWARD_LABELS,
     DEPARTMENT_MAX,
     FEASIBILITY_LABELS,
-    NUMBER_PREFIX,
     OPINION_MAX,
     PHOTOS_MAX,
     REPLY_MAX,
@@ -79,6 +78,7 @@ from models.suggestions import (
     reviewers_for,
     reviews_suggestions,
     start_implementation,
+    suggestion_number,
     wrong_stage,
 )
 from models.units import unit_path
@@ -871,22 +871,28 @@ AWARD = STEPS.flow(
 
 @dataclass(frozen=True)
 class MergeTargetStep(Ask):
-    """The number of the suggestion to merge into, checked as the merge will check it."""
+    """The number of the suggestion to merge into, checked as the merge will check it; short forms welcome."""
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        example = f"{NUMBER_PREFIX}-{_today(ctx).year}-000012"
-        return Reply(ctx.t(self.question).format(example=example))
+        example = suggestion_number(_today(ctx).year, 12)
+        return Reply(ctx.t(self.question).format(example=example, short=12))
+
+
+def _target(ctx: Context, data: Data, typed: str) -> Suggestion:
+    return merge_target(
+        ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"]), number=typed, year=_today(ctx).year
+    )
 
 
 def _check_target(ctx: Context, text: str, data: Data) -> None:
     try:
-        merge_target(ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"]), number=text)
+        _target(ctx, data, text)
     except (NotFound, PermissionDenied, InvalidInput) as error:
         raise Invalid.from_error(error) from None
 
 
 def _merge_lines(ctx: Context, data: Data) -> list[str]:
-    target = merge_target(ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"]), number=data["into"])
+    target = _target(ctx, data, data["into"])
     return [
         ctx.t("合并到：【{number}】{title}").format(number=target.number, title=target.title),
         ctx.t("合并说明：{note}").format(note=data["note"].strip()),
@@ -902,12 +908,14 @@ def _merge(ctx: Context, data: Data, seen: Seen) -> Suggestion:
         expected_version=seen.version,
         into_number=data["into"],
         note=data["note"],
+        policy=ctx.config.policy(SuggestionPolicy),
         now=ctx.now,
     )
 
 
 def _merged(ctx: Context, data: Data, suggestion: Suggestion) -> str:
-    into = data["into"].strip().upper().replace("－", "-")
+    target = ctx.session.get(Suggestion, suggestion.merged_into_id) if suggestion.merged_into_id else None
+    into = target.number if target is not None else ""
     return ctx.t("已把 {number} 合并到 {into}。").format(number=suggestion.number, into=into)
 
 
@@ -916,7 +924,7 @@ MERGE = STEPS.flow(
     asks=(
         MergeTargetStep(
             "into",
-            N_("要合并到哪条建议？请输入它的编号，例如“{example}”："),
+            N_("要合并到哪条建议？请输入它的编号，例如“{example}”；今年的建议只输入序号“{short}”也可以："),
             max_length=30,
             validate=_check_target,
         ),

@@ -41,8 +41,10 @@ from models.suggestions.tables import (
     check_amount,
     check_text,
     check_transition,
+    parse_suggestion_number,
     record_event,
     set_due,
+    suggestion_number,
     transition,
     wrong_stage,
 )
@@ -572,21 +574,34 @@ def close_suggestion(
 _CLOSED_TARGETS = frozenset({SuggestionStatus.MERGED, SuggestionStatus.CLOSED, SuggestionStatus.NOT_ADOPTED})
 
 
-def merge_target(session: Session, *, actor: Member, suggestion_id: int, number: str) -> Suggestion:
+def merge_target(
+    session: Session, *, actor: Member, suggestion_id: int, number: str, year: int
+) -> Suggestion:
     """The suggestion numbered ``number``, if ``suggestion_id`` may be merged into it.
 
-    The merge form asks this as soon as the number is typed, so a typo is asked
+    The number may be typed the short way (``5``, ``000005``, ``JY5``, ``2026-5``:
+    :func:`parse_suggestion_number`), ``year`` being the union's current one. The
+    merge form asks this as soon as the number is typed, so a typo is asked
     again instead of ending the form; :func:`merge_suggestion` asks it again.
 
     Raises:
+        InvalidInput: the text is no number; the same suggestion; merged, closed or not adopted.
         NotFound: no suggestion has that number.
         PermissionDenied: it lies outside the actor's subtree.
-        InvalidInput: it is the same suggestion, or it is merged, closed or not adopted.
     """
-    wanted = number.strip().upper().replace("－", "-")
+    wanted = parse_suggestion_number(number, year=year)
+    if wanted is None:
+        raise InvalidInput(
+            "suggestion.number_unreadable",
+            N_(
+                "没看懂这个编号。请输入建议编号，例如“{example}”；今年的建议也可以只输入序号，例如“{short}”。"
+            ),
+            example=suggestion_number(year, 12),
+            short=12,
+        )
     target = session.exec(select(Suggestion).where(Suggestion.number == wanted)).first()
     if target is None:
-        raise NotFound("suggestion.merge_target", N_("找不到编号为 {number} 的建议。"), number=number.strip())
+        raise NotFound("suggestion.merge_target", N_("找不到编号为 {number} 的建议。"), number=wanted)
     require_reviewer(session, actor, target)
     if target.id == suggestion_id:
         raise InvalidInput("suggestion.merge_self", N_("不能把建议合并到它自己。"))
@@ -608,12 +623,14 @@ def merge_suggestion(
     expected_version: int,
     into_number: str,
     note: str,
+    policy: SuggestionPolicy,
     now: datetime,
 ) -> Suggestion:
     """合并: fold a duplicate into another; its proposer and supporters become the other's supporters.
 
     The note is both the handling opinion and the reply the proposer receives,
-    so a merged suggestion closes with both ("五有").
+    so a merged suggestion closes with both ("五有"). ``into_number`` may be
+    typed the short way within the current year (:func:`merge_target`).
 
     Raises:
         NotFound, PermissionDenied, Conflict: see :func:`_claim`; the target is unknown or out of scope.
@@ -621,7 +638,9 @@ def merge_suggestion(
     """
     suggestion = _claim(session, actor=actor, suggestion_id=suggestion_id, expected_version=expected_version)
     assert suggestion.id is not None
-    target = merge_target(session, actor=actor, suggestion_id=suggestion.id, number=into_number)
+    target = merge_target(
+        session, actor=actor, suggestion_id=suggestion.id, number=into_number, year=policy.today(now).year
+    )
     check_text(
         note,
         code="note",

@@ -22,7 +22,6 @@ from models.suggestions.queries import own_suggestion, supporter_count
 from models.suggestions.tables import (
     BENEFIT_MAX,
     MEASURE_MAX,
-    NUMBER_PREFIX,
     PHOTOS_MAX,
     STATUS_LABELS,
     SUPPORTABLE_STATUSES,
@@ -37,6 +36,7 @@ from models.suggestions.tables import (
     check_text,
     record_event,
     set_due,
+    suggestion_number,
 )
 from models.units import PATH_SEPARATOR, Unit
 
@@ -145,7 +145,7 @@ def submit_suggestion(
     session.flush()
     assert suggestion.id is not None
     # From the id, not a count per year: two members submitting at once can never get one number.
-    suggestion.number = f"{NUMBER_PREFIX}-{policy.today(now).year}-{suggestion.id:06d}"
+    suggestion.number = suggestion_number(policy.today(now).year, suggestion.id)
     for position, photo in enumerate(draft.photos, start=1):
         session.add(
             SuggestionPhoto(

@@ -454,3 +454,33 @@ def test_cancelling_a_step_goes_back_to_the_suggestion_not_the_menu(
     cadre.send("返回", expect=["已取消。", f"【{number}】", "请选择要办理的事项："])
     with db() as session:
         assert session.get(Suggestion, suggestion_id).status is SuggestionStatus.SUBMITTED  # type: ignore[union-attr]
+
+
+def test_a_merge_target_is_found_by_its_short_number_within_the_year(
+    db: SessionFactory, bot: Bot, union: None, numbered_from_one: None
+) -> None:
+    """Issue 14, item 9: "5" and "000005" mean JY-2026-000005; a full number is no longer needed."""
+    for title in ("叉车通道划线", "冷却塔风机改变频", "食堂增加夜班窗口", "更衣室加装换气扇"):
+        suggest(db, title=title)
+    kept = suggest(db, title="浴室热水不够用")
+    duplicate = suggest(db, title="浴室热水经常断")
+    assert (kept, duplicate) == (5, 6)
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.press("下一页")
+    cadre.press("浴室热水经常断")
+    cadre.press("合并", expect="今年的建议只输入序号“12”也可以")
+    cadre.send("5", expect="请写一句合并说明", absent=["找不到编号为 5 的建议"])
+    cadre.send("返回", expect="要合并到哪条建议？")
+    cadre.send("000005", expect="请写一句合并说明", absent=["找不到编号为 000005 的建议"])
+    cadre.send("返回")
+    cadre.send("9", expect=["找不到编号为 JY-2026-000009 的建议。", "要合并到哪条建议？"])
+    cadre.send("上一条", expect=["没看懂这个编号", "例如“JY-2026-000012”", "要合并到哪条建议？"])
+    cadre.send("6", expect="不能把建议合并到它自己。")
+    cadre.send("JY5", expect="请写一句合并说明")
+    cadre.send("内容相同，一并办理。", expect="合并到：【JY-2026-000005】浴室热水不够用")
+    cadre.press("确认", expect="已把 JY-2026-000006 合并到 JY-2026-000005。")
+    with db() as session:
+        merged = session.get(Suggestion, duplicate)
+        assert merged is not None
+        assert (merged.status, merged.merged_into_id) == (SuggestionStatus.MERGED, kept)

@@ -62,7 +62,9 @@ def take(session: Session, actor: Member, suggestion: Suggestion, action: Action
             session, **seen, value_fen=100, implemented_on=TODAY, notes="已完成", policy=POLICY
         ),
         Action.AWARD: lambda: award_suggestion(session, **seen, award=Award.SILVER, prize_fen=100),
-        Action.MERGE: lambda: merge_suggestion(session, **seen, into_number=into, note="同一件事"),
+        Action.MERGE: lambda: merge_suggestion(
+            session, **seen, into_number=into, note="同一件事", policy=POLICY
+        ),
         Action.REPLY: lambda: reply_to_proposer(session, **seen, text="收到"),
         Action.CLOSE: lambda: close_suggestion(session, **seen),
     }

@@ -464,6 +464,7 @@ def test_merging_carries_the_proposer_and_supporters_over(session: Session) -> N
         expected_version=duplicate.version,
         into_number=(first.number or "").lower(),
         note="与先提交的建议内容相同，已合并办理",
+        policy=POLICY,
         now=NOW,
     )
     assert merged.status is SuggestionStatus.MERGED

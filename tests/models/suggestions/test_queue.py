@@ -18,6 +18,7 @@ from models.suggestions import (
     decide_suggestion,
     first_review,
     merge_target,
+    parse_suggestion_number,
     register_suggestion,
     submit_suggestion,
 )
@@ -93,13 +94,53 @@ def test_a_merge_target_is_checked_as_the_merge_checks_it(session: Session) -> N
     )
 
     assert kept.number is not None
-    found = merge_target(session, actor=cadre, suggestion_id=duplicate.id, number=f" {kept.number.lower()} ")
-    assert found.id == kept.id
-    with pytest.raises(NotFound):
-        merge_target(session, actor=cadre, suggestion_id=duplicate.id, number="JY-2026-999999")
+
+    def target(number: str) -> Suggestion:
+        assert duplicate.id is not None
+        return merge_target(session, actor=cadre, suggestion_id=duplicate.id, number=number, year=2026)
+
+    assert kept.number is not None
+    assert target(f" {kept.number.lower()} ").id == kept.id
+    # Within the year a number may be typed the short way.
+    for short in (str(kept.id), f"{kept.id:06d}", f"2026-{kept.id}", f"JY{kept.id}", f"ｊｙ－{kept.id}"):
+        assert target(short).id == kept.id, short
+    with pytest.raises(NotFound) as missing:
+        target("JY-2026-999999")
+    assert missing.value.params["number"] == "JY-2026-999999"
+    with pytest.raises(NotFound) as other_year:
+        target(f"2025-{kept.id}")
+    assert other_year.value.params["number"] == f"JY-2025-{kept.id:06d}"
+    with pytest.raises(InvalidInput, match="number_unreadable"):
+        target("上一条")
     with pytest.raises(PermissionDenied):
-        merge_target(session, actor=cadre, suggestion_id=duplicate.id, number=str(foreign.number))
+        target(str(foreign.number))
     with pytest.raises(InvalidInput, match="merge_self"):
-        merge_target(session, actor=cadre, suggestion_id=duplicate.id, number=str(duplicate.number))
+        target(str(duplicate.number))
     with pytest.raises(InvalidInput, match="merge_closed"):
-        merge_target(session, actor=cadre, suggestion_id=duplicate.id, number=str(rejected.number))
+        target(str(rejected.number))
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("5", "JY-2026-000005"),
+        ("000005", "JY-2026-000005"),
+        ("2026-5", "JY-2026-000005"),
+        ("JY5", "JY-2026-000005"),
+        ("jy-5", "JY-2026-000005"),
+        ("5号", "JY-2026-000005"),
+        (" JY-2026-000005 ", "JY-2026-000005"),
+        ("jy2026000005", "JY-2026-000005"),
+        ("ＪＹ－２０２６－０００００５", "JY-2026-000005"),
+        ("JY 2026 5", "JY-2026-000005"),
+        ("2025-12", "JY-2025-000012"),
+        ("JY-2026-1234567", "JY-2026-1234567"),
+        ("0", None),
+        ("JY", None),
+        ("上一条", None),
+        ("5 6", None),
+        ("JY-2026-000005; DROP TABLE", None),
+    ],
+)
+def test_a_number_is_read_the_short_way_within_the_current_year(typed: str, number: str | None) -> None:
+    assert parse_suggestion_number(typed, year=2026) == number
