@@ -70,6 +70,7 @@ from models.suggestions import (
     merge_suggestion,
     merge_target,
     panel_review,
+    photos_of,
     queue_counts,
     record_effect,
     register_suggestion,
@@ -128,6 +129,11 @@ ACTION_LABELS: dict[Action, str] = {
 }
 # Where the list was when the cadre opened a suggestion: 返回列表 goes back there.
 QUEUE_KEYS = ("group", "category", "page")
+PHOTOS_SENT = "photos_sent"
+"""Form data key of the suggestion whose photos this cadre was last sent (:func:`_open`)."""
+# What the cadre's way through the queue carries from list to suggestion to step and back.
+KEPT = (*QUEUE_KEYS, PHOTOS_SENT)
+PHOTOS = "photos"
 
 
 def _actor(ctx: Context) -> Member:
@@ -148,7 +154,7 @@ def _yuan(ctx: Context, fen: int) -> str:
 
 
 def _queue_of(data: Data) -> Data:
-    return {key: data[key] for key in QUEUE_KEYS if key in data}
+    return {key: data[key] for key in KEPT if key in data}
 
 
 def _due(ctx: Context, suggestion: Suggestion) -> str:
@@ -351,6 +357,9 @@ def view_text(ctx: Context, view: CadreView) -> str:
     if suggestion.benefit_fen is not None:
         lines.append(_("预计创效：{amount}").format(amount=_yuan(ctx, suggestion.benefit_fen)))
     lines.append(_("附议：{count} 人").format(count=view.supporters))
+    if view.photos:
+        count = len(view.photos)
+        lines.append(_.ngettext("照片：{count} 张", "照片：{count} 张", count).format(count=count))
     state = _(STATUS_LABELS[suggestion.status])
     due = _due(ctx, suggestion)
     lines.append(_("状态：{state}").format(state=state) + ("　" + due if due else ""))
@@ -396,10 +405,17 @@ def _view(ctx: Context, suggestion_id: int) -> CadreView:
 
 
 def _open(ctx: Context, suggestion_id: int, queue: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
-    """The suggestion as it stands now, its photos, then its steps; the version seen is kept for the form."""
+    """The suggestion as it stands now, then its steps; the version seen is kept for the form.
+
+    Its photos come with the first view only: after each step, or back from the list,
+    the cadre still has them above and gets the text alone (查看照片 sends them again).
+    """
     view = _view(ctx, suggestion_id)
     data = {**queue, **view_data(suggestion_id, view.suggestion.version)}
-    shown = [*intro, Reply(view_text(ctx, view)), *_photos(ctx, view)]
+    shown = [*intro, Reply(view_text(ctx, view))]
+    if view.photos and queue.get(PHOTOS_SENT) != suggestion_id:
+        shown += _photos(ctx, view)
+        data[PHOTOS_SENT] = suggestion_id
     return ctx.dialogs.start(ctx, SUGGESTION_VIEW, data=data, intro=shown)
 
 
@@ -412,6 +428,8 @@ def _action_options(ctx: Context, data: Data) -> Sequence[Option]:
     suggestion = _view(ctx, int(data["id"])).suggestion
     allowed = allowed_actions(ctx.session, _actor(ctx), suggestion)
     options = [Option(action.value, ACTION_LABELS[action]) for action in allowed]
+    if photos_of(ctx.session, int(data["id"])):
+        options.append(Option(PHOTOS, N_("查看照片"), aliases=("看照片", "照片", "photos", "show photos")))
     options.append(Option("list", N_("返回列表")))
     return options
 
@@ -433,7 +451,7 @@ class ActionStep(Choose):
                 return STALE
             # A step the stage does not allow, typed by its name: say why rather than "which number?".
             raise Invalid.from_error(wrong_stage(suggestion)) from None
-        if action != "list" and moved:
+        if action not in ("list", PHOTOS) and moved:
             return STALE
         if action == Action.CLOSE and (missing := close_blockers(suggestion)):
             raise Invalid.from_error(missing[0])
@@ -456,6 +474,11 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
     action = data["action"]
     if action == "list":
         return _queue(ctx, data)
+    if action == PHOTOS:
+        # Asked for: sent again, and the same steps offered under them.
+        view = _view(ctx, int(data["id"]))
+        kept = {key: value for key, value in data.items() if key != "action"}
+        return ctx.dialogs.start(ctx, SUGGESTION_VIEW, data=kept, intro=_photos(ctx, view))
     if action == STALE:
         suggestion = _view(ctx, int(data["id"])).suggestion
         moved = ctx.t("这条建议刚刚被其他干部处理过，现在是“{status}”。以下是最新情况，请重新选择。").format(
@@ -492,7 +515,7 @@ STEPS = VersionedActions[Suggestion](
     leave=_queue,
     finished=_off_the_list,
     heading=_title,
-    keep=QUEUE_KEYS,
+    keep=KEPT,
 )
 
 

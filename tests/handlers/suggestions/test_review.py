@@ -169,6 +169,7 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
             "预期效益：每年节约蒸汽费用",
             "预计创效：120000.00 元",
             "附议：0 人",
+            "照片：2 张",
             "状态：待登记　期限：2026-11-26",
             "提交建议（李娜）",
             "照片 1/2",
@@ -180,7 +181,7 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
         ("data/media/telegram/pump.jpg", "pump.jpg"),
         ("data/media/telegram/pipe.png", "pipe.png"),
     ]
-    assert cadre.buttons() == ["登记分类", "合并", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["登记分类", "合并", "答复提出人", "查看照片", "返回列表"]
     cadre.send("决定", expect=["这条建议目前是“待登记”，不能进行这项操作。", "请选择要办理的事项："])
     cadre.send("随便", expect="请回复选项前的数字")
 
@@ -196,14 +197,14 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
         "确认",
         expect=["已登记，由设备科承办。请在 2026-12-14 前作出采纳与否的决定。", "承办：设备科（王主席）"],
     )
-    assert cadre.buttons() == ["初评", "合并", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["初评", "合并", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("初评", expect="请写下初评意见")
     cadre.send("思路可行，请设备科测算投入。", expect=["初评意见：思路可行，请设备科测算投入。"])
     cadre.press(
         "确认", expect=["初评意见已记录", "处理意见：思路可行，请设备科测算投入。", "状态：已初评，待决定"]
     )
-    assert cadre.buttons() == ["评审", "决定", "合并", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["评审", "决定", "合并", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("评审", expect="评审认为这条建议可行吗？")
     cadre.press("可行", expect="预计需要投入多少钱")
@@ -224,21 +225,21 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
     cadre.press(
         "确认", expect=["评审结果已记录", "状态：已评审，待决定", "可行性：可行", "预计投入：20000.00 元"]
     )
-    assert cadre.buttons() == ["决定", "合并", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["决定", "合并", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("决定", expect="是否采纳这条建议？")
     cadre.press("采纳", expect="请写明理由，提出人会看到")
     cadre.send("无", expect=["请写明采纳或不采纳的理由：提出人有权知道。", "请写明理由，提出人会看到"])
     cadre.send("投入少、见效快。", expect=["决定：采纳", "理由：投入少、见效快。"])
     cadre.press("确认", expect=["已决定采纳，提出人会收到通知。请在 2027-01-04 前开始实施。"])
-    assert cadre.buttons() == ["开始实施", "评奖", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["开始实施", "评奖", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("开始实施", expect="哪天开始实施的？")
     cadre.send("明天", expect=["日期不能晚于 2026-11-23", "哪天开始实施的？"])
     cadre.send("11月20日", expect="请简单写下实施情况")
     cadre.send("已安排检修班组施工。", expect=["开始实施：2026-11-20", "实施情况：已安排检修班组施工。"])
     cadre.press("确认", expect=["已记录开始实施", "状态：实施中"])
-    assert cadre.buttons() == ["实施效果", "评奖", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["实施效果", "评奖", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("实施效果", expect="这条建议创效多少钱")
     cadre.send("很多", expect=["没看懂这个金额", "这条建议创效多少钱"])
@@ -249,7 +250,7 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
     cadre.press(
         "确认", expect=["已记录实施效果：创效 86000.00 元。", "状态：已实施", "实施效果：创效 86000.00 元"]
     )
-    assert cadre.buttons() == ["评奖", "答复提出人", "办结", "返回列表"]
+    assert cadre.buttons() == ["评奖", "答复提出人", "办结", "查看照片", "返回列表"]
 
     cadre.press("办结", expect=["还没有答复提出人，不能办结。请先选择“答复提出人”。", "请选择要办理的事项："])
     with db() as session:
@@ -259,7 +260,7 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
     cadre.press("金点子", expect="奖金多少元？")
     cadre.send("500", expect=["奖项：金点子", "奖金：500.00 元"])
     cadre.press("确认", expect=["已评为“金点子”，奖金 500.00 元。", "评奖：金点子，奖金 500.00 元"])
-    assert cadre.buttons() == ["答复提出人", "办结", "返回列表"]
+    assert cadre.buttons() == ["答复提出人", "办结", "查看照片", "返回列表"]
 
     cadre.press("答复提出人", expect="请写下给提出人的答复")
     cadre.send("感谢您的金点子！已在浴室实施，奖金随本月工资发放。", expect="请核对给提出人的答复：")
@@ -484,3 +485,53 @@ def test_a_merge_target_is_found_by_its_short_number_within_the_year(
         merged = session.get(Suggestion, duplicate)
         assert merged is not None
         assert (merged.status, merged.merged_into_id) == (SuggestionStatus.MERGED, kept)
+
+
+def images(chat: Chat) -> list[str]:
+    return [reply.image.path for reply in chat.last if reply.image is not None]
+
+
+def test_the_photos_come_once_per_suggestion_and_again_on_request(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    """Issue 14, item 18: every view of a suggestion re-sent both photos."""
+    with_photos = suggest(db, title="空压机余热回收用于浴室", photos=PHOTOS)
+    suggest(db, title="叉车通道划线", photos=PHOTOS[:1])
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.press("空压机余热回收用于浴室", expect=["照片：2 张", "照片 1/2", "照片 2/2"])
+    assert images(cadre) == [photo.ref for photo in PHOTOS]
+
+    # A step taken and the suggestion shown again: the text, not the photos a second time.
+    cadre.press("答复提出人")
+    cadre.send("收到，正在安排登记。")
+    cadre.press("确认", expect=["答复已发给提出人。", "照片：2 张"], absent=["照片 1/2"])
+    assert images(cadre) == []
+    cadre.press("答复提出人")
+    cadre.send("取消", expect="已取消。", absent=["照片 1/2"])
+    assert images(cadre) == []
+    cadre.send("返回列表")
+    cadre.press("空压机余热回收用于浴室", absent=["照片 1/2"])
+    assert images(cadre) == []
+
+    # Asked for, they come again, with the steps under them.
+    cadre.press("查看照片", expect=["照片 1/2", "照片 2/2", "请选择要办理的事项："])
+    assert images(cadre) == [photo.ref for photo in PHOTOS]
+    cadre.send("查看照片")
+    assert images(cadre) == [photo.ref for photo in PHOTOS]
+
+    # Another suggestion brings its own photos, and going back to the first brings the first's once.
+    cadre.send("返回列表")
+    cadre.press("叉车通道划线", expect="照片 1/1")
+    cadre.send("返回列表")
+    cadre.press("空压机余热回收用于浴室", expect="照片 1/2")
+    with db() as session:
+        assert session.get(Suggestion, with_photos).reply == "收到，正在安排登记。"  # type: ignore[union-attr]
+
+
+def test_a_suggestion_without_photos_offers_none(db: SessionFactory, bot: Bot, union: None) -> None:
+    suggest(db)
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.send("1", absent=["照片："])
+    assert "查看照片" not in cadre.buttons()
