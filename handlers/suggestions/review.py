@@ -401,7 +401,8 @@ def _photos(ctx: Context, view: CadreView) -> list[Reply]:
 
 
 def _view(ctx: Context, suggestion_id: int) -> CadreView:
-    return cadre_view(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id)
+    policy = ctx.config.policy(SuggestionPolicy)
+    return cadre_view(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id, policy=policy)
 
 
 def _open(ctx: Context, suggestion_id: int, queue: Data, intro: Sequence[Reply] = ()) -> list[Reply]:

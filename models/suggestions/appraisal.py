@@ -32,6 +32,7 @@ from models.members import Member
 from models.notices import BODY_MAX, Notice, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
 from models.roles import Permission, has_permission
 from models.suggestions.actions import award_suggestion
+from models.suggestions.anonymity import shown_units
 from models.suggestions.figures import QUARTER_TITLES, money_text
 from models.suggestions.tables import (
     AWARD_LABELS,
@@ -78,7 +79,8 @@ class Candidate:
     """An adopted suggestion of the quarter as the appraisal shows it; ``proposer`` None when anonymous.
 
     ``unit_path`` is the suggestion's unit below the appraised unit ("一车间/甲班"
-    under 厂工会), which is all anybody in that unit needs to place it.
+    under 厂工会), which is all anybody in that unit needs to place it; for an
+    anonymous one, the unit it is shown under (:mod:`models.suggestions.anonymity`).
     """
 
     rank: int
@@ -215,12 +217,15 @@ def quarter_candidates(
     members = {
         member.id: member for member in session.exec(select(Member).where(col(Member.id).in_(named))).all()
     }
-    paths = _relative_paths(session, [unit for _suggestion, unit, _count in rows], top)
+    # An anonymous one is placed no closer than a crowd, and never above the appraised unit.
+    shown = shown_units(session, [suggestion for suggestion, _unit, _count in rows], policy)
+    placed = {key: unit if top.contains(unit) else top for key, unit in shown.items()}
+    paths = _relative_paths(session, list(placed.values()), top)
     return [
         Candidate(
             rank=rank,
             suggestion=suggestion,
-            unit_path=paths[suggestion.unit_id],
+            unit_path=paths[placed[suggestion.id or 0].id or 0],
             # Never looked up for an anonymous suggestion: what is not loaded cannot leak.
             proposer=None if suggestion.anonymous else members.get(suggestion.proposer_id),
             supporters=int(count),

@@ -17,11 +17,13 @@ from sqlmodel import Session, col, func, select
 from models.errors import N_, NotFound, PermissionDenied
 from models.members import Member
 from models.roles import ROLE_PERMISSIONS, Permission, RoleGrant, has_permission, scope_units
+from models.suggestions.anonymity import shown_unit
 from models.suggestions.tables import (
     OPEN_STATUSES,
     Suggestion,
     SuggestionEvent,
     SuggestionPhoto,
+    SuggestionPolicy,
     SuggestionStatus,
     SuggestionSupport,
 )
@@ -30,7 +32,11 @@ from models.units import PATH_SEPARATOR, Unit
 
 @dataclass(frozen=True)
 class CadreView:
-    """A suggestion as a cadre sees it: ``proposer`` is None when it was handed in anonymously."""
+    """A suggestion as a cadre sees it: ``proposer`` is None when it was handed in anonymously.
+
+    ``unit`` is the unit it is shown under: its own, or for an anonymous one a unit large enough
+    not to point at the proposer (:mod:`models.suggestions.anonymity`).
+    """
 
     suggestion: Suggestion
     proposer: Member | None
@@ -215,8 +221,8 @@ def queue_counts(session: Session, *, actor: Member, today: date) -> QueueCounts
     )
 
 
-def cadre_view(session: Session, *, actor: Member, suggestion_id: int) -> CadreView:
-    """A suggestion in full for a cadre of its subtree; an anonymous proposer stays unknown.
+def cadre_view(session: Session, *, actor: Member, suggestion_id: int, policy: SuggestionPolicy) -> CadreView:
+    """A suggestion in full for a cadre of its subtree; an anonymous proposer stays unknown, even by unit.
 
     Raises:
         NotFound: no such suggestion.
@@ -241,7 +247,7 @@ def cadre_view(session: Session, *, actor: Member, suggestion_id: int) -> CadreV
     return CadreView(
         suggestion=suggestion,
         proposer=proposer,
-        unit=unit,
+        unit=shown_unit(session, suggestion, policy) if suggestion.anonymous else unit,
         supporters=supporter_count(session, suggestion.id),
         photos=tuple(photos_of(session, suggestion.id)),
         events=events,

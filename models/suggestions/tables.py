@@ -189,12 +189,24 @@ PUSHED_EVENTS = frozenset(EventKind) - {EventKind.SUBMITTED, EventKind.NAME_REVE
 
 @dataclass(frozen=True)
 class SuggestionPolicy:
-    """The union's settings for suggestions: categories and the "三及时" deadlines in working days."""
+    """The union's settings for suggestions.
+
+    Attributes:
+        categories: what a member files a suggestion under.
+        register_days, decide_days, implement_days: the "三及时" deadlines in working days.
+        anonymity_min_members: an anonymous suggestion is shown under no unit with fewer active
+            members than this (:mod:`models.suggestions.anonymity`).
+        award_requires_implementation: refuse an award to a suggestion not yet implemented,
+            rather than only warn (:func:`models.suggestions.actions.award_suggestion`).
+        zone: the union's time zone, for dates and periods.
+    """
 
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     register_days: int = 3
     decide_days: int = 15
     implement_days: int = 30
+    anonymity_min_members: int = 20
+    award_requires_implementation: bool = False
     zone: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
     def days(self, stage: Stage) -> int:

@@ -78,13 +78,13 @@ def open_quarter(chair: Chat) -> str:
             "2026年第四季度一车间采纳的合理化建议，按创效排序（第 1/1 页，共 3 条）",
             "1. JY-2026-",
             "空压机余热回收",
-            "乙班　匿名　创效 12.35 万元　附议 0 人",
+            "一车间　匿名　创效 12.35 万元　附议 0 人",
             "甲班　李娜　创效 2000 元",
             "车间照明分区控制",
             "创效 待核定",
             "请回复要评奖的建议序号（回复“完成”结束）",
         ],
-        absent=[HOSTILE_NAME],
+        absent=[HOSTILE_NAME, "乙班"],
     )
 
 
@@ -134,7 +134,8 @@ def test_the_chair_awards_the_quarter_and_publishes_the_result(
         [notice] = session.exec(select(Notice)).all()
         assert notice.category is NoticeCategory.NOTICE
         assert notice.title == "2026年第四季度合理化建议评比结果"
-        assert "空压机余热回收（乙班，匿名）" in notice.body
+        assert "空压机余热回收（一车间，匿名）" in notice.body
+        assert "乙班" not in notice.body
         assert HOSTILE_NAME not in notice.body
         assert notice.recipient_count == 4
         assert (
@@ -250,7 +251,7 @@ def test_a_chair_reading_english_publishes_in_the_unions_language(
     chair.send("appraisal", expect="Which quarter are you appraising?")
     chair.press(
         "This quarter (Q4 2026)",
-        expect=["Suggestions 一车间 adopted in Q4 2026", "乙班 · Anonymous · value 12.35 × 10,000 yuan"],
+        expect=["Suggestions 一车间 adopted in Q4 2026", "一车间 · Anonymous · value 12.35 × 10,000 yuan"],
     )
     chair.send("1")
     chair.press("Golden Idea")
@@ -263,7 +264,7 @@ def test_a_chair_reading_english_publishes_in_the_unions_language(
         # Every member reads the notice as stored: in the union's default language, zh_CN.
         assert notice.title == "2026年第四季度合理化建议评比结果"
         assert "【金点子】1 条" in notice.body
-        assert "（乙班，匿名），创效 12.35 万元，奖金 800 元" in notice.body
+        assert "（一车间，匿名），创效 12.35 万元，奖金 800 元" in notice.body
 
 
 @pytest.mark.parametrize(

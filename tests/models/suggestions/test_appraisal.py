@@ -200,7 +200,8 @@ def test_candidates_are_the_quarters_adopted_ones_of_the_subtree_best_first(
     assert found[0].proposer is None  # anonymous: not even loaded
     assert found[1].proposer is not None
     assert found[1].proposer.name == "李娜"
-    assert found[0].unit_path == "乙班"
+    # 乙班 is one member: the anonymous idea is placed no closer than the appraised unit.
+    assert found[0].unit_path == "一车间"
     assert not any(c.awarded for c in found)
     assert {big.id, small_early.id, first_night.id} < {c.id for c in found}
 
@@ -368,7 +369,7 @@ def test_the_published_result_lists_awards_by_level_and_keeps_anonymous_proposer
         < body.index("【鼓励奖】")
         < body.index("工具架改进")
     )
-    assert f"{gold.number} 空压机余热回收（乙班，匿名），创效 12.35 万元，奖金 1000 元" in body
+    assert f"{gold.number} 空压机余热回收（一车间，匿名），创效 12.35 万元，奖金 1000 元" in body
     assert f"{bronze.number} 工具架改进（甲班，李娜），创效 2000 元，奖金 200 元" in body
     assert HOSTILE_NAME not in body
     assert "1002" not in body

@@ -326,7 +326,7 @@ def test_a_decision_before_the_first_review_is_refused(session: Session) -> None
 def test_an_anonymous_proposer_stays_hidden_from_cadres_but_hears_the_answer(session: Session) -> None:
     member, cadre = people(session)
     suggestion = submit(session, member, anonymous=True)
-    view = cadre_view(session, actor=cadre, suggestion_id=suggestion.id or 0)
+    view = cadre_view(session, actor=cadre, suggestion_id=suggestion.id or 0, policy=POLICY)
     assert view.proposer is None
     assert all(event.actor_id is None for event in view.events)
     replied = reply_to_proposer(
@@ -339,7 +339,9 @@ def test_an_anonymous_proposer_stays_hidden_from_cadres_but_hears_the_answer(ses
     )
     assert [row.member_id for row in pushes(session, member)] == [member.id]
     reveal_name(session, actor=member, suggestion_id=replied.id or 0, now=NOW)
-    assert cadre_view(session, actor=cadre, suggestion_id=suggestion.id or 0).proposer == member
+    assert (
+        cadre_view(session, actor=cadre, suggestion_id=suggestion.id or 0, policy=POLICY).proposer == member
+    )
 
 
 def test_cadres_act_only_within_their_subtree_and_members_not_at_all(session: Session) -> None:
@@ -347,7 +349,7 @@ def test_cadres_act_only_within_their_subtree_and_members_not_at_all(session: Se
     other_cadre = make_member(session, employee_no="C2", roles=[(Role.CHAIR, "厂工会/二车间")])
     suggestion = submit(session, member)
     with pytest.raises(PermissionDenied):
-        cadre_view(session, actor=other_cadre, suggestion_id=suggestion.id or 0)
+        cadre_view(session, actor=other_cadre, suggestion_id=suggestion.id or 0, policy=POLICY)
     with pytest.raises(PermissionDenied):
         reply_to_proposer(
             session,
