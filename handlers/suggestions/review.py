@@ -67,6 +67,7 @@ from models.suggestions import (
     close_suggestion,
     decide_suggestion,
     first_review,
+    implemented,
     merge_suggestion,
     merge_target,
     panel_review,
@@ -427,7 +428,7 @@ def _reopen(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply
 
 def _action_options(ctx: Context, data: Data) -> Sequence[Option]:
     suggestion = _view(ctx, int(data["id"])).suggestion
-    allowed = allowed_actions(ctx.session, _actor(ctx), suggestion)
+    allowed = allowed_actions(ctx.session, _actor(ctx), suggestion, ctx.config.policy(SuggestionPolicy))
     options = [Option(action.value, ACTION_LABELS[action]) for action in allowed]
     if photos_of(ctx.session, int(data["id"])):
         options.append(Option(PHOTOS, N_("查看照片"), aliases=("看照片", "照片", "photos", "show photos")))
@@ -851,10 +852,27 @@ def _award_options(ctx: Context, data: Data) -> Sequence[Option]:
     return [Option(award.value, label) for award, label in AWARD_LABELS.items()]
 
 
+def _award_warning(ctx: Context, data: Data) -> list[str]:
+    """A word of caution before awarding an idea whose effect nobody has seen yet."""
+    if implemented(_view(ctx, int(data["id"])).suggestion):
+        return []
+    return [ctx.t("注意：这条建议还没有实施完成，效果尚未核定。")]
+
+
+@dataclass(frozen=True)
+class AwardStep(Choose):
+    """Which award, under the warning when the suggestion is not implemented yet."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        return Reply("\n".join([*_award_warning(ctx, data), reply.text]), buttons=reply.buttons)
+
+
 def _award_lines(ctx: Context, data: Data) -> list[str]:
     return [
         ctx.t("奖项：{award}").format(award=ctx.t(AWARD_LABELS[Award(data["award"])])),
         _amount_line(ctx, N_("奖金：{amount}"), data["prize"]),
+        *_award_warning(ctx, data),
     ]
 
 
@@ -866,6 +884,7 @@ def _award(ctx: Context, data: Data, seen: Seen) -> Suggestion:
         expected_version=seen.version,
         award=Award(data["award"]),
         prize_fen=data["prize"],
+        policy=ctx.config.policy(SuggestionPolicy),
         now=ctx.now,
     )
 
@@ -879,7 +898,7 @@ def _awarded(ctx: Context, data: Data, suggestion: Suggestion) -> str:
 AWARD = STEPS.flow(
     "suggestion_award",
     asks=(
-        Choose("award", N_("评为什么奖？"), options=_award_options),
+        AwardStep("award", N_("评为什么奖？"), options=_award_options),
         Yuan("prize", N_("奖金多少元？例如“500”；没有奖金请回复 0：")),
     ),
     confirm=Confirm(

@@ -106,8 +106,23 @@ def may_award(session: Session, actor: Member, suggestion: Suggestion) -> bool:
     return has_permission(session, actor, Permission.APPRAISE_SUGGESTIONS, unit)
 
 
-def _award_refusal(session: Session, actor: Member, suggestion: Suggestion) -> DomainError | None:
-    """Why ``actor`` may not give this suggestion an award now, or None: adopted, once, by the chair."""
+def implemented(suggestion: Suggestion) -> bool:
+    """Whether the suggestion is in place with its effect recorded: what an award should reward.
+
+    One adopted but not yet implemented may still be awarded, after a warning, unless the union
+    requires implementation first (:attr:`SuggestionPolicy.award_requires_implementation`).
+    """
+    return suggestion.implemented_on is not None
+
+
+def award_refusal(
+    session: Session, actor: Member, suggestion: Suggestion, policy: SuggestionPolicy
+) -> DomainError | None:
+    """Why ``actor`` may not give this suggestion an award now, or None: adopted, once, by the chair.
+
+    And implemented, where the union requires it. What :func:`award_suggestion` refuses with, asked
+    beforehand so a form (季度评比) can refuse the choice instead of the whole appraisal.
+    """
     if not may_award(session, actor, suggestion):
         return PermissionDenied("suggestion.award_not_allowed", N_("抱歉，评奖和奖金由工会主席决定。"))
     if not suggestion.adopted or suggestion.status is SuggestionStatus.MERGED:
@@ -118,6 +133,11 @@ def _award_refusal(session: Session, actor: Member, suggestion: Suggestion) -> D
             N_("这条建议已经评为“{award}”了。"),
             award=Label(AWARD_LABELS[suggestion.award]),
         )
+    if policy.award_requires_implementation and not implemented(suggestion):
+        return InvalidInput(
+            "suggestion.award_not_implemented",
+            N_("这条建议还没有实施完成。按本会规定，实施完成、效果核定后才能评奖。"),
+        )
     return None
 
 
@@ -126,7 +146,9 @@ def _reply_refusal(suggestion: Suggestion) -> InvalidInput | None:
     return wrong_stage(suggestion) if suggestion.status is SuggestionStatus.MERGED else None
 
 
-def allowed_actions(session: Session, actor: Member, suggestion: Suggestion) -> list[Action]:
+def allowed_actions(
+    session: Session, actor: Member, suggestion: Suggestion, policy: SuggestionPolicy
+) -> list[Action]:
     """The steps the rules allow ``actor`` on the suggestion now, in order: never one that would be refused.
 
     办结 is allowed as soon as the stage allows it, even while "五有" still misses
@@ -139,7 +161,7 @@ def allowed_actions(session: Session, actor: Member, suggestion: Suggestion) -> 
         if action in _MOVES:
             refused = _MOVES[action] not in following
         elif action is Action.AWARD:
-            refused = _award_refusal(session, actor, suggestion) is not None
+            refused = award_refusal(session, actor, suggestion, policy) is not None
         else:
             refused = _reply_refusal(suggestion) is not None
         if not refused:
@@ -487,17 +509,21 @@ def award_suggestion(
     expected_version: int,
     award: Award,
     prize_fen: int,
+    policy: SuggestionPolicy,
     now: datetime,
 ) -> Suggestion:
     """金点子, 银点子 or 鼓励奖 with the prize money, for an adopted suggestion; given once.
 
+    One not yet implemented (:func:`implemented`) is awarded only where the union allows it; the
+    cadre is warned first (the handler's business), since its effect is not known yet.
+
     Raises:
         NotFound, PermissionDenied, Conflict: see :func:`_claim`.
         PermissionDenied: the actor reviews the suggestion but may not give awards (a committee member).
-        InvalidInput: not adopted, already awarded, or a bad amount.
+        InvalidInput: not adopted, already awarded, not implemented where that is required, or a bad amount.
     """
     suggestion = _claim(session, actor=actor, suggestion_id=suggestion_id, expected_version=expected_version)
-    if (refused := _award_refusal(session, actor, suggestion)) is not None:
+    if (refused := award_refusal(session, actor, suggestion, policy)) is not None:
         raise refused
     check_amount(prize_fen)
     suggestion.award = award

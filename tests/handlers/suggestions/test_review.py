@@ -9,8 +9,12 @@ import pytest
 import time_machine
 from sqlmodel import Session, col, select
 
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues
 from handlers.core.router import Bot
+from handlers.modules import REGISTRY
 from models.db import SessionFactory
+from models.ephemeral import EphemeralStore
 from models.members import Member
 from models.outbox import Outbox
 from models.roles import Role
@@ -535,3 +539,54 @@ def test_a_suggestion_without_photos_offers_none(db: SessionFactory, bot: Bot, u
     cadre.send("建议办理")
     cadre.send("1", absent=["照片："])
     assert "查看照片" not in cadre.buttons()
+
+
+def adopted(db: SessionFactory, suggestion_id: int) -> None:
+    registered(db, suggestion_id)
+    with db() as session:
+        chair = member(session, "C1")
+        suggestion = session.get(Suggestion, suggestion_id)
+        assert suggestion is not None
+        suggestion = first_review(
+            session,
+            actor=chair,
+            suggestion_id=suggestion_id,
+            expected_version=suggestion.version,
+            opinion="可行",
+            now=NOW,
+        )
+        decide_suggestion(
+            session,
+            actor=chair,
+            suggestion_id=suggestion_id,
+            expected_version=suggestion.version,
+            adopted=True,
+            reason="投入少",
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_awarding_before_implementation_is_warned_about(db: SessionFactory, bot: Bot, union: None) -> None:
+    """Issue 14, item 14: an award could be given before the suggestion was implemented, unremarked."""
+    adopted(db, suggest(db))
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.send("1", expect="状态：已采纳，待实施")
+    cadre.press("评奖", expect=["注意：这条建议还没有实施完成，效果尚未核定。", "评为什么奖？"])
+    cadre.press("鼓励奖")
+    early = "注意：这条建议还没有实施完成，效果尚未核定。"
+    cadre.send("200", expect=["奖项：鼓励奖", early, "请核对评奖结果"])
+    cadre.press("确认", expect="已评为“鼓励奖”，奖金 200.00 元。")
+
+
+def test_a_union_requiring_implementation_offers_no_award_before_it(
+    db: SessionFactory, store: EphemeralStore, catalogues: Catalogues, union: None
+) -> None:
+    adopted(db, suggest(db))
+    config = CoreConfig(policies={SuggestionPolicy: SuggestionPolicy(award_requires_implementation=True)})
+    strict = Bot(sessions=db, store=store, catalogues=catalogues, config=config, registry=REGISTRY)
+    cadre = Chat(strict, key="cadre")
+    cadre.send("建议办理")
+    cadre.send("1", expect="状态：已采纳，待实施")
+    assert cadre.buttons() == ["开始实施", "答复提出人", "返回列表"]

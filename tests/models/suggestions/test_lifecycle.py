@@ -214,6 +214,7 @@ def test_the_whole_path_tells_the_proposer_at_every_step(session: Session) -> No
         expected_version=suggestion.version,
         award=Award.GOLD,
         prize_fen=50_000,
+        policy=POLICY,
         now=NOW,
     )
     suggestion = reply_to_proposer(
@@ -301,6 +302,7 @@ def test_a_decision_needs_a_reason_and_nothing_closes_without_a_reply(session: S
             expected_version=closed.version,
             award=Award.ENCOURAGEMENT,
             prize_fen=0,
+            policy=POLICY,
             now=NOW,
         )
     assert refused.value.code == "suggestion.award_not_adopted"
@@ -532,6 +534,7 @@ def test_prize_money_is_the_chairs_call_not_every_reviewers(session: Session) ->
             expected_version=suggestion.version,
             award=Award.SILVER,
             prize_fen=10_000,
+            policy=POLICY,
             now=NOW,
         )
     assert refused.value.code == "suggestion.award_not_allowed"
