@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from handlers.core.i18n import Catalogues
 from handlers.core.messages import Media, MediaKind
 from handlers.core.router import Bot
+from handlers.suggestions.demo import SUGGESTIONS as DEMO_SUGGESTIONS
 from handlers.suggestions.mine import render_update
 from models.db import SessionFactory
 from models.members import Member
@@ -296,3 +297,42 @@ def test_each_step_reaches_the_proposer_in_their_language(
         assert "Reply: 已报修" in english.reply.text
         assert english.title == "Progress on your suggestion"
         assert session.get(Suggestion, suggestion.id).status is SuggestionStatus.SUBMITTED  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def demo_ideas(db: SessionFactory, clock: time_machine.Traveller, numbered_from_one: None) -> None:
+    """The demo union's four suggestions (handlers.suggestions.demo), numbered from JY-2026-000001."""
+    with db() as session:
+        for n, (_no, _days, category, title, measure, anonymous, _reached) in enumerate(DEMO_SUGGESTIONS):
+            proposer = make_member(
+                session, employee_no=f"21{n:02d}", name=f"会员{n}", unit="厂工会/一车间/乙班"
+            )
+            draft = SuggestionDraft(category=category, title=title, measure=measure, anonymous=anonymous)
+            submit_suggestion(session, actor=proposer, draft=draft, policy=SuggestionPolicy(), now=NOW)
+        newcomer = make_member(session, employee_no="2199", name="新会员", unit="厂工会/一车间/甲班")
+        bind(session, newcomer, key="newcomer")
+
+
+def test_a_near_copy_of_the_measure_is_hinted_whatever_the_title_says(
+    db: SessionFactory, bot: Bot, demo_ideas: None
+) -> None:
+    """Issue 14, item 12: title and measure scored together came to 0.37, under the 0.40 threshold."""
+    chat = Chat(bot, key="newcomer")
+    chat.send("提建议")
+    chat.send("安全生产")
+    chat.send("叉车转弯的地方装个镜子", expect="请写下发现的问题", absent=["已经有会员提过相似的建议"])
+    chat.send(
+        "二号库房出口转弯看不见，叉车容易撞人，建议装凸面镜",
+        expect=[
+            "已经有会员提过相似的建议：",
+            "1. JY-2026-000001“叉车通道转弯处加装凸面镜”（待登记，0 人附议）",
+            "预期能带来什么效益",
+            "附议第 1 条",
+        ],
+        absent=["夜班增加热饭窗口", "空压机余热回收用于浴室热水", "冲压线加装光电保护"],
+    )
+    chat.send("附议1", expect="已为 JY-2026-000001“叉车通道转弯处加装凸面镜”附议")
+    with db() as session:
+        assert len(session.exec(select(Suggestion)).all()) == 4
+        assert [row.suggestion_id for row in session.exec(select(SuggestionSupport)).all()] == [1]
+
