@@ -72,9 +72,14 @@ from models.suggestions.drafts import (
 )
 from models.suggestions.queries import (
     CadreView,
+    MemberView,
+    MyEntry,
+    MyList,
     QueueCounts,
     cadre_view,
     history,
+    member_view,
+    my_suggestions,
     own_suggestion,
     photos_of,
     queue_counts,
@@ -84,6 +89,7 @@ from models.suggestions.queries import (
     reviews_suggestions,
     suggestions_of,
     supporter_count,
+    visible_by_number,
 )
 from models.suggestions.tables import (
     ADOPTED_STATUSES,
@@ -154,6 +160,9 @@ __all__ = [
     "Conflict",
     "EventKind",
     "Feasibility",
+    "MemberView",
+    "MyEntry",
+    "MyList",
     "PhotoRef",
     "QueueCounts",
     "Similar",
@@ -182,8 +191,10 @@ __all__ = [
     "implemented",
     "local_date",
     "may_award",
+    "member_view",
     "merge_suggestion",
     "merge_target",
+    "my_suggestions",
     "own_suggestion",
     "panel_review",
     "parse_suggestion_number",
@@ -206,5 +217,6 @@ __all__ = [
     "supporter_count",
     "transition",
     "utc_midnight",
+    "visible_by_number",
     "wrong_stage",
 ]
