@@ -2,11 +2,14 @@
 
 The chair picks the quarter (本季度, 上季度, or typed: 2026Q3, 2026年第三季度)
 and sees the suggestions their units adopted in it, best first. They reply
-with a suggestion's number (its rank), choose 金点子/银点子/鼓励奖 or 不评 and
-the prize, and come back to the list, where their choices show; 完成 shows all
-awards with the total prize money to confirm. The awards are given all at once
+with a suggestion's number (its rank, or its JY number), choose 金点子/银点子/
+鼓励奖 or 不评 and the prize, and come back to the list, where their choices
+show; an idea not yet implemented is awarded only after a warning, or not at
+all where the union requires implementation. 完成 shows all awards with the
+total prize money to confirm. The awards are given all at once
 (models.suggestions.appraisal), each proposer is told of theirs, and the chair
-may then publish the result as a notice to their units.
+may then publish the result as a notice to their units: the notice is shown
+word for word first, and goes out on 确认发布.
 
 The list answers typed numbers only — no numbered buttons — so "3" always
 means the third suggestion, whichever channel numbers its buttons. Everything

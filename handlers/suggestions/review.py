@@ -3,8 +3,9 @@
 A cadre with ``REVIEW_SUGGESTIONS`` opens 建议办理 and sees, page by page, the
 open suggestions of the units they answer for, overdue ones first, with how
 many wait to be registered or decided. Opening one shows it in full (the
-proposer only when named), its photos and history, and the steps its stage
-allows (:func:`models.suggestions.allowed_actions`) — never one the rules
+proposer only when named, an anonymous one's unit no closer than a crowd), its
+history, its photos the first time (查看照片 sends them again), and the steps
+its stage allows (:func:`models.suggestions.allowed_actions`) — never one the rules
 would refuse. Each step is a short form ending in a summary to confirm; the
 cadre's answers are written with the version they saw, so when a colleague
 acted meanwhile the cadre is told so and sees the suggestion as it now stands
