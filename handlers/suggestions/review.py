@@ -40,7 +40,7 @@ from handlers.core.features import Feature
 from handlers.core.menu import show_menu
 from handlers.core.messages import OutgoingFile, Reply
 from handlers.core.paging import Page, PagedList, paged_flow
-from handlers.core.parsing import normalise
+from handlers.core.parsing import normalise, parse_index
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, format_yuan
 from models.suggestions import (
@@ -72,12 +72,14 @@ from models.suggestions import (
     merge_suggestion,
     merge_target,
     panel_review,
+    parse_suggestion_number,
     photos_of,
     queue_counts,
     record_effect,
     register_suggestion,
     reply_to_proposer,
     review_queue,
+    reviewable_by_number,
     reviewers_for,
     reviews_suggestions,
     start_implementation,
@@ -225,6 +227,22 @@ class QueueStep(PagedList[Suggestion]):
 
     def item(self, ctx: Context, item: Suggestion) -> Option:
         return Option(f"s:{item.id}", item.title, literal=True)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        """A choice of the page, or a suggestion of the cadre's units by its number (JY-2026-000005, JY5)."""
+        try:
+            return super().accept(ctx, flow, data)
+        except Invalid:
+            text = ctx.incoming.text or ""
+            number = (
+                parse_suggestion_number(text, year=_today(ctx).year) if parse_index(text) is None else None
+            )
+            if number is None:
+                raise
+            found = reviewable_by_number(ctx.session, actor=_actor(ctx), number=number)
+            if found is None:
+                raise Invalid(N_("找不到编号为 {number} 的建议。"), number=number) from None
+            return f"s:{found}"
 
     def text(self, ctx: Context, data: Data, page: Page[Suggestion]) -> str:
         _ = ctx.t

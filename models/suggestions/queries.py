@@ -382,6 +382,20 @@ def cadre_view(session: Session, *, actor: Member, suggestion_id: int, policy: S
     )
 
 
+def reviewable_by_number(session: Session, *, actor: Member, number: str) -> int | None:
+    """The id of the suggestion numbered ``number`` (in full), if ``actor`` reviews its unit; else None.
+
+    A number outside the actor's subtree is None like one nobody has: a cadre learns nothing of it.
+    """
+    suggestion = session.exec(select(Suggestion).where(Suggestion.number == number)).first()
+    if suggestion is None or suggestion.id is None:
+        return None
+    unit = session.get(Unit, suggestion.unit_id)
+    if unit is None or not has_permission(session, actor, Permission.REVIEW_SUGGESTIONS, unit):
+        return None
+    return suggestion.id
+
+
 def reviewers_for(session: Session, *, actor: Member, suggestion_id: int) -> list[Member]:
     """Cadres who may be named to handle a suggestion: active, reviewing its unit, the actor first."""
     suggestion = get_suggestion(session, suggestion_id)

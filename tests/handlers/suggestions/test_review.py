@@ -590,3 +590,20 @@ def test_a_union_requiring_implementation_offers_no_award_before_it(
     cadre.send("建议办理")
     cadre.send("1", expect="状态：已采纳，待实施")
     assert cadre.buttons() == ["开始实施", "答复提出人", "返回列表"]
+
+
+def test_a_suggestion_is_opened_from_the_queue_by_its_number(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    """Issue 14, item 9: wherever a number is typed, the short way within the year is read too."""
+    wanted = suggest(db, title="浴室热水不够用")
+    suggest(db, title="叉车通道划线")
+    elsewhere = suggest(db, title="二车间行车加装限位", employee_no="2001")
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.send(f"JY{wanted}", expect=[f"【JY-2026-{wanted:06d}】浴室热水不够用", "请选择要办理的事项："])
+    cadre.send("返回列表")
+    cadre.send(
+        f"2026-{elsewhere}", expect=[f"找不到编号为 JY-2026-{elsewhere:06d} 的建议。", "请选择要办理的建议："]
+    )
+    cadre.send("2", expect="【JY-2026-")  # a bare number is a line of the list
