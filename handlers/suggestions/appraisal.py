@@ -2,11 +2,14 @@
 
 The chair picks the quarter (本季度, 上季度, or typed: 2026Q3, 2026年第三季度)
 and sees the suggestions their units adopted in it, best first. They reply
-with a suggestion's number (its rank), choose 金点子/银点子/鼓励奖 or 不评 and
-the prize, and come back to the list, where their choices show; 完成 shows all
-awards with the total prize money to confirm. The awards are given all at once
+with a suggestion's number (its rank, or its JY number), choose 金点子/银点子/
+鼓励奖 or 不评 and the prize, and come back to the list, where their choices
+show; an idea not yet implemented is awarded only after a warning, or not at
+all where the union requires implementation. 完成 shows all awards with the
+total prize money to confirm. The awards are given all at once
 (models.suggestions.appraisal), each proposer is told of theirs, and the chair
-may then publish the result as a notice to their units.
+may then publish the result as a notice to their units: the notice is shown
+word for word first, and goes out on 确认发布.
 
 The list answers typed numbers only — no numbered buttons — so "3" always
 means the third suggestion, whichever channel numbers its buttons. Everything
@@ -31,7 +34,6 @@ from handlers.core.dialogs import (
     Invalid,
     Option,
     Step,
-    YesNo,
     Yuan,
     step_payload,
 )
@@ -42,16 +44,25 @@ from handlers.core.paging import page_of, page_value, paged_flow, turn_page
 from handlers.core.parsing import normalise, parse_index
 from models.errors import N_, InvalidInput
 from models.members import Member
-from models.notices import Target, TargetKind, target_recipients
+from models.notices import target_recipients
 from models.roles import Permission, scope_units
-from models.suggestions import AWARD_LABELS, Award, SuggestionPolicy
+from models.suggestions import (
+    AWARD_LABELS,
+    Award,
+    SuggestionPolicy,
+    award_refusal,
+    implemented,
+    parse_suggestion_number,
+)
 from models.suggestions.appraisal import (
     ANONYMOUS,
     AWARD_ORDER,
+    AppraisalNotice,
     AppraisalRefused,
     AwardChoice,
     Candidate,
     apply_appraisal,
+    appraisal_notice,
     period_text,
     previous_quarter,
     publish_appraisal,
@@ -183,9 +194,13 @@ def _total(data: Data) -> int:
     return sum(int(chosen["prize"]) for chosen in _awards(data).values())
 
 
-def _by_number(candidates: Sequence[Candidate], said: str) -> Candidate | None:
+def _by_number(ctx: Context, candidates: Sequence[Candidate], text: str) -> Candidate | None:
+    """The candidate a typed tracking number names (JY-2026-000005, JY5, 2026-5); a bare number is a rank."""
+    if parse_index(text) is not None:
+        return None
+    wanted = parse_suggestion_number(text, year=ctx.config.policy(SuggestionPolicy).today(ctx.now).year)
     for candidate in candidates:
-        if candidate.suggestion.number and normalise(candidate.suggestion.number) == said:
+        if wanted is not None and candidate.suggestion.number == wanted:
             return candidate
     return None
 
@@ -338,7 +353,7 @@ class PickStep(Step):
         turned = turn_page(ctx, page_of(candidates, data, LIST_SIZE))
         if turned is not None:
             return page_value(turned)
-        candidate = _by_number(candidates, said)
+        candidate = _by_number(ctx, candidates, text)
         if candidate is None:
             rank = parse_index(text)
             if rank is None:
@@ -359,6 +374,9 @@ class PickStep(Step):
                 number=suggestion.number,
                 award=ctx.t(AWARD_LABELS[suggestion.award]),
             )
+        refused = award_refusal(ctx.session, _actor(ctx), suggestion, ctx.config.policy(SuggestionPolicy))
+        if refused is not None:
+            raise Invalid.from_error(refused)
         return f"n:{candidate.id}:{suggestion.version}"
 
 
@@ -370,22 +388,35 @@ def _picked_suggestion(data: Data) -> tuple[int, int] | None:
     return int(suggestion_id), int(version)
 
 
-def _picked_line(ctx: Context, data: Data) -> str:
+def _picked_candidate(ctx: Context, data: Data) -> Candidate | None:
     picked = _picked_suggestion(data)
     assert picked is not None
     for candidate in _candidates(ctx, data):
         if candidate.id == picked[0]:
-            return f"{candidate.suggestion.number} {candidate.suggestion.title}"
-    return ""
+            return candidate
+    return None
+
+
+def _picked_line(ctx: Context, data: Data) -> str:
+    candidate = _picked_candidate(ctx, data)
+    return f"{candidate.suggestion.number} {candidate.suggestion.title}" if candidate is not None else ""
 
 
 @dataclass(frozen=True)
 class AwardStep(Choose):
-    """金点子, 银点子, 鼓励奖 or 不评, under the suggestion being decided on."""
+    """金点子, 银点子, 鼓励奖 or 不评, under the suggestion being decided on, and a word of caution.
+
+    An idea not yet implemented may be awarded (unless the union requires implementation, when it
+    cannot be picked at all), but the chair is told that its effect is not known yet.
+    """
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
         reply = super().prompt(ctx, flow, data)
-        return Reply(_picked_line(ctx, data) + "\n" + reply.text, buttons=reply.buttons)
+        lines = [_picked_line(ctx, data)]
+        candidate = _picked_candidate(ctx, data)
+        if candidate is not None and not implemented(candidate.suggestion):
+            lines.append(ctx.t("注意：这条建议还没有实施完成，效果尚未核定。"))
+        return Reply("\n".join([*lines, reply.text]), buttons=reply.buttons)
 
 
 AWARD_OPTIONS = (
@@ -400,6 +431,11 @@ AWARD_OPTIONS = (
 )
 
 
+CHOSEN = N_("{number} {title}：{award}")
+# An award to an idea not yet in place is marked, so the chair confirms it knowingly.
+CHOSEN_EARLY = N_("{number} {title}：{award}（尚未实施完成）")
+
+
 def _chosen_lines(ctx: Context, data: Data) -> list[str]:
     """The awards chosen so far, highest first and best ranked first within each."""
     awards = _awards(data)
@@ -407,7 +443,7 @@ def _chosen_lines(ctx: Context, data: Data) -> list[str]:
     level = {award.value: position for position, award in enumerate(AWARD_ORDER)}
     candidates.sort(key=lambda c: (level[awards[str(c.id)]["award"]], c.rank))
     return [
-        ctx.t("{number} {title}：{award}").format(
+        ctx.t(CHOSEN if implemented(c.suggestion) else CHOSEN_EARLY).format(
             number=c.suggestion.number,
             title=c.suggestion.title,
             award=_award_text(ctx, awards[str(c.id)]["award"], int(awards[str(c.id)]["prize"])),
@@ -520,14 +556,44 @@ AWARDS = paged_flow(
 # ------------------------------------------------------------------------------ publishing
 
 
-def _target(data: Data) -> Target:
-    return Target(kind=TargetKind.UNITS, unit_ids=(int(data["unit"]),))
+def _notice(ctx: Context, data: Data) -> AppraisalNotice:
+    """The result as it would go out now, in the union's language (what members read is stored text)."""
+    return appraisal_notice(
+        ctx.session,
+        actor=_actor(ctx),
+        year=int(data["year"]),
+        quarter=int(data["quarter"]),
+        unit_id=int(data["unit"]),
+        policy=ctx.config.policy(SuggestionPolicy),
+        t=ctx.catalogues.get(ctx.config.default_locale),
+    )
 
 
-def _publish_question(ctx: Context, data: Data) -> dict[str, Any]:
-    count = len(target_recipients(ctx.session, actor=_actor(ctx), target=_target(data)))
-    members = ctx.t.ngettext("{count} 名会员", "{count} 名会员", count).format(count=count)
-    return {"unit": _unit(ctx, data).name, "members": members, "period": _period(ctx, data)}
+def _preview(ctx: Context, data: Data) -> str:
+    """The notice word for word, and who will get it: nothing goes out that the chair has not read."""
+    notice = _notice(ctx, data)
+    count = len(target_recipients(ctx.session, actor=_actor(ctx), target=notice.target))
+    lines = [ctx.t("发布前请核对，会员收到的通知是这样的：")]
+    for title, body in notice.parts:
+        lines += ["", ctx.t("【{title}】").format(title=title), body]
+    lines.append("")
+    lines.append(
+        ctx.t.ngettext(
+            "将在“通知公告”发给{unit}的 {count} 名会员。",
+            "将在“通知公告”发给{unit}的 {count} 名会员。",
+            count,
+        ).format(unit=_unit(ctx, data).name, count=count)
+    )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PreviewStep(Choose):
+    """The notice as members will read it, then 确认发布 or 取消."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        return Reply(_preview(ctx, data) + "\n" + reply.text, buttons=reply.buttons)
 
 
 def _offer_publish(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
@@ -535,10 +601,12 @@ def _offer_publish(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> lis
     return ctx.dialogs.start(ctx, PUBLISH, data=kept, intro=intro)
 
 
+NOT_PUBLISHED = N_("好的，暂不发布。需要时再打开“季度评比”，选择这个季度后回复“发布”即可。")
+
+
 def _published(ctx: Context, data: Data) -> list[Reply]:
-    if not data["publish"]:
-        text = ctx.t("好的，暂不发布。需要时再打开“季度评比”，选择这个季度后回复“发布”即可。")
-        return show_menu(ctx, intro=[Reply(text)])
+    if data["publish"] != "publish":
+        return show_menu(ctx, intro=[Reply(ctx.t(NOT_PUBLISHED))])
     notices = publish_appraisal(
         ctx.session,
         actor=_actor(ctx),
@@ -564,13 +632,17 @@ def _published(ctx: Context, data: Data) -> list[Reply]:
 PUBLISH = Flow(
     name="appraisal_publish",
     steps=(
-        YesNo(
+        PreviewStep(
             "publish",
-            N_("要把{period}的评比结果作为通知发布给{unit}的 {members}吗？"),
-            params=_publish_question,
+            N_("确认无误就发布；要改动请回复“取消”。"),
+            options=(
+                Option("publish", N_("确认发布"), aliases=("发布", "確認發布", "确认", "是", "publish")),
+                Option("cancel", N_("取消")),
+            ),
         ),
     ),
     on_done=_published,
+    on_cancel=lambda ctx: [Reply(ctx.t(NOT_PUBLISHED))],
 )
 
 

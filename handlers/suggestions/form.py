@@ -81,9 +81,9 @@ def yuan_text(t: Translator, fen: int) -> str:
 # ----------------------------------------------------------------------------- similar suggestions
 
 
-def _hints(ctx: Context, text: str, data: Data, key: str, shown: Sequence[int]) -> None:
-    """Keep the similar suggestions for ``text`` in the form, leaving out those already offered."""
-    found = similar_suggestions(ctx.session, actor=_actor(ctx), text=text)
+def _hints(ctx: Context, fields: Sequence[str], data: Data, key: str, shown: Sequence[int]) -> None:
+    """Keep the suggestions like any of ``fields`` in the form, leaving out those already offered."""
+    found = similar_suggestions(ctx.session, actor=_actor(ctx), fields=fields)
     data[key] = [
         {
             "id": hint.id,
@@ -98,12 +98,16 @@ def _hints(ctx: Context, text: str, data: Data, key: str, shown: Sequence[int]) 
 
 
 def _after_title(ctx: Context, text: str, data: Data) -> None:
-    _hints(ctx, text, data, "hints_title", ())
+    _hints(ctx, [text], data, "hints_title", ())
 
 
 def _after_measure(ctx: Context, text: str, data: Data) -> None:
+    """The measure alone, and with the title: a measure close to another's counts however the title reads.
+
+    The title alone was looked up after the title, and what it found is offered already.
+    """
     shown = [hint["id"] for hint in data.get("hints_title") or ()]
-    _hints(ctx, f"{data['title']}\n{text}", data, "hints_measure", shown)
+    _hints(ctx, [text, f"{data['title']}\n{text}"], data, "hints_measure", shown)
 
 
 def supporting(data: Data) -> int | None:

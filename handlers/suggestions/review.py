@@ -3,8 +3,9 @@
 A cadre with ``REVIEW_SUGGESTIONS`` opens 建议办理 and sees, page by page, the
 open suggestions of the units they answer for, overdue ones first, with how
 many wait to be registered or decided. Opening one shows it in full (the
-proposer only when named), its photos and history, and the steps its stage
-allows (:func:`models.suggestions.allowed_actions`) — never one the rules
+proposer only when named, an anonymous one's unit no closer than a crowd), its
+history, its photos the first time (查看照片 sends them again), and the steps
+its stage allows (:func:`models.suggestions.allowed_actions`) — never one the rules
 would refuse. Each step is a short form ending in a summary to confirm; the
 cadre's answers are written with the version they saw, so when a colleague
 acted meanwhile the cadre is told so and sees the suggestion as it now stands
@@ -39,14 +40,13 @@ from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import OutgoingFile, Reply
 from handlers.core.paging import Page, PagedList, paged_flow
-from handlers.core.parsing import normalise
+from handlers.core.parsing import normalise, parse_index
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, format_yuan
 from models.suggestions import (
     AWARD_LABELS,
     DEPARTMENT_MAX,
     FEASIBILITY_LABELS,
-    NUMBER_PREFIX,
     OPINION_MAX,
     PHOTOS_MAX,
     REPLY_MAX,
@@ -68,17 +68,22 @@ from models.suggestions import (
     close_suggestion,
     decide_suggestion,
     first_review,
+    implemented,
     merge_suggestion,
     merge_target,
     panel_review,
+    parse_suggestion_number,
+    photos_of,
     queue_counts,
     record_effect,
     register_suggestion,
     reply_to_proposer,
     review_queue,
+    reviewable_by_number,
     reviewers_for,
     reviews_suggestions,
     start_implementation,
+    suggestion_number,
     wrong_stage,
 )
 from models.units import unit_path
@@ -128,6 +133,11 @@ ACTION_LABELS: dict[Action, str] = {
 }
 # Where the list was when the cadre opened a suggestion: 返回列表 goes back there.
 QUEUE_KEYS = ("group", "category", "page")
+PHOTOS_SENT = "photos_sent"
+"""Form data key of the suggestion whose photos this cadre was last sent (:func:`_open`)."""
+# What the cadre's way through the queue carries from list to suggestion to step and back.
+KEPT = (*QUEUE_KEYS, PHOTOS_SENT)
+PHOTOS = "photos"
 
 
 def _actor(ctx: Context) -> Member:
@@ -148,7 +158,7 @@ def _yuan(ctx: Context, fen: int) -> str:
 
 
 def _queue_of(data: Data) -> Data:
-    return {key: data[key] for key in QUEUE_KEYS if key in data}
+    return {key: data[key] for key in KEPT if key in data}
 
 
 def _due(ctx: Context, suggestion: Suggestion) -> str:
@@ -217,6 +227,22 @@ class QueueStep(PagedList[Suggestion]):
 
     def item(self, ctx: Context, item: Suggestion) -> Option:
         return Option(f"s:{item.id}", item.title, literal=True)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        """A choice of the page, or a suggestion of the cadre's units by its number (JY-2026-000005, JY5)."""
+        try:
+            return super().accept(ctx, flow, data)
+        except Invalid:
+            text = ctx.incoming.text or ""
+            number = (
+                parse_suggestion_number(text, year=_today(ctx).year) if parse_index(text) is None else None
+            )
+            if number is None:
+                raise
+            found = reviewable_by_number(ctx.session, actor=_actor(ctx), number=number)
+            if found is None:
+                raise Invalid(N_("找不到编号为 {number} 的建议。"), number=number) from None
+            return f"s:{found}"
 
     def text(self, ctx: Context, data: Data, page: Page[Suggestion]) -> str:
         _ = ctx.t
@@ -351,6 +377,9 @@ def view_text(ctx: Context, view: CadreView) -> str:
     if suggestion.benefit_fen is not None:
         lines.append(_("预计创效：{amount}").format(amount=_yuan(ctx, suggestion.benefit_fen)))
     lines.append(_("附议：{count} 人").format(count=view.supporters))
+    if view.photos:
+        count = len(view.photos)
+        lines.append(_.ngettext("照片：{count} 张", "照片：{count} 张", count).format(count=count))
     state = _(STATUS_LABELS[suggestion.status])
     due = _due(ctx, suggestion)
     lines.append(_("状态：{state}").format(state=state) + ("　" + due if due else ""))
@@ -392,14 +421,22 @@ def _photos(ctx: Context, view: CadreView) -> list[Reply]:
 
 
 def _view(ctx: Context, suggestion_id: int) -> CadreView:
-    return cadre_view(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id)
+    policy = ctx.config.policy(SuggestionPolicy)
+    return cadre_view(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id, policy=policy)
 
 
 def _open(ctx: Context, suggestion_id: int, queue: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
-    """The suggestion as it stands now, its photos, then its steps; the version seen is kept for the form."""
+    """The suggestion as it stands now, then its steps; the version seen is kept for the form.
+
+    Its photos come with the first view only: after each step, or back from the list,
+    the cadre still has them above and gets the text alone (查看照片 sends them again).
+    """
     view = _view(ctx, suggestion_id)
     data = {**queue, **view_data(suggestion_id, view.suggestion.version)}
-    shown = [*intro, Reply(view_text(ctx, view)), *_photos(ctx, view)]
+    shown = [*intro, Reply(view_text(ctx, view))]
+    if view.photos and queue.get(PHOTOS_SENT) != suggestion_id:
+        shown += _photos(ctx, view)
+        data[PHOTOS_SENT] = suggestion_id
     return ctx.dialogs.start(ctx, SUGGESTION_VIEW, data=data, intro=shown)
 
 
@@ -410,8 +447,10 @@ def _reopen(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply
 
 def _action_options(ctx: Context, data: Data) -> Sequence[Option]:
     suggestion = _view(ctx, int(data["id"])).suggestion
-    allowed = allowed_actions(ctx.session, _actor(ctx), suggestion)
+    allowed = allowed_actions(ctx.session, _actor(ctx), suggestion, ctx.config.policy(SuggestionPolicy))
     options = [Option(action.value, ACTION_LABELS[action]) for action in allowed]
+    if photos_of(ctx.session, int(data["id"])):
+        options.append(Option(PHOTOS, N_("查看照片"), aliases=("看照片", "照片", "photos", "show photos")))
     options.append(Option("list", N_("返回列表")))
     return options
 
@@ -433,7 +472,7 @@ class ActionStep(Choose):
                 return STALE
             # A step the stage does not allow, typed by its name: say why rather than "which number?".
             raise Invalid.from_error(wrong_stage(suggestion)) from None
-        if action != "list" and moved:
+        if action not in ("list", PHOTOS) and moved:
             return STALE
         if action == Action.CLOSE and (missing := close_blockers(suggestion)):
             raise Invalid.from_error(missing[0])
@@ -456,6 +495,11 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
     action = data["action"]
     if action == "list":
         return _queue(ctx, data)
+    if action == PHOTOS:
+        # Asked for: sent again, and the same steps offered under them.
+        view = _view(ctx, int(data["id"]))
+        kept = {key: value for key, value in data.items() if key != "action"}
+        return ctx.dialogs.start(ctx, SUGGESTION_VIEW, data=kept, intro=_photos(ctx, view))
     if action == STALE:
         suggestion = _view(ctx, int(data["id"])).suggestion
         moved = ctx.t("这条建议刚刚被其他干部处理过，现在是“{status}”。以下是最新情况，请重新选择。").format(
@@ -492,7 +536,7 @@ STEPS = VersionedActions[Suggestion](
     leave=_queue,
     finished=_off_the_list,
     heading=_title,
-    keep=QUEUE_KEYS,
+    keep=KEPT,
 )
 
 
@@ -827,10 +871,27 @@ def _award_options(ctx: Context, data: Data) -> Sequence[Option]:
     return [Option(award.value, label) for award, label in AWARD_LABELS.items()]
 
 
+def _award_warning(ctx: Context, data: Data) -> list[str]:
+    """A word of caution before awarding an idea whose effect nobody has seen yet."""
+    if implemented(_view(ctx, int(data["id"])).suggestion):
+        return []
+    return [ctx.t("注意：这条建议还没有实施完成，效果尚未核定。")]
+
+
+@dataclass(frozen=True)
+class AwardStep(Choose):
+    """Which award, under the warning when the suggestion is not implemented yet."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        return Reply("\n".join([*_award_warning(ctx, data), reply.text]), buttons=reply.buttons)
+
+
 def _award_lines(ctx: Context, data: Data) -> list[str]:
     return [
         ctx.t("奖项：{award}").format(award=ctx.t(AWARD_LABELS[Award(data["award"])])),
         _amount_line(ctx, N_("奖金：{amount}"), data["prize"]),
+        *_award_warning(ctx, data),
     ]
 
 
@@ -842,6 +903,7 @@ def _award(ctx: Context, data: Data, seen: Seen) -> Suggestion:
         expected_version=seen.version,
         award=Award(data["award"]),
         prize_fen=data["prize"],
+        policy=ctx.config.policy(SuggestionPolicy),
         now=ctx.now,
     )
 
@@ -855,7 +917,7 @@ def _awarded(ctx: Context, data: Data, suggestion: Suggestion) -> str:
 AWARD = STEPS.flow(
     "suggestion_award",
     asks=(
-        Choose("award", N_("评为什么奖？"), options=_award_options),
+        AwardStep("award", N_("评为什么奖？"), options=_award_options),
         Yuan("prize", N_("奖金多少元？例如“500”；没有奖金请回复 0：")),
     ),
     confirm=Confirm(
@@ -871,22 +933,28 @@ AWARD = STEPS.flow(
 
 @dataclass(frozen=True)
 class MergeTargetStep(Ask):
-    """The number of the suggestion to merge into, checked as the merge will check it."""
+    """The number of the suggestion to merge into, checked as the merge will check it; short forms welcome."""
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        example = f"{NUMBER_PREFIX}-{_today(ctx).year}-000012"
-        return Reply(ctx.t(self.question).format(example=example))
+        example = suggestion_number(_today(ctx).year, 12)
+        return Reply(ctx.t(self.question).format(example=example, short=12))
+
+
+def _target(ctx: Context, data: Data, typed: str) -> Suggestion:
+    return merge_target(
+        ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"]), number=typed, year=_today(ctx).year
+    )
 
 
 def _check_target(ctx: Context, text: str, data: Data) -> None:
     try:
-        merge_target(ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"]), number=text)
+        _target(ctx, data, text)
     except (NotFound, PermissionDenied, InvalidInput) as error:
         raise Invalid.from_error(error) from None
 
 
 def _merge_lines(ctx: Context, data: Data) -> list[str]:
-    target = merge_target(ctx.session, actor=_actor(ctx), suggestion_id=int(data["id"]), number=data["into"])
+    target = _target(ctx, data, data["into"])
     return [
         ctx.t("合并到：【{number}】{title}").format(number=target.number, title=target.title),
         ctx.t("合并说明：{note}").format(note=data["note"].strip()),
@@ -902,12 +970,14 @@ def _merge(ctx: Context, data: Data, seen: Seen) -> Suggestion:
         expected_version=seen.version,
         into_number=data["into"],
         note=data["note"],
+        policy=ctx.config.policy(SuggestionPolicy),
         now=ctx.now,
     )
 
 
 def _merged(ctx: Context, data: Data, suggestion: Suggestion) -> str:
-    into = data["into"].strip().upper().replace("－", "-")
+    target = ctx.session.get(Suggestion, suggestion.merged_into_id) if suggestion.merged_into_id else None
+    into = target.number if target is not None else ""
     return ctx.t("已把 {number} 合并到 {into}。").format(number=suggestion.number, into=into)
 
 
@@ -916,7 +986,7 @@ MERGE = STEPS.flow(
     asks=(
         MergeTargetStep(
             "into",
-            N_("要合并到哪条建议？请输入它的编号，例如“{example}”："),
+            N_("要合并到哪条建议？请输入它的编号，例如“{example}”；今年的建议只输入序号“{short}”也可以："),
             max_length=30,
             validate=_check_target,
         ),

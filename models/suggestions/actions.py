@@ -41,8 +41,10 @@ from models.suggestions.tables import (
     check_amount,
     check_text,
     check_transition,
+    parse_suggestion_number,
     record_event,
     set_due,
+    suggestion_number,
     transition,
     wrong_stage,
 )
@@ -104,8 +106,23 @@ def may_award(session: Session, actor: Member, suggestion: Suggestion) -> bool:
     return has_permission(session, actor, Permission.APPRAISE_SUGGESTIONS, unit)
 
 
-def _award_refusal(session: Session, actor: Member, suggestion: Suggestion) -> DomainError | None:
-    """Why ``actor`` may not give this suggestion an award now, or None: adopted, once, by the chair."""
+def implemented(suggestion: Suggestion) -> bool:
+    """Whether the suggestion is in place with its effect recorded: what an award should reward.
+
+    One adopted but not yet implemented may still be awarded, after a warning, unless the union
+    requires implementation first (:attr:`SuggestionPolicy.award_requires_implementation`).
+    """
+    return suggestion.implemented_on is not None
+
+
+def award_refusal(
+    session: Session, actor: Member, suggestion: Suggestion, policy: SuggestionPolicy
+) -> DomainError | None:
+    """Why ``actor`` may not give this suggestion an award now, or None: adopted, once, by the chair.
+
+    And implemented, where the union requires it. What :func:`award_suggestion` refuses with, asked
+    beforehand so a form (季度评比) can refuse the choice instead of the whole appraisal.
+    """
     if not may_award(session, actor, suggestion):
         return PermissionDenied("suggestion.award_not_allowed", N_("抱歉，评奖和奖金由工会主席决定。"))
     if not suggestion.adopted or suggestion.status is SuggestionStatus.MERGED:
@@ -116,6 +133,11 @@ def _award_refusal(session: Session, actor: Member, suggestion: Suggestion) -> D
             N_("这条建议已经评为“{award}”了。"),
             award=Label(AWARD_LABELS[suggestion.award]),
         )
+    if policy.award_requires_implementation and not implemented(suggestion):
+        return InvalidInput(
+            "suggestion.award_not_implemented",
+            N_("这条建议还没有实施完成。按本会规定，实施完成、效果核定后才能评奖。"),
+        )
     return None
 
 
@@ -124,7 +146,9 @@ def _reply_refusal(suggestion: Suggestion) -> InvalidInput | None:
     return wrong_stage(suggestion) if suggestion.status is SuggestionStatus.MERGED else None
 
 
-def allowed_actions(session: Session, actor: Member, suggestion: Suggestion) -> list[Action]:
+def allowed_actions(
+    session: Session, actor: Member, suggestion: Suggestion, policy: SuggestionPolicy
+) -> list[Action]:
     """The steps the rules allow ``actor`` on the suggestion now, in order: never one that would be refused.
 
     办结 is allowed as soon as the stage allows it, even while "五有" still misses
@@ -137,7 +161,7 @@ def allowed_actions(session: Session, actor: Member, suggestion: Suggestion) -> 
         if action in _MOVES:
             refused = _MOVES[action] not in following
         elif action is Action.AWARD:
-            refused = _award_refusal(session, actor, suggestion) is not None
+            refused = award_refusal(session, actor, suggestion, policy) is not None
         else:
             refused = _reply_refusal(suggestion) is not None
         if not refused:
@@ -485,17 +509,21 @@ def award_suggestion(
     expected_version: int,
     award: Award,
     prize_fen: int,
+    policy: SuggestionPolicy,
     now: datetime,
 ) -> Suggestion:
     """金点子, 银点子 or 鼓励奖 with the prize money, for an adopted suggestion; given once.
 
+    One not yet implemented (:func:`implemented`) is awarded only where the union allows it; the
+    cadre is warned first (the handler's business), since its effect is not known yet.
+
     Raises:
         NotFound, PermissionDenied, Conflict: see :func:`_claim`.
         PermissionDenied: the actor reviews the suggestion but may not give awards (a committee member).
-        InvalidInput: not adopted, already awarded, or a bad amount.
+        InvalidInput: not adopted, already awarded, not implemented where that is required, or a bad amount.
     """
     suggestion = _claim(session, actor=actor, suggestion_id=suggestion_id, expected_version=expected_version)
-    if (refused := _award_refusal(session, actor, suggestion)) is not None:
+    if (refused := award_refusal(session, actor, suggestion, policy)) is not None:
         raise refused
     check_amount(prize_fen)
     suggestion.award = award
@@ -572,21 +600,34 @@ def close_suggestion(
 _CLOSED_TARGETS = frozenset({SuggestionStatus.MERGED, SuggestionStatus.CLOSED, SuggestionStatus.NOT_ADOPTED})
 
 
-def merge_target(session: Session, *, actor: Member, suggestion_id: int, number: str) -> Suggestion:
+def merge_target(
+    session: Session, *, actor: Member, suggestion_id: int, number: str, year: int
+) -> Suggestion:
     """The suggestion numbered ``number``, if ``suggestion_id`` may be merged into it.
 
-    The merge form asks this as soon as the number is typed, so a typo is asked
+    The number may be typed the short way (``5``, ``000005``, ``JY5``, ``2026-5``:
+    :func:`parse_suggestion_number`), ``year`` being the union's current one. The
+    merge form asks this as soon as the number is typed, so a typo is asked
     again instead of ending the form; :func:`merge_suggestion` asks it again.
 
     Raises:
+        InvalidInput: the text is no number; the same suggestion; merged, closed or not adopted.
         NotFound: no suggestion has that number.
         PermissionDenied: it lies outside the actor's subtree.
-        InvalidInput: it is the same suggestion, or it is merged, closed or not adopted.
     """
-    wanted = number.strip().upper().replace("－", "-")
+    wanted = parse_suggestion_number(number, year=year)
+    if wanted is None:
+        raise InvalidInput(
+            "suggestion.number_unreadable",
+            N_(
+                "没看懂这个编号。请输入建议编号，例如“{example}”；今年的建议也可以只输入序号，例如“{short}”。"
+            ),
+            example=suggestion_number(year, 12),
+            short=12,
+        )
     target = session.exec(select(Suggestion).where(Suggestion.number == wanted)).first()
     if target is None:
-        raise NotFound("suggestion.merge_target", N_("找不到编号为 {number} 的建议。"), number=number.strip())
+        raise NotFound("suggestion.merge_target", N_("找不到编号为 {number} 的建议。"), number=wanted)
     require_reviewer(session, actor, target)
     if target.id == suggestion_id:
         raise InvalidInput("suggestion.merge_self", N_("不能把建议合并到它自己。"))
@@ -608,12 +649,14 @@ def merge_suggestion(
     expected_version: int,
     into_number: str,
     note: str,
+    policy: SuggestionPolicy,
     now: datetime,
 ) -> Suggestion:
     """合并: fold a duplicate into another; its proposer and supporters become the other's supporters.
 
     The note is both the handling opinion and the reply the proposer receives,
-    so a merged suggestion closes with both ("五有").
+    so a merged suggestion closes with both ("五有"). ``into_number`` may be
+    typed the short way within the current year (:func:`merge_target`).
 
     Raises:
         NotFound, PermissionDenied, Conflict: see :func:`_claim`; the target is unknown or out of scope.
@@ -621,7 +664,9 @@ def merge_suggestion(
     """
     suggestion = _claim(session, actor=actor, suggestion_id=suggestion_id, expected_version=expected_version)
     assert suggestion.id is not None
-    target = merge_target(session, actor=actor, suggestion_id=suggestion.id, number=into_number)
+    target = merge_target(
+        session, actor=actor, suggestion_id=suggestion.id, number=into_number, year=policy.today(now).year
+    )
     check_text(
         note,
         code="note",

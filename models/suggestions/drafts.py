@@ -9,6 +9,7 @@ filed twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,7 +23,6 @@ from models.suggestions.queries import own_suggestion, supporter_count
 from models.suggestions.tables import (
     BENEFIT_MAX,
     MEASURE_MAX,
-    NUMBER_PREFIX,
     PHOTOS_MAX,
     STATUS_LABELS,
     SUPPORTABLE_STATUSES,
@@ -37,6 +37,7 @@ from models.suggestions.tables import (
     check_text,
     record_event,
     set_due,
+    suggestion_number,
 )
 from models.units import PATH_SEPARATOR, Unit
 
@@ -145,7 +146,7 @@ def submit_suggestion(
     session.flush()
     assert suggestion.id is not None
     # From the id, not a count per year: two members submitting at once can never get one number.
-    suggestion.number = f"{NUMBER_PREFIX}-{policy.today(now).year}-{suggestion.id:06d}"
+    suggestion.number = suggestion_number(policy.today(now).year, suggestion.id)
     for position, photo in enumerate(draft.photos, start=1):
         session.add(
             SuggestionPhoto(
@@ -181,14 +182,20 @@ def _union_root(session: Session, member: Member) -> Unit:
     return root
 
 
-def similar_suggestions(session: Session, *, actor: Member, text: str, limit: int = 3) -> list[Similar]:
-    """Up to ``limit`` suggestions of the actor's union like ``text``, best first, none the actor's own.
+def similar_suggestions(
+    session: Session, *, actor: Member, fields: Sequence[str], limit: int = 3
+) -> list[Similar]:
+    """Up to ``limit`` suggestions of the actor's union like what they wrote, best first, none their own.
+
+    ``fields`` are what the member has written, field by field (the title; later the title, the
+    measure and the two together): a suggestion like any one of them is offered, so a close match
+    of the measure is not lost under a title in other words (:func:`similarity.rank_any`).
 
     Only suggestions the member could still back are offered: a merged one's supporters moved on, and
     one already decided against or closed can no longer gather support.
     """
-    query = similarity.terms(text)
-    if not query:
+    queries = [query for query in (similarity.terms(text) for text in fields) if query]
+    if not queries:
         return []
     root = _union_root(session, actor)
     rows = session.exec(
@@ -200,8 +207,8 @@ def similar_suggestions(session: Session, *, actor: Member, text: str, limit: in
             col(Suggestion.proposer_id) != actor.id,
         )
     ).all()
-    ranked = similarity.rank(
-        query, ((row_id, terms) for row_id, terms in rows if row_id is not None), limit=limit
+    ranked = similarity.rank_any(
+        queries, ((row_id, terms) for row_id, terms in rows if row_id is not None), limit=limit
     )
     found = []
     for suggestion_id, score in ranked:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -17,11 +17,13 @@ from sqlmodel import Session, col, func, select
 from models.errors import N_, NotFound, PermissionDenied
 from models.members import Member
 from models.roles import ROLE_PERMISSIONS, Permission, RoleGrant, has_permission, scope_units
+from models.suggestions.anonymity import shown_unit
 from models.suggestions.tables import (
     OPEN_STATUSES,
     Suggestion,
     SuggestionEvent,
     SuggestionPhoto,
+    SuggestionPolicy,
     SuggestionStatus,
     SuggestionSupport,
 )
@@ -30,7 +32,11 @@ from models.units import PATH_SEPARATOR, Unit
 
 @dataclass(frozen=True)
 class CadreView:
-    """A suggestion as a cadre sees it: ``proposer`` is None when it was handed in anonymously."""
+    """A suggestion as a cadre sees it: ``proposer`` is None when it was handed in anonymously.
+
+    ``unit`` is the unit it is shown under: its own, or for an anonymous one a unit large enough
+    not to point at the proposer (:mod:`models.suggestions.anonymity`).
+    """
 
     suggestion: Suggestion
     proposer: Member | None
@@ -121,6 +127,133 @@ def suggestions_of(
         select(Suggestion).where(condition).order_by(col(Suggestion.id).desc()).offset(offset).limit(limit)
     ).all()
     return total, rows
+
+
+@dataclass(frozen=True)
+class MyEntry:
+    """One line of 我的建议: a suggestion, whether the member wrote it or backed it, and where it went."""
+
+    suggestion: Suggestion
+    own: bool
+    merged_into: Suggestion | None
+
+
+@dataclass(frozen=True)
+class MyList:
+    """A page of 我的建议 and how many the member wrote and backed in all."""
+
+    own: int
+    backed: int
+    entries: Sequence[MyEntry]
+
+    @property
+    def total(self) -> int:
+        return self.own + self.backed
+
+
+def _backed_by(member: Member) -> sa.ColumnElement[bool]:
+    """Suggestions (joined with their supports) the member backed and did not write themselves."""
+    return sa.and_(col(SuggestionSupport.member_id) == member.id, col(Suggestion.proposer_id) != member.id)
+
+
+def my_suggestions(session: Session, *, member: Member, offset: int = 0, limit: int = 5) -> MyList:
+    """The member's own suggestions, newest first, then those they backed (附议), latest backing first.
+
+    A merged suggestion comes with the one it went into: its proposer and supporters were moved
+    there as supporters, so that one is in the second part of the list too.
+    """
+    own_total = session.exec(
+        select(func.count()).select_from(Suggestion).where(col(Suggestion.proposer_id) == member.id)
+    ).one()
+    backed_total = session.exec(
+        select(func.count())
+        .select_from(Suggestion)
+        .join(SuggestionSupport, col(SuggestionSupport.suggestion_id) == Suggestion.id)
+        .where(_backed_by(member))
+    ).one()
+    rows: list[tuple[Suggestion, bool]] = []
+    if limit > 0 and offset < own_total:
+        own = session.exec(
+            select(Suggestion)
+            .where(col(Suggestion.proposer_id) == member.id)
+            .order_by(col(Suggestion.id).desc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        rows += [(suggestion, True) for suggestion in own]
+    if limit - len(rows) > 0:
+        backed = session.exec(
+            select(Suggestion)
+            .join(SuggestionSupport, col(SuggestionSupport.suggestion_id) == Suggestion.id)
+            .where(_backed_by(member))
+            .order_by(col(SuggestionSupport.created_at).desc(), col(Suggestion.id).desc())
+            .offset(max(0, offset - own_total))
+            .limit(limit - len(rows))
+        ).all()
+        rows += [(suggestion, False) for suggestion in backed]
+    targets = _merge_targets(session, [suggestion for suggestion, _own in rows])
+    entries = [
+        MyEntry(suggestion=suggestion, own=own, merged_into=targets.get(suggestion.merged_into_id or 0))
+        for suggestion, own in rows
+    ]
+    return MyList(own=own_total, backed=backed_total, entries=entries)
+
+
+def _merge_targets(session: Session, suggestions: Sequence[Suggestion]) -> dict[int, Suggestion]:
+    wanted = sorted({s.merged_into_id for s in suggestions if s.merged_into_id is not None})
+    if not wanted:
+        return {}
+    found = session.exec(select(Suggestion).where(col(Suggestion.id).in_(wanted))).all()
+    return {suggestion.id: suggestion for suggestion in found if suggestion.id is not None}
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A suggestion as a member who wrote or backed it reads it.
+
+    ``proposer`` is who wrote one the member backed, when they wrote under their name; None for
+    the member's own and for an anonymous one. ``backed_at`` is when the member backed it.
+    """
+
+    suggestion: Suggestion
+    own: bool
+    merged_into: Suggestion | None
+    proposer: Member | None
+    supporters: int
+    backed_at: datetime | None
+
+
+def member_view(session: Session, *, member: Member, suggestion_id: int) -> MemberView:
+    """One suggestion the member wrote or backed (a merged one's included: they were moved there).
+
+    Raises:
+        NotFound: no such suggestion, or the member neither wrote nor backed it.
+    """
+    suggestion = session.get(Suggestion, suggestion_id)
+    support = session.get(SuggestionSupport, (suggestion_id, member.id)) if member.id is not None else None
+    own = suggestion is not None and suggestion.proposer_id == member.id
+    if suggestion is None or not (own or support is not None):
+        raise NotFound("suggestion.not_found", N_("找不到这条建议，可能已被合并或删除。"))
+    proposer = None if own or suggestion.anonymous else session.get(Member, suggestion.proposer_id)
+    return MemberView(
+        suggestion=suggestion,
+        own=own,
+        merged_into=_merge_targets(session, [suggestion]).get(suggestion.merged_into_id or 0),
+        proposer=proposer,
+        supporters=supporter_count(session, suggestion_id),
+        backed_at=None if own or support is None else support.created_at,
+    )
+
+
+def visible_by_number(session: Session, *, member: Member, number: str) -> int | None:
+    """The id of the suggestion numbered ``number`` (in full) if the member wrote or backed it."""
+    suggestion = session.exec(select(Suggestion).where(Suggestion.number == number)).first()
+    if suggestion is None or suggestion.id is None:
+        return None
+    if suggestion.proposer_id == member.id:
+        return suggestion.id
+    backed = session.get(SuggestionSupport, (suggestion.id, member.id)) if member.id is not None else None
+    return suggestion.id if backed is not None else None
 
 
 def own_suggestion(session: Session, *, member: Member, suggestion_id: int) -> Suggestion:
@@ -215,8 +348,8 @@ def queue_counts(session: Session, *, actor: Member, today: date) -> QueueCounts
     )
 
 
-def cadre_view(session: Session, *, actor: Member, suggestion_id: int) -> CadreView:
-    """A suggestion in full for a cadre of its subtree; an anonymous proposer stays unknown.
+def cadre_view(session: Session, *, actor: Member, suggestion_id: int, policy: SuggestionPolicy) -> CadreView:
+    """A suggestion in full for a cadre of its subtree; an anonymous proposer stays unknown, even by unit.
 
     Raises:
         NotFound: no such suggestion.
@@ -241,12 +374,26 @@ def cadre_view(session: Session, *, actor: Member, suggestion_id: int) -> CadreV
     return CadreView(
         suggestion=suggestion,
         proposer=proposer,
-        unit=unit,
+        unit=shown_unit(session, suggestion, policy) if suggestion.anonymous else unit,
         supporters=supporter_count(session, suggestion.id),
         photos=tuple(photos_of(session, suggestion.id)),
         events=events,
         reviewer=reviewer,
     )
+
+
+def reviewable_by_number(session: Session, *, actor: Member, number: str) -> int | None:
+    """The id of the suggestion numbered ``number`` (in full), if ``actor`` reviews its unit; else None.
+
+    A number outside the actor's subtree is None like one nobody has: a cadre learns nothing of it.
+    """
+    suggestion = session.exec(select(Suggestion).where(Suggestion.number == number)).first()
+    if suggestion is None or suggestion.id is None:
+        return None
+    unit = session.get(Unit, suggestion.unit_id)
+    if unit is None or not has_permission(session, actor, Permission.REVIEW_SUGGESTIONS, unit):
+        return None
+    return suggestion.id
 
 
 def reviewers_for(session: Session, *, actor: Member, suggestion_id: int) -> list[Member]:

@@ -10,6 +10,8 @@ What a member does is in :mod:`models.suggestions.drafts`, what a cadre does in
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
@@ -36,6 +38,8 @@ PHOTOS_MAX = 3
 # Ten million yuan: more than any workshop idea saves; a larger figure is a typo.
 AMOUNT_MAX_FEN = 10_000_000 * 100
 NUMBER_PREFIX = "JY"
+# Longest serial a member may type: a union's suggestions are numbered from one id sequence.
+SERIAL_DIGITS_MAX = 9
 
 UPDATE_TOPIC = "suggestion_update"
 
@@ -185,12 +189,24 @@ PUSHED_EVENTS = frozenset(EventKind) - {EventKind.SUBMITTED, EventKind.NAME_REVE
 
 @dataclass(frozen=True)
 class SuggestionPolicy:
-    """The union's settings for suggestions: categories and the "三及时" deadlines in working days."""
+    """The union's settings for suggestions.
+
+    Attributes:
+        categories: what a member files a suggestion under.
+        register_days, decide_days, implement_days: the "三及时" deadlines in working days.
+        anonymity_min_members: an anonymous suggestion is shown under no unit with fewer active
+            members than this (:mod:`models.suggestions.anonymity`).
+        award_requires_implementation: refuse an award to a suggestion not yet implemented,
+            rather than only warn (:func:`models.suggestions.actions.award_suggestion`).
+        zone: the union's time zone, for dates and periods.
+    """
 
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     register_days: int = 3
     decide_days: int = 15
     implement_days: int = 30
+    anonymity_min_members: int = 20
+    award_requires_implementation: bool = False
     zone: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
     def days(self, stage: Stage) -> int:
@@ -322,6 +338,44 @@ def check_amount(fen: int | None) -> None:
         raise InvalidInput(
             "suggestion.amount", N_("金额请填 0 到 {maximum} 元之间的数。"), maximum=AMOUNT_MAX_FEN // 100
         )
+
+
+# ----------------------------------------------------------------------------- numbers
+
+
+def suggestion_number(year: int, serial: int) -> str:
+    """The tracking number a member is given and quotes: ``JY-2026-000123`` (the year it was handed in)."""
+    return f"{NUMBER_PREFIX}-{year}-{serial:06d}"
+
+
+_DASH = r"[-_/.—–\s]"
+_TYPED_NUMBER = re.compile(
+    rf"(?:{NUMBER_PREFIX.lower()}\s*{_DASH}?\s*)?"
+    rf"(?:(?P<year>\d{{4}})\s*{_DASH}+\s*(?P<serial>\d{{1,{SERIAL_DIGITS_MAX}}})"  # 2026-5, jy-2026-000005
+    r"|(?P<joined_year>\d{4})(?P<joined_serial>\d{6})"  # jy2026000005
+    rf"|(?P<short>\d{{1,{SERIAL_DIGITS_MAX}}}))"  # 5, 000005, jy5
+    r"\s*[号號]?"
+)
+
+
+def parse_suggestion_number(text: str, *, year: int) -> str | None:
+    """The tracking number a cadre or member means, in full, or None when the text is no number.
+
+    People quote a number the short way within the year: ``5``, ``000005``,
+    ``JY5``, ``jy-5``, ``5号`` all mean ``JY-<year>-000005``, ``year`` being the
+    union's current one; ``2026-5`` and ``JY-2026-000005`` name the year
+    themselves. Full-width characters and any case are forgiven. Whether a
+    suggestion has that number is the caller's question.
+    """
+    said = unicodedata.normalize("NFKC", text).strip().casefold()
+    match = _TYPED_NUMBER.fullmatch(said)
+    if match is None:
+        return None
+    written_year = match["year"] or match["joined_year"]
+    serial = int(match["serial"] or match["joined_serial"] or match["short"])
+    if serial == 0:
+        return None
+    return suggestion_number(int(written_year) if written_year else year, serial)
 
 
 # ----------------------------------------------------------------------------- lifecycle

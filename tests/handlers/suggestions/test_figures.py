@@ -17,9 +17,10 @@ from handlers.modules import REGISTRY
 from handlers.suggestions.workbook import MIME_TYPE
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
+from models.suggestions import SuggestionPolicy
 from tests.factories import bind
 from tests.handlers.conftest import Chat
-from tests.models.suggestions.test_figures import build_union
+from tests.models.suggestions.test_figures import POLICY, build_union
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai, a Monday
 
@@ -51,7 +52,7 @@ def bot(db: SessionFactory, store: EphemeralStore, catalogues: Catalogues, expor
         sessions=db,
         store=store,
         catalogues=catalogues,
-        config=CoreConfig(export_dir=exports),
+        config=CoreConfig(export_dir=exports, policies={SuggestionPolicy: POLICY}),
         registry=REGISTRY,
     )
 

@@ -61,8 +61,12 @@ def take(session: Session, actor: Member, suggestion: Suggestion, action: Action
         Action.EFFECT: lambda: record_effect(
             session, **seen, value_fen=100, implemented_on=TODAY, notes="已完成", policy=POLICY
         ),
-        Action.AWARD: lambda: award_suggestion(session, **seen, award=Award.SILVER, prize_fen=100),
-        Action.MERGE: lambda: merge_suggestion(session, **seen, into_number=into, note="同一件事"),
+        Action.AWARD: lambda: award_suggestion(
+            session, **seen, award=Award.SILVER, prize_fen=100, policy=POLICY
+        ),
+        Action.MERGE: lambda: merge_suggestion(
+            session, **seen, into_number=into, note="同一件事", policy=POLICY
+        ),
         Action.REPLY: lambda: reply_to_proposer(session, **seen, text="收到"),
         Action.CLOSE: lambda: close_suggestion(session, **seen),
     }
@@ -96,7 +100,7 @@ def check(
 ) -> None:
     """Each actor is offered ``expected``, and that is exactly what the model's steps accept."""
     for who, actor in actors.items():
-        offered = allowed_actions(session, actor, suggestion)
+        offered = allowed_actions(session, actor, suggestion, POLICY)
         assert offered == expected[who], (who, suggestion.status)
         assert set(offered) == accepted(session, actor, suggestion, into), (who, suggestion.status)
 
@@ -195,7 +199,7 @@ def test_a_suggestion_closes_only_with_an_opinion_and_then_a_reply(session: Sess
         now=NOW,
     )
     assert [missing.code for missing in close_blockers(suggestion)] == ["suggestion.no_reply"]
-    assert Action.CLOSE in allowed_actions(session, chair, suggestion)
+    assert Action.CLOSE in allowed_actions(session, chair, suggestion, POLICY)
     with pytest.raises(InvalidInput) as refused:
         close_suggestion(
             session,
