@@ -9,7 +9,7 @@ from functools import cached_property
 
 import sqlalchemy as sa
 
-from bot import database
+from bot import database, log_safety
 from bot.settings import Settings, data_key
 from handlers import modules
 from handlers.core.context import CoreConfig
@@ -93,6 +93,7 @@ class App:
 
 
 def configure_logging(settings: Settings) -> None:
+    log_safety.install(settings)  # secrets and members' words never reach a log line
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs each request URL at INFO, and Bot API URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)

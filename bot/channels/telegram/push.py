@@ -71,8 +71,13 @@ def push_bot(api_root: str, token: str, *, connections: int = 4, read_timeout: f
     in flight than the pool holds anyway.
     """
     request = PushRequest(connections=connections, pool_timeout=30.0, read_timeout=read_timeout)
+    # The worker never polls for updates: the one client serves both of the Bot's slots.
     return TelegramBot(
-        token, base_url=f"{api_root}/bot", base_file_url=f"{api_root}/file/bot", request=request
+        token,
+        base_url=f"{api_root}/bot",
+        base_file_url=f"{api_root}/file/bot",
+        request=request,
+        get_updates_request=request,
     )
 
 
@@ -115,7 +120,13 @@ class TelegramPusher:
         once in the caller's context (which the worker's tasks inherit) answers at the first look.
         """
         sniffio.current_async_library_cvar.set("asyncio")
-        await self.bot.initialize()
+        try:
+            await self.bot.initialize()
+        except BaseException:
+            # A refused token (401) fails here after the connections opened; the worker is started
+            # again every few seconds, and each try would leave its connections behind.
+            await self.bot.request.shutdown()
+            raise
 
     async def close(self) -> None:
         await self.bot.shutdown()
