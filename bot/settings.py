@@ -393,7 +393,8 @@ def _create_key_file(path: Path) -> None:
     a whole file under a name of its own and links it into place; the link fails if the
     key exists, so exactly one key wins, and nobody ever reads a half-written file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)  # the data folder: the key, the database, exports
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -245,8 +245,9 @@ async def test_binding_a_suggestion_and_a_401_at_debug_leave_no_secret_and_no_ty
         )
         stop = asyncio.Event()
         worker = asyncio.create_task(supervise_worker(app, stop))
-        while not any("delivery worker failed" in record.getMessage() for record in caplog.records):
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(15):
+            while not any("delivery worker failed" in record.getMessage() for record in caplog.records):
+                await asyncio.sleep(0.01)
         stop.set()
         await asyncio.wait_for(worker, timeout=10)
         app.engine.dispose()
