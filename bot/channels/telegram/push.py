@@ -63,14 +63,21 @@ _EDIT_GONE = ("message to edit not found", "message can't be edited")
 _SEND_MESSAGE = "sendmessage"
 
 
-def push_bot(api_root: str, token: str, *, connections: int = 4, read_timeout: float = 15.0) -> TelegramBot:
+def push_bot(
+    api_root: str,
+    token: str,
+    *,
+    connections: int = 4,
+    read_timeout: float = 15.0,
+    proxy: str | None = None,
+) -> TelegramBot:
     """A Bot for pushing, with enough kept-alive connections for the worker's requests in flight.
 
-    Its requests go through :class:`PushRequest` (why: that module's docstring). The pool timeout
-    is long: a request waiting for a connection has not been sent, and the worker never has more
-    in flight than the pool holds anyway.
+    Its requests go through :class:`PushRequest` (why: that module's docstring), through ``proxy``
+    when one is set (``UNIONBOT_TELEGRAM_PROXY``). The pool timeout is long: a request waiting for
+    a connection has not been sent, and the worker never has more in flight than the pool holds anyway.
     """
-    request = PushRequest(connections=connections, pool_timeout=30.0, read_timeout=read_timeout)
+    request = PushRequest(connections=connections, pool_timeout=30.0, read_timeout=read_timeout, proxy=proxy)
     # The worker never polls for updates: the one client serves both of the Bot's slots.
     return TelegramBot(
         token,
