@@ -150,6 +150,10 @@ class Sealed(sa.types.TypeDecorator[str]):
         self.purpose = purpose
         self.plain_bytes = plain_bytes
 
+    def __repr__(self) -> str:
+        # What a generated migration writes for the column (alembic renders the type by its repr).
+        return f"{type(self).__name__}({self.purpose!r}, {self.plain_bytes})"
+
     def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
         return None if value is None else seal(value, self.purpose)
 
