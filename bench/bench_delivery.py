@@ -322,7 +322,7 @@ def main() -> int:
         clear_rate_keys(REDIS_URL)
     with tempfile.TemporaryDirectory() as workdir:
         data_dir = Path(workdir) / "data"
-        data_dir.mkdir()
+        data_dir.mkdir(mode=0o700)  # as the bot makes it (it warns about a folder others can read)
         with fresh_database(args.database, data_dir) as (url, engine):
             database.upgrade(engine)
             sessions = SessionFactory(engine)
