@@ -134,6 +134,7 @@ class Call:
     at: float  # time.perf_counter() when the request arrived
     status: int = 0
     result: Any = None
+    peer: tuple[str, int] | None = None  # the client's address and port, to tell a proxy's from ours
 
 
 @dataclass(frozen=True)
@@ -699,7 +700,12 @@ class TelegramStub(LoopbackServer):
             self._record(Call(request.match_info["method"], {}, at, error.status))
             return web.json_response(error.body(), status=error.status)
         method = self._canonical.get(request.match_info["method"].lower(), request.match_info["method"])
-        call = Call(method, params, at)
+        call = Call(
+            method,
+            params,
+            at,
+            peer=request.transport.get_extra_info("peername") if request.transport else None,
+        )
         self.calls.append(call)
         try:
             token = request.match_info["token"]
