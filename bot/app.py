@@ -23,7 +23,7 @@ from handlers.core.router import Bot
 from models import sealed
 from models.accounts import BindingPolicy
 from models.db import SessionFactory, make_engine
-from models.ephemeral import EphemeralStore, MemoryStore, RedisStore
+from models.ephemeral import EphemeralStore, FallbackStore, MemoryStore
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ class App:
     @cached_property
     def store(self) -> EphemeralStore:
         if self.settings.redis_url:
-            return RedisStore.from_url(self.settings.redis_url)
+            # Chat goes on in this process's memory while Redis is away (models/ephemeral.py).
+            return FallbackStore.from_url(self.settings.redis_url)
         return MemoryStore()
 
     @cached_property

@@ -588,6 +588,20 @@ def _run_feature(ctx: Context, name: str) -> list[Reply]:
     return ctx.features[name].run(ctx, "")
 
 
+def _left_out(ctx: Context, step: Step) -> list[Reply]:
+    """What of a captioned photo the step did not take, said to the member.
+
+    A photo with a caption (Telegram) is one message, and a step takes one of the two:
+    a photo step the photo, any other step the caption as the typed answer.
+    """
+    photo, caption = ctx.incoming.media, (ctx.incoming.text or "").strip()
+    if photo is None or photo.kind is not MediaKind.PHOTO or not caption:
+        return []
+    if isinstance(step, Photo):
+        return [Reply(ctx.t("照片已收到；随照片发来的文字没有保存。"))]
+    return [Reply(ctx.t("已记下您写的文字。这一步不需要照片，照片没有保存。"))]
+
+
 class DialogEngine:
     """Runs declared flows for one account at a time, state in the database."""
 
@@ -733,15 +747,16 @@ class DialogEngine:
         before = dict(data)
         editing = data.get(EDITING)
         data[step.key] = value
+        left_out = _left_out(ctx, step)
         following = self._following(flow, step, data, before)
         if following is None:
             clear_dialog(ctx.session, ctx.account_id)
             ctx.session.flush()
-            return flow.on_done(ctx, data)
+            return [*left_out, *flow.on_done(ctx, data)]
         if editing is not None and following.key == editing["to"]:
-            return [self._summary(ctx, flow, following, step, data)]
+            return [*left_out, self._summary(ctx, flow, following, step, data)]
         self._save(ctx, flow, following, data)
-        return [self._prompt(ctx, flow, following, data)]
+        return [*left_out, self._prompt(ctx, flow, following, data)]
 
     def _summary(self, ctx: Context, flow: Flow, confirm: Step, changed: Step, data: Data) -> Reply:
         """The summary again after one answer was changed from it.

@@ -209,8 +209,12 @@ class Bot:
                 return [*notice, *self._stale(ctx)]
             return [*notice, *self._run(ctx, feature, argument)]
 
+        if incoming.media is not None and not incoming.media.ref:
+            # A file the channel could not fetch (WeChat keeps a member's photo three days only).
+            return [*notice, *self._ask_again(ctx, state, ctx.t("抱歉，照片没能收到，请再发一次。"))]
         if incoming.text is None and incoming.media is not None and incoming.media.kind is MediaKind.VOICE:
-            return [*notice, *self._unheard(ctx, state)]
+            unheard = ctx.t("抱歉，这条语音没能识别成文字。请打字回复，谢谢。")
+            return [*notice, *self._ask_again(ctx, state, unheard)]
 
         word = normalise(incoming.text) if incoming.text is not None else ""
         if _cancelling(incoming.text):
@@ -267,9 +271,10 @@ class Bot:
         """Whether the open dialog is a list to pick from (the menu, a browse flow) rather than a form."""
         return state.flow == menu.FLOW.name or self.dialogs.flows[state.flow].browse
 
-    def _unheard(self, ctx: Context, state: DialogState | None) -> list[Reply]:
-        """A voice message with no recognised text: ask for text, and repeat the open question."""
-        sorry = Reply(ctx.t("抱歉，这条语音没能识别成文字。请打字回复，谢谢。"))
+    def _ask_again(self, ctx: Context, state: DialogState | None, apology: str) -> list[Reply]:
+        """A voice message with no recognised text, a photo that did not arrive: say so, and
+        repeat the open question (or the menu, or the welcome) so the member knows where they are."""
+        sorry = Reply(apology)
         if state is not None:
             return [sorry, *self.dialogs.reprompt(ctx, state)]
         if ctx.member is None:

@@ -28,7 +28,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.channels.store_calls import call_store
@@ -254,7 +254,13 @@ class TelegramChannel:
 
     async def _pressed(self, query: CallbackQuery, key: str, locale: str | None) -> Incoming:
         # Acknowledging a press is not a message to the chat: only the global rate applies.
-        await self.sender.call(None, query.answer)
+        # It only stops the button's spinner, and Telegram takes it within its answer window
+        # only: a press that waited out a restart or a backlog is refused ("query is too
+        # old"), yet it is still the member's answer.
+        try:
+            await self.sender.call(None, query.answer)
+        except TelegramError as error:
+            log.debug("a button press could not be acknowledged (%s); it is handled all the same", error)
         if isinstance(query.message, Message) and query.message.reply_markup is not None:
             # The keyboard goes away once used: a second tap on an old button cannot act twice.
             try:
