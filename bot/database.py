@@ -4,17 +4,26 @@
 pending; ``python -m bot db revision "what changed"`` writes the next migration
 from what the models now declare. tests/models/test_migrations.py then holds the
 two together: the migrations must build exactly the models' schema.
+
+Every command migrates first, so Alembic's INFO lines ("Context impl SQLiteImpl.",
+"Will assume non-transactional DDL.") would open the output of each one. They are
+kept below WARNING while we migrate, and a migration that did change the schema is
+logged once, in our own words.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
@@ -52,10 +61,35 @@ def alembic_config(
     return config
 
 
-def upgrade(engine: sa.Engine, revision: str = "head", *, migrations: Path | None = None) -> None:
-    """Bring the schema to ``revision``; a no-op when it is already there."""
-    with engine.begin() as connection:
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _alembic_quiet() -> Iterator[None]:
+    """Alembic's own logging held at WARNING: its errors still show, its chatter does not."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _migrate(engine: sa.Engine, revision: str, migrations: Path | None) -> tuple[str | None, str | None]:
+    """Bring the schema to ``revision`` quietly; the revisions before and after."""
+    with _alembic_quiet(), engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(alembic_config(connection, migrations=migrations), revision)
+        after = MigrationContext.configure(connection).get_current_revision()
+    return before, after
+
+
+def upgrade(engine: sa.Engine, revision: str = "head", *, migrations: Path | None = None) -> None:
+    """Bring the schema to ``revision``; a no-op (and nothing logged) when it is already there."""
+    before, after = _migrate(engine, revision, migrations)
+    if before != after:
+        log.info("database migrated from %s to %s", before or "an empty schema", after)
 
 
 def next_revision_id(migrations: Path | None = None) -> str:
@@ -102,7 +136,7 @@ def revision(message: str, *, migrations: Path | None = None, metadata: sa.MetaD
     with tempfile.TemporaryDirectory(prefix="unionbot-revision-") as folder:
         engine = make_engine(f"sqlite:///{Path(folder) / 'head.db'}")
         try:
-            upgrade(engine, migrations=migrations)
+            _migrate(engine, "head", migrations)
             with engine.begin() as connection:
                 config = alembic_config(connection, migrations=migrations, metadata=metadata)
                 script = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)

@@ -105,6 +105,8 @@ def _entry(ctx: Context, number: int, activity: Activity, count: int, section: s
     ]
     if section == MINE and activity.status is ActivityStatus.CANCELLED:
         lines.append("   " + _("（活动已取消）"))
+        if activity.cancel_reason:
+            lines.append("   " + _("取消原因：{reason}").format(reason=activity.cancel_reason))
     elif section == OPEN:
         lines.append(
             "   "
@@ -164,6 +166,8 @@ def _show_activity(ctx: Context, activity_id: int, section: str, page: int) -> l
     lines = [activity_text(ctx, activity, count)]
     if activity.status is ActivityStatus.CANCELLED:
         lines.append(ctx.t("这个活动已经取消了。"))
+        if activity.cancel_reason:
+            lines.append(ctx.t("取消原因：{reason}").format(reason=activity.cancel_reason))
     elif is_signed_up(ctx.session, member=_actor(ctx), activity_id=activity_id):
         lines.append(ctx.t("您已报名这个活动。"))
     elif activity.signup_deadline <= ctx.now:

@@ -1,7 +1,8 @@
 """我发起的活动: a cadre sees who signed up for their activities and may call one off.
 
 Each activity opens to its sign-ups, with 工号 and unit, so the cadre can plan
-for those who come; when it is called off, they are told through the outbox.
+for those who come; when it is called off, they are told through the outbox,
+with the reason the cadre gave (it may be skipped).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import Any
 from handlers.activities.organise import can_manage_activities
 from handlers.activities.render import local_time
 from handlers.core.context import Context
-from handlers.core.dialogs import Choose, Data, Flow, Option, YesNo
+from handlers.core.dialogs import Ask, Choose, Data, Flow, Option, YesNo
 from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.paging import Page, PagedList, paged_flow
 from models.activities import (
+    CANCEL_REASON_MAX,
     Activity,
     ActivityStatus,
     activities_managed_by,
@@ -97,8 +99,10 @@ def _report(ctx: Context, activity_id: int) -> Reply:
         _("地点：{place}").format(place=activity.place),
         _("报名截止：{time}").format(time=local_time(activity.signup_deadline, zone)),
         _("状态：{state}").format(state=state),
-        figures,
     ]
+    if activity.cancel_reason:
+        lines.append(_("取消原因：{reason}").format(reason=activity.cancel_reason))
+    lines.append(figures)
     lines.extend(
         _("{number}. {name}（{employee_no}，{unit}）").format(
             number=number, name=a.member.name, employee_no=a.member.employee_no, unit=a.unit
@@ -139,6 +143,15 @@ def _manage_options(ctx: Context, data: Data) -> Sequence[Option]:
     return options
 
 
+@dataclass(frozen=True)
+class ReasonStep(Ask):
+    """Why the activity is off, told to those signed up; optional, and its limit said up front."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        question = ctx.t(self.question).format(limit=self.max_length)
+        return Reply(question + "\n" + ctx.t("（没有可回复“跳过”）"))
+
+
 def _cancel_question(ctx: Context, data: Data) -> dict[str, Any]:
     activity_id = int(data["activity_id"])
     activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id)
@@ -146,6 +159,11 @@ def _cancel_question(ctx: Context, data: Data) -> dict[str, Any]:
     told = ctx.t.ngettext(
         "已报名的 {count} 人会收到取消通知。", "已报名的 {count} 人会收到取消通知。", count
     ).format(count=count)
+    reason = data.get("reason")
+    if reason:
+        told += "\n" + ctx.t("取消原因：{reason}").format(reason=reason)
+    else:
+        told += "\n" + ctx.t("（没有填写取消原因）")
     return {"title": activity.title, "told": told}
 
 
@@ -156,7 +174,9 @@ def _managed_acted(ctx: Context, data: Data) -> list[Reply]:
         return ctx.dialogs.start(ctx, MANAGED_ACTIVITIES, data={"page": page})
     if action == "cancel" and data.get("sure"):
         activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id)
-        count = cancel_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now)
+        count = cancel_activity(
+            ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now, reason=data.get("reason")
+        )
         text = ctx.t.ngettext(
             "已取消活动“{title}”，正在通知已报名的 {count} 人。",
             "已取消活动“{title}”，正在通知已报名的 {count} 人。",
@@ -172,6 +192,13 @@ MANAGE_ACTIVITY = Flow(
     name="manage_activity",
     steps=(
         Choose("action", N_("接下来要做什么？"), options=_manage_options),
+        ReasonStep(
+            "reason",
+            N_("请简单说明取消的原因，会一并告诉已报名的会员（最多 {limit} 个字）。"),
+            max_length=CANCEL_REASON_MAX,
+            optional=True,
+            skip_if=lambda data: data.get("action") != "cancel",
+        ),
         YesNo(
             "sure",
             N_("确定要取消活动“{title}”吗？{told}"),

@@ -25,7 +25,7 @@ def units_text(session: Session, activity_id: int) -> str:
 
 
 def render_cancelled(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> Push | None:
-    """The news to a member signed up that the activity is off."""
+    """The news to a member signed up that the activity is off, and why when the cadre said."""
     activity = session.get(Activity, row.subject_id) if row.subject_id is not None else None
     if activity is None or activity.status is not ActivityStatus.CANCELLED:
         return None
@@ -34,6 +34,8 @@ def render_cancelled(session: Session, row: PushRow, t: Translator, zone: tzinfo
     text = t("很抱歉，您报名的活动“{title}”（{time}，{place}）已取消。").format(
         title=activity.title, time=local_time(activity.starts_at, zone), place=activity.place
     )
+    if activity.cancel_reason:
+        text += "\n" + t("取消原因：{reason}").format(reason=activity.cancel_reason)
     return Push(
         title=t("活动取消通知"),
         reply=Reply(text),

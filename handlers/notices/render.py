@@ -8,6 +8,7 @@ as the report. The after-batch hooks keep that message up to date.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -26,8 +27,9 @@ from models.notices import (
     NoticeStatus,
     progress_of,
     refresh_progress,
+    reminder_of,
 )
-from models.outbox import PushRow
+from models.outbox import OUTCOME_LABELS, Outcome, PushRow
 from models.units import Unit, unit_path
 
 READ_FEATURE = "notice_read"
@@ -120,33 +122,63 @@ def render_notice(session: Session, row: PushRow, t: Translator, _zone: tzinfo) 
     )
 
 
-def report_lines(t: Translator, report: NoticeReport) -> list[str]:
-    """The figures of a notice's report, the ones that say something."""
+# The outcomes a report always names, even at 0, so a cadre sees "没有可用账号：0" as good news;
+# the others only when some pushes came to them.
+ALWAYS_REPORTED = (Outcome.SENT, Outcome.NO_ACCOUNT, Outcome.FAILED)
+
+
+def render_reminder(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> Push | None:
+    """A reminder to a member who has not read a notice: the notice again, with 已阅.
+
+    Nothing once the member has read it, or the notice was withdrawn, since it was queued.
+    """
+    notice = reminder_of(session, row.subject_id, row.member_id) if row.subject_id is not None else None
+    if notice is None:
+        return None
+    push = render_notice(session, row, t, zone)
+    if push is None:
+        return None
+    nudge = t("温馨提醒：这条通知您还没有阅读，请抽空看一看。")
+    reply = push.reply
+    return replace(
+        push,
+        title=t("通知阅读提醒"),
+        reply=Reply(nudge + "\n\n" + reply.text, buttons=reply.buttons, image=reply.image, file=reply.file),
+        body=nudge + "\n" + notice.title,
+    )
+
+
+def report_lines(t: Translator, report: NoticeReport, zone: tzinfo) -> list[str]:
+    """The figures of a notice's report, the ones that say something, in the words of ``outbox status``."""
     lines = [
         t.ngettext("收件人：{count} 人", "收件人：{count} 人", report.total).format(
             count=figure(report.total)
-        ),
-        t("已发送：{count}").format(count=figure(report.sent)),
-        t("发送失败：{count}").format(count=figure(report.failed)),
-        t("没有可用账号：{count}").format(count=figure(report.no_account)),
+        )
     ]
-    if report.blocked:
-        lines.append(t("已屏蔽或取消关注：{count}").format(count=figure(report.blocked)))
-    if report.uncertain:
-        lines.append(t("不确定是否送达：{count}").format(count=figure(report.uncertain)))
-    if report.pending:
-        lines.append(t("等待发送：{count}").format(count=figure(report.pending)))
-    if report.withdrawn:
-        lines.append(t("已撤回：{count}").format(count=figure(report.withdrawn)))
+    lines.extend(
+        t("{outcome}：{count}").format(
+            outcome=t(OUTCOME_LABELS[outcome]), count=figure(report.count(outcome))
+        )
+        for outcome in Outcome
+        if outcome in ALWAYS_REPORTED or report.count(outcome)
+    )
     lines.append(
         t("已阅：{read} / {total}（在 Telegram 点了“已阅”或在“通知公告”里打开过的会员）").format(
             read=figure(report.read), total=figure(report.total)
         )
     )
+    if report.reminders and report.reminded_at is not None:
+        lines.append(
+            t.ngettext(
+                "已提醒未阅的会员 {count} 次，最近一次在 {time}。",
+                "已提醒未阅的会员 {count} 次，最近一次在 {time}。",
+                report.reminders,
+            ).format(count=report.reminders, time=local_time(report.reminded_at, zone))
+        )
     return lines
 
 
-def render_progress(session: Session, row: PushRow, t: Translator, _zone: tzinfo) -> Push | None:
+def render_progress(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> Push | None:
     """The author's progress message: "已发送 n / total" while it goes, the report at the end."""
     found = progress_of(session, row.subject_id) if row.subject_id is not None else None
     if found is None:
@@ -154,7 +186,7 @@ def render_progress(session: Session, row: PushRow, t: Translator, _zone: tzinfo
     notice, report = found
     if report.finished:
         text = "\n".join(
-            [t("通知“{title}”已发送完毕。").format(title=notice.title), *report_lines(t, report)]
+            [t("通知“{title}”已发送完毕。").format(title=notice.title), *report_lines(t, report, zone)]
         )
     else:
         text = t("通知“{title}”正在发送：已发送 {done} / {total}").format(

@@ -10,7 +10,7 @@ from sqlmodel import select
 from handlers.core.i18n import Catalogues
 from handlers.core.router import Bot
 from handlers.modules import REGISTRY
-from handlers.notices.render import render_notice, render_progress
+from handlers.notices.render import render_notice, render_progress, render_reminder
 from models.db import SessionFactory
 from models.members import Member
 from models.notices import (
@@ -22,7 +22,9 @@ from models.notices import (
     Target,
     TargetKind,
     create_notice,
+    mark_notice_read,
     progress_key,
+    remind_unread,
     withdraw_notice,
 )
 from models.outbox import Outbox, OutboxStatus
@@ -123,3 +125,30 @@ def test_attachments_travel_with_the_push_and_a_withdrawn_notice_sends_nothing(
         assert render_notice(session, row, catalogues.get("zh_CN"), SHANGHAI) is None
         progress = session.exec(select(Outbox).where(Outbox.key == progress_key(notice.id))).one()
         assert render_progress(session, progress, catalogues.get("zh_CN"), SHANGHAI) is None
+
+
+def test_a_reminder_brings_the_notice_again_until_it_is_read(
+    db: SessionFactory, bot: Bot, union: None, catalogues: Catalogues
+) -> None:
+    send_notices(db, bot, ["停水通知"])
+    with db() as session:
+        cadre = session.exec(select(Member).where(Member.employee_no == "C1")).one()
+        notice = session.exec(select(Notice)).one()
+        assert notice.id is not None
+        for pushed in session.exec(select(Outbox).where(Outbox.topic == "notice")):
+            pushed.status = OutboxStatus.SENT
+            session.add(pushed)
+        session.flush()
+        remind_unread(session, actor=cadre, notice_id=notice.id, round_=1, now=NOW, template_kinds=())
+        row = session.exec(
+            select(Outbox).where(Outbox.topic == "notice_reminder", Outbox.member_id == cadre.id)
+        ).one()
+        push = render_reminder(session, row, catalogues.get("zh_CN"), SHANGHAI)
+        assert push is not None
+        assert (push.title, push.unit) == ("通知阅读提醒", "厂工会/一车间")
+        assert push.reply.text == (
+            "温馨提醒：这条通知您还没有阅读，请抽空看一看。\n\n【通知】停水通知\n停水通知的正文。"
+        )
+        assert [button.label for button in push.reply.buttons] == ["已阅"]
+        mark_notice_read(session, member=cadre, notice_id=notice.id, now=NOW)
+        assert render_reminder(session, row, catalogues.get("zh_CN"), SHANGHAI) is None
