@@ -17,14 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import UTCDateTime, utcnow
+from models.dialog_state import DIALOG_TABLE, OPEN_DIALOG_COLUMNS, note_open_dialog
 from models.ephemeral import EphemeralStore
 from models.errors import N_, DomainError, InvalidInput
+from models.facts import Fact
 from models.members import Member, clean_employee_no, normalise_digits
+from models.roles import RoleGrant, note_no_grants
 
 LAST_SEEN_PRECISION = timedelta(minutes=1)
 
@@ -72,14 +77,45 @@ class AlreadyBoundElsewhere(DomainError):
     """The member already has another account on this channel; confirm to replace it."""
 
 
-# Built once (it runs on every message): a reused statement keeps its cache key.
-_ACCOUNT_AND_MEMBER = (
-    select(ChatAccount, Member)
+# Built once (it runs on every message): a reused statement keeps its cache key. One row per
+# account bound to the member (one row when unbound), each saying whether the member holds a role
+# and carrying the account's open dialog.
+_OTHER = orm.aliased(ChatAccount)
+_WHO = (
+    sa.select(
+        ChatAccount,
+        Member,
+        _OTHER,
+        sa.exists().where(col(RoleGrant.member_id) == col(Member.id)).label("holds_roles"),
+        *OPEN_DIALOG_COLUMNS,
+    )
     .outerjoin(Member, col(Member.id) == col(ChatAccount.member_id))
+    .outerjoin(_OTHER, col(_OTHER.member_id) == col(Member.id))
+    .outerjoin(DIALOG_TABLE, DIALOG_TABLE.c.account_id == col(ChatAccount.id))
     .where(
-        ChatAccount.channel == sa.bindparam("channel"), ChatAccount.external_id == sa.bindparam("external_id")
+        col(ChatAccount.channel) == sa.bindparam("channel"),
+        col(ChatAccount.external_id) == sa.bindparam("external_id"),
     )
 )
+# The accounts bound to one member; the membership columns decide which accounts those are.
+_ACCOUNTS = Fact[int, tuple[ChatAccount, ...]]("accounts", {ChatAccount: ("member_id", "channel")})
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """One row of :data:`_WHO`."""
+
+    account: ChatAccount
+    member: Member | None
+    bound: ChatAccount | None  # one of the accounts bound to the member
+    holds_roles: bool
+    dialog: tuple[Any, ...]  # OPEN_DIALOG_COLUMNS
+
+
+def _who(session: Session, params: dict[str, str]) -> list[_Seen]:
+    return [
+        _Seen(row[0], row[1], row[2], bool(row[3]), tuple(row[4:])) for row in session.execute(_WHO, params)
+    ]
 
 
 def touch_account(session: Session, *, channel: str, external_id: str, now: datetime) -> ChatAccount:
@@ -95,19 +131,26 @@ def touch_account(session: Session, *, channel: str, external_id: str, now: date
 def identify(
     session: Session, *, channel: str, external_id: str, now: datetime
 ) -> tuple[ChatAccount, Member | None]:
-    """Who is writing: the account (as :func:`touch_account`) and :func:`member_of` it, in one query."""
+    """Who is writing: the account (as :func:`touch_account`) and :func:`member_of` it, in one query.
+
+    The same query brings what nearly every message asks next and keeps it for the
+    transaction (models.facts): the member's accounts (:func:`accounts_of`, which the
+    menu asks to offer 推送渠道) and, when the member holds no role, that they hold
+    none, so the menu's permission checks need no read of grants.
+    """
     params = {"channel": channel, "external_id": external_id}
-    row = session.execute(_ACCOUNT_AND_MEMBER, params).first()
-    if row is None:
-        account = ChatAccount(channel=channel, external_id=external_id, created_at=now)
+    rows = _who(session, params)
+    if not rows:
+        account = ChatAccount(channel=channel, external_id=external_id, created_at=now, last_seen_at=now)
         try:
             with session.begin_nested():
                 session.add(account)
-            member = None
+            rows = [_Seen(account, None, None, False, (None,) * len(OPEN_DIALOG_COLUMNS))]
         except sa.exc.IntegrityError:
-            account, member = session.execute(_ACCOUNT_AND_MEMBER, params).one()
-    else:
-        account, member = row
+            rows = _who(session, params)
+    account, member = rows[0].account, rows[0].member
+    assert account.id is not None
+    note_open_dialog(session, account.id, rows[0].dialog)
     # A minute's precision is enough (WeChat's 48-hour reply window is the
     # finest use) and saves an UPDATE on most messages.
     if account.last_seen_at is None or now - account.last_seen_at >= LAST_SEEN_PRECISION:
@@ -117,6 +160,11 @@ def identify(
         account.active = True
     if member is None or not member.is_active:
         return account, None
+    assert member.id is not None
+    bound = sorted((row.bound for row in rows if row.bound is not None), key=lambda other: other.channel)
+    _ACCOUNTS.remember(session, member.id, tuple(bound))
+    if not rows[0].holds_roles:
+        note_no_grants(session, member.id)
     return account, member
 
 
@@ -147,12 +195,16 @@ def member_of(session: Session, account: ChatAccount) -> Member | None:
 
 
 def accounts_of(session: Session, member: Member) -> list[ChatAccount]:
-    """Every account bound to the member, by channel."""
-    return list(
-        session.exec(
-            select(ChatAccount).where(ChatAccount.member_id == member.id).order_by(col(ChatAccount.channel))
-        )
-    )
+    """Every account bound to the member, by channel; read once per transaction (models.facts)."""
+    member_id = member.id
+    if member_id is None:
+        return []
+
+    def read() -> tuple[ChatAccount, ...]:
+        bound = select(ChatAccount).where(ChatAccount.member_id == member_id)
+        return tuple(session.exec(bound.order_by(col(ChatAccount.channel))))
+
+    return list(_ACCOUNTS.recall(session, member_id, read))
 
 
 def _cooldown_keys(account: ChatAccount, employee_no: str | None) -> list[str]:

@@ -30,6 +30,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.base import UTCDateTime, string_enum, utcnow, visible_length
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
+from models.facts import Fact
 from models.members import Member, MemberStatus
 from models.outbox import NewPush, PushKind, enqueue
 from models.roles import Permission, has_permission, scope_units
@@ -311,16 +312,24 @@ def create_activity(session: Session, *, actor: Member, draft: ActivityDraft, no
     return activity
 
 
+# Read for every push telling a signed-up member the activity is off: once per transaction.
+_UNITS = Fact[int, tuple[Unit, ...]]("activity units", {ActivityUnit: None, Unit: ("id_path",)})
+
+
 def activity_units(session: Session, activity_id: int) -> list[Unit]:
-    """The units whose members may sign up, in tree order."""
-    return list(
-        session.exec(
-            select(Unit)
-            .join(ActivityUnit, col(ActivityUnit.unit_id) == col(Unit.id))
-            .where(ActivityUnit.activity_id == activity_id)
-            .order_by(col(Unit.id_path))
-        ).all()
-    )
+    """The units whose members may sign up, in tree order; read once per transaction (models.facts)."""
+
+    def read() -> tuple[Unit, ...]:
+        return tuple(
+            session.exec(
+                select(Unit)
+                .join(ActivityUnit, col(ActivityUnit.unit_id) == col(Unit.id))
+                .where(ActivityUnit.activity_id == activity_id)
+                .order_by(col(Unit.id_path))
+            ).all()
+        )
+
+    return list(_UNITS.recall(session, activity_id, read))
 
 
 def _managed_condition(session: Session, actor: Member) -> sa.ColumnElement[bool]:

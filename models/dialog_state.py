@@ -6,6 +6,7 @@ survives a restart and any process behind the webhook can serve the next step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.mutable import MutableDict
 from sqlmodel import Field, Session, SQLModel
 
 from models.base import UTCDateTime, utcnow
+from models.facts import Fact
 
 
 class DialogState(SQLModel, table=True):
@@ -38,15 +40,46 @@ _SAVED = ("flow", "step", "data", "updated_at")
 _UPSERTS: dict[str, sa.Insert] = {}
 
 
+# What identify selects along with who is writing (the table joined on the account's id), so the
+# open dialog needs no statement of its own.
+DIALOG_TABLE = _TABLE
+OPEN_DIALOG_COLUMNS = (_TABLE.c.flow, _TABLE.c.step, _TABLE.c.data, _TABLE.c.updated_at)
+# Each account's open dialog as read in this transaction (None: none open); saving or closing one,
+# a statement on the table, forgets it (models.facts).
+_OPEN = Fact[int, dict[str, Any] | None]("open dialogs", {DialogState: None})
+
+
 def load_dialog(session: Session, account_id: int) -> DialogState | None:
     """The account's open dialog, as a detached copy (read with Core: this runs on every message).
 
-    Nothing writes through it: :func:`save_dialog` and :func:`clear_dialog` do.
+    Nothing writes through it: :func:`save_dialog` and :func:`clear_dialog` do. Read once
+    per transaction at most, and not at all when identifying the writer brought it along.
     """
-    row = session.execute(_LOAD, {"account_id": account_id}).first()
-    if row is None:
-        return None
-    return DialogState(**row._mapping)
+
+    def read() -> dict[str, Any] | None:
+        row = session.execute(_LOAD, {"account_id": account_id}).first()
+        return None if row is None else dict(row._mapping)
+
+    values = _OPEN.recall(session, account_id, read)
+    return None if values is None else DialogState(**values)
+
+
+def note_open_dialog(session: Session, account_id: int, columns: Sequence[Any]) -> None:
+    """Keep the account's open dialog, read as :data:`OPEN_DIALOG_COLUMNS` by a query about something else.
+
+    ``columns`` are all None when the account has no open dialog (an outer join found no row).
+    """
+    flow, step, data, updated_at = columns
+    values = None
+    if flow is not None:
+        values = {
+            "account_id": account_id,
+            "flow": flow,
+            "step": step,
+            "data": data,
+            "updated_at": updated_at,
+        }
+    _OPEN.remember(session, account_id, values)
 
 
 def _upsert(dialect: str) -> sa.Insert:

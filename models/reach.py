@@ -22,7 +22,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.accounts import Channel, ChatAccount
+from models.accounts import Channel, ChatAccount, accounts_of
 from models.base import utcnow
 from models.errors import N_, InvalidInput
 from models.members import Member, MemberStatus
@@ -122,11 +122,15 @@ def plan_reach(
     return plan
 
 
+def push_channels_in(accounts: Iterable[ChatAccount]) -> list[str]:
+    """The channels among a member's bound ``accounts`` that take pushes, in a stable order."""
+    bound = {account.channel for account in accounts}
+    return [channel.value for channel in PUSH_CHANNELS if channel.value in bound]
+
+
 def push_channels_of(session: Session, member: Member) -> list[str]:
     """The channels the member is bound on that take pushes, in a stable order."""
-    assert member.id is not None
-    bound = {account.channel for account in push_accounts(session, [member.id])[member.id]}
-    return [channel.value for channel in PUSH_CHANNELS if channel.value in bound]
+    return push_channels_in(accounts_of(session, member))
 
 
 def set_preferred_channel(session: Session, *, member: Member, channel: str | None) -> None:

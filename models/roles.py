@@ -12,15 +12,17 @@ with a general sentence; no operation uses it today, only the tests.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import overload
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import UTCDateTime, string_enum, utcnow
 from models.errors import N_, InvalidInput, PermissionDenied
+from models.facts import Fact
 from models.members import Member
 from models.units import Unit
 
@@ -126,32 +128,101 @@ class RoleGrant(SQLModel, table=True):
     granted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-def grants_of(session: Session, member: Member) -> Sequence[tuple[RoleGrant, Unit]]:
-    """A member's grants with their units, highest unit first."""
-    rows = session.exec(
-        select(RoleGrant, Unit)
-        .join(Unit, col(Unit.id) == RoleGrant.unit_id)
-        .where(RoleGrant.member_id == member.id)
-        .order_by(col(Unit.id_path), col(RoleGrant.role))
-    ).all()
-    return [(grant, unit) for grant, unit in rows]
+class Grants(Sequence[tuple[RoleGrant, Unit]]):
+    """A member's grants with their units, highest unit first: read once, asked many times.
+
+    Every permission question of one message (which menu entries to offer, whether
+    an action is in scope) is answered from one read of the member's grants.
+    """
+
+    __slots__ = ("_held",)
+
+    def __init__(self, held: Iterable[tuple[RoleGrant, Unit]] = ()) -> None:
+        self._held = tuple(held)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[RoleGrant, Unit]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[RoleGrant, Unit]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[RoleGrant, Unit] | Sequence[tuple[RoleGrant, Unit]]:
+        return self._held[index]
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __repr__(self) -> str:
+        return f"Grants({[(grant.role.value, unit.id) for grant, unit in self._held]!r})"
+
+    def scope_units(self, permission: Permission) -> list[Unit]:
+        """The units whose subtrees these grants act on with ``permission``."""
+        return [unit for grant, unit in self._held if permission in ROLE_PERMISSIONS[grant.role]]
+
+    def holds(self, permission: Permission) -> bool:
+        """Whether some grant carries ``permission``, over whatever unit: who is offered a feature."""
+        return any(permission in ROLE_PERMISSIONS[grant.role] for grant, _unit in self._held)
+
+    def covers(self, permission: Permission, unit: Unit) -> bool:
+        """Whether a grant with ``permission`` covers ``unit`` (its unit is ``unit`` or above it)."""
+        return any(root.contains(unit) for root in self.scope_units(permission))
+
+    @property
+    def cadre(self) -> bool:
+        """Whether some grant carries a permission at all (a 职工代表 alone carries none)."""
+        return any(ROLE_PERMISSIONS[grant.role] for grant, _unit in self._held)
+
+
+NO_GRANTS = Grants()
+
+# Built once: it runs for nearly every message that shows the menu.
+_GRANTS_OF = (
+    select(RoleGrant, Unit)
+    .join(Unit, col(Unit.id) == RoleGrant.unit_id)
+    .where(RoleGrant.member_id == sa.bindparam("member_id"))
+    .order_by(col(Unit.id_path), col(RoleGrant.role))
+)
+# A unit's id_path orders the grants and decides what they cover.
+_GRANTS = Fact[int, Grants]("grants", {RoleGrant: None, Unit: ("id_path",)})
+
+
+def grants_of(session: Session, member: Member) -> Grants:
+    """A member's grants with their units, highest unit first; read once per transaction (models.facts)."""
+    member_id = member.id
+    if member_id is None:
+        return NO_GRANTS
+
+    def read() -> Grants:
+        rows = session.execute(_GRANTS_OF, {"member_id": member_id}).all()
+        return Grants((grant, unit) for grant, unit in rows)
+
+    return _GRANTS.recall(session, member_id, read)
+
+
+def note_no_grants(session: Session, member_id: int) -> None:
+    """Tell this transaction the member holds no role, seen by a query that read something else.
+
+    Who is writing is read with whether they hold any role (models.accounts.identify):
+    most members hold none, and their menu then needs no read of grants at all.
+    """
+    _GRANTS.remember(session, member_id, NO_GRANTS)
 
 
 def scope_units(session: Session, member: Member, permission: Permission) -> list[Unit]:
     """The units whose subtrees the member may act on with this permission."""
-    return [unit for grant, unit in grants_of(session, member) if permission in ROLE_PERMISSIONS[grant.role]]
+    return grants_of(session, member).scope_units(permission)
 
 
 def has_permission(session: Session, member: Member, permission: Permission, unit: Unit) -> bool:
     """True when one of the member's grants with this permission covers ``unit``."""
     if not member.is_active:
         return False
-    return any(root.contains(unit) for root in scope_units(session, member, permission))
+    return grants_of(session, member).covers(permission, unit)
 
 
 def is_cadre(session: Session, member: Member) -> bool:
     """True when the member holds any role that carries a permission."""
-    return any(ROLE_PERMISSIONS[grant.role] for grant, _ in grants_of(session, member))
+    return grants_of(session, member).cadre
 
 
 def require_permission(session: Session, actor: Member, permission: Permission, unit: Unit) -> None:

@@ -21,6 +21,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, InvalidInput, NotFound
+from models.facts import Fact
 
 UNIT_NAME_MAX = 64
 PATH_SEPARATOR = "/"
@@ -274,10 +275,20 @@ def ordered_units(session: Session, units: Iterable[Unit]) -> list[Unit]:
     return UnitTree(session).ordered(units)
 
 
+# The names along units' paths: a delivery batch names the same sender's unit in every push,
+# a cadre's /me and queue the same few units in every line.
+_NAMES = Fact[int, str]("unit names", {Unit: ("name",)})
+
+
 def unit_path(session: Session, unit: Unit) -> str:
-    """The readable path of one unit, in one query."""
+    """The readable path of one unit, in one query at most; names once read are kept for the transaction."""
     ids = _path_ids(unit)
-    names = dict(session.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(ids))).all())
+
+    def read(missing: list[int]) -> dict[int, str]:
+        rows = session.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(missing))).all()
+        return {unit_id: name for unit_id, name in rows if unit_id is not None}
+
+    names = _NAMES.recall_many(session, ids, read)
     return PATH_SEPARATOR.join(names[i] for i in ids)
 
 

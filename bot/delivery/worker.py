@@ -48,6 +48,7 @@ from models.accounts import ChatAccount
 from models.base import utcnow
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
+from models.facts import keep_loaded
 from models.members import Member
 from models.outbox import (
     ClaimedRow,
@@ -572,7 +573,8 @@ class DeliveryWorker:
         # Short transactions: on SQLite each holds the write lock, and the rows in flight
         # wait for it to record their outcomes.
         for start in range(0, len(ids), RENDER_CHUNK):
-            with self._turns.turn(), self.sessions() as session:
+            # What the renderers load (a notice, its unit) is loaded once per chunk, not once per push.
+            with self._turns.turn(), self.sessions() as session, keep_loaded(session):
                 chunk = claimed_rows(session, ids[start : start + RENDER_CHUNK])
                 member_ids = sorted({row.member_id for row in chunk})
                 members = {member.id: member for member in session.exec(_MEMBERS, params={"ids": member_ids})}

@@ -9,10 +9,9 @@ from handlers.core.features import Feature, MenuSection
 from handlers.core.i18n import LOCALE_NAMES
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
-from models.accounts import accounts_of
 from models.errors import N_
 from models.members import STATUS_LABELS, format_yuan
-from models.roles import ROLE_LABELS, grants_of
+from models.roles import ROLE_LABELS
 from models.units import Unit, unit_path
 
 
@@ -38,17 +37,14 @@ def _me(ctx: Context, arg: str) -> list[Reply]:
         _("会员状态：{status}").format(status=_(STATUS_LABELS[member.status])),
         _("月会费：{amount} 元").format(amount=format_yuan(member.monthly_dues_fen)),
     ]
-    grants = grants_of(ctx.session, member)
+    grants = ctx.grants
     if grants:
         roles = "；".join(
             _("{role}（{unit}）").format(role=_(ROLE_LABELS[grant.role]), unit=unit_path(ctx.session, scope))
             for grant, scope in grants
         )
         lines.append(_("职务：{roles}").format(roles=roles))
-    channels = "、".join(
-        _(CHANNEL_LABELS.get(account.channel, account.channel))
-        for account in accounts_of(ctx.session, member)
-    )
+    channels = "、".join(_(CHANNEL_LABELS.get(account.channel, account.channel)) for account in ctx.accounts)
     lines.append(_("已绑定：{channels}").format(channels=channels))
     preference = preference_line(ctx)
     if preference is not None:

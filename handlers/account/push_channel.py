@@ -12,7 +12,7 @@ from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from models.errors import N_
-from models.reach import push_channels_of, set_preferred_channel
+from models.reach import push_channels_in, set_preferred_channel
 
 AUTO = "auto"
 
@@ -24,7 +24,7 @@ OPTIONS = (
 
 
 def uses_both_channels(ctx: Context) -> bool:
-    return ctx.member is not None and len(push_channels_of(ctx.session, ctx.member)) > 1
+    return len(push_channels_in(ctx.accounts)) > 1
 
 
 def preference_line(ctx: Context) -> str | None:

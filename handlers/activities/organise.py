@@ -31,7 +31,7 @@ from models.activities import (
 )
 from models.errors import N_, InvalidInput, PermissionDenied
 from models.members import Member
-from models.roles import Permission, scope_units
+from models.roles import Permission
 from models.units import unit_path
 
 
@@ -41,7 +41,7 @@ def _actor(ctx: Context) -> Member:
 
 
 def can_manage_activities(ctx: Context) -> bool:
-    return ctx.member is not None and bool(scope_units(ctx.session, ctx.member, Permission.MANAGE_ACTIVITIES))
+    return ctx.member is not None and ctx.grants.holds(Permission.MANAGE_ACTIVITIES)
 
 
 # Said when a time cannot be read; its example is an afternoon, as activities mostly are.

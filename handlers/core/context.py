@@ -13,9 +13,10 @@ from sqlmodel import Session
 
 from handlers.core.i18n import Catalogues, Translator
 from handlers.core.messages import Incoming
-from models.accounts import BindingPolicy, ChatAccount
+from models.accounts import BindingPolicy, ChatAccount, accounts_of
 from models.ephemeral import EphemeralStore
 from models.members import Member
+from models.roles import NO_GRANTS, Grants, grants_of
 
 P = TypeVar("P")
 
@@ -54,6 +55,9 @@ class Context:
     """One message's world: the database session, who is writing, in which language, and when.
 
     ``now`` is fixed once per message so every rule in it sees the same instant.
+    What is known about the member (:attr:`grants`, :attr:`accounts`) is read at
+    most once per message and shared by every check in it: a feature's
+    ``available`` asks these, never the database.
     """
 
     session: Session
@@ -67,11 +71,35 @@ class Context:
     now: datetime
     dialogs: DialogEngine
     features: Mapping[str, Feature]
+    # The dialog was closed in this message and not yet deleted (DialogEngine.close, .settle).
+    dialog_closed: bool = False
 
     @property
     def account_id(self) -> int:
         assert self.account.id is not None
         return self.account.id
+
+    @property
+    def grants(self) -> Grants:
+        """The member's roles with their units; none before binding.
+
+        Read on first use and kept for the message (models.facts): drawing the menu asks
+        every feature, and they all share this one read. Who holds no role at all is known
+        from identifying them, without a read.
+        """
+        if self.member is None:
+            return NO_GRANTS
+        return grants_of(self.session, self.member)
+
+    @property
+    def accounts(self) -> list[ChatAccount]:
+        """The chat accounts bound to the member, by channel; none before binding.
+
+        Read with the member when the message came in, and kept for the message.
+        """
+        if self.member is None:
+            return []
+        return accounts_of(self.session, self.member)
 
     def use_locale(self, locale: str) -> None:
         """Answer the rest of this message in ``locale`` (after /lang)."""

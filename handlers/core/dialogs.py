@@ -620,15 +620,32 @@ class DialogEngine:
 
     def open(self, ctx: Context) -> tuple[DialogState | None, bool]:
         """The account's open dialog, and whether it just expired (and was closed)."""
+        if ctx.dialog_closed:
+            return None, False
         state = load_dialog(ctx.session, ctx.account_id)
         if state is None:
             return None, False
         if state.flow not in self.flows or ctx.now - state.updated_at > ctx.config.dialog_timeout:
             quiet = state.flow in self.flows and self.flows[state.flow].quiet_timeout
-            clear_dialog(ctx.session, ctx.account_id)
+            self.close(ctx)
             ctx.session.flush()
             return None, not quiet
         return state, False
+
+    def close(self, ctx: Context) -> None:
+        """Close the account's dialog; the database hears of it in :meth:`settle`.
+
+        Most messages that close a dialog open the next one (a form done shows the
+        menu; a word at the menu starts a form), and the upsert that opens it replaces
+        the row: deleting it first was one statement more for nothing.
+        """
+        ctx.dialog_closed = True
+
+    def settle(self, ctx: Context) -> None:
+        """Delete the dialog closed in this message if none was opened since; before the commit."""
+        if ctx.dialog_closed:
+            clear_dialog(ctx.session, ctx.account_id)
+            ctx.dialog_closed = False
 
     def start(
         self, ctx: Context, flow: Flow | str, data: Data | None = None, intro: Sequence[Reply] = ()
@@ -638,7 +655,7 @@ class DialogEngine:
         answers: Data = dict(data or {})
         step = flow.first(answers)
         if step is None:
-            clear_dialog(ctx.session, ctx.account_id)
+            self.close(ctx)
             return [*intro, *flow.on_done(ctx, answers)]
         self._save(ctx, flow, step, answers)
         return [*intro, self._prompt(ctx, flow, step, answers)]
@@ -650,7 +667,7 @@ class DialogEngine:
         told what stays rather than "已取消", which would read as the very thing
         they were asked about having happened.
         """
-        clear_dialog(ctx.session, ctx.account_id)
+        self.close(ctx)
         ctx.session.flush()
         flow = self.flows.get(state.flow)
         step = flow.step(state.step) if flow is not None else None
@@ -742,7 +759,7 @@ class DialogEngine:
                 prompt = self._prompt(ctx, flow, target, data)
             return [Reply(reason + "\n" + prompt.text, buttons=prompt.buttons)]
         except DomainError:
-            clear_dialog(ctx.session, ctx.account_id)
+            self.close(ctx)
             raise
         before = dict(data)
         editing = data.get(EDITING)
@@ -750,7 +767,7 @@ class DialogEngine:
         left_out = _left_out(ctx, step)
         following = self._following(flow, step, data, before)
         if following is None:
-            clear_dialog(ctx.session, ctx.account_id)
+            self.close(ctx)
             ctx.session.flush()
             return [*left_out, *flow.on_done(ctx, data)]
         if editing is not None and following.key == editing["to"]:
@@ -878,11 +895,11 @@ class DialogEngine:
             return None
 
     def _leave_for(self, ctx: Context, feature: str) -> list[Reply]:
-        clear_dialog(ctx.session, ctx.account_id)
-        ctx.session.flush()
+        self.close(ctx)
         return self.open_feature(ctx, feature)
 
     def _save(self, ctx: Context, flow: Flow, step: Step, data: Data) -> None:
+        ctx.dialog_closed = False  # the upsert replaces whatever dialog was open
         save_dialog(
             ctx.session, account_id=ctx.account_id, flow=flow.name, step=step.key, data=data, now=ctx.now
         )

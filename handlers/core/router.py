@@ -106,6 +106,7 @@ class Bot:
                 _ = ctx.t
                 try:
                     replies = self._route(ctx)
+                    self.dialogs.settle(ctx)
                     _ = ctx.t  # the member may just have chosen another language
                 except DomainError as error:
                     # Undo the half-done change: the whole transaction rather than a
@@ -204,7 +205,7 @@ class Bot:
                     replies = [*replies, *self.dialogs.reprompt(ctx, state)]
                 return [*notice, *replies]
             if state is not None:
-                clear_dialog(ctx.session, ctx.account_id)
+                self.dialogs.close(ctx)
             if feature is None:
                 return [*notice, *self._stale(ctx)]
             return [*notice, *self._run(ctx, feature, argument)]
@@ -228,13 +229,13 @@ class Bot:
             and parse_index(incoming.text or "") is None
         ):
             # Free text at the menu is a new request, not a wrong menu answer.
-            clear_dialog(ctx.session, ctx.account_id)
+            self.dialogs.close(ctx)
             state = None
         if state is not None:
             # A list to pick from (the menu, the notices) gives way to a command word; a form does not.
             in_menu = self._is_list(state)
             if feature is not None and (slash or in_menu):
-                clear_dialog(ctx.session, ctx.account_id)
+                self.dialogs.close(ctx)
                 return self._run(ctx, feature, arg)
             if slash and in_menu:
                 return self._not_understood(ctx)
@@ -311,7 +312,7 @@ class Bot:
     def _cancel(self, ctx: Context, state: DialogState | None) -> list[Reply]:
         if state is None or state.flow == menu.FLOW.name:
             if state is not None:
-                clear_dialog(ctx.session, ctx.account_id)
+                self.dialogs.close(ctx)
             return [Reply(ctx.t("现在没有正在办理的事项。需要时回复“菜单”。"))]
         return self.dialogs.cancel(ctx, state)
 

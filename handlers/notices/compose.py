@@ -55,7 +55,7 @@ from models.notices import (
 )
 from models.outbox import PushKind
 from models.reach import Reach, plan_reach
-from models.roles import ROLE_LABELS, Permission, Role, scope_units
+from models.roles import ROLE_LABELS, Permission, Role
 from models.units import Unit, UnitTree, unit_path
 
 # The newest activities a cadre may write to the sign-ups of; older ones have long taken place.
@@ -70,7 +70,7 @@ def _actor(ctx: Context) -> Member:
 
 
 def can_send_notices(ctx: Context) -> bool:
-    return ctx.member is not None and bool(scope_units(ctx.session, ctx.member, Permission.SEND_NOTICES))
+    return ctx.member is not None and ctx.grants.holds(Permission.SEND_NOTICES)
 
 
 @dataclass(frozen=True)

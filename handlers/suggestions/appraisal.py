@@ -99,11 +99,8 @@ def _actor(ctx: Context) -> Member:
 
 
 def can_appraise(ctx: Context) -> bool:
-    return (
-        ctx.member is not None
-        and ctx.member.is_active
-        and bool(scope_units(ctx.session, ctx.member, Permission.APPRAISE_SUGGESTIONS))
-    )
+    member = ctx.member
+    return member is not None and member.is_active and ctx.grants.holds(Permission.APPRAISE_SUGGESTIONS)
 
 
 def appraisal_units(ctx: Context) -> list[Unit]:

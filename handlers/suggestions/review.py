@@ -39,10 +39,12 @@ from handlers.core.dialogs import (
 from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import OutgoingFile, Reply
-from handlers.core.paging import Page, PagedList, paged_flow
+from handlers.core.paging import PAGE_SIZE, Page, PagedList, paged_flow
 from handlers.core.parsing import normalise, parse_index
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
+from models.facts import Fact
 from models.members import Member, format_yuan
+from models.roles import RoleGrant
 from models.suggestions import (
     AWARD_LABELS,
     DEPARTMENT_MAX,
@@ -86,7 +88,7 @@ from models.suggestions import (
     suggestion_number,
     wrong_stage,
 )
-from models.units import unit_path
+from models.units import Unit, unit_path
 
 # The latest steps tell a cadre where things stand; the full history is the proposer's 我的建议.
 HISTORY_SHOWN = 6
@@ -209,20 +211,37 @@ def _entry(ctx: Context, number: int, suggestion: Suggestion) -> str:
     )
 
 
+# 建议办理 asks whether the queue is empty, then shows its first page: one read per message.
+_QUEUE_PAGES = Fact[tuple[Any, ...], tuple[int, Sequence[Suggestion]]](
+    "suggestion queue pages", {Suggestion: None, RoleGrant: None, Unit: None}
+)
+
+
+def _queue_rows(
+    ctx: Context, statuses: list[SuggestionStatus] | None, category: str | None, offset: int, limit: int
+) -> tuple[int, Sequence[Suggestion]]:
+    today = _today(ctx)
+    return _QUEUE_PAGES.recall(
+        ctx.session,
+        (_actor(ctx).id, today, tuple(statuses or ()), category, offset, limit),
+        lambda: review_queue(
+            ctx.session,
+            actor=_actor(ctx),
+            today=today,
+            statuses=statuses,
+            category=category,
+            offset=offset,
+            limit=limit,
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class QueueStep(PagedList[Suggestion]):
     """A page of the queue: the counts first, then each suggestion with its stage and deadline."""
 
     def fetch(self, ctx: Context, data: Data, offset: int, limit: int) -> tuple[Sequence[Suggestion], int]:
-        total, rows = review_queue(
-            ctx.session,
-            actor=_actor(ctx),
-            today=_today(ctx),
-            statuses=_statuses(data),
-            category=data.get("category"),
-            offset=offset,
-            limit=limit,
-        )
+        total, rows = _queue_rows(ctx, _statuses(data), data.get("category"), offset, limit)
         return rows, total
 
     def item(self, ctx: Context, item: Suggestion) -> Option:
@@ -1075,7 +1094,7 @@ FORMS: dict[Action, Flow] = {
 
 
 def _review(ctx: Context, arg: str) -> list[Reply]:
-    total, _ = review_queue(ctx.session, actor=_actor(ctx), today=_today(ctx), limit=0)
+    total, _ = _queue_rows(ctx, None, None, 0, PAGE_SIZE)  # the first page, which the queue then shows
     if total == 0:
         return show_menu(ctx, intro=[Reply(ctx.t("您负责的单位目前没有待办理的建议。"))])
     return _queue(ctx, {})

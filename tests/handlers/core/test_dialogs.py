@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from sqlmodel import select
 
 from handlers.core.context import Context, CoreConfig
 from handlers.core.dialogs import Ask, Choose, Confirm, DateStep, Flow, Number, Option, Photo, YesNo
@@ -17,8 +18,9 @@ from handlers.core.module import Module
 from handlers.core.router import Bot
 from handlers.modules import REGISTRY, registry
 from models.db import SessionFactory
+from models.dialog_state import DialogState
 from models.ephemeral import EphemeralStore
-from tests.factories import make_member
+from tests.factories import bind, make_member
 from tests.handlers.conftest import Chat
 
 SUBMITTED: list[dict[str, Any]] = []
@@ -324,3 +326,51 @@ def test_done_and_skip_words_end_an_optional_photo(form_chat: Chat) -> None:
         chat.send(answer)
     chat.send("否", expect=["请发一张照片", "（发完请回复“好了”；不发照片请回复“跳过”）"])
     chat.send("就这些。", expect="请核对以上内容")
+
+
+ONCE = Flow(
+    name="once",
+    steps=(Ask("word", "说一个词", max_length=10),),
+    on_done=lambda ctx, data: [Reply(f"收到：{data['word']}")],
+)
+ONCE_FEATURE = Feature(
+    name="once",
+    label="一问一答",
+    summary="测试",
+    words=("/once",),
+    run=lambda ctx, arg: ctx.dialogs.start(ctx, "once"),
+    in_menu=False,
+)
+
+
+def open_dialogs(db: SessionFactory) -> list[str]:
+    with db() as session:
+        return [state.flow for state in session.exec(select(DialogState))]
+
+
+def test_a_dialog_closed_is_gone_after_the_message_unless_the_message_opened_another(
+    db: SessionFactory, store: EphemeralStore, catalogues: Catalogues
+) -> None:
+    """Closing waits for the end of the message, where the next dialog's upsert may have replaced it."""
+    bot = Bot(
+        sessions=db,
+        store=store,
+        catalogues=catalogues,
+        config=CoreConfig(),
+        registry=registry(Module(name="test", features=(ONCE_FEATURE,), flows=(ONCE,))),
+    )
+    with db() as session:
+        bind(session, make_member(session), key="u1")
+    chat = Chat(bot)
+    chat.send("/once", expect="说一个词")
+    assert open_dialogs(db) == ["once"]
+    chat.send("你好", expect="收到：你好")  # done, and nothing opened after it
+    assert open_dialogs(db) == []
+    chat.send("菜单", expect="请选择要办理的事项")
+    assert open_dialogs(db) == ["menu"]
+    chat.send("/once", expect="说一个词")  # the menu closed, the form opened: one row, the form's
+    assert open_dialogs(db) == ["once"]
+    chat.send("取消", expect="请选择要办理的事项")  # cancelled: the menu follows
+    assert open_dialogs(db) == ["menu"]
+    chat.send("取消", expect="现在没有正在办理的事项")
+    assert open_dialogs(db) == []
