@@ -94,11 +94,13 @@ def test_cancel_at_calling_the_activity_off_keeps_it_on(db: SessionFactory, bot:
     organise_basketball(cadre)
     cadre.send("我发起的活动", expect="一车间职工篮球赛")
     cadre.send("1", expect="取消活动")
-    cadre.press("取消活动", expect="确定要取消活动“一车间职工篮球赛”吗？")
+    cadre.press("取消活动", expect="请简单说明取消的原因")
+    cadre.send("跳过", expect="确定要取消活动“一车间职工篮球赛”吗？")
     cadre.send("取消", expect="好的，活动照常进行。", absent=["已取消"])
     cadre.send("我发起的活动", expect="1. ")
     cadre.send("1")
     cadre.press("取消活动")
+    cadre.send("场地临时检修", expect="确定要取消活动")
     cadre.send("别取消", expect=["好的，活动照常进行。", "报名人数"])
     with db() as session:
         assert session.exec(select(Activity)).one().status is ActivityStatus.OPEN
