@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -96,6 +96,15 @@ class Step(ABC):
 
     def hint(self, ctx: Context) -> str:
         return ctx.t("（回复“返回”回到上一步，“取消”退出）")
+
+    def understood(self, ctx: Context, value: Any) -> str | None:
+        """What the step made of an answer, said before the next question; None: nothing worth saying.
+
+        An answer read by a rule the member may not share (a date without its
+        year) is best said back at once, while the question is still in mind,
+        rather than first in the summary at the end.
+        """
+        return None
 
 
 def _typed_text(ctx: Context) -> str:
@@ -559,13 +568,18 @@ class DialogEngine:
             clear_dialog(ctx.session, ctx.account_id)
             raise
         data[step.key] = value
+        said = step.understood(ctx, value)
         following = flow.first(data, flow.position(step.key) + 1)
         if following is None:
             clear_dialog(ctx.session, ctx.account_id)
             ctx.session.flush()
-            return flow.on_done(ctx, data)
+            done = flow.on_done(ctx, data)
+            return [Reply(said), *done] if said else done
         self._save(ctx, flow, following, data)
-        return [self._prompt(ctx, flow, following, data)]
+        prompt = self._prompt(ctx, flow, following, data)
+        if said:
+            prompt = replace(prompt, text=said + "\n" + prompt.text)
+        return [prompt]
 
     def _save(self, ctx: Context, flow: Flow, step: Step, data: Data) -> None:
         save_dialog(
