@@ -29,7 +29,8 @@ Goals (issue #5): achieved rate ≥ 0.95 of the limit, zero 429s, zero
 duplicates. Exit status 1 while a goal is missed.
 
 Run: ``.venv/bin/python bench/bench_delivery.py [--recipients 100000] [--limit 1000]
-[--in-flight 64] [--batch 500] [--database sqlite|postgresql] [--redis] [--workers 1]``
+[--in-flight 64] [--batch 500] [--database sqlite|postgresql] [--redis] [--workers 1]
+[--client push|httpx]``
 """
 
 from __future__ import annotations
@@ -74,9 +75,22 @@ RATE_KEYS = "unionbot:rate:*"
 WORKER_CODE = (
     "import sys, handlers.modules, tests.bot.delivery.helpers as h; "
     "handlers.modules.REGISTRY = h.TEST_REGISTRY; "
+    "{client}"
     "from bot.cli import main; "
     "sys.exit(main(['run', '--only', 'worker']))"
 )
+# The Bot API client the worker pushes through (--client): "push" is the worker's own (PushRequest, on
+# aiohttp since issue #15; the hand-written h11 client it replaced was measured against it from the
+# commit before, bench/RESULTS.md); "httpx" puts python-telegram-bot's default in its place, built with
+# the same arguments (push_bot's).
+CLIENTS = {
+    "push": "",
+    "httpx": (
+        "import bot.channels.telegram.push as p, telegram.request as r; "
+        "p.PushRequest = lambda connections, pool_timeout, read_timeout, **_: r.HTTPXRequest("
+        "connection_pool_size=connections, pool_timeout=pool_timeout, read_timeout=read_timeout); "
+    ),
+}
 
 
 def seed_members(sessions: SessionFactory, count: int) -> list[int]:
@@ -212,7 +226,9 @@ async def dispatch(
             env["UNIONBOT_DATA_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         stand_in_cpu = own_cpu()
         workers = [
-            await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER_CODE, cwd=REPO, env=env)
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", WORKER_CODE.format(client=CLIENTS[args.client]), cwd=REPO, env=env
+            )
             for _ in range(args.workers)
         ]
         peak = {worker.pid: 0 for worker in workers}
@@ -285,6 +301,12 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes (1; more need PostgreSQL and Redis)"
     )
+    parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="push",
+        help="the worker's Bot API client: push (the worker's own, default) or httpx",
+    )
     args = parser.parse_args()
     if args.workers < 1:
         parser.error("need --workers ≥ 1")
@@ -294,13 +316,13 @@ def main() -> int:
             "--workers > 1 needs --database postgresql and --redis: SQLite cannot share the claims "
             "(no SKIP LOCKED, one writer), and without Redis each worker would use the whole limit"
         )
-    libraries = ["python-telegram-bot", *(["redis"] if args.redis else [])]
+    libraries = ["python-telegram-bot", "aiohttp", *(["redis"] if args.redis else [])]
     print(machine([args.database], POSTGRES_URL, libraries))
     if args.redis:
         clear_rate_keys(REDIS_URL)
     with tempfile.TemporaryDirectory() as workdir:
         data_dir = Path(workdir) / "data"
-        data_dir.mkdir()
+        data_dir.mkdir(mode=0o700)  # as the bot makes it (it warns about a folder others can read)
         with fresh_database(args.database, data_dir) as (url, engine):
             database.upgrade(engine)
             sessions = SessionFactory(engine)
@@ -348,7 +370,7 @@ def main() -> int:
         {int(str(claimed_by).split(":")[-2]): n for claimed_by, n in by_worker if claimed_by}
     )
     fraction = result.rate / args.limit
-    setup = f"in flight {args.in_flight}, batch {args.batch}"
+    setup = f"in flight {args.in_flight}, batch {args.batch}, client {args.client}"
     if args.database != "sqlite" or args.redis or args.workers > 1:
         setup += f"; {args.database}{' + Redis' if args.redis else ''}, {args.workers} worker(s)"
     print(

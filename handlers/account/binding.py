@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Ask, Data, Flow, Invalid, YesNo
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from models.accounts import (
@@ -131,6 +131,7 @@ BIND_FLOW = Flow(
                 "channel": ctx.t(CHANNEL_LABELS.get(ctx.account.channel, ctx.account.channel))
             },
             skip_if=lambda data: not data.get("replace_needed"),
+            keeps=N_("好的，保留原来的绑定，当前账号没有绑定。"),
         ),
     ),
     on_done=_finish,
@@ -203,6 +204,7 @@ UNBIND_FLOW = Flow(
                 "解除后这个账号将收不到工会通知，也不能办理业务。"
             ),
             params=_unbind_params,
+            keeps=N_("好的，绑定保持不变。"),
         ),
     ),
     on_done=_unbind,
@@ -226,6 +228,7 @@ START = Feature(
 UNBIND = Feature(
     name="unbind",
     rank=150,
+    section=MenuSection.SETTINGS,
     label=N_("解除绑定"),
     summary=N_("让当前账号不再代表您"),
     words=("/unbind", "解除绑定", "解绑", "解除綁定", "unbind"),

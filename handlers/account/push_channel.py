@@ -8,7 +8,7 @@ from __future__ import annotations
 from handlers.account.binding import CHANNEL_LABELS
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Option
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from models.errors import N_
@@ -67,6 +67,7 @@ def _ask(ctx: Context, arg: str) -> list[Reply]:
 FEATURE = Feature(
     name="push_channel",
     rank=130,
+    section=MenuSection.SETTINGS,
     label=N_("推送渠道"),
     summary=N_("同时用微信和 Telegram 时，选择通知优先发到哪里"),
     words=("/push", "推送渠道", "推送", "通知渠道", "推送設定", "通知渠道設定", "push"),

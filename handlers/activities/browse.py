@@ -248,6 +248,7 @@ ACTIVITY_ACTIONS = Flow(
             N_("确定要取消报名“{title}”吗？取消后名额可能会被别人报走。"),
             params=_title_of,
             skip_if=lambda data: data.get("action") != "cancel",
+            keeps=N_("好的，您的报名保留着。"),
         ),
     ),
     on_done=_acted,

@@ -14,7 +14,7 @@ from handlers.activities.organise import can_manage_activities
 from handlers.activities.render import local_time
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Option, YesNo
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.paging import Page, PagedList, paged_flow
@@ -177,6 +177,7 @@ MANAGE_ACTIVITY = Flow(
             N_("确定要取消活动“{title}”吗？{told}"),
             params=_cancel_question,
             skip_if=lambda data: data.get("action") != "cancel",
+            keeps=N_("好的，活动照常进行。"),
         ),
     ),
     on_done=_managed_acted,
@@ -194,6 +195,7 @@ def _managed(ctx: Context, arg: str) -> list[Reply]:
 MANAGED = Feature(
     name="managed_activities",
     rank=90,
+    section=MenuSection.ACTIVITIES,
     label=N_("我发起的活动"),
     summary=N_("查看报名名单，取消活动"),
     words=("/my_activities", "我发起的活动", "我發起的活動", "报名名单", "報名名單"),

@@ -10,7 +10,7 @@ from typing import Any
 from handlers.activities.render import local_time, units_text
 from handlers.core.context import Context
 from handlers.core.dialogs import SKIP_WORDS, Ask, Choose, Confirm, Data, Flow, Invalid, Option, Step
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.parsing import normalise, parse_number
@@ -182,15 +182,21 @@ def _publish(ctx: Context, data: Data) -> list[Reply]:
 ORGANISE_ACTIVITY = Flow(
     name="organise_activity",
     steps=(
-        Ask("title", N_("请输入活动名称，例如“职工篮球赛”："), max_length=TITLE_MAX),
-        Ask("description", N_("请介绍一下活动：内容、要求、需要带什么："), max_length=DESCRIPTION_MAX),
-        Ask("place", N_("活动在哪里举行？"), max_length=PLACE_MAX),
+        Ask("title", N_("请输入活动名称，例如“职工篮球赛”："), max_length=TITLE_MAX, label=N_("活动名称")),
+        Ask(
+            "description",
+            N_("请介绍一下活动：内容、要求、需要带什么："),
+            max_length=DESCRIPTION_MAX,
+            label=N_("活动介绍"),
+        ),
+        Ask("place", N_("活动在哪里举行？"), max_length=PLACE_MAX, label=N_("地点")),
         MomentStep(
             "starts_at",
             N_("活动什么时候开始？请输入日期和时间，例如“{example}”："),
             check=_check_start,
             example=_a_week_ahead,
             unreadable=_UNREADABLE_TIME,
+            label=N_("时间"),
         ),
         MomentStep(
             "deadline",
@@ -198,15 +204,17 @@ ORGANISE_ACTIVITY = Flow(
             check=_check_deadline,
             example=_a_week_ahead,
             unreadable=_UNREADABLE_TIME,
+            label=N_("报名截止"),
         ),
-        CapacityStep("capacity", N_("有多少个名额？请回复人数；不限名额请回复“不限”。")),
-        Choose("scope", N_("哪些会员可以报名？"), options=_scope_options),
+        CapacityStep("capacity", N_("有多少个名额？请回复人数；不限名额请回复“不限”。"), label=N_("名额")),
+        Choose("scope", N_("哪些会员可以报名？"), options=_scope_options, label=N_("报名范围")),
         UnitsStep(
             "units",
             N_("请回复可以报名的单位编号，可以选多个，用空格隔开，例如“1 3”："),
             skip_if=lambda data: data.get("scope") != "units",
             scope=units_in_scope,
             check=_require_activity_units,
+            label=N_("报名范围"),
         ),
         ActivityConfirm(summary=_summary, question=N_("确认后会员就可以报名了。")),
     ),
@@ -222,6 +230,7 @@ def _organise(ctx: Context, arg: str) -> list[Reply]:
 ORGANISE = Feature(
     name="organise_activity",
     rank=80,
+    section=MenuSection.ACTIVITIES,
     label=N_("发起活动"),
     summary=N_("为您负责的单位发起活动，会员可以在“活动报名”里报名"),
     words=("/organise", "发起活动", "發起活動", "组织活动", "組織活動", "organise"),

@@ -202,6 +202,8 @@ class Registry:
     modules: tuple[Module, ...]
     features: Mapping[str, Feature]
     words: Mapping[str, Feature]
+    # (phrase, feature), the longest first: what a sentence that is no command may be asking for.
+    phrases: tuple[tuple[str, Feature], ...]
     flows: tuple[Flow, ...]
     pushes: PushRenderers
     jobs: tuple[Job, ...]
@@ -263,6 +265,7 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
     claims = _Claims()
     features: dict[str, Feature] = {}
     words: dict[str, Feature] = {}
+    phrases: dict[str, Feature] = {}
     flows: list[Flow] = []
     renderers: dict[str, Renderer] = {}
     hooks: dict[str, AfterBatch] = {}
@@ -284,6 +287,9 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
                     )
                 claims.claim("word", said, speaker)
                 words[said] = feature
+            for phrase in dict.fromkeys(normalise(phrase) for phrase in feature.phrases):
+                claims.claim("phrase", phrase, speaker)
+                phrases[phrase] = feature
         for flow in module.flows:
             claims.claim("flow", flow.name, owner)
             flows.append(flow)
@@ -342,6 +348,7 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
         modules=modules,
         features=dict(sorted(features.items(), key=lambda item: item[1].rank)),
         words=words,
+        phrases=tuple(sorted(phrases.items(), key=lambda item: -len(item[0]))),
         flows=tuple(flows),
         pushes=PushRenderers(renderers, hooks),
         jobs=tuple(jobs),

@@ -475,9 +475,10 @@ def parse_yes_no(text: str) -> bool | None:
     """Whether a member's answer means yes or no.
 
     Yes: 是(的), 对(的), 好(的), 可以, 行, 确认, 确定, 同意, 嗯, 要, 需要,
-    没问题, y, yes, ok, okay and "1" (the first button, 是). No: 否, 不, 不是,
-    不对, 不要, 不用, 不需要, 不了, 不行, 没有, n, no and "2". Traditional
-    forms (對, 確認, 沒有...) count too.
+    没问题, y, yes, ok, okay and 1 (the first button, 是). No: 否, 不, 不是,
+    不对, 不要, 不用, 不需要, 不了, 不行, 没有, n, no and 2. Traditional
+    forms (對, 確認, 沒有...) count too, and so does the button's number as
+    any list choice is written ("１", "一", "壹", "①", "第二个", "选2").
 
     Forgiven: punctuation, emoji and spaces around the word ("好的！", "是。",
     "好的👍", "是 的"), a repeated word ("对对对", "好的好的") and a closing
@@ -507,7 +508,7 @@ def parse_yes_no(text: str) -> bool | None:
         return True
     if word in _NO:
         return False
-    return None
+    return {1: True, 2: False}.get(parse_index(text) or 0)
 
 
 # ---------------------------------------------------------------------------- date

@@ -25,7 +25,7 @@ from handlers.core.dialogs import (
     Option,
     Step,
 )
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import MediaKind, OutgoingFile, Reply
 from handlers.core.parsing import normalise
@@ -372,34 +372,41 @@ COMPOSE_NOTICE = Flow(
             "category",
             N_("请选择发布的栏目："),
             options=tuple(Option(category.value, CATEGORY_LABELS[category]) for category in NoticeCategory),
+            label=N_("栏目"),
         ),
-        Ask("title", N_("请输入标题，一句话说明是什么事："), max_length=TITLE_MAX),
-        Ask("body", N_("请输入正文："), max_length=BODY_MAX),
-        AttachmentStep("attachment", N_("需要附上一张图片或一个文件吗？需要的话请现在发送。")),
-        TargetStep("target", N_("请选择发送对象："), options=_target_options),
+        Ask("title", N_("请输入标题，一句话说明是什么事："), max_length=TITLE_MAX, label=N_("标题")),
+        Ask("body", N_("请输入正文："), max_length=BODY_MAX, label=N_("正文")),
+        AttachmentStep(
+            "attachment", N_("需要附上一张图片或一个文件吗？需要的话请现在发送。"), label=N_("附件")
+        ),
+        TargetStep("target", N_("请选择发送对象："), options=_target_options, label=N_("发送对象")),
         UnitsStep(
             "units",
             N_("请回复要发送的单位编号，可以选多个，用空格隔开，例如“1 3”："),
             scope=units_in_scope,
             check=_require_notice_units,
             skip_if=lambda data: data.get("target") != "units",
+            label=N_("发送对象"),
         ),
         RoleStep(
             "role",
             N_("请选择职务："),
             options=ROLE_OPTIONS,
             skip_if=lambda data: data.get("target") != "role",
+            label=N_("发送对象"),
         ),
         ActivityTargetStep(
             "activity",
             N_("请选择活动，通知会发给目前报了名的会员："),
             options=_activity_options,
             skip_if=lambda data: data.get("target") != "activity",
+            label=N_("发送对象"),
         ),
         Choose(
             "when",
             N_("什么时候发送？"),
             options=(Option("now", N_("立即发送")), Option("later", N_("定时发送"))),
+            label=N_("发送时间"),
         ),
         MomentStep(
             "send_at",
@@ -408,6 +415,7 @@ COMPOSE_NOTICE = Flow(
             example=_tomorrow_morning,
             unreadable=N_("没看懂这个时间。请写明日期和几点，例如“{example}”或“明天上午9点”。"),
             skip_if=lambda data: data.get("when") != "later",
+            label=N_("发送时间"),
         ),
         NoticeConfirm(summary=_preview, question=N_("确认后开始发送；确认之前不会发出任何消息。")),
     ),
@@ -423,6 +431,7 @@ def _compose(ctx: Context, arg: str) -> list[Reply]:
 COMPOSE = Feature(
     name="notify",
     rank=60,
+    section=MenuSection.NOTICES,
     label=N_("发通知"),
     summary=N_("给您负责的单位发通知或公开内容，发送前可预览"),
     words=("/notify", "发通知", "發通知", "发布通知", "发公告", "notify"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Option, YesNo
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.paging import Page, PagedList, paged_flow
@@ -122,6 +122,7 @@ NOTICE_ACTIONS = Flow(
             "sure",
             N_("确定要撤回这条通知吗？撤回后会员不会收到它，也不会在“通知公告”里看到。"),
             skip_if=lambda data: data.get("action") != "withdraw",
+            keeps=N_("好的，这条通知会照常发送。"),
         ),
     ),
     on_done=_acted,
@@ -139,6 +140,7 @@ def _sent(ctx: Context, arg: str) -> list[Reply]:
 SENT = Feature(
     name="sent_notices",
     rank=70,
+    section=MenuSection.NOTICES,
     label=N_("我发的通知"),
     summary=N_("查看发送和阅读情况，撤回还没发出的通知"),
     words=("/sent", "我发的通知", "我發的通知", "已发通知", "sent"),

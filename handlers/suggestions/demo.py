@@ -149,6 +149,7 @@ def seed_suggestions(session: Session, config: CoreConfig, now: datetime) -> Non
             expected_version=item.version,
             award=Award.GOLD,
             prize_fen=80_000,
+            policy=policy,
             now=when + timedelta(days=13),
         )
         reply_to_proposer(

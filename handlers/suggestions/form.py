@@ -81,9 +81,9 @@ def yuan_text(t: Translator, fen: int) -> str:
 # ----------------------------------------------------------------------------- similar suggestions
 
 
-def _hints(ctx: Context, text: str, data: Data, key: str, shown: Sequence[int]) -> None:
-    """Keep the similar suggestions for ``text`` in the form, leaving out those already offered."""
-    found = similar_suggestions(ctx.session, actor=_actor(ctx), text=text)
+def _hints(ctx: Context, fields: Sequence[str], data: Data, key: str, shown: Sequence[int]) -> None:
+    """Keep the suggestions like any of ``fields`` in the form, leaving out those already offered."""
+    found = similar_suggestions(ctx.session, actor=_actor(ctx), fields=fields)
     data[key] = [
         {
             "id": hint.id,
@@ -98,12 +98,16 @@ def _hints(ctx: Context, text: str, data: Data, key: str, shown: Sequence[int]) 
 
 
 def _after_title(ctx: Context, text: str, data: Data) -> None:
-    _hints(ctx, text, data, "hints_title", ())
+    _hints(ctx, [text], data, "hints_title", ())
 
 
 def _after_measure(ctx: Context, text: str, data: Data) -> None:
+    """The measure alone, and with the title: a measure close to another's counts however the title reads.
+
+    The title alone was looked up after the title, and what it found is offered already.
+    """
     shown = [hint["id"] for hint in data.get("hints_title") or ()]
-    _hints(ctx, f"{data['title']}\n{text}", data, "hints_measure", shown)
+    _hints(ctx, [text, f"{data['title']}\n{text}"], data, "hints_measure", shown)
 
 
 def supporting(data: Data) -> int | None:
@@ -307,12 +311,13 @@ def _backing(data: Data) -> bool:
 SUBMIT = Flow(
     name="suggest",
     steps=(
-        Choose("category", N_("请选择建议类别："), options=_categories),
+        Choose("category", N_("请选择建议类别："), options=_categories, label=N_("类别")),
         LimitedAsk(
             "title",
             N_("请用一句话概括您的建议（不超过 {limit} 个字）："),
             max_length=TITLE_MAX,
             validate=_after_title,
+            label=N_("标题"),
         ),
         HintedAsk(
             "measure",
@@ -320,6 +325,7 @@ SUBMIT = Flow(
             max_length=MEASURE_MAX,
             validate=_after_measure,
             hints_key="hints_title",
+            label=N_("问题和建议措施"),
         ),
         HintedAsk(
             "benefit",
@@ -328,6 +334,7 @@ SUBMIT = Flow(
             optional=True,
             skip_if=_backing,
             hints_key="hints_measure",
+            label=N_("预期效益"),
         ),
         Yuan(
             "benefit_fen",
@@ -335,6 +342,7 @@ SUBMIT = Flow(
             optional=True,
             unreadable=N_("请输入金额，例如“5000”“5000元”或“0.5万”；没有估算可回复“跳过”。"),
             skip_if=_backing,
+            label=N_("预计创效"),
         ),
         Photo(
             "photo1",
@@ -362,6 +370,7 @@ SUBMIT = Flow(
                 Option(ANONYMOUS, N_("匿名"), aliases=("anonymous",)),
             ),
             skip_if=_backing,
+            label=N_("提交方式"),
         ),
         Confirm(summary=_summary, skip_if=_backing),
     ),

@@ -85,7 +85,7 @@ def test_members_cannot_organise_and_the_menu_shows_only_what_they_may_use(bot: 
     member.send("发起活动", expect="抱歉，您没有使用这项功能的权限")
     member.send("我发起的活动", expect="抱歉，您没有使用这项功能的权限")
     member.send("菜单", expect="活动报名", absent=["发起活动", "我发起的活动"])
-    Chat(bot, key="cadre").send("菜单", expect=["活动报名", "发起活动", "我发起的活动"])
+    assert {"活动报名", "发起活动", "我发起的活动"} <= set(Chat(bot, key="cadre").menu())
     Chat(bot, key="cadre").send("我发起的活动", expect="您还没有发起过活动")
 
 

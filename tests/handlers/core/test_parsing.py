@@ -514,6 +514,14 @@ def test_parse_number_refuses(text: str) -> None:
         "好的\u200b",
         "“是”",
         "「好的」",
+        # the first button's number as lists are answered (issue #14: 一 worked at the menu only)
+        "一",
+        "壹",
+        "①",
+        "一。",
+        "第一个",
+        "选1",
+        "（一）",
     ],
 )
 def test_parse_yes_no_yes(text: str) -> None:
@@ -549,6 +557,12 @@ def test_parse_yes_no_yes(text: str) -> None:
         "２",
         "不。",
         "不要！",
+        "二",
+        "两",
+        "贰",
+        "②",
+        "第二个",
+        "选择二",
     ],
 )
 def test_parse_yes_no_no(text: str) -> None:
@@ -579,6 +593,11 @@ def test_parse_yes_no_no(text: str) -> None:
         "0",
         "11",
         "12",
+        "三",
+        "零",
+        "十",
+        "一二",
+        "第三个",
         "yes no",
         "yesterday",
         "okay then maybe",
