@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from models import sealed
 from models.accounts import BindingPolicy
 from models.db import SessionFactory, make_engine
 from models.ephemeral import EphemeralStore, FallbackStore, MemoryStore
+from models.workdays import use_calendar_file
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +128,45 @@ def private_sqlite_file(path: Path) -> None:
                 file.chmod(0o600)
 
 
-def configure_logging(settings: Settings) -> None:
+# The handler configure_logging installs, by name, so that calling it again replaces only its own.
+_LOG_HANDLER = "unionbot"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FILE_BYTES = 5 * 1024 * 1024
+LOG_FILE_BACKUPS = 3
+
+
+def configure_logging(settings: Settings, *, log_file: Path | None = None) -> None:
+    """Log at the configured level to stderr, or to ``log_file`` alone.
+
+    The terminal chat passes a file: its screen is the member's conversation,
+    and a warning printed between two of the bot's answers (a deadline job, a
+    year the holiday calendar lacks) reads as if the bot had said it. Called
+    again, it replaces only the handler it installed. Handlers others installed
+    (a test runner's) are left alone, and while they are there, as with
+    ``logging.basicConfig``, no stderr handler is added and the level stays theirs.
+    """
     log_safety.install(settings)  # secrets and members' words never reach a log line
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    for ours in [handler for handler in root.handlers if handler.get_name() == _LOG_HANDLER]:
+        root.removeHandler(ours)
+        ours.close()
+    handler: logging.Handler | None = None
+    if log_file is not None:
+        log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as the database beside it
+        handler = RotatingFileHandler(
+            log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+        )
+    elif not root.handlers:
+        handler = logging.StreamHandler()
+    if handler is not None:
+        handler.set_name(_LOG_HANDLER)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(handler)
+        root.setLevel(settings.log_level)
     # httpx logs each request URL at INFO, and Bot API URLs carry the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def configure_calendar(settings: Settings) -> None:
+    """Count working days with the admin's holidays (`python -m bot calendar import`) first."""
+    use_calendar_file(settings.holidays_path.absolute())

@@ -177,6 +177,9 @@ class Settings(BaseSettings):
     bind_cooldown_minutes: int = Field(default=15, ge=1, le=24 * 60)
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
     log_level: str = "INFO"
+    # The admin's holidays and make-up days (`python -m bot calendar import`), used ahead of the
+    # chinesecalendar package for the years it has; unset: holidays.csv in the data folder.
+    holidays_file: Path | None = None
 
     _policies: dict[type, object] = PrivateAttr(default_factory=dict)
 
@@ -282,6 +285,11 @@ class Settings(BaseSettings):
             _decode_key(value)
         return value or None
 
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _holidays_file(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -331,6 +339,16 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under the data folder."""
         return self.database_url or f"sqlite:///{self.data_dir / 'unionbot.db'}"
+
+    @property
+    def holidays_path(self) -> Path:
+        """The admin's holiday calendar: the setting, or holidays.csv in the data folder."""
+        return self.holidays_file or self.data_dir / "holidays.csv"
+
+    @property
+    def log_path(self) -> Path:
+        """Where the terminal chat writes its log, so that no log line lands in the conversation."""
+        return self.data_dir / "unionbot.log"
 
     @property
     def zone(self) -> ZoneInfo:

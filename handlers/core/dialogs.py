@@ -137,6 +137,15 @@ class Step(_Labelled, ABC):
     def hint(self, ctx: Context) -> str:
         return ctx.t("（回复“返回”回到上一步，“取消”退出）")
 
+    def understood(self, ctx: Context, value: Any) -> str | None:
+        """What the step made of an answer, said before the next question; None: nothing worth saying.
+
+        An answer read by a rule the member may not share (a date without its
+        year) is best said back at once, while the question is still in mind,
+        rather than first in the summary at the end.
+        """
+        return None
+
 
 def said_word(text: str) -> str:
     """A short answer as compared with words: folded, no punctuation around it ("好了。", "取消！")."""
@@ -764,16 +773,18 @@ class DialogEngine:
         before = dict(data)
         editing = data.get(EDITING)
         data[step.key] = value
-        left_out = _left_out(ctx, step)
+        said = step.understood(ctx, value)
+        # What was not kept, and what the answer was taken to mean, come before what follows.
+        first = [*_left_out(ctx, step), *([Reply(said)] if said else [])]
         following = self._following(flow, step, data, before)
         if following is None:
             self.close(ctx)
             ctx.session.flush()
-            return [*left_out, *flow.on_done(ctx, data)]
+            return [*first, *flow.on_done(ctx, data)]
         if editing is not None and following.key == editing["to"]:
-            return [*left_out, self._summary(ctx, flow, following, step, data)]
+            return [*first, self._summary(ctx, flow, following, step, data)]
         self._save(ctx, flow, following, data)
-        return [*left_out, self._prompt(ctx, flow, following, data)]
+        return [*first, self._prompt(ctx, flow, following, data)]
 
     def _summary(self, ctx: Context, flow: Flow, confirm: Step, changed: Step, data: Data) -> Reply:
         """The summary again after one answer was changed from it.

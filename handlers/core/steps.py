@@ -108,12 +108,18 @@ class UnitsStep(Step):
         return picked
 
 
-# "9:00", "09：30", "9点", "9点半", "下午3点", "15时20分", and in words: "早上九点", "下午三点十五分"
+# "9:00", "09：30", "9点", "9点半", "下午3点", "15时20分", and in words: "早上九点", "下午三点十五分";
+# 晚 and 早 alone follow 今/明 (今晚7点, 明早8点).
 _WORD_NUMBER = "[零〇一二两三四五六七八九十]{1,3}"
+_DAY_PARTS = ("上午", "早上", "早晨", "清晨", "凌晨", "中午", "下午", "傍晚", "晚上", "晚", "早")
+_AFTERNOON = frozenset({"下午", "傍晚", "晚上", "晚"})
 _TIME = re.compile(
-    rf"(?P<part>上午|早上|中午|下午|傍晚|晚上)?(?P<hour>[0-9]{{1,2}}|{_WORD_NUMBER})"
+    rf"(?P<part>{'|'.join(_DAY_PARTS)})? ?(?P<hour>[0-9]{{1,2}}|{_WORD_NUMBER})"
     rf"(?:[:：](?P<minute>[0-9]{{2}})|[点點时時](?:(?P<half>半)|(?P<minutes>[0-9]{{1,2}}|{_WORD_NUMBER})分?)?)$"
 )
+# 今晚, 明早: the day, once 晚 or 早 has been read as the time's part of the day.
+_DAY_BEFORE_PART = {"今": "今天", "明": "明天"}
+_BETWEEN_DATE_AND_TIME = " ,，、的"
 
 
 def _clock_number(text: str) -> int | None:
@@ -124,14 +130,28 @@ def _clock_number(text: str) -> int | None:
     return chinese_numeral(text)
 
 
-def parse_moment(text: str, *, today: date) -> tuple[date, time] | None:
-    """The local date and time a cadre means: "明天 9:00", "11月24日 下午3点", "2026-11-24 09:30".
+def _hour_of_day(hour: int, part: str | None) -> int | None:
+    """下午3点 is 15:00; 晚上12点 could be either midnight, so it is not guessed."""
+    if part in _AFTERNOON:
+        if hour == 12 and part in ("晚上", "晚"):
+            return None
+        return hour + 12 if hour < 12 else hour
+    if part == "中午" and hour < 6:
+        return hour + 12
+    return hour
 
-    A time alone means today. None when it is not a date and a time.
+
+def parse_moment(text: str, *, today: date, ahead: bool = False) -> tuple[date, time] | None:
+    """The local date and time a cadre means: "明天 9:00", "11月24日 下午3点", "下周六下午两点".
+
+    The date is read by :func:`~handlers.core.parsing.parse_date`, ``ahead`` as there:
+    for a time to come, "1月10号下午两点" typed in December is next January's. A time
+    alone means today. None when it is not a date and a time.
     """
     folded = unicodedata.normalize("NFKC", text).strip()
     if len(folded) > 40:
         return None
+    folded = " ".join(folded.split())
     match = _TIME.search(folded)
     if match is None:
         return None
@@ -140,23 +160,44 @@ def parse_moment(text: str, *, today: date) -> tuple[date, time] | None:
     minute = _clock_number(minutes) if minutes else (30 if match["half"] else 0)
     if hour is None or minute is None:
         return None
-    if match["part"] in ("下午", "傍晚", "晚上") and hour < 12:
-        hour += 12
-    if match["part"] == "中午" and hour < 6:
-        hour += 12
-    if hour > 23 or minute > 59:
+    hour = _hour_of_day(hour, match["part"])
+    if hour is None or hour > 23 or minute > 59:
         return None
-    rest = folded[: match.start()].strip()
-    day = parse_date(rest, today=today) if rest else today
+    rest = folded[: match.start()].rstrip(_BETWEEN_DATE_AND_TIME)
+    if match["part"] in ("晚", "早"):
+        rest = _DAY_BEFORE_PART.get(rest, rest)
+    day = parse_date(rest, today=today, ahead=ahead) if rest else today
     if day is None:
         return None
     return day, time(hour, minute)
 
 
+WEEKDAY_NAMES = (N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"), N_("周日"))
+
+
+def moment_text(ctx: Context, moment: datetime) -> str:
+    """A moment in the union's zone written out in full, "2027年1月10日（周日）14:00".
+
+    A date typed without its year or as "下周六" is resolved by a rule the cadre
+    may not share; the year and the weekday written out let them see at once
+    whether it is the day they meant.
+    """
+    local = moment.astimezone(ctx.config.timezone)
+    return ctx.t("{year}年{month}月{day}日（{weekday}）{time}").format(
+        year=local.year,
+        month=local.month,
+        day=local.day,
+        weekday=ctx.t(WEEKDAY_NAMES[local.weekday()]),
+        time=local.strftime("%H:%M"),
+    )
+
+
 @dataclass(frozen=True)
 class MomentStep(Step):
-    """A date and a time in the union's zone, as :func:`parse_moment` reads them, stored in UTC.
+    """A date and a time to come in the union's zone, as :func:`parse_moment` reads them, stored in UTC.
 
+    A date without its year or week is the next such day (``ahead``), and the
+    moment understood is said back in full before the next question.
     ``check`` gets the moment, the answers so far and now, and refuses with
     :class:`~models.errors.InvalidInput` (past, too far ahead, after another date
     of the form). ``example`` is a moment worth typing, shown in the question (its
@@ -176,8 +217,10 @@ class MomentStep(Step):
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
         text = ctx.incoming.text
         today = ctx.local_now().date()
-        parsed = parse_moment(text, today=today) if text else None
+        parsed = parse_moment(text, today=today, ahead=True) if text else None
         if parsed is None:
+            if text and parse_date(text, today=today, ahead=True) is not None:
+                raise Invalid(N_("请在日期后面写上几点，例如“{typed}下午2点”。"), typed=text.strip())
             raise Invalid(self.unreadable, example=self.example(today))
         moment = datetime.combine(parsed[0], parsed[1], tzinfo=ctx.config.timezone).astimezone(UTC)
         try:
@@ -185,3 +228,8 @@ class MomentStep(Step):
         except InvalidInput as error:
             raise Invalid.from_error(error) from None
         return moment.isoformat()
+
+    def understood(self, ctx: Context, value: Any) -> str | None:
+        return ctx.t("好的，时间定在 {moment}。").format(
+            moment=moment_text(ctx, datetime.fromisoformat(value))
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import time_machine
 from sqlmodel import select
 
 from handlers.core.router import Bot
@@ -86,3 +87,53 @@ def test_members_cannot_organise_and_the_menu_shows_only_what_they_may_use(bot: 
     member.send("菜单", expect="活动报名", absent=["发起活动", "我发起的活动"])
     assert {"活动报名", "发起活动", "我发起的活动"} <= set(Chat(bot, key="cadre").menu())
     Chat(bot, key="cadre").send("我发起的活动", expect="您还没有发起过活动")
+
+
+def test_in_december_a_january_date_without_its_year_is_the_coming_january(
+    db: SessionFactory, bot: Bot, union: None, clock: time_machine.Traveller
+) -> None:
+    """Issue #14: "1月10号下午两点" typed in December was refused as past; it means next January."""
+    clock.move_to(datetime(2026, 12, 20, 1, 0, tzinfo=UTC))  # Sunday 20 December, 09:00 in Shanghai
+    cadre = Chat(bot, key="cadre")
+    cadre.send("发起活动")
+    cadre.send("新春联欢会")
+    cadre.send("职工自编节目，欢迎报名表演。")
+    cadre.send("职工之家礼堂", expect="活动什么时候开始")
+    cadre.send(
+        "1月10号下午两点",
+        expect=["好的，时间定在 2027年1月10日（周日）14:00。", "报名截止到什么时候"],
+        absent=["已经过去了"],
+    )
+    cadre.send("返回", expect="活动什么时候开始")
+    cadre.send("1月10日下午2点", expect=["好的，时间定在 2027年1月10日（周日）14:00。", "报名截止到什么时候"])
+    cadre.send("周五", expect=["请在日期后面写上几点，例如“周五下午2点”。", "报名截止到什么时候"])
+    cadre.send("下周六下午两点", expect=["好的，时间定在 2026年12月26日（周六）14:00。", "有多少个名额"])
+    cadre.send("不限")
+    summary = cadre.send("1")
+    assert "时间：2027-01-10 14:00" in summary
+    assert "报名截止：2026-12-26 14:00" in summary
+    cadre.press("确认", expect="活动“新春联欢会”已发布")
+    with db() as session:
+        activity = session.exec(select(Activity)).one()
+        assert activity.starts_at == datetime(2027, 1, 10, 6, 0, tzinfo=UTC)
+        assert activity.signup_deadline == datetime(2026, 12, 26, 6, 0, tzinfo=UTC)
+
+
+def test_other_ways_of_naming_a_day_are_understood(
+    bot: Bot, union: None, clock: time_machine.Traveller
+) -> None:
+    clock.move_to(datetime(2026, 12, 31, 1, 0, tzinfo=UTC))  # Thursday 31 December, the year's last day
+    cadre = Chat(bot, key="cadre")
+    cadre.send("发起活动")
+    cadre.send("新年长跑")
+    cadre.send("绕厂区一圈。")
+    cadre.send("厂门口")
+    cadre.send("明年5月1日上午9点", expect="好的，时间定在 2027年5月1日（周六）09:00。")
+    cadre.send("返回")
+    cadre.send("后天上午9点", expect="好的，时间定在 2027年1月2日（周六）09:00。")
+    cadre.send("月底下午5点", expect="好的，时间定在 2026年12月31日（周四）17:00。")
+    cadre.send("返回")
+    cadre.send("返回", expect="活动什么时候开始")
+    cadre.send("周五下午2点", expect="好的，时间定在 2027年1月1日（周五）14:00。")
+    cadre.send("月底", expect="请在日期后面写上几点，例如“月底下午2点”。")
+    cadre.send("今天 8:00", expect=["这个报名截止时间已经过去了", "报名截止到什么时候"])

@@ -276,3 +276,29 @@ def test_a_notice_to_the_members_signed_up_for_an_activity(db: SessionFactory, b
         assert (notice.target_kind, notice.target_activity_id) == (TargetKind.ACTIVITY, basketball.id)
         [recipient] = session.exec(select(NoticeRecipient)).all()
         assert recipient.member_id == member.id
+
+
+def test_a_send_time_named_the_way_people_say_it_is_said_back_in_full(
+    db: SessionFactory, bot: Bot, union: None, clock: time_machine.Traveller
+) -> None:
+    """Issue #14: in December a date without its year is the coming one, and the cadre sees which."""
+    clock.move_to(NOW.replace(month=12, day=20))  # Sunday 20 December, 09:00 in Shanghai
+    chat = cadre_chat(bot)
+    compose(chat)
+    chat.send("1")
+    chat.send("定时发送", expect="请输入发送的日期和时间")
+    chat.send(
+        "1月10号下午两点",
+        expect=["好的，时间定在 2027年1月10日（周日）14:00。", "发送时间：2027-01-10 14:00"],
+    )
+    chat.send("返回", expect="请输入发送的日期和时间")
+    chat.send(
+        "后天上午9点", expect=["好的，时间定在 2026年12月22日（周二）09:00。", "发送时间：2026-12-22 09:00"]
+    )
+    chat.send("返回", expect="请输入发送的日期和时间")
+    chat.send("明年5月1日上午9点", expect=["发送时间最多只能定在 90 天以内", "请输入发送的日期和时间"])
+    chat.send("下周六下午两点", expect=["好的，时间定在 2026年12月26日（周六）14:00。", "请核对这条通知"])
+    chat.press("确认", expect="这条通知将在 2026-12-26 14:00 发给 5 人")
+    with db() as session:
+        notice = session.exec(select(Notice)).one()
+        assert notice.send_at == NOW.replace(month=12, day=26, hour=6)
