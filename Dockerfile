@@ -43,7 +43,7 @@ COPY --from=build /opt/venv /opt/venv
 
 WORKDIR /app
 # Fail the build, not a member's first message, if the catalogues did not make it.
-RUN python -c "import sys; from handlers.i18n import LOCALES_DIR as d, SUPPORTED_LOCALES as ls; \
+RUN python -c "import sys; from handlers.core.i18n import LOCALES_DIR as d, SUPPORTED_LOCALES as ls; \
 missing = [l for l in ls if not (d / l / 'LC_MESSAGES' / 'messages.mo').is_file()]; \
 sys.exit(f'no compiled catalogue for {missing} under {d}' if missing else 0)"
 

@@ -44,7 +44,7 @@ Options for a regression check (``make bench-check``, bench/check.py):
 
 Run: ``.venv/bin/python bench/bench_delivery.py [--recipients 100000] [--limit 1000]
 [--in-flight 64] [--batch 500] [--database sqlite|postgresql] [--redis] [--workers 1]
-[--renderer test|notice] [--bare] [--json PATH]``
+[--client push|httpx] [--renderer test|notice] [--bare] [--json PATH]``
 """
 
 from __future__ import annotations
@@ -93,9 +93,22 @@ RATE_KEYS = "unionbot:rate:*"
 WORKER_CODE = (
     "import sys, handlers.modules, tests.bot.delivery.helpers as h; "
     "handlers.modules.REGISTRY = h.TEST_REGISTRY; "
+    "{client}"
     "from bot.cli import main; "
     "sys.exit(main(['run', '--only', 'worker']))"
 )
+# The Bot API client the worker pushes through (--client): "push" is the worker's own (PushRequest, on
+# aiohttp since issue #15; the hand-written h11 client it replaced was measured against it from the
+# commit before, bench/RESULTS.md); "httpx" puts python-telegram-bot's default in its place, built with
+# the same arguments (push_bot's).
+CLIENTS = {
+    "push": "",
+    "httpx": (
+        "import bot.channels.telegram.push as p, telegram.request as r; "
+        "p.PushRequest = lambda connections, pool_timeout, read_timeout, **_: r.HTTPXRequest("
+        "connection_pool_size=connections, pool_timeout=pool_timeout, read_timeout=read_timeout); "
+    ),
+}
 # The bare sender: this file's bare_send in a process of its own (argv: API root, token, count, in flight).
 BARE_CODE = (
     "import asyncio, sys; sys.path.insert(0, 'bench'); import bench_delivery as b; "
@@ -290,7 +303,9 @@ async def dispatch(
             env["UNIONBOT_DATA_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         stand_in_cpu = own_cpu()
         workers = [
-            await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER_CODE, cwd=REPO, env=env)
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", WORKER_CODE.format(client=CLIENTS[args.client]), cwd=REPO, env=env
+            )
             for _ in range(args.workers)
         ]
         peak = {worker.pid: 0 for worker in workers}
@@ -432,6 +447,12 @@ def main() -> int:
         "--workers", type=int, default=1, help="worker processes (1; more need PostgreSQL and Redis)"
     )
     parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="push",
+        help="the worker's Bot API client: push (the worker's own, default) or httpx",
+    )
+    parser.add_argument(
         "--renderer",
         choices=("test", "notice"),
         default="test",
@@ -449,13 +470,13 @@ def main() -> int:
             "--workers > 1 needs --database postgresql and --redis: SQLite cannot share the claims "
             "(no SKIP LOCKED, one writer), and without Redis each worker would use the whole limit"
         )
-    libraries = ["python-telegram-bot", *(["redis"] if args.redis else [])]
+    libraries = ["python-telegram-bot", "aiohttp", *(["redis"] if args.redis else [])]
     print(machine([args.database], args.postgres_url, libraries))
     if args.redis:
         clear_rate_keys(REDIS_URL)
     with tempfile.TemporaryDirectory() as workdir:
         data_dir = Path(workdir) / "data"
-        data_dir.mkdir()
+        data_dir.mkdir(mode=0o700)  # as the bot makes it (it warns about a folder others can read)
         with fresh_database(args.database, data_dir, args.postgres_url) as (url, engine):
             database.upgrade(engine)
             sessions = SessionFactory(engine)
@@ -506,7 +527,7 @@ def main() -> int:
         {int(str(claimed_by).split(":")[-2]): n for claimed_by, n in by_worker if claimed_by}
     )
     fraction = result.rate / args.limit
-    setup = f"in flight {args.in_flight}, batch {args.batch}"
+    setup = f"in flight {args.in_flight}, batch {args.batch}, client {args.client}"
     if args.database != "sqlite" or args.redis or args.workers > 1:
         setup += f"; {args.database}{' + Redis' if args.redis else ''}, {args.workers} worker(s)"
     print(

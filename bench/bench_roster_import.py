@@ -10,6 +10,7 @@ Run: ``.venv/bin/python bench/bench_roster_import.py [ROWS]``
 
 from __future__ import annotations
 
+import secrets
 import sys
 import tempfile
 import time
@@ -20,6 +21,7 @@ from typing import TypeVar
 
 from bot import database
 from bot.roster_files import read_roster, write_roster
+from models import sealed
 from models.db import SessionFactory, make_engine
 from models.roster import ImportResult, RosterRow, import_roster, validate_rows
 
@@ -117,6 +119,7 @@ def bench(path: Path, workdir: Path, rows: int) -> bool:
 
 def main(argv: list[str]) -> int:
     rows = int(argv[1]) if len(argv) > 1 else 10_000
+    sealed.use_key(secrets.token_bytes(32))  # phones are sealed as in production; the database is thrown away
     with tempfile.TemporaryDirectory(prefix="unionbot-bench-") as folder:
         workdir = Path(folder)
         data = roster(rows)

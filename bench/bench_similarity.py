@@ -9,15 +9,27 @@
    ``rank`` against all 10,000 stored term strings (already in memory: the
    database query that fetches them is not timed here). Reported: p50 and p99
    of terms + rank per query (wall clock and this process's CPU), and of rank
-   alone, nearest rank.
+   alone, nearest rank; and the CPU of what the form asks after the measure,
+   ``rank_any`` of the measure alone and with the title.
 3. **Long measure**: ``terms`` of a 2,000-character measure (the dialog's
    longest), p50 and p99 over 50 runs.
+4. **False hints** (``--quality`` queries of each kind, whole title and
+   measure, at the default threshold), the hint after the measure scored two
+   ways: *before*, title and measure as one text (``rank``); *after*, the
+   better of the measure alone and both together (``rank_any``, what the form
+   does now; the title alone is looked up after the title, unchanged).
+   Three kinds of query: a *new idea*, on a subject none of the 10,000 is about
+   but written from the same phrase pieces (any hint is a false one); an idea
+   *retyped* from a subject the union has; and the same with the title
+   *reworded* in everyday words ("一车间的一点想法"), as members write it. A hint
+   about another subject is a false hint; a retyped idea with no hint about its
+   own subject is a miss.
 
 Also printed: ``warm_up()`` in this process (jieba's dictionary, from its
 cache in the temp dir when one is there), and how many queries found at least
 one suggestion above the threshold. No goal; exit status 0.
 
-Run: ``.venv/bin/python bench/bench_similarity.py [--suggestions 10000] [--queries 200]``
+Run: ``.venv/bin/python bench/bench_similarity.py [--suggestions 10000] [--queries 200] [--quality 100]``
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from typing import TypeVar
 
 from common import machine, percentile
 
-from models.suggestions.similarity import DEFAULT_MIN_SCORE, index_terms, rank, terms, warm_up
+from models.suggestions.similarity import DEFAULT_MIN_SCORE, index_terms, rank, rank_any, terms, warm_up
 
 PLACES = (
     "一车间",
@@ -66,6 +78,21 @@ SUBJECTS = (
     ("噪声", "隔音罩"),
     ("班组", "安全生产培训"),
 )
+# Subjects none of the generated suggestions is about: a member with one of these has a new idea.
+NEW_SUBJECTS = (
+    ("锅炉", "排烟"),
+    ("配电房", "变压器"),
+    ("喷漆房", "废气"),
+    ("厂区道路", "路灯"),
+    ("仓库", "货架"),
+    ("门卫室", "访客登记"),
+    ("绿化带", "喷灌"),
+    ("职工宿舍", "洗衣机"),
+    ("货梯", "维保"),
+    ("会议室", "投影仪"),
+)
+# A title in everyday words, saying only where: what members often write first.
+REWORDED_TITLES = ("{place}的一点想法", "给{place}提个意见", "{place}存在的问题", "希望{place}改一改")
 PROBLEMS = (
     "长期存在{a}问题，职工反映强烈",
     "{a}运行不正常，影响正常生产",
@@ -96,12 +123,22 @@ T = TypeVar("T")
 
 def suggestion(chance: random.Random) -> tuple[str, str]:
     """A title and a measure, put together the way members write them."""
+    _subject, title, measure = about(chance, SUBJECTS)
+    return title, measure
+
+
+def about(
+    chance: random.Random, subjects: tuple[tuple[str, str], ...], reworded: bool = False
+) -> tuple[str, str, str]:
+    """A suggestion on one of ``subjects``: the subject, a title and a measure."""
     place = chance.choice(PLACES)
-    a, b = chance.choice(SUBJECTS)
+    a, b = chance.choice(subjects)
     title = f"{place}{a}{chance.choice(('改造', '问题', '管理', '改进', '的建议'))}"
     measures = "，".join(m.format(a=a, b=b) for m in chance.sample(MEASURES, chance.randint(1, 3)))
     problem = chance.choice(PROBLEMS).format(a=a, b=b)
-    return title, f"{place}{problem}。{measures}，{chance.choice(BENEFITS)}"
+    if reworded:
+        title = chance.choice(REWORDED_TITLES).format(place=place)
+    return a, title, f"{place}{problem}。{measures}，{chance.choice(BENEFITS)}"
 
 
 def long_measure(chance: random.Random, length: int = 2000) -> str:
@@ -121,10 +158,47 @@ def ms(values: list[float], share: float) -> str:
     return f"{percentile(values, share) * 1000:7.2f} ms"
 
 
+def quality(
+    chance: random.Random, stored: list[tuple[int, str]], subject_of: dict[int, str], queries: int
+) -> None:
+    """False hints and misses of the hint after the measure, scored as one text and field by field."""
+    kinds = (
+        ("new idea", NEW_SUBJECTS, False),
+        ("retyped", SUBJECTS, False),
+        ("reworded title", SUBJECTS, True),
+    )
+    print(f"false hints at the threshold {DEFAULT_MIN_SCORE}, {queries} queries of each kind:")
+    print("  kind            scored as       queries with a false hint   false hints/shown   missed")
+    for name, subjects, reworded in kinds:
+        asked = [about(chance, subjects, reworded) for _ in range(queries)]
+        ways: dict[str, Callable[[str, str], list[tuple[int, float]]]] = {
+            "one text": lambda title, measure: rank(terms(f"{title}\n{measure}"), stored),
+            "best field": lambda title, measure: rank_any(
+                [terms(measure), terms(f"{title}\n{measure}")], stored
+            ),
+        }
+        for way, ranked in ways.items():
+            false_queries = shown = false = missed = 0
+            for subject, title, measure in asked:
+                hints = [subject_of[hint] for hint, _ in ranked(title, measure)]
+                wrong = sum(hinted != subject for hinted in hints)
+                shown += len(hints)
+                false += wrong
+                false_queries += wrong > 0
+                missed += subject not in hints
+            share = f"{false}/{shown} ({false / shown:.1%})" if shown else "0/0"
+            miss = "–" if subjects is NEW_SUBJECTS else f"{missed / queries:.1%}"
+            print(
+                f"  {name:<15} {way:<15} {false_queries:>4} of {queries} ({false_queries / queries:5.1%})"
+                f"        {share:<18}  {miss}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suggestions", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--quality", type=int, default=100, help="queries of each kind for the false hints")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     print(machine([], "", ["jieba"]))
@@ -133,7 +207,9 @@ def main() -> int:
     _, took = timed(warm_up)
     print(f"warm_up: {took:.2f} s")
 
-    texts = [suggestion(chance) for _ in range(args.suggestions)]
+    generated = [about(chance, SUBJECTS) for _ in range(args.suggestions)]
+    texts = [(title, measure) for _subject, title, measure in generated]
+    subject_of = {n: subject for n, (subject, _title, _measure) in enumerate(generated, 1)}
     stored, took = timed(lambda: [(n, index_terms(*text)) for n, text in enumerate(texts, 1)])
     words = sum(len(s.split()) for _, s in stored) / len(stored)
     print(
@@ -144,10 +220,12 @@ def main() -> int:
     whole: list[float] = []
     ranking: list[float] = []
     cpu: list[float] = []
+    fields_cpu: list[float] = []
     found = 0
     for _ in range(args.queries):
         title, measure = suggestion(chance)
-        typed = f"{title} {measure[: chance.randint(0, len(measure))]}"
+        written = measure[: chance.randint(0, len(measure))]
+        typed = f"{title} {written}"
         start, start_cpu = time.perf_counter(), time.process_time()
         query = terms(typed)
         middle = time.perf_counter()
@@ -157,14 +235,21 @@ def main() -> int:
         ranking.append(end - middle)
         cpu.append(end_cpu - start_cpu)
         found += bool(hits)
+        # What the form asks after the measure: the measure alone and with the title, in one read.
+        start_cpu = time.process_time()
+        rank_any([terms(written), terms(typed)], stored)
+        fields_cpu.append(time.process_time() - start_cpu)
     print(f"terms + rank, {args.queries} queries:  p50 {ms(whole, 0.5)}   p99 {ms(whole, 0.99)}")
     print(f"rank alone:                    p50 {ms(ranking, 0.5)}   p99 {ms(ranking, 0.99)}")
     print(f"terms + rank, CPU:             p50 {ms(cpu, 0.5)}   p99 {ms(cpu, 0.99)}")
+    print(f"terms + rank_any (2), CPU:     p50 {ms(fields_cpu, 0.5)}   p99 {ms(fields_cpu, 0.99)}")
     print(f"queries with a hint (score >= {DEFAULT_MIN_SCORE}): {found} of {args.queries}")
 
     measure = long_measure(chance)
     runs = [timed(lambda: terms(measure))[1] for _ in range(50)]
     print(f"terms of a {len(measure):,}-character measure: p50 {ms(runs, 0.5)}   p99 {ms(runs, 0.99)}")
+
+    quality(random.Random(args.seed + 1), stored, subject_of, args.quality)
     return 0
 
 

@@ -87,7 +87,7 @@ from models.suggestions import (
 )
 from models.suggestions.deadlines import enqueue_deadline_pushes
 from models.suggestions.figures import Period, figures_report
-from models.suggestions.queue import queue_counts
+from models.suggestions.queries import queue_counts
 from models.suggestions.similarity import index_terms, warm_up
 from models.units import UnitTree, get_unit
 from models.workdays import add_workdays, is_workday, previous_workday
@@ -486,12 +486,14 @@ def measure(
     queries = []
     for _ in range(args.queries):
         member_id = chance.choice(union.members)
-        queries.append((member_id, "\n".join(text_of(chance, union.place_of_team[union.team_of[member_id]]))))
+        title, measure = text_of(chance, union.place_of_team[union.team_of[member_id]])
+        # As the form asks after the measure: the measure alone, and with the title.
+        queries.append((member_id, (measure, f"{title}\n{measure}")))
 
     def similar(n: int) -> int:
         member_id, text = queries[n]
         with sessions() as session:
-            return len(similar_suggestions(session, actor=as_member(member_id, session), text=text))
+            return len(similar_suggestions(session, actor=as_member(member_id, session), fields=text))
 
     figure, _ = repeat("similar_suggestions (title + measure)", args.queries, similar)
     figures.append(figure)
@@ -605,7 +607,7 @@ def measure(
         member_id, text = queries[0]
         with sessions() as session:
             actor = as_member(member_id, session)
-            profile("similar_suggestions", lambda: similar_suggestions(session, actor=actor, text=text))
+            profile("similar_suggestions", lambda: similar_suggestions(session, actor=actor, fields=text))
         with sessions() as session:
             actor = as_member(union.root_chair, session)
             profile("review_queue, root chair", lambda: review_queue(session, actor=actor, today=today))
@@ -775,7 +777,8 @@ def check(
     with sessions() as session:
         member = session.get(Member, other)
         assert member is not None
-        hints = similar_suggestions(session, actor=member, text=f"{draft.title}\n{draft.measure}")
+        fields = (draft.measure, f"{draft.title}\n{draft.measure}")
+        hints = similar_suggestions(session, actor=member, fields=fields)
     if not hints or hints[0].id != new_id:
         # A seeded twin may tie with it (the same pieces); only a miss altogether is a failure.
         if not any(hint.id == new_id for hint in hints):

@@ -6,6 +6,7 @@ script imports it from its own folder.
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import platform
@@ -22,8 +23,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot import database
+from models import sealed
 from models.db import SessionFactory, make_engine
 from tests.conftest import drop_postgres_schema, postgres_engine
+
+# Members' phones are sealed with the data key (models/sealed.py). The benchmarks' databases are
+# throwaway: one fixed key for this process and every core process it starts (they read the setting).
+os.environ.setdefault("UNIONBOT_DATA_KEY", base64.urlsafe_b64encode(bytes(range(32))).decode())
+sealed.use_key(base64.urlsafe_b64decode(os.environ["UNIONBOT_DATA_KEY"]))
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot import cli_console, cli_db, cli_members, cli_outbox, cli_run, cli_suggestions, cli_wechat
-from bot.app import App, configure_logging
+from bot import (
+    cli_calendar,
+    cli_console,
+    cli_db,
+    cli_members,
+    cli_outbox,
+    cli_run,
+    cli_suggestions,
+    cli_wechat,
+)
+from bot.app import App, configure_calendar, configure_logging
 from bot.settings import SettingsError, load_settings
 
 
@@ -27,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_wechat.register(subparsers)
     cli_outbox.register(subparsers)
     cli_suggestions.register(subparsers)
+    cli_calendar.register(subparsers)
     return parser
 
 
@@ -38,7 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    configure_logging(settings)
+    # A command may send the log elsewhere than stderr (the terminal chat: to a file); it says so first.
+    log_file = args.log_file(settings, args) if hasattr(args, "log_file") else None
+    configure_logging(settings, log_file=log_file)
+    configure_calendar(settings)
     app = App(settings)
     try:
         code: int = args.func(app, args)

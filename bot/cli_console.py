@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import logging
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -12,12 +12,12 @@ from bot.app import App
 from bot.channels.console import ConsoleChannel
 from bot.delivery.runner import worker_in_background
 from bot.demo_data import DEMO_ADMIN_NO, DEMO_CADRE_NO, DEMO_MEMBER_NO, seed_demo
+from bot.settings import Settings
 from handlers.core.messages import Incoming
 from models.accounts import Channel, bind_account, touch_account, unbind_account
 from models.base import utcnow
 from models.errors import DomainError
 from models.members import get_member_by_employee_no
-from models.suggestions import SuggestionPolicy
 
 DEMO_ROLES = {"member": DEMO_MEMBER_NO, "cadre": DEMO_CADRE_NO, "admin": DEMO_ADMIN_NO}
 VISITOR_KEY = "visitor"
@@ -34,6 +34,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--role", choices=sorted(DEMO_ROLES), default="member", help="who to be (default: member)"
     )
     demo.set_defaults(func=_demo)
+    for parser in (console, demo):
+        parser.add_argument(
+            "--log-stderr",
+            action="store_true",
+            help="print the log in this terminal, between the messages (default: data/unionbot.log)",
+        )
+        parser.set_defaults(log_file=log_file)
+
+
+def log_file(settings: Settings, args: argparse.Namespace) -> Path | None:
+    """The terminal is the chat window: the log goes to a file, unless asked for with --log-stderr."""
+    return None if args.log_stderr else settings.log_path
 
 
 def console_account(app: App, employee_no: str | None) -> str:
@@ -90,23 +102,25 @@ def _open_console(app: App, employee_no: str | None, banner: str | None = None) 
     return 0
 
 
-def _quiet_prepare(app: App) -> None:
-    """Migrate without migration chatter: the terminal is the member's chat window."""
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    app.prepare()
+def _log_line(app: App, args: argparse.Namespace) -> list[str]:
+    """Where the log went, so someone looking for it (a warning, an incident number) finds it."""
+    if args.log_stderr:
+        return []
+    _ = app.translator
+    return [_("运行日志记在 {path}，不会出现在对话里。").format(path=app.settings.log_path)]
 
 
 def _console(app: App, args: argparse.Namespace) -> int:
-    _quiet_prepare(app)
+    app.prepare()
     _ = app.translator
     banner = _("终端模式：回复“菜单”查看功能；/photo 文件路径 发送照片；/as 工号 切换身份；/quit 退出。")
-    return _open_console(app, args.employee_no, banner)
+    return _open_console(app, args.employee_no, "\n".join([banner, *_log_line(app, args)]))
 
 
 def _demo(app: App, args: argparse.Namespace) -> int:
-    _quiet_prepare(app)
+    app.prepare()
     _ = app.translator
-    seeded = seed_demo(app.sessions, app.core_config.policy(SuggestionPolicy))
+    seeded = seed_demo(app.sessions, app.core_config, app.registry)
     employee_no = DEMO_ROLES[args.role]
     with app.sessions() as session:
         visitor = get_member_by_employee_no(session, DEMO_MEMBER_NO)
@@ -123,8 +137,7 @@ def _demo(app: App, args: argparse.Namespace) -> int:
             member=DEMO_MEMBER_NO, last4=last4
         ),
         _("/photo 文件路径 发送照片，/quit 退出。"),
+        *_log_line(app, args),
     ]
-    # The worker's log lines would land in the middle of the chat; its failures still show.
-    logging.getLogger("bot.delivery").setLevel(logging.ERROR)
     with worker_in_background(app):
         return _open_console(app, employee_no, "\n".join(lines))

@@ -25,7 +25,7 @@ from bot.app import App
 from bot.roster_files import UnsupportedFile, read_roster, write_roster
 from handlers.core.i18n import Translator
 from models.base import utcnow
-from models.errors import DomainError
+from models.errors import N_, DomainError
 from models.invites import create_invite, format_code
 from models.members import STATUS_LABELS, get_member_by_employee_no
 from models.roles import ROLE_LABELS, grant_role, parse_role, revoke_role
@@ -37,9 +37,11 @@ PROGRESS_MIN_ROWS = 1000
 # Piped into a file, a table is not squeezed into 80 columns.
 PIPE_WIDTH = 200
 
-UNIT_HELP = "only this unit and those below it, e.g. 厂工会/二车间"
-
 Action = Callable[[App, argparse.Namespace, Translator], int]
+
+UNIT_HELP = "only this unit and those below it: a full path (厂工会/二车间) or a unique name (二车间)"
+# How the 绑定 column names a channel; a member bound on none is 未绑定, someone to give an invite.
+CHANNEL_LABELS = {"telegram": N_("Telegram"), "wechat": N_("微信"), "console": N_("终端")}
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -59,15 +61,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "export", help="write the roster to .xlsx or .csv, ready to edit and import again"
     )
     export.add_argument("file", type=Path, metavar="FILE")
-    export.add_argument(
-        "--unit", metavar="PATH", help="only this unit and those below it, e.g. 厂工会/二车间"
-    )
+    export.add_argument("--unit", metavar="UNIT", help=UNIT_HELP)
     export.set_defaults(func=_run(_export))
 
-    listing = actions.add_parser("list", help="show members as a table, phones masked")
-    listing.add_argument(
-        "--unit", metavar="PATH", help="only this unit and those below it, e.g. 厂工会/二车间"
+    listing = actions.add_parser(
+        "list", help="show members as a table, units in the union's order, phones masked, channels bound"
     )
+    listing.add_argument("--unit", metavar="UNIT", help=UNIT_HELP)
     listing.set_defaults(func=_run(_list))
 
     invite = actions.add_parser("invite", help="a one-time binding code (and Telegram link) for a member")
@@ -81,7 +81,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         parser = actions.add_parser(name, help=text)
         parser.add_argument("employee_no", metavar="工号")
         parser.add_argument("role", metavar="ROLE", help="e.g. admin, chair, committee, 工会主席, 职工代表")
-        parser.add_argument("unit", metavar="UNIT_PATH", help="e.g. 厂工会/二车间")
+        parser.add_argument(
+            "unit", metavar="UNIT", help="a full path, e.g. 厂工会/二车间, or a unique unit name"
+        )
         parser.set_defaults(func=_run(handler))
 
 
@@ -212,7 +214,7 @@ def _list(app: App, args: argparse.Namespace, _: Translator) -> int:
         print(_("没有找到会员。"))
         return 0
     table = Table(show_lines=False)
-    for header in (_("工号"), _("姓名"), _("单位"), _("手机"), _("状态"), _("角色")):
+    for header in (_("工号"), _("姓名"), _("单位"), _("手机"), _("状态"), _("角色"), _("绑定")):
         table.add_column(header)
     for record in records:
         # Text(), not str: a name like "[b]李四" must not be read as markup.
@@ -223,11 +225,22 @@ def _list(app: App, args: argparse.Namespace, _: Translator) -> int:
             Text(mask_phone(record.phone)),
             Text(_(STATUS_LABELS[record.status])),
             Text(_roles_text(record, _)),
+            Text(_channels_text(record, _)),
         )
     _console().print(table)
     count = len(records)
+    unbound = sum(1 for record in records if not record.channels)
     print(_.ngettext("共 {count} 名会员。", "共 {count} 名会员。", count).format(count=count))
+    print(_("已绑定 {bound} 名，未绑定 {unbound} 名。").format(bound=count - unbound, unbound=unbound))
+    if unbound:
+        print(_("未绑定的会员可以用 members invite 工号 生成绑定码。"))
     return 0
+
+
+def _channels_text(record: RosterRecord, _: Translator) -> str:
+    if not record.channels:
+        return _("未绑定")
+    return "、".join(_(CHANNEL_LABELS.get(channel, channel)) for channel in record.channels)
 
 
 def _invite(app: App, args: argparse.Namespace, _: Translator) -> int:

@@ -1,11 +1,13 @@
 """``python -m bot outbox status|retry-failed KIND``: how the pushes stand, and a second chance.
 
-``status`` counts the pushes of each kind by state and lists the uncertain
+``status`` counts the pushes of each kind by what became of them, in the words
+a cadre's report uses (models.outbox.Outcome: a push to a member with no
+account is "没有可用账号", not a failure), and lists the uncertain
 ones: pushes handed to a channel that gave no answer (it answered too late,
 or the worker died first), which the member may or may not have (they are
 not resent unless UNIONBOT_RESEND_UNCERTAIN says so). ``retry-failed`` queues a kind's failed
-pushes again once an admin has fixed the cause (a template configured, the
-bot unblocked); ``--uncertain`` takes the uncertain ones too, accepting that
+pushes again (those with no account or blocked too) once an admin has fixed the cause (a
+template configured, the bot unblocked); ``--uncertain`` takes the uncertain ones too, accepting that
 some members may get those twice.
 Exit codes: 0 done, 2 wrong use of the command.
 """
@@ -25,7 +27,7 @@ from handlers.core.i18n import Translator
 from models.base import utcnow
 from models.errors import N_
 from models.members import Member
-from models.outbox import OutboxStatus, PushKind, kind_counts, retry_failed, uncertain_rows
+from models.outbox import OUTCOME_LABELS, Outcome, PushKind, kind_outcomes, retry_failed, uncertain_rows
 
 # Piped into a file, a table is not squeezed into 80 columns.
 PIPE_WIDTH = 200
@@ -37,15 +39,6 @@ KIND_LABELS: dict[PushKind, str] = {
     PushKind.STATUS: N_("进度变化"),
     PushKind.DIGEST: N_("摘要"),
 }
-
-# The columns of ``status``: waiting covers claimed and sending, which are waiting too, only closer.
-COLUMNS: tuple[tuple[str, tuple[OutboxStatus, ...]], ...] = (
-    (N_("待发送"), (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING)),
-    (N_("已发送"), (OutboxStatus.SENT,)),
-    (N_("失败"), (OutboxStatus.FAILED,)),
-    (N_("不确定"), (OutboxStatus.UNCERTAIN,)),
-    (N_("已撤回"), (OutboxStatus.WITHDRAWN,)),
-)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -74,7 +67,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
     app.prepare()
     _ = app.translator
     with app.sessions() as session:
-        counts = kind_counts(session)
+        counts = kind_outcomes(session)
         uncertain = list(uncertain_rows(session, limit=UNCERTAIN_LISTED))
         employee_nos = dict(
             session.exec(
@@ -88,16 +81,13 @@ def _status(app: App, args: argparse.Namespace) -> int:
         return 0
     table = Table()
     table.add_column(_("类型"))
-    for label, _statuses in COLUMNS:
-        table.add_column(_(label), justify="right")
+    for outcome in Outcome:
+        table.add_column(_(OUTCOME_LABELS[outcome]), justify="right")
     for kind in PushKind:
         if kind not in counts:
             continue
-        by_status = counts[kind]
-        table.add_row(
-            _(KIND_LABELS[kind]),
-            *(str(sum(by_status.get(status, 0) for status in statuses)) for _label, statuses in COLUMNS),
-        )
+        by_outcome = counts[kind]
+        table.add_row(_(KIND_LABELS[kind]), *(str(by_outcome.get(outcome, 0)) for outcome in Outcome))
     console = _console()
     console.print(table)
     if uncertain:
@@ -121,7 +111,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
                 when.astimezone(app.settings.zone).strftime("%Y-%m-%d %H:%M"),
             )
         console.print(listing)
-        total = sum(by_status.get(OutboxStatus.UNCERTAIN, 0) for by_status in counts.values())
+        total = sum(by_outcome.get(Outcome.UNCERTAIN, 0) for by_outcome in counts.values())
         if total > len(uncertain):
             print(_("另有 {count} 条未列出。").format(count=total - len(uncertain)))
         print(_("确认需要重发时，运行 outbox retry-failed 类型 --uncertain。"))

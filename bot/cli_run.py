@@ -61,6 +61,9 @@ def telegram_config(settings: Settings) -> TelegramConfig:
         webhook_secret=settings.webhook_secret,
         bot_username=settings.telegram_bot_username,
         media_dir=settings.data_dir / "media",
+        per_second=settings.telegram_push_per_second,
+        per_chat_interval=settings.telegram_push_chat_interval,
+        proxy=settings.telegram_proxy,
     )
 
 

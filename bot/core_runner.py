@@ -65,12 +65,14 @@ _bot: Bot | None = None
 
 def _start(settings: Settings) -> None:
     """Build the core in the child process, from the same settings as the parent."""
-    from bot.app import App, configure_logging  # the child needs the wiring, the parent has it already
+    # The child needs the wiring; the parent has it already.
+    from bot.app import App, configure_calendar, configure_logging
 
     global _bot
     # Ctrl-C in a terminal reaches the whole process group; the parent decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(settings)
+    configure_calendar(settings)
     _bot = App(settings).bot
     similarity.warm_up()  # before the first title a member types, not while they wait
 

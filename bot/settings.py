@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -41,6 +42,9 @@ from sqlalchemy.exc import ArgumentError
 from handlers import modules
 
 ENV_PREFIX = "UNIONBOT_"
+# The proxies every Bot API client we use can speak (socks5h: the proxy resolves the host name).
+PROXY_SCHEMES = ("http", "socks5", "socks5h")
+PROXY_SHAPE = "http://host:port or socks5://host:port, with user:password@ before the host if it asks for one"
 SUPPORTED_LOCALES = ("zh_CN", "zh_TW", "en")
 
 
@@ -112,6 +116,10 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None
     telegram_webhook_url: RootUrl | None = None
     telegram_webhook_secret: str | None = None
+    # Every Bot API request (the channel's and the delivery worker's) goes through this proxy:
+    # http://host:port (HTTP CONNECT) or socks5://host:port, with user:password@ when it asks for one.
+    # Telegram cannot be reached from mainland China without one.
+    telegram_proxy: str | None = None
 
     wechat_token: str | None = None
     wechat_app_id: str | None = None
@@ -125,11 +133,13 @@ class Settings(BaseSettings):
     # Processes the conversation core runs in; 0: one, or one per CPU (up to 4) with PostgreSQL and Redis.
     core_processes: int = Field(default=0, ge=0, le=32)
 
-    # Delivery (bot/delivery): the channels' speed limits, shared by every worker through Redis.
+    # Telegram's speed limits: messages a second for the whole bot, and seconds between two to one chat.
+    # The delivery worker keeps them for all workers together (through Redis); each channel process
+    # keeps them for its replies. Telegram allows about 30 a second; a bot with paid broadcasts up to 1,000.
     telegram_push_per_second: float = Field(default=30, gt=0, le=1000)
     telegram_push_chat_interval: float = Field(default=1.0, ge=0, le=60)
     # Seconds a push waits for Telegram's answer once sent. Without one in time the push is uncertain
-    # (it may have arrived, PITFALLS.md: TimedOut), so longer means fewer uncertain pushes when
+    # (it may have arrived, docs/LIBRARIES.md: TimedOut), so longer means fewer uncertain pushes when
     # Telegram is slow, at the price of a request slot held that long.
     telegram_push_read_timeout: float = Field(default=15.0, gt=0, le=300)
     wechat_push_per_second: float = Field(default=20, gt=0, le=1000)
@@ -167,6 +177,9 @@ class Settings(BaseSettings):
     bind_cooldown_minutes: int = Field(default=15, ge=1, le=24 * 60)
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
     log_level: str = "INFO"
+    # The admin's holidays and make-up days (`python -m bot calendar import`), used ahead of the
+    # chinesecalendar package for the years it has; unset: holidays.csv in the data folder.
+    holidays_file: Path | None = None
 
     _policies: dict[type, object] = PrivateAttr(default_factory=dict)
 
@@ -229,6 +242,22 @@ class Settings(BaseSettings):
             raise ValueError("1 to 256 characters: letters, digits, _ and - (Telegram's rule)")
         return value or None
 
+    @field_validator("telegram_proxy")
+    @classmethod
+    def _telegram_proxy(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname or port is None:
+            raise ValueError(PROXY_SHAPE)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(PROXY_SHAPE)
+        return value
+
     @field_validator("telegram_bot_username")
     @classmethod
     def _bot_username(cls, value: str | None) -> str | None:
@@ -255,6 +284,11 @@ class Settings(BaseSettings):
         if value:
             _decode_key(value)
         return value or None
+
+    @field_validator("holidays_file", mode="before")
+    @classmethod
+    def _holidays_file(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")
     @classmethod
@@ -305,6 +339,16 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under the data folder."""
         return self.database_url or f"sqlite:///{self.data_dir / 'unionbot.db'}"
+
+    @property
+    def holidays_path(self) -> Path:
+        """The admin's holiday calendar: the setting, or holidays.csv in the data folder."""
+        return self.holidays_file or self.data_dir / "holidays.csv"
+
+    @property
+    def log_path(self) -> Path:
+        """Where the terminal chat writes its log, so that no log line lands in the conversation."""
+        return self.data_dir / "unionbot.log"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -367,7 +411,8 @@ def _create_key_file(path: Path) -> None:
     a whole file under a name of its own and links it into place; the link fails if the
     key exists, so exactly one key wins, and nobody ever reads a half-written file.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)  # the data folder: the key, the database, exports
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -1,11 +1,13 @@
 """The modules this bot runs: the one list of features, put together and checked once at import.
 
 The core's own module (menu and help) comes first. Adding a feature: write its
-package with a ``MODULE`` (docs/ARCHITECTURE.md, "Adding a feature"), then name
-it here.
+package with a ``MODULE`` (a :class:`handlers.core.module.Module`: its features,
+flows, push renderers, jobs, settings, menu slots, commands and demo examples),
+then name it here. Where it shows in the menus is set by its ranks, not by its
+place in this list; the place decides the order the demo union is filled in.
 """
 
-from handlers import account, activities, notices, suggestions
+from handlers import account, activities, notices, offline, suggestions
 from handlers.core import menu
 from handlers.core.module import Module, Registry, build_registry
 from handlers.core.router import CANCEL_WORDS
@@ -16,6 +18,7 @@ MODULES: tuple[Module, ...] = (
     suggestions.MODULE,
     notices.MODULE,
     activities.MODULE,
+    offline.MODULE,
 )
 
 

@@ -34,7 +34,7 @@ from models.facts import Fact
 from models.members import Member, MemberStatus
 from models.outbox import NewPush, PushKind, enqueue
 from models.roles import Permission, has_permission, scope_units
-from models.units import PATH_SEPARATOR, Unit, unit_path
+from models.units import PATH_SEPARATOR, Unit, ordered_units, unit_path
 
 TITLE_MAX = 40
 # Under Telegram's 4,096-character message, with room for the title, time and place.
@@ -42,6 +42,8 @@ DESCRIPTION_MAX = 2000
 PLACE_MAX = 100
 # No union hall seats more; a larger number is a typo (an extra zero).
 CAPACITY_MAX = 100_000
+# Why an activity is off, in a sentence or two: it goes into the news to everyone signed up.
+CANCEL_REASON_MAX = 100
 
 CANCELLED_TOPIC = "activity_cancelled"
 
@@ -92,6 +94,8 @@ class Activity(SQLModel, table=True):
     capacity: int | None = Field(default=None)  # None: as many as come
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why it was called off, as the cadre wrote it, told to those signed up; None when not given.
+    cancel_reason: str | None = Field(default=None, max_length=1000)
 
 
 class ActivityUnit(SQLModel, table=True):
@@ -231,7 +235,7 @@ def units_in_scope(session: Session, actor: Member) -> Sequence[Unit]:
     """Every unit the actor may open an activity to, in tree order: what a cadre picks from."""
     tops = activity_scope(session, actor)
     condition = sa.or_(*(col(Unit.id_path).startswith(unit.id_path) for unit in tops))
-    return session.exec(select(Unit).where(condition).order_by(col(Unit.id_path))).all()
+    return ordered_units(session, session.exec(select(Unit).where(condition)).all())
 
 
 def check_units(session: Session, *, actor: Member, unit_ids: Collection[int]) -> list[Unit]:
@@ -436,8 +440,28 @@ def transition_signup(signup: ActivitySignup, to: SignupStatus) -> None:
     signup.status = to
 
 
-def cancel_activity(session: Session, *, actor: Member, activity_id: int, now: datetime) -> int:
-    """Call an activity off and queue the news to everyone signed up, in one transaction.
+def check_cancel_reason(reason: str | None) -> str | None:
+    """The reason as it will be told, trimmed; None for none. Refused, naming the limit, when too long.
+
+    Raises:
+        InvalidInput: ``activity.reason_too_long``.
+    """
+    if reason is None or not reason.strip():
+        return None
+    if (count := visible_length(reason.strip())) > CANCEL_REASON_MAX:
+        raise InvalidInput(
+            "activity.reason_too_long",
+            N_("取消原因太长了：最多 {limit} 个字，现在是 {count} 个字。请精简后重新发送。"),
+            limit=CANCEL_REASON_MAX,
+            count=count,
+        )
+    return reason.strip()
+
+
+def cancel_activity(
+    session: Session, *, actor: Member, activity_id: int, now: datetime, reason: str | None = None
+) -> int:
+    """Call an activity off and queue the news to everyone signed up, with the reason, in one transaction.
 
     Returns:
         How many members will be told.
@@ -445,15 +469,18 @@ def cancel_activity(session: Session, *, actor: Member, activity_id: int, now: d
     Raises:
         NotFound: no such activity.
         PermissionDenied: neither the organiser nor a cadre over all of its units.
-        InvalidInput: ``activity.already_cancelled``, or ``activity.already_started``.
+        InvalidInput: ``activity.already_cancelled``, ``activity.already_started`` or
+            ``activity.reason_too_long``.
     """
     activity = _locked(session, managed_activity(session, actor=actor, activity_id=activity_id).id)
+    reason = check_cancel_reason(reason)
     if activity.status is ActivityStatus.CANCELLED:
         raise InvalidInput("activity.already_cancelled", N_("这个活动已经取消了。"))
     if activity.starts_at <= now:
         raise InvalidInput("activity.already_started", N_("这个活动已经开始了，不能再取消。"))
     transition(activity, ActivityStatus.CANCELLED)
     activity.cancelled_at = now
+    activity.cancel_reason = reason
     session.add(activity)
     members = signed_up_members(session, activity_id)
     enqueue(

@@ -12,9 +12,11 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import UTCDateTime, string_enum, utcnow
 from models.errors import N_, InvalidInput, NotFound
+from models.sealed import Sealed
 
 EMPLOYEE_NO_MAX = 32
 NAME_MAX = 64
+PHONE_MAX = 20
 MAX_MONTHLY_DUES_FEN = 1_000_000  # 10,000 元: far above any real monthly due, catches typos
 
 
@@ -42,7 +44,8 @@ class Member(SQLModel, table=True):
     employee_no: str = Field(max_length=EMPLOYEE_NO_MAX, unique=True)
     name: str = Field(max_length=NAME_MAX)
     unit_id: int = Field(foreign_key="unit.id", index=True)
-    phone: str | None = Field(default=None, max_length=20)
+    # Sealed with the data key (models.sealed): the phone's last four digits are the binding secret.
+    phone: str | None = Field(default=None, sa_type=Sealed("member.phone", PHONE_MAX))
     status: MemberStatus = Field(default=MemberStatus.ACTIVE, sa_type=string_enum(MemberStatus, 16))
     # Money is kept in 分 (fen): exact on every database, no float rounding.
     monthly_dues_fen: int = Field(default=0)

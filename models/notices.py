@@ -8,6 +8,10 @@ notice come, in the same transaction, one outbox row per recipient and one
 progress row to the author, all due at the send time; withdrawing before then
 withdraws the rows, so nothing goes out.
 
+The author (or a cadre over all of its units) sees who has not read it and may
+remind them: each round of reminders is numbered on the notice and keys its
+pushes, so a round goes once however often it is confirmed.
+
 Targets are a kind plus its data: units, a role within the cadre's units, or
 an activity the cadre manages (the members signed up for it when the notice is
 queued). A new kind is one more :class:`TargetKind` and one more branch in
@@ -16,7 +20,7 @@ queued). A new kind is one more :class:`TargetKind` and one more branch in
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -31,20 +35,22 @@ from models.base import visible_length as visible_length  # counted here first; 
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
 from models.outbox import (
-    FailureCode,
     NewPush,
     Outbox,
     OutboxStatus,
+    Outcome,
     PushKind,
     enqueue,
-    failure_code,
+    outcome_counts,
+    outcome_of,
     rearm,
     status_counts,
     withdraw,
 )
 from models.reach import Reach, plan_reach
 from models.roles import Permission, Role, RoleGrant, has_permission, scope_units
-from models.units import Unit, unit_path
+from models.roster import employee_no_key
+from models.units import Unit, UnitTree, ordered_units, unit_path
 
 TITLE_MAX = 40
 # Under Telegram's 4,096-character message, with room for the title and the category.
@@ -62,10 +68,7 @@ PROGRESS_INTERVAL = timedelta(seconds=5)
 
 TOPIC = "notice"
 PROGRESS_TOPIC = "notice_progress"
-
-# How the cadre's report counts the pushes that failed for good (models.outbox.FailureCode).
-NO_ACCOUNT_ERRORS = frozenset({FailureCode.NO_ACCOUNT.value, FailureCode.NO_TEMPLATE.value})
-BLOCKED_ERRORS = frozenset({FailureCode.BLOCKED.value})
+REMINDER_TOPIC = "notice_reminder"
 
 
 class NoticeCategory(StrEnum):
@@ -136,6 +139,9 @@ class Notice(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set once every push has an outcome and the author's final report was queued.
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Rounds of reminders sent to those who had not read it; a round's pushes are keyed by its number.
+    reminder_rounds: int = Field(default=0, sa_column_kwargs={"server_default": sa.text("0")})
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class NoticeRecipient(SQLModel, table=True):
@@ -204,26 +210,52 @@ class NoticePreview:
 class NoticeReport:
     """How a notice went: the author's final report, and the read report.
 
-    ``no_account`` and ``blocked`` are the failures the channels explained;
-    ``failed`` counts the other permanent failures. ``uncertain`` pushes may
-    or may not have arrived (a worker died mid-request).
+    ``outcomes`` counts the pushes by what became of them, in the words ``outbox status``
+    uses too (:class:`~models.outbox.Outcome`); ``reminders`` is how many rounds of
+    reminders went to those who had not read it.
     """
 
     total: int
-    sent: int = 0
-    failed: int = 0
-    no_account: int = 0
-    blocked: int = 0
-    uncertain: int = 0
-    pending: int = 0
-    withdrawn: int = 0
+    outcomes: Mapping[Outcome, int] = field(default_factory=dict)
     read: int = 0
-    failures: dict[str, int] = field(default_factory=dict)
+    reminders: int = 0
+    reminded_at: datetime | None = None
+
+    def count(self, outcome: Outcome) -> int:
+        return self.outcomes.get(outcome, 0)
+
+    @property
+    def sent(self) -> int:
+        return self.count(Outcome.SENT)
+
+    @property
+    def failed(self) -> int:
+        return self.count(Outcome.FAILED)
+
+    @property
+    def no_account(self) -> int:
+        return self.count(Outcome.NO_ACCOUNT)
+
+    @property
+    def blocked(self) -> int:
+        return self.count(Outcome.BLOCKED)
+
+    @property
+    def uncertain(self) -> int:
+        return self.count(Outcome.UNCERTAIN)
+
+    @property
+    def pending(self) -> int:
+        return self.count(Outcome.WAITING)
+
+    @property
+    def withdrawn(self) -> int:
+        return self.count(Outcome.WITHDRAWN)
 
     @property
     def done(self) -> int:
         """Pushes with an outcome: what "已发送 n / total" counts."""
-        return self.sent + self.failed + self.no_account + self.blocked + self.uncertain
+        return sum(self.outcomes.values()) - self.pending - self.withdrawn
 
     @property
     def finished(self) -> bool:
@@ -647,17 +679,7 @@ def managed_notice(session: Session, *, actor: Member, notice_id: int) -> Notice
 
 def _report(session: Session, notice: Notice) -> NoticeReport:
     assert notice.id is not None
-    counts = status_counts(session, topic=TOPIC, subject_id=notice.id)
-    failures: dict[str, int] = {}
-    for error, count in session.exec(
-        select(Outbox.error, func.count())
-        .where(Outbox.topic == TOPIC, Outbox.subject_id == notice.id, Outbox.status == OutboxStatus.FAILED)
-        .group_by(col(Outbox.error))
-    ).all():
-        code = failure_code(error)
-        failures[code] = failures.get(code, 0) + count
-    no_account = sum(count for code, count in failures.items() if code in NO_ACCOUNT_ERRORS)
-    blocked = sum(count for code, count in failures.items() if code in BLOCKED_ERRORS)
+    outcomes = outcome_counts(session, col(Outbox.topic) == TOPIC, col(Outbox.subject_id) == notice.id)
     read = session.exec(
         select(func.count())
         .select_from(NoticeRecipient)
@@ -665,18 +687,10 @@ def _report(session: Session, notice: Notice) -> NoticeReport:
     ).one()
     return NoticeReport(
         total=notice.recipient_count,
-        sent=counts.get(OutboxStatus.SENT, 0),
-        failed=counts.get(OutboxStatus.FAILED, 0) - no_account - blocked,
-        no_account=no_account,
-        blocked=blocked,
-        uncertain=counts.get(OutboxStatus.UNCERTAIN, 0),
-        pending=sum(
-            counts.get(status, 0)
-            for status in (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
-        ),
-        withdrawn=counts.get(OutboxStatus.WITHDRAWN, 0),
+        outcomes=outcomes,
         read=int(read),
-        failures=failures,
+        reminders=notice.reminder_rounds,
+        reminded_at=notice.reminded_at,
     )
 
 
@@ -732,4 +746,245 @@ def units_in_scope(session: Session, actor: Member) -> Sequence[Unit]:
     """Every unit the actor may send notices to, in tree order: what a cadre picks targets from."""
     tops = notice_scope(session, actor)
     condition = sa.or_(*(col(Unit.id_path).startswith(unit.id_path) for unit in tops))
-    return session.exec(select(Unit).where(condition).order_by(col(Unit.id_path))).all()
+    return ordered_units(session, session.exec(select(Unit).where(condition)).all())
+
+
+# -- who has not read it, and a reminder to them ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One member a notice went to, as the cadre's unread list shows them."""
+
+    member_id: int
+    name: str
+    employee_no: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """What a reminder would do, shown before the cadre confirms it.
+
+    Attributes:
+        round: the number this round of reminders takes; its pushes are keyed by it.
+        members: the members who have not read the notice and are still 在册.
+        unreachable: how many of them no account can take a push to now.
+    """
+
+    round: int
+    members: int
+    unreachable: int
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """What :func:`remind_unread` did: ``queued`` reminders in ``round``; ``already`` when it went before."""
+
+    round: int
+    queued: int
+    unreachable: int
+    already: bool = False
+
+
+def reminder_key(notice_id: int, round_: int, member_id: int) -> str:
+    return f"notice:{notice_id}:reminder:{round_}:member:{member_id}"
+
+
+def _unread(notice_id: int) -> sa.ColumnElement[bool]:
+    return sa.and_(col(NoticeRecipient.notice_id) == notice_id, col(NoticeRecipient.read_at).is_(None))
+
+
+def unread_recipients(
+    session: Session, *, actor: Member, notice_id: int, offset: int = 0, limit: int = 5
+) -> tuple[list[Recipient], int]:
+    """One page of the members who have not read a notice, by unit in tree order and 工号; and how many.
+
+    Only the notice's own recipients, and only for whoever may see its report.
+
+    Raises:
+        NotFound: no such notice.
+        PermissionDenied: not the author, nor a cadre over all of its units.
+    """
+    _managed(session, actor, notice_id)
+    if limit <= 0:
+        count = session.exec(
+            select(func.count()).select_from(NoticeRecipient).where(_unread(notice_id))
+        ).one()
+        return [], int(count)
+    rows = session.execute(
+        sa.select(col(Member.id), col(Member.employee_no), col(Member.unit_id))
+        .join(NoticeRecipient, col(NoticeRecipient.member_id) == col(Member.id))
+        .where(_unread(notice_id))
+    ).all()
+    tree = UnitTree(session)
+    units = {unit.id: unit for unit in session.exec(select(Unit))}
+    rows = sorted(rows, key=lambda row: (tree.order_key(units[row[2]]), employee_no_key(row[1])))
+    page = [member_id for member_id, _no, _unit in rows[offset : offset + limit]]
+    members = {member.id: member for member in session.exec(select(Member).where(col(Member.id).in_(page)))}
+    listed = [
+        Recipient(
+            member_id=member_id,
+            name=members[member_id].name,
+            employee_no=members[member_id].employee_no,
+            unit=tree.path_of(units[members[member_id].unit_id]),
+        )
+        for member_id in page
+    ]
+    return listed, len(rows)
+
+
+def unread_recipient(
+    session: Session, *, actor: Member, notice_id: int, member_id: int
+) -> tuple[Recipient, Outcome | None]:
+    """One member who has not read a notice, and what became of the notice pushed to them.
+
+    Raises:
+        NotFound: no such notice, or the member has read it meanwhile or was never a recipient.
+        PermissionDenied: not the author, nor a cadre over all of its units.
+    """
+    _managed(session, actor, notice_id)
+    found = session.exec(
+        select(Member)
+        .join(NoticeRecipient, col(NoticeRecipient.member_id) == col(Member.id))
+        .where(_unread(notice_id), col(Member.id) == member_id)
+    ).first()
+    if found is None:
+        raise NotFound("notice.recipient_read", N_("这位会员已经阅读了这条通知。"))
+    assert found.id is not None
+    push = session.exec(
+        select(Outbox.status, Outbox.error).where(Outbox.key == member_key(notice_id, found.id))
+    ).first()
+    unit = session.get(Unit, found.unit_id)
+    assert unit is not None
+    recipient = Recipient(found.id, found.name, found.employee_no, unit_path(session, unit))
+    return recipient, outcome_of(OutboxStatus(push[0]), push[1]) if push is not None else None
+
+
+def _reminded_members(session: Session, notice: Notice, now: datetime) -> list[int]:
+    """Who a reminder goes to: recipients still 在册 who have not read it, once it has all gone out.
+
+    Raises:
+        InvalidInput: ``notice.already_withdrawn``, ``notice.not_sent_yet``, ``notice.still_going_out``
+            or ``notice.all_read``.
+    """
+    if notice.status is NoticeStatus.WITHDRAWN:
+        raise InvalidInput("notice.already_withdrawn", N_("这条通知已经撤回了。"))
+    if notice.send_at > now:
+        raise InvalidInput("notice.not_sent_yet", N_("这条通知还没有发出，发出以后才能提醒。"))
+    if is_going_out(session, notice):
+        raise InvalidInput("notice.still_going_out", N_("这条通知还在发送，发完以后才能提醒。"))
+    assert notice.id is not None
+    members = list(
+        session.exec(
+            select(NoticeRecipient.member_id)
+            .join(Member, col(Member.id) == col(NoticeRecipient.member_id))
+            .where(_unread(notice.id), Member.status == MemberStatus.ACTIVE)
+            .order_by(col(NoticeRecipient.member_id))
+        )
+    )
+    if not members:
+        raise InvalidInput("notice.all_read", N_("收到这条通知的会员都已阅读，不用再提醒了。"))
+    return members
+
+
+def _unreachable(
+    session: Session, members: Sequence[int], now: datetime, template_kinds: Collection[str]
+) -> int:
+    plan = plan_reach(session, members, kind=PushKind.NOTICE, now=now, template_kinds=template_kinds)
+    return sum(1 for way in plan.values() if way is Reach.NONE)
+
+
+def plan_reminder(
+    session: Session, *, actor: Member, notice_id: int, now: datetime, template_kinds: Collection[str]
+) -> ReminderPlan:
+    """How many a reminder would go to now, and how many of them cannot be reached: asked before sending.
+
+    Raises:
+        NotFound, PermissionDenied: as :func:`notice_report`.
+        InvalidInput: the errors of a reminder that cannot go (withdrawn, not sent yet, all read).
+    """
+    notice = _managed(session, actor, notice_id)
+    members = _reminded_members(session, notice, now)
+    return ReminderPlan(
+        round=notice.reminder_rounds + 1,
+        members=len(members),
+        unreachable=_unreachable(session, members, now, template_kinds),
+    )
+
+
+def remind_unread(
+    session: Session,
+    *,
+    actor: Member,
+    notice_id: int,
+    round_: int,
+    now: datetime,
+    template_kinds: Collection[str],
+) -> Reminded:
+    """Queue one reminder to each member who has not read the notice, as round ``round_``.
+
+    A round is sent once: the round the cadre confirmed is recorded with a guarded update,
+    and its pushes are keyed by it, so a confirmation pressed twice (or on two phones) queues
+    nothing the second time and says so. The reminder goes through the outbox like the notice,
+    and says nothing to a member who reads the notice before it is sent.
+
+    Raises:
+        NotFound, PermissionDenied: as :func:`notice_report`.
+        InvalidInput: the errors of :func:`plan_reminder`.
+    """
+    notice = _managed(session, actor, notice_id)
+    members = _reminded_members(session, notice, now)
+    taken = session.execute(
+        sa.update(Notice)
+        .where(col(Notice.id) == notice_id, col(Notice.reminder_rounds) == round_ - 1)
+        .values(reminder_rounds=round_, reminded_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    if int(taken.rowcount) == 0:  # type: ignore[attr-defined]
+        session.refresh(notice)
+        if notice.reminder_rounds < round_:
+            raise ValueError(f"round {round_} of notice {notice_id} follows no round {round_ - 1}")
+        sent = session.exec(
+            select(func.count())
+            .select_from(Outbox)
+            .where(
+                Outbox.topic == REMINDER_TOPIC,
+                Outbox.subject_id == notice_id,
+                col(Outbox.key).startswith(f"notice:{notice_id}:reminder:{round_}:", autoescape=True),
+            )
+        ).one()
+        return Reminded(round=round_, queued=int(sent), unreachable=0, already=True)
+    queued = enqueue(
+        session,
+        [
+            NewPush(
+                key=reminder_key(notice_id, round_, member_id),
+                member_id=member_id,
+                kind=PushKind.NOTICE,
+                topic=REMINDER_TOPIC,
+                subject_id=notice_id,
+                params={"round": round_},
+            )
+            for member_id in members
+        ],
+        now=now,
+    )
+    session.flush()
+    return Reminded(
+        round=round_, queued=queued, unreachable=_unreachable(session, members, now, template_kinds)
+    )
+
+
+def reminder_of(session: Session, notice_id: int, member_id: int) -> Notice | None:
+    """The notice a reminder is about, or None when there is nothing to remind of any more.
+
+    Withdrawn, or read by the member since the reminder was queued: the push is dropped.
+    """
+    notice = session.get(Notice, notice_id)
+    if notice is None or notice.status is NoticeStatus.WITHDRAWN:
+        return None
+    unread = session.exec(
+        select(NoticeRecipient.member_id).where(_unread(notice_id), NoticeRecipient.member_id == member_id)
+    ).first()
+    return notice if unread is not None else None

@@ -35,6 +35,7 @@ from sqlalchemy.ext.mutable import MutableDict
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.base import UTCDateTime, string_enum, utcnow
+from models.errors import N_
 
 KEY_MAX = 160
 
@@ -60,6 +61,74 @@ class FailureCode(StrEnum):
 def failure_code(error: str | None) -> str:
     """The code an ``error`` begins with (see :class:`FailureCode`); other errors give their first word."""
     return (error or "").split(":", 1)[0].strip()
+
+
+class Outcome(StrEnum):
+    """What became of a push, as people are told: one vocabulary for ``outbox status`` and a cadre's report.
+
+    A row's status says where the worker is with it; the outcome says what that means to
+    whoever sent it. A push that failed because the member has no account that could take
+    it is not a failure to look into but a member to reach another way, so it is counted
+    apart, and so is one the member blocked. Claimed and sending are waiting too, only closer.
+    """
+
+    SENT = "sent"
+    FAILED = "failed"  # failed for good, for a reason other than the two below
+    NO_ACCOUNT = "no_account"  # failed: no active account on a channel that takes it (or no template)
+    BLOCKED = "blocked"  # failed: the member blocked the bot or unfollowed the account
+    UNCERTAIN = "uncertain"  # handed to a channel that gave no answer
+    WAITING = "waiting"  # queued, claimed or on its way
+    WITHDRAWN = "withdrawn"  # withdrawn before it went
+
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.SENT: N_("已发送"),
+    Outcome.FAILED: N_("发送失败"),
+    Outcome.NO_ACCOUNT: N_("没有可用账号"),
+    Outcome.BLOCKED: N_("已屏蔽或取消关注"),
+    Outcome.UNCERTAIN: N_("不确定是否送达"),
+    Outcome.WAITING: N_("等待发送"),
+    Outcome.WITHDRAWN: N_("已撤回"),
+}
+
+# The failure codes each failed outcome counts (FailureCode); any other error is a plain failure.
+_FAILED_OUTCOMES: tuple[tuple[Outcome, tuple[FailureCode, ...]], ...] = (
+    (Outcome.NO_ACCOUNT, (FailureCode.NO_ACCOUNT, FailureCode.NO_TEMPLATE)),
+    (Outcome.BLOCKED, (FailureCode.BLOCKED,)),
+)
+_WAITING = (OutboxStatus.QUEUED, OutboxStatus.CLAIMED, OutboxStatus.SENDING)
+
+
+def outcome_of(status: OutboxStatus, error: str | None) -> Outcome:
+    """The outcome of one row: :data:`OUTCOME_COLUMN` for a row in hand."""
+    if status in _WAITING:
+        return Outcome.WAITING
+    if status is not OutboxStatus.FAILED:
+        return Outcome(status.value)
+    code = failure_code(error)
+    for outcome, codes in _FAILED_OUTCOMES:
+        if code in codes:
+            return outcome
+    return Outcome.FAILED
+
+
+def _outcome_column() -> sa.ColumnElement[str]:
+    error = col(Outbox.error)
+
+    def begins_with(code: FailureCode) -> sa.ColumnElement[bool]:
+        return sa.or_(error == code.value, error.startswith(f"{code.value}:", autoescape=True))
+
+    return sa.case(
+        (col(Outbox.status).in_(_WAITING), Outcome.WAITING.value),
+        *(
+            (
+                sa.and_(col(Outbox.status) == OutboxStatus.FAILED, sa.or_(*map(begins_with, codes))),
+                outcome.value,
+            )
+            for outcome, codes in _FAILED_OUTCOMES
+        ),
+        else_=col(Outbox.status),
+    )
 
 
 class PushKind(StrEnum):
@@ -180,6 +249,24 @@ def status_counts(session: Session, *, topic: str, subject_id: int) -> dict[Outb
     return {OutboxStatus(status): count for status, count in rows}
 
 
+def outcome_counts(session: Session, *conditions: sa.ColumnElement[bool]) -> dict[Outcome, int]:
+    """How many pushes meeting ``conditions`` came to each outcome (outcomes with none are left out)."""
+    outcome = _outcome_column()
+    rows = session.execute(sa.select(outcome, func.count()).where(*conditions).group_by(outcome)).all()
+    return {Outcome(value): count for value, count in rows}
+
+
+def kind_outcomes(session: Session) -> dict[PushKind, dict[Outcome, int]]:
+    """How many pushes of each kind came to each outcome: ``outbox status``."""
+    outcome = _outcome_column()
+    counts: dict[PushKind, dict[Outcome, int]] = {}
+    for kind, value, count in session.execute(
+        sa.select(col(Outbox.kind), outcome, func.count()).group_by(col(Outbox.kind), outcome)
+    ).all():
+        counts.setdefault(PushKind(kind), {})[Outcome(value)] = count
+    return counts
+
+
 def withdraw(session: Session, *, topic: str, subject_id: int) -> int:
     """Withdraw the pushes about a subject that have not been taken by a worker yet.
 
@@ -196,12 +283,6 @@ def withdraw(session: Session, *, topic: str, subject_id: int) -> int:
         .values(status=OutboxStatus.WITHDRAWN)
     )
     return max(int(result.rowcount), 0)  # type: ignore[attr-defined]
-
-
-def pushes_about(session: Session, *, topic: str, subject_id: int) -> Sequence[Outbox]:
-    return session.exec(
-        select(Outbox).where(Outbox.topic == topic, Outbox.subject_id == subject_id).order_by(col(Outbox.id))
-    ).all()
 
 
 def rearm(session: Session, *, key: str, now: datetime) -> bool:
@@ -302,7 +383,7 @@ def claim_ids(session: Session, *, worker_id: str, now: datetime, limit: int) ->
 
     On PostgreSQL the rows are chosen with ``FOR UPDATE SKIP LOCKED``, so workers
     claiming at the same moment each get different rows without waiting on one
-    another. SQLite drops that clause (PITFALLS.md); there the single UPDATE is
+    another. SQLite drops that clause (docs/LIBRARIES.md); there the single UPDATE is
     atomic on its own, and only one worker runs (bot/delivery enforces it).
     The caller commits before sending anything: a claim that is not committed
     protects nothing.
@@ -527,7 +608,7 @@ def record_failed(session: Session, row_id: int, *, worker_id: str, channel: str
 
 
 def record_uncertain(session: Session, row_id: int, *, worker_id: str, channel: str, error: str) -> bool:
-    """The request went out and no answer came back: the member may have it (PITFALLS.md, TimedOut)."""
+    """The request went out and no answer came back: the member may have it (docs/LIBRARIES.md, TimedOut)."""
     return _settle(
         session,
         row_id,

@@ -1,8 +1,13 @@
 """Roles and permissions: what a cadre may do, and over which units.
 
-A grant is a role held on a unit; it covers that unit's whole subtree. Every
-domain operation asks :func:`require_permission` with the acting member and the
-unit concerned, so a handler cannot forget the scope check.
+A grant is a role held on a unit; it covers that unit's whole subtree. The
+scope check belongs to the domain operation, not to the handler, so a handler
+cannot forget it: each cadre's operation in models.notices, models.activities
+and models.suggestions asks :func:`has_permission` about the unit concerned, or
+:func:`scope_units` for the units the actor may choose from, and refuses with a
+:class:`~models.errors.PermissionDenied` worded for what was attempted ("this
+notice is not in your units"). :func:`require_permission` is the same check
+with a general sentence; no operation uses it today, only the tests.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from models.base import UTCDateTime, string_enum, utcnow
 from models.errors import N_, InvalidInput, PermissionDenied
 from models.facts import Fact
 from models.members import Member
-from models.units import Unit, subtree_ids
+from models.units import Unit
 
 
 class Permission(StrEnum):
@@ -206,11 +211,6 @@ def note_no_grants(session: Session, member_id: int) -> None:
 def scope_units(session: Session, member: Member, permission: Permission) -> list[Unit]:
     """The units whose subtrees the member may act on with this permission."""
     return grants_of(session, member).scope_units(permission)
-
-
-def scope_unit_ids(session: Session, member: Member, permission: Permission) -> set[int]:
-    """Every unit id the member may act on with this permission."""
-    return subtree_ids(session, scope_units(session, member, permission))
 
 
 def has_permission(session: Session, member: Member, permission: Permission, unit: Unit) -> bool:

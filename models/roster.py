@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.accounts import Channel, ChatAccount
 from models.base import utcnow
 from models.errors import N_, DomainError, InvalidInput
 from models.members import (
@@ -423,7 +424,8 @@ class RosterRecord:
     """A member as the roster shows them, for exports and listings.
 
     ``roles`` are those held on the member's own unit (what the 角色 column
-    means); ``other_roles`` are grants on other units, as (role, unit path).
+    means); ``other_roles`` are grants on other units, as (role, unit path);
+    ``channels`` the channels they are bound on (none: not bound yet, an invite to hand out).
     """
 
     employee_no: str
@@ -434,6 +436,7 @@ class RosterRecord:
     monthly_dues_fen: int
     roles: tuple[Role, ...]
     other_roles: tuple[tuple[Role, str], ...]
+    channels: tuple[str, ...] = ()
 
     def to_row(self, line: int) -> RosterRow:
         """The row an export writes: the same words an import reads back unchanged.
@@ -455,17 +458,42 @@ class RosterRecord:
 
 
 _ROLE_ORDER = {role: index for index, role in enumerate(Role)}
+_CHANNEL_ORDER = {channel.value: index for index, channel in enumerate(Channel)}
+_NUMBERS = re.compile(r"(\d+)")
+
+
+def employee_no_key(employee_no: str) -> tuple[tuple[int, str], ...]:
+    """工号 as people count them: 2 before 10, A2 before A10."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in _NUMBERS.split(employee_no))
+
+
+def bound_channels(session: Session) -> dict[int, tuple[str, ...]]:
+    """The channels each member is bound on now (accounts still active), by member id."""
+    bound: dict[int, set[str]] = {}
+    for member_id, channel in session.execute(
+        sa.select(col(ChatAccount.member_id), col(ChatAccount.channel)).where(
+            col(ChatAccount.member_id).is_not(None), col(ChatAccount.active).is_(True)
+        )
+    ):
+        bound.setdefault(member_id, set()).add(channel)
+    return {
+        member_id: tuple(sorted(channels, key=lambda channel: _CHANNEL_ORDER.get(channel, len(Channel))))
+        for member_id, channels in bound.items()
+    }
 
 
 def roster_records(session: Session, *, under: Unit | None = None) -> list[RosterRecord]:
-    """Every member (at or below ``under``), by unit path and 工号, in a few queries."""
+    """Every member (at or below ``under``), units in tree order, then by 工号; in a few queries.
+
+    Tree order is the union's (models.units): 甲班, 乙班, 丙班, not the order of the names' code points.
+    """
+    tree = UnitTree(session)
     units = {unit.id: unit for unit in session.exec(select(Unit))}
     paths: dict[int, str] = {}
 
     def path_of(unit_id: int) -> str:
         if unit_id not in paths:
-            ids = units[unit_id].id_path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)
-            paths[unit_id] = PATH_SEPARATOR.join(units[int(i)].name for i in ids)
+            paths[unit_id] = tree.path_of(units[unit_id])
         return paths[unit_id]
 
     query = _member_columns()
@@ -475,20 +503,24 @@ def roster_records(session: Session, *, under: Unit | None = None) -> list[Roste
     grants: dict[int | None, list[tuple[Role, int]]] = {}
     for _grant_id, member_id, role, unit_id in session.execute(_grant_columns()):
         grants.setdefault(member_id, []).append((role, unit_id))
-    records = []
+    channels = bound_channels(session)
+    keyed = []
     for member_id, employee_no, name, unit_id, phone, status, dues in members:
-        held = sorted(grants.get(member_id, []), key=lambda grant: (path_of(grant[1]), _ROLE_ORDER[grant[0]]))
-        records.append(
-            RosterRecord(
-                employee_no=employee_no,
-                name=name,
-                unit_path=path_of(unit_id),
-                phone=phone,
-                status=status,
-                monthly_dues_fen=dues,
-                roles=tuple(role for role, where in held if where == unit_id),
-                other_roles=tuple((role, path_of(where)) for role, where in held if where != unit_id),
-            )
+        held = sorted(
+            grants.get(member_id, []),
+            key=lambda grant: (tree.order_key(units[grant[1]]), _ROLE_ORDER[grant[0]]),
         )
-    records.sort(key=lambda record: (record.unit_path, record.employee_no))
-    return records
+        record = RosterRecord(
+            employee_no=employee_no,
+            name=name,
+            unit_path=path_of(unit_id),
+            phone=phone,
+            status=status,
+            monthly_dues_fen=dues,
+            roles=tuple(role for role, where in held if where == unit_id),
+            other_roles=tuple((role, path_of(where)) for role, where in held if where != unit_id),
+            channels=channels.get(member_id or 0, ()),
+        )
+        keyed.append(((tree.order_key(units[unit_id]), employee_no_key(employee_no)), record))
+    keyed.sort(key=lambda pair: pair[0])
+    return [record for _key, record in keyed]

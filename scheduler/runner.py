@@ -4,7 +4,7 @@ The job store is in memory: the jobs are declared in code and added again at
 every start, and what a stopped process missed is caught up by one run shortly
 after start-up (each job is idempotent), not by a store that outlives the
 process. A store shared by several processes would run each job once per
-process anyway (PITFALLS.md, APScheduler).
+process anyway (docs/LIBRARIES.md, APScheduler).
 
 A job's database work runs in a thread (``asyncio.to_thread``) so the channels
 and the delivery worker on the same loop keep answering. A failing job is
@@ -65,7 +65,7 @@ class Scheduler:
         return self._scheduler
 
     async def start(self) -> None:
-        """Add the jobs and start; needs the running loop (PITFALLS.md: ``start()``)."""
+        """Add the jobs and start; needs the running loop (docs/LIBRARIES.md: ``start()``)."""
         scheduler = AsyncIOScheduler(
             timezone=self.zone,
             jobstores={"default": MemoryJobStore()},

@@ -25,8 +25,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401  registers every table
+from models import sealed
 from models.db import SessionFactory, make_engine, normalise_database_url
 from models.ephemeral import EphemeralStore, MemoryStore, RedisStore
+
+# The data key sealed fields use in tests (models.sealed); an App sets its own when it makes its engine.
+TEST_DATA_KEY = bytes(range(32))
 
 TEST_DATABASE_URL = os.environ.get("UNIONBOT_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("UNIONBOT_TEST_REDIS_URL")
@@ -59,6 +63,12 @@ def drop_postgres_schema(url: str, schema: str) -> None:
     with admin.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _sealing_key() -> None:
+    """Every test starts with the tests' data key for sealed fields."""
+    sealed.use_key(TEST_DATA_KEY)
 
 
 @pytest.fixture(scope="session", params=DATABASES)

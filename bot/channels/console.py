@@ -48,6 +48,9 @@ class ConsoleChannel:
         self.switch_member = switch_member
 
     def render(self, reply: Reply) -> None:
+        if reply.locale:
+            # The reply's language is the member's now (after /lang too): the console's own words follow it.
+            self.t = self.bot.catalogues.get(reply.locale)
         self.console.print(self.t("工会助手 ›"), style="bold cyan", end=" ")
         self.console.print(reply.text, markup=False, highlight=False)
         for number, button in enumerate(reply.buttons, start=1):

@@ -3,15 +3,18 @@
 Channels count differently: Telegram in UTF-16 code units (see
 ``bot/channels/telegram/render.py``), WeChat in UTF-8 bytes. The cutting is
 the same, so it lives here with the character's cost as a parameter. Nothing
-here escapes or rewrites a character.
+here escapes or rewrites a character, and no cut falls inside one: where a
+character begins is :func:`models.base.character_starts`, the rule the forms
+and the models count limits by.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import NamedTuple
+
+from models.base import character_starts
 
 Cost = Callable[[str], int]
 """What one character counts towards a limit."""
@@ -56,7 +59,7 @@ def split_text(text: str, limit: int, cost: Cost = utf16_units) -> list[str]:
        unless the next character may not start a line (another mark, a closing bracket);
     5. anywhere, but never inside a character as the member sees it: not between a
        letter and its combining mark, inside a ZWJ emoji sequence, between a flag's
-       two halves or an emoji and its skin tone (a simplified UAX #29 grapheme rule).
+       two halves or an emoji and its skin tone (:func:`models.base.character_starts`).
        Only one "character" longer than the limit is cut inside, between code points.
 
     The whitespace at a cut is dropped, as Telegram would trim it anyway, so no
@@ -78,8 +81,9 @@ def split_text_with_separators(text: str, limit: int, cost: Cost = utf16_units) 
         return SplitText([], [""])
     if text.isspace() or sum(cost(char) for char in text) <= limit:
         return SplitText([text], ["", ""])
+    bounds = {*character_starts(text), len(text)}
     stop = len(text.rstrip())
-    start = _skip_space(text, 0)
+    start = _skip_space(text, 0, bounds)
     parts: list[str] = []
     separators = [text[:start]]
     while True:
@@ -88,7 +92,7 @@ def split_text_with_separators(text: str, limit: int, cost: Cost = utf16_units) 
             parts.append(text[start:stop])
             separators.append(text[stop:])
             return SplitText(parts, separators)
-        cut, resume = _cut(text, start, end)
+        cut, resume = _cut(text, start, end, bounds)
         parts.append(text[start:cut])
         separators.append(text[cut:resume])
         start = resume
@@ -99,7 +103,6 @@ _SPACE_RUN = re.compile(r"\s+")
 # "’" is left out of the first set: in English it is also the apostrophe of "don’t".
 _BREAK_AFTER = frozenset("。．！？；，、：…‥）」』】》〉〕〗〙〛｝］”")
 _NO_BREAK_BEFORE = frozenset("。．！？；，、：…‥）」』】》〉〕〗〙〛｝］”’・ー々ゝゞヽヾ")
-_ZWJ = "\u200d"
 
 
 def _fit(text: str, start: int, limit: int, cost: Cost) -> int:
@@ -112,10 +115,11 @@ def _fit(text: str, start: int, limit: int, cost: Cost) -> int:
     return len(text)
 
 
-def _cut(text: str, start: int, end: int) -> tuple[int, int]:
+def _cut(text: str, start: int, end: int, bounds: Collection[int]) -> tuple[int, int]:
     """Where the part beginning at ``start`` ends, and where the next begins (``end`` no longer fits).
 
-    Both are returned because the whitespace between them is dropped.
+    Both are returned because the whitespace between them is dropped. ``bounds``: where
+    characters begin, and the text's end.
     """
     span = end - start
     half = start + span // 2
@@ -132,36 +136,36 @@ def _cut(text: str, start: int, end: int) -> tuple[int, int]:
     spaces = [at for at, _ in runs if at >= last_quarter]
     for candidates in (paragraph_breaks, line_breaks, spaces):
         for at in reversed(candidates):
-            if _is_boundary(text, at):
-                return at, _skip_space(text, at)
+            if at in bounds:
+                return at, _skip_space(text, at, bounds)
     for at in range(end, last_quarter - 1, -1):
-        if text[at - 1] in _BREAK_AFTER and text[at] not in _NO_BREAK_BEFORE and _is_boundary(text, at):
-            return _out_of_space(text, start, at)
+        if text[at - 1] in _BREAK_AFTER and text[at] not in _NO_BREAK_BEFORE and at in bounds:
+            return _out_of_space(text, start, at, bounds)
     for at in range(end, start, -1):
-        if _is_boundary(text, at):
-            return _out_of_space(text, start, at)
+        if at in bounds:
+            return _out_of_space(text, start, at, bounds)
     # One grapheme cluster longer than the limit (a letter with thousands of marks):
     # cut it between code points, still never between the halves of a surrogate pair.
     at = end
     if at - 1 > start and _is_surrogate_pair(text[at - 1], text[at]):
         at -= 1
-    return _out_of_space(text, start, at)
+    return _out_of_space(text, start, at, bounds)
 
 
-def _out_of_space(text: str, start: int, at: int) -> tuple[int, int]:
+def _out_of_space(text: str, start: int, at: int, bounds: Collection[int]) -> tuple[int, int]:
     """A cut at ``at`` moved out of any whitespace around it (a space too early to prefer)."""
     cut = at
     while cut > start + 1 and text[cut - 1].isspace():
         cut -= 1
-    return cut, _skip_space(text, at)
+    return cut, _skip_space(text, at, bounds)
 
 
-def _skip_space(text: str, index: int) -> int:
+def _skip_space(text: str, index: int, bounds: Collection[int]) -> int:
     """The index after the whitespace at ``index``, leaving a space that carries a combining mark."""
     after = index
     while after < len(text) and text[after].isspace():
         after += 1
-    if index < after < len(text) and not _is_boundary(text, after):
+    if index < after < len(text) and after not in bounds:
         after -= 1
     return after
 
@@ -169,48 +173,3 @@ def _skip_space(text: str, index: int) -> int:
 def _is_surrogate_pair(high: str, low: str) -> bool:
     # A str decoded leniently (surrogatepass, some JSON) can hold the two halves as two code points.
     return 0xD800 <= ord(high) <= 0xDBFF and 0xDC00 <= ord(low) <= 0xDFFF
-
-
-def _is_control(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
-
-
-def _extends(char: str) -> bool:
-    """Does ``char`` belong to the character before it? (UAX #29 Extend, SpacingMark, ZWJ, Hangul V/T)."""
-    code = ord(char)
-    return (
-        unicodedata.category(char) in ("Mn", "Me", "Mc")  # combining marks, variation selectors, keycap
-        or code in (0x200C, 0x200D)  # zero-width non-joiner and joiner
-        or 0x1F3FB <= code <= 0x1F3FF  # emoji skin tones
-        or 0xE0020 <= code <= 0xE007F  # tags of subdivision flags (🏴 England)
-        or 0x1160 <= code <= 0x11FF  # Hangul medial vowels and final consonants
-        or 0xD7B0 <= code <= 0xD7FF
-    )
-
-
-def _is_regional_indicator(char: str) -> bool:
-    return 0x1F1E6 <= ord(char) <= 0x1F1FF
-
-
-def _is_boundary(text: str, index: int) -> bool:
-    """May a message end just before ``text[index]``? A simplified UAX #29 grapheme-cluster rule."""
-    if index <= 0 or index >= len(text):
-        return True
-    before, after = text[index - 1], text[index]
-    if before == "\r" and after == "\n":
-        return False
-    if _is_surrogate_pair(before, after):
-        return False
-    if _is_control(before) or _is_control(after):
-        return True
-    if _extends(after):
-        return False
-    if before == _ZWJ and not after.isspace():
-        return False  # GB11, conservatively: whatever follows a joiner is joined
-    if _is_regional_indicator(before) and _is_regional_indicator(after):
-        run = 0
-        while index - run - 1 >= 0 and _is_regional_indicator(text[index - run - 1]):
-            run += 1
-        return run % 2 == 0  # flags are pairs: break only after a whole number of them
-    hangul_leading = 0x1100 <= ord(before) <= 0x115F
-    return not (hangul_leading and (0x1100 <= ord(after) <= 0x115F or 0xAC00 <= ord(after) <= 0xD7A3))

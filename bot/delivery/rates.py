@@ -3,7 +3,7 @@
 Telegram allows a bot about 30 messages a second and about one a second to
 one chat, and answers 429 with a wait that holds for the whole bot; WeChat has
 its own quotas. N workers that each counted for themselves would send N times
-the limit (python-telegram-bot's AIORateLimiter does, PITFALLS.md), so the
+the limit (python-telegram-bot's AIORateLimiter does, docs/LIBRARIES.md), so the
 count lives in Redis when it is configured: one Lua script reserves a time
 slot for each request atomically, and every process sleeps until its slot.
 
@@ -12,7 +12,9 @@ least ``1 / per_second`` apart and never more than ``per_second`` fall into
 any second; a chat's requests at least ``chat_interval`` apart. A chat still
 within its spacing is told how long to wait *without* taking a channel slot,
 so one busy chat never holds back the others. A 429 pauses the channel for
-every worker.
+every worker. While Redis cannot be reached, :class:`RedisRates` keeps the rule
+in this process (each worker then counts for itself) and goes back to Redis
+when it answers again.
 
 :class:`MemoryRates` keeps the same rule in this process only, for the
 embedded default (one worker). Its clock and sleep are injectable, so tests
@@ -31,6 +33,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from models.ephemeral import Outage, StoreUnreachable
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -243,14 +249,39 @@ class RedisRates(_Base):
         self._prefix = prefix + "rate:"
         self._reserve_script: Any = client.register_script(_RESERVE)
         self._pause_script: Any = client.register_script(_PAUSE)
+        # While Redis is away: the same rule in this process, so sending goes on.
+        self._standin = MemoryRates(limits, clock=clock, sleep=sleep)
+        self._outage = Outage("the delivery rates", clock=clock)
 
     @classmethod
     def from_url(
         cls, url: str, limits: Mapping[str, ChannelLimit], *, prefix: str = "unionbot:"
     ) -> RedisRates:
-        return cls(aioredis.Redis.from_url(url), limits, prefix=prefix)
+        client = aioredis.Redis.from_url(
+            url,
+            socket_connect_timeout=1.0,
+            socket_timeout=1.0,
+            retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), 1),
+        )
+        return cls(client, limits, prefix=prefix)
+
+    def _on_redis(self) -> bool:
+        """Whether to ask Redis: yes while it answers, and now and then while it is away."""
+        return not self._outage.down or self._outage.due()
 
     async def _reserve(self, channel: str, chat: str, *, again: bool = False) -> float:
+        if not self._on_redis():
+            return await self._standin._reserve(channel, chat, again=again)
+        try:
+            delay = await self._reserve_shared(channel, chat, again=again)
+        except StoreUnreachable as error:
+            self._outage.failed(error)
+            return await self._standin._reserve(channel, chat, again=again)
+        if self._outage.down:
+            self._outage.recovered()
+        return delay
+
+    async def _reserve_shared(self, channel: str, chat: str, *, again: bool) -> float:
         limit = self._limit(channel)
         keys = [
             f"{self._prefix}{channel}:next",
@@ -265,9 +296,15 @@ class RedisRates(_Base):
     async def pause(self, channel: str, seconds: float) -> None:
         if seconds > 0:
             self._pause_locally(channel, seconds)
-            await self._pause_script(
-                keys=[f"{self._prefix}{channel}:pause"], args=[round(seconds * 1_000_000)]
-            )
+            await self._standin.pause(channel, seconds)
+            if not self._on_redis():
+                return
+            try:
+                await self._pause_script(
+                    keys=[f"{self._prefix}{channel}:pause"], args=[round(seconds * 1_000_000)]
+                )
+            except StoreUnreachable as error:
+                self._outage.failed(error)
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -68,6 +68,7 @@ async def _pushers(app: App) -> AsyncIterator[dict[str, Pusher]]:
                     settings.telegram_token,
                     connections=PUSH_CONNECTIONS,
                     read_timeout=settings.telegram_push_read_timeout,
+                    proxy=settings.telegram_proxy,
                 ),
                 codec=CallbackCodec(app.store),
                 on_blocked=deactivate_blocked(app.sessions),

@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Ask, Data, Flow, Invalid, YesNo
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from models.accounts import (
@@ -25,9 +25,6 @@ from models.accounts import (
 from models.errors import N_, InvalidInput
 from models.invites import normalise_code, redeem_invite
 from models.members import Member, clean_employee_no, normalise_digits
-
-BIND_FLOW_NAME = "bind"
-UNBIND_FLOW_NAME = "unbind"
 
 CHANNEL_LABELS = {"telegram": N_("Telegram"), "wechat": N_("微信"), "console": N_("终端")}
 
@@ -111,7 +108,7 @@ def _cancelled(ctx: Context) -> list[Reply]:
 
 
 BIND_FLOW = Flow(
-    name=BIND_FLOW_NAME,
+    name="bind",
     steps=(
         Ask(
             "employee_no",
@@ -134,6 +131,7 @@ BIND_FLOW = Flow(
                 "channel": ctx.t(CHANNEL_LABELS.get(ctx.account.channel, ctx.account.channel))
             },
             skip_if=lambda data: not data.get("replace_needed"),
+            keeps=N_("好的，保留原来的绑定，当前账号没有绑定。"),
         ),
     ),
     on_done=_finish,
@@ -156,7 +154,7 @@ def _looks_like_an_answer(text: str | None) -> bool:
 def start_binding(ctx: Context, intro: list[Reply] | None = None, answer: str | None = None) -> list[Reply]:
     """Welcome an unbound person and ask for their 工号 (or take it, if that is what they sent)."""
     welcome = intro if intro is not None else [Reply(ctx.t("您好，欢迎使用工会助手！请先绑定会员身份。"))]
-    replies = ctx.dialogs.start(ctx, BIND_FLOW_NAME, intro=welcome)
+    replies = ctx.dialogs.start(ctx, BIND_FLOW, intro=welcome)
     if intro is None and _looks_like_an_answer(answer):
         state, _ = ctx.dialogs.open(ctx)
         assert state is not None
@@ -179,7 +177,7 @@ def _start(ctx: Context, arg: str) -> list[Reply]:
             )
         data: Data = {}
         _found(ctx, member, data, by_code=True)
-        return ctx.dialogs.start(ctx, BIND_FLOW_NAME, data)
+        return ctx.dialogs.start(ctx, BIND_FLOW, data)
     return start_binding(ctx)
 
 
@@ -197,7 +195,7 @@ def _unbind(ctx: Context, data: Data) -> list[Reply]:
 
 
 UNBIND_FLOW = Flow(
-    name=UNBIND_FLOW_NAME,
+    name="unbind",
     steps=(
         YesNo(
             "sure",
@@ -206,6 +204,7 @@ UNBIND_FLOW = Flow(
                 "解除后这个账号将收不到工会通知，也不能办理业务。"
             ),
             params=_unbind_params,
+            keeps=N_("好的，绑定保持不变。"),
         ),
     ),
     on_done=_unbind,
@@ -213,7 +212,7 @@ UNBIND_FLOW = Flow(
 
 
 def _ask_unbind(ctx: Context, arg: str) -> list[Reply]:
-    return ctx.dialogs.start(ctx, UNBIND_FLOW_NAME)
+    return ctx.dialogs.start(ctx, UNBIND_FLOW)
 
 
 START = Feature(
@@ -229,6 +228,7 @@ START = Feature(
 UNBIND = Feature(
     name="unbind",
     rank=150,
+    section=MenuSection.SETTINGS,
     label=N_("解除绑定"),
     summary=N_("让当前账号不再代表您"),
     words=("/unbind", "解除绑定", "解绑", "解除綁定", "unbind"),

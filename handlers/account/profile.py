@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.account.binding import CHANNEL_LABELS
 from handlers.account.push_channel import preference_line
 from handlers.core.context import Context
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.i18n import LOCALE_NAMES
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
@@ -57,6 +57,7 @@ def _me(ctx: Context, arg: str) -> list[Reply]:
 FEATURE = Feature(
     name="me",
     rank=10,
+    section=MenuSection.SETTINGS,
     label=N_("我的信息"),
     summary=N_("查看您的单位、职务、会费和已绑定的账号"),
     words=("/me", "我的", "我的信息", "me", "個人資料", "我的資料"),

@@ -8,13 +8,12 @@ from __future__ import annotations
 from handlers.account.binding import CHANNEL_LABELS
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Option
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from models.errors import N_
 from models.reach import push_channels_in, set_preferred_channel
 
-FLOW_NAME = "push_channel"
 AUTO = "auto"
 
 OPTIONS = (
@@ -55,19 +54,20 @@ def _chosen(ctx: Context, data: Data) -> list[Reply]:
 
 
 FLOW = Flow(
-    name=FLOW_NAME,
+    name="push_channel",
     steps=(Choose("channel", N_("您同时绑定了微信和 Telegram。通知优先发到哪里？"), options=OPTIONS),),
     on_done=_chosen,
 )
 
 
 def _ask(ctx: Context, arg: str) -> list[Reply]:
-    return ctx.dialogs.start(ctx, FLOW_NAME)
+    return ctx.dialogs.start(ctx, FLOW)
 
 
 FEATURE = Feature(
     name="push_channel",
     rank=130,
+    section=MenuSection.SETTINGS,
     label=N_("推送渠道"),
     summary=N_("同时用微信和 Telegram 时，选择通知优先发到哪里"),
     words=("/push", "推送渠道", "推送", "通知渠道", "推送設定", "通知渠道設定", "push"),

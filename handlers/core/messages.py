@@ -20,7 +20,8 @@ class MediaKind(StrEnum):
 
 @dataclass(frozen=True)
 class Media:
-    """A file the member sent; ``ref`` is the channel's handle for fetching it."""
+    """A file the member sent; ``ref`` is the channel's handle for fetching it, empty when the
+    channel could not get the file (the core then asks for it again)."""
 
     kind: MediaKind
     ref: str

@@ -11,6 +11,7 @@ clash stops start-up and the tests instead of a member's conversation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,7 +72,9 @@ class Job:
         id: stable name, for the logs and the command line.
         run: does the work, in a thread; returns how many pushes it queued. It only queues
             outbox rows under keys that name its period, so a second run sends nothing twice.
-        schedule: when, as a crontab line ("30 8 * * *") in the union's time zone.
+        schedule: when, as a crontab line ("30 8 * * *", "0 9 * * mon") in the union's time zone;
+            weekdays by name, since the scheduler reads weekday numbers from 0 = Monday, a day
+            off from crontab's 0 = Sunday (the registry refuses them).
         catch_up: also run shortly after start-up, for what a stopped process missed.
     """
 
@@ -114,7 +117,8 @@ class Command:
     rank: int  # its place in the list, lower first, across every module
 
 
-# Fills the demo union with a feature's examples (``make demo``): the session, the configuration, now.
+# Adds a feature's examples to the demo union, whose units and members are already in: the session,
+# the union's configuration (for the feature's policy) and the one instant the whole demo is dated from.
 DemoSeeder = Callable[[Session, CoreConfig, datetime], None]
 # What a member who is not bound yet meets: (context, replies to show first, what they typed).
 Greeter = Callable[[Context, "list[Reply] | None", "str | None"], list[Reply]]
@@ -135,7 +139,7 @@ class Module:
         settings: its part of the settings, whose :meth:`ModuleSettings.policy` its rules take.
         menu: its entries in the WeChat menu.
         commands: its entries in Telegram's command list.
-        demo: its examples in the demo union.
+        demo: adds its examples to the demo union (``make demo``), once its people are loaded.
         unbound: what a member who is not bound meets (exactly one module, the account's).
     """
 
@@ -157,11 +161,38 @@ class RegistryError(ValueError):
     """Two modules claim the same thing, or a module names something nobody provides."""
 
 
-def _claim(seen: dict[str, str], kind: str, key: str, owner: str) -> None:
-    other = seen.get(key)
-    if other is not None:
+# What Telegram accepts as a command name; anything else makes it refuse the whole list at start-up.
+_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+
+
+class _Claims:
+    """Who claimed what so far, by kind and key: the other side a clash is reported with."""
+
+    def __init__(self) -> None:
+        self._owners: dict[tuple[str, str], str] = {}
+
+    def claim(self, kind: str, key: str, owner: str) -> None:
+        other = self._owners.get((kind, key))
+        if other is None:
+            self._owners[(kind, key)] = owner
+            return
+        if other == owner:
+            raise RegistryError(f"{kind} {key!r} is declared twice by {owner}")
         raise RegistryError(f"{kind} {key!r} is declared twice: by {other} and by {owner}")
-    seen[key] = owner
+
+    def owner(self, kind: str, key: str) -> str:
+        return self._owners[(kind, key)]
+
+
+def _check_schedule(job: Job, owner: str) -> None:
+    fields = job.schedule.split()
+    if len(fields) != 5:
+        raise RegistryError(f"job {job.id!r} of {owner} has no crontab line of five fields: {job.schedule!r}")
+    if any(character.isdigit() for character in fields[4]):
+        raise RegistryError(
+            f"job {job.id!r} of {owner} gives weekdays by number ({fields[4]!r}), which the scheduler"
+            " reads a day off from crontab; give them by name (mon-sun)"
+        )
 
 
 @dataclass(frozen=True)
@@ -171,6 +202,8 @@ class Registry:
     modules: tuple[Module, ...]
     features: Mapping[str, Feature]
     words: Mapping[str, Feature]
+    # (phrase, feature), the longest first: what a sentence that is no command may be asking for.
+    phrases: tuple[tuple[str, Feature], ...]
     flows: tuple[Flow, ...]
     pushes: PushRenderers
     jobs: tuple[Job, ...]
@@ -183,113 +216,150 @@ class Registry:
 
         Raises:
             pydantic.ValidationError: a module's setting is wrong; bot.settings names it.
+            RegistryError: two modules' settings give a policy of the same type, so the rules
+                of one would read the other's.
         """
         policies: dict[type, object] = {}
+        owners: dict[type, str] = {}
         for module in self.modules:
             if module.settings is None:
                 continue
             fields = module.settings.model_fields
             given = {key: value for key, value in (overrides or {}).items() if key in fields}
             policy = module.settings(**given).policy(zone)  # type: ignore[arg-type]
-            policies[type(policy)] = policy
+            kind = type(policy)
+            if kind in owners:
+                raise RegistryError(
+                    f"policy {kind.__name__} is given twice: by the settings of module {owners[kind]!r}"
+                    f" and by those of module {module.name!r}"
+                )
+            owners[kind] = module.name
+            policies[kind] = policy
         return policies
 
 
 def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = ()) -> Registry:
     """Put the modules together, refusing anything two of them would overwrite in each other.
 
+    Where a member meets the features (the main menu, the help, the WeChat menu, Telegram's
+    command list) is decided by ranks, not by the order of ``modules``; that order decides
+    only what ranks leave tied, the order of the jobs, and the order the demo union is
+    filled in (a module's examples may build on an earlier module's).
+
     Args:
-        modules: the core's own module first, then the features', in menu order.
-        cancel_words: words the router itself answers (取消), so a command may name them.
+        modules: the modules, the core's own (menu and help) first.
+        cancel_words: words the router itself answers (取消) before any feature: no feature
+            may claim one, and a command may name one.
 
     Raises:
-        RegistryError: a feature name, a word, a flow, a push topic, a job id, a menu slot
-            or a command declared twice; a menu slot or a command naming no feature; a topic
-            produced without a renderer; no module, or two, for members not yet bound.
+        RegistryError: a module name, a feature name, a word, a flow, a push topic's renderer
+            or after-batch hook, a job id, a menu slot or a command declared twice; a job's
+            schedule that is no crontab line or gives weekdays by number; a word
+            that is one of ``cancel_words``; a menu slot naming no feature, or one not in
+            the menu; a command naming no feature's word, or one Telegram would refuse; a
+            topic produced, or given an after-batch hook, without a renderer; no module, or
+            two, for members not yet bound.
     """
     modules = tuple(modules)
-    module_names: dict[str, str] = {}
+    cancel = {normalise(word) for word in cancel_words}
+    claims = _Claims()
     features: dict[str, Feature] = {}
-    owners: dict[str, str] = {}
     words: dict[str, Feature] = {}
-    word_owners: dict[str, str] = {}
+    phrases: dict[str, Feature] = {}
     flows: list[Flow] = []
-    flow_owners: dict[str, str] = {}
     renderers: dict[str, Renderer] = {}
-    renderer_owners: dict[str, str] = {}
-    after_batch: dict[str, AfterBatch] = {}
-    after_owners: dict[str, str] = {}
+    hooks: dict[str, AfterBatch] = {}
     jobs: list[Job] = []
-    job_owners: dict[str, str] = {}
-    slots: dict[MenuGroup, list[MenuSlot]] = {group: [] for group in MenuGroup}
-    slot_owners: dict[str, str] = {}
-    commands: list[Command] = []
-    command_owners: dict[str, str] = {}
     greeters: list[tuple[str, Greeter]] = []
-    for module in modules:
-        _claim(module_names, "module", module.name, f"module {module.name!r}")
+    for position, module in enumerate(modules, start=1):
+        claims.claim("module name", module.name, f"module #{position}")
         owner = f"module {module.name!r}"
         for feature in module.features:
-            _claim(owners, "feature", feature.name, owner)
+            claims.claim("feature", feature.name, owner)
             features[feature.name] = feature
-            for said in {normalise(word) for word in feature.words}:  # "?" and "？" are one word
-                _claim(word_owners, "word", said, f"feature {feature.name!r} of {owner}")
+            speaker = f"feature {feature.name!r} of {owner}"
+            # A member may type a label ("我的信息"): of two features with one label, one is unreachable.
+            claims.claim("label", feature.label, speaker)
+            for said in dict.fromkeys(normalise(word) for word in feature.words):  # "?" and "？" are one
+                if said in cancel:
+                    raise RegistryError(
+                        f"word {said!r} of {speaker} is a cancel word, which the router answers itself"
+                    )
+                claims.claim("word", said, speaker)
                 words[said] = feature
+            for phrase in dict.fromkeys(normalise(phrase) for phrase in feature.phrases):
+                claims.claim("phrase", phrase, speaker)
+                phrases[phrase] = feature
         for flow in module.flows:
-            _claim(flow_owners, "flow", flow.name, owner)
+            claims.claim("flow", flow.name, owner)
             flows.append(flow)
         for topic, function in module.renderers.items():
-            _claim(renderer_owners, "renderer of push topic", topic, owner)
+            claims.claim("renderer of push topic", topic, owner)
             renderers[topic] = function
         for topic, hook in module.after_batch.items():
-            _claim(after_owners, "after-batch hook of push topic", topic, owner)
-            after_batch[topic] = hook
+            claims.claim("after-batch hook of push topic", topic, owner)
+            hooks[topic] = hook
         for job in module.jobs:
-            _claim(job_owners, "job", job.id, owner)
+            claims.claim("job", job.id, owner)
+            _check_schedule(job, owner)
             jobs.append(job)
         for slot in module.menu:
-            _claim(slot_owners, "menu slot", slot.feature, owner)
-            slots[slot.group].append(slot)
+            claims.claim("menu slot of feature", slot.feature, owner)
         for command in module.commands:
-            _claim(command_owners, "command", command.name, owner)
-            commands.append(command)
+            claims.claim("command", f"/{command.name}", owner)
         if module.unbound is not None:
-            greeters.append((module.name, module.unbound))
+            greeters.append((owner, module.unbound))
+    # What a module names must exist somewhere, so these wait until every module is in.
     for module in modules:
+        owner = f"module {module.name!r}"
         for topic in module.produces:
             if topic not in renderers:
+                raise RegistryError(f"push topic {topic!r} produced by {owner} has no renderer in any module")
+        for topic in module.after_batch:
+            if topic not in renderers:
                 raise RegistryError(
-                    f"push topic {topic!r} of module {module.name!r} has no renderer in any module"
+                    f"after-batch hook of push topic {topic!r} of {owner} has no renderer in any module"
                 )
-    for entries in slots.values():
-        for slot in entries:
-            if slot.feature not in features:
+        for slot in module.menu:
+            shown = features.get(slot.feature)
+            if shown is None:
+                raise RegistryError(f"menu slot {slot.feature!r} of {owner} names no feature")
+            if not shown.in_menu:
                 raise RegistryError(
-                    f"menu slot {slot.feature!r} of {slot_owners[slot.feature]} names no feature"
+                    f"menu slot {slot.feature!r} of {owner} names a feature of"
+                    f" {claims.owner('feature', shown.name)} that is not in the menu (in_menu=False)"
                 )
-            if not features[slot.feature].in_menu:
-                raise RegistryError(f"menu slot {slot.feature!r} names a feature that is not in the menu")
-    cancel = {normalise(word) for word in cancel_words}
-    for command in commands:
-        said = normalise("/" + command.name)
-        if said not in words and said not in cancel:
-            raise RegistryError(
-                f"command /{command.name} of {command_owners[command.name]} names no feature's word"
-            )
-    if len(greeters) != 1:
-        names = ", ".join(name for name, _greeter in greeters) or "none"
-        raise RegistryError(f"exactly one module must greet members not yet bound; found: {names}")
+        for command in module.commands:
+            if not _COMMAND_NAME.fullmatch(command.name):
+                raise RegistryError(
+                    f"command /{command.name} of {owner} is not what Telegram takes:"
+                    " 1 to 32 of a-z, 0-9 and _"
+                )
+            said = normalise(f"/{command.name}")
+            if said not in words and said not in cancel:
+                raise RegistryError(f"command /{command.name} of {owner} names no feature's word")
+    if not greeters:
+        raise RegistryError("no module greets members not yet bound (Module.unbound); exactly one must")
+    if len(greeters) > 1:
+        both = " and by ".join(owner for owner, _greeter in greeters)
+        raise RegistryError(f"members not yet bound are greeted by {both}; exactly one module may greet them")
+    slots = [slot for module in modules for slot in module.menu]
     return Registry(
         modules=modules,
         features=dict(sorted(features.items(), key=lambda item: item[1].rank)),
         words=words,
+        phrases=tuple(sorted(phrases.items(), key=lambda item: -len(item[0]))),
         flows=tuple(flows),
-        pushes=PushRenderers(renderers, after_batch),
+        pushes=PushRenderers(renderers, hooks),
         jobs=tuple(jobs),
         menu={
-            group: tuple(slot.feature for slot in sorted(entries, key=lambda s: s.rank))
-            for group, entries in slots.items()
+            group: tuple(
+                slot.feature for slot in sorted(slots, key=lambda slot: slot.rank) if slot.group is group
+            )
+            for group in MenuGroup
         },
-        commands=tuple(sorted(commands, key=lambda command: command.rank)),
+        commands=tuple(
+            sorted((command for module in modules for command in module.commands), key=lambda c: c.rank)
+        ),
         unbound=greeters[0][1],
     )

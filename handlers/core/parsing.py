@@ -25,6 +25,11 @@ import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal
 
+# How many characters a member counts is one rule, kept beside the models that check limits again
+# (models.base.character_starts): a form must never accept a text its model counts as longer.
+from models.base import MAX_CLUSTER_CODE_POINTS
+from models.base import visible_length as text_length
+
 __all__ = [
     "MAX_CLUSTER_CODE_POINTS",
     "MAX_PARSE_LENGTH",
@@ -43,14 +48,6 @@ MAX_PARSE_LENGTH = 64
 
 No index, amount, date or yes/no a member means is longer; anything longer is
 ``None`` at once, which also bounds the work done on pasted essays.
-"""
-
-MAX_CLUSTER_CODE_POINTS = 10
-"""Most code points :func:`text_length` folds into one character.
-
-The longest standard emoji (a kiss with two skin tones) has 10 code points.
-Without a cap, a chain of thousands of ZWJ-joined emoji or stacked combining
-marks would count as one character and slip past every length limit.
 """
 
 _ZWJ = "\u200d"
@@ -478,9 +475,10 @@ def parse_yes_no(text: str) -> bool | None:
     """Whether a member's answer means yes or no.
 
     Yes: 是(的), 对(的), 好(的), 可以, 行, 确认, 确定, 同意, 嗯, 要, 需要,
-    没问题, y, yes, ok, okay and "1" (the first button, 是). No: 否, 不, 不是,
-    不对, 不要, 不用, 不需要, 不了, 不行, 没有, n, no and "2". Traditional
-    forms (對, 確認, 沒有...) count too.
+    没问题, y, yes, ok, okay and 1 (the first button, 是). No: 否, 不, 不是,
+    不对, 不要, 不用, 不需要, 不了, 不行, 没有, n, no and 2. Traditional
+    forms (對, 確認, 沒有...) count too, and so does the button's number as
+    any list choice is written ("１", "一", "壹", "①", "第二个", "选2").
 
     Forgiven: punctuation, emoji and spaces around the word ("好的！", "是。",
     "好的👍", "是 的"), a repeated word ("对对对", "好的好的") and a closing
@@ -510,7 +508,7 @@ def parse_yes_no(text: str) -> bool | None:
         return True
     if word in _NO:
         return False
-    return None
+    return {1: True, 2: False}.get(parse_index(text) or 0)
 
 
 # ---------------------------------------------------------------------------- date
@@ -532,11 +530,36 @@ _RELATIVE_DAYS = {
     "前天": -2,
     "大前天": -3,
 }
+# 今年/明年 before a month and day; 后年 and the past ones for completeness.
+_RELATIVE_YEARS = {"今年": 0, "明年": 1, "后年": 2, "後年": 2, "去年": -1, "前年": -2}
+# 这周六, 下周六, 下个星期六, 上礼拜天: weeks start on Monday, as Chinese calendars print them.
+_RELATIVE_WEEKS = {
+    "这": 0, "這": 0, "本": 0, "这个": 0, "這個": 0,
+    "下": 1, "下个": 1, "下個": 1, "下下": 2, "下下个": 2, "下下個": 2,
+    "上": -1, "上个": -1, "上個": -1,
+}  # fmt: skip
+# 本月, 下个月, 上月: before a day (下个月5号) or 底/末 (下月底).
+_RELATIVE_MONTHS = {
+    "": 0, "本": 0, "这个": 0, "這個": 0, "这": 0, "這": 0,
+    "下": 1, "下个": 1, "下個": 1, "上": -1, "上个": -1, "上個": -1,
+}  # fmt: skip
+_WEEKDAY_NUMBERS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6} | {
+    str(number): number - 1 for number in range(1, 8)
+}
 _CN_YEAR_DIGITS = {ch: str(_CN_DIGITS[ch]) for ch in "〇零一二三四五六七八九"}
 _YEAR = r"(?P<year>[0-9]{4}|[0-9]{2}|[〇零一二三四五六七八九]{4}|[〇零一二三四五六七八九]{2})"
 _MONTH = r"(?P<month>[0-9]{1,2}|[一二三四五六七八九十]{1,3})"
 _DAY = r"(?P<day>[0-9]{1,2}|[一二三四五六七八九十]{1,3})"
 _SEP = r"[-/.。]"
+_WEEK = r"(?:周|週|星期|礼拜|禮拜)"
+_WEEKDAY = r"(?P<weekday>[一二三四五六日天1-7])"
+
+
+def _alternatives(words: dict[str, int]) -> str:
+    """A regex alternation of ``words``, longest first so 下下个 is not read as 下."""
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True) if word)
+
+
 _DATE_FULL = (
     re.compile(rf"(?P<year>[0-9]{{4}}){_SEP}(?P<month>[0-9]{{1,2}}){_SEP}(?P<day>[0-9]{{1,2}})"),
     re.compile(r"(?P<year>[0-9]{4})(?P<month>[0-9]{2})(?P<day>[0-9]{2})"),
@@ -547,7 +570,16 @@ _DATE_THIS_YEAR = (
     re.compile(rf"{_MONTH}月{_DAY}[日号號]?"),
 )
 _DATE_THIS_MONTH = re.compile(rf"{_DAY}[日号號]")
+_DATE_RELATIVE_YEAR = re.compile(rf"(?P<which>{_alternatives(_RELATIVE_YEARS)}){_MONTH}月{_DAY}[日号號]?")
+_DATE_RELATIVE_MONTH = re.compile(rf"(?P<which>{_alternatives(_RELATIVE_MONTHS)})月{_DAY}[日号號]")
+_DATE_WEEKDAY = re.compile(rf"(?P<which>{_alternatives(_RELATIVE_WEEKS)})?{_WEEK}{_WEEKDAY}")
+_MONTH_END = re.compile(rf"(?P<which>{_alternatives(_RELATIVE_MONTHS)})?月[底末]")
+_YEAR_END = re.compile(r"(?:今年)?年[底末]|今年[底末]")
+# The weekday the bot itself prints after a date, "2027年1月10日（周日）", so its own answer reads back.
+_WEEKDAY_AFTER = re.compile(rf"\(?{_WEEK}{_WEEKDAY}\)?$")
 _SPACE_BETWEEN_DIGITS = re.compile(r"(?<=[0-9]) (?=[0-9])")
+# A month and day that are past this year come back within a year, 2月29日 within eight.
+_LEAP_CYCLE_YEARS = 8
 
 
 def _date_part(text: str) -> int | None:
@@ -569,53 +601,154 @@ def _make_date(year: int, month: int | None, day: int | None) -> date | None:
         return None
 
 
-def parse_date(text: str, *, today: date) -> date | None:
+def _month_after(year: int, month: int, months: int) -> tuple[int, int]:
+    """The year and month ``months`` after (or before) ``year``-``month``."""
+    index = year * 12 + month - 1 + months
+    return index // 12, index % 12 + 1
+
+
+def _month_end(year: int, month: int) -> date:
+    next_year, next_month = _month_after(year, month, 1)
+    return date(next_year, next_month, 1) - timedelta(days=1)
+
+
+def _month_day(base: date, month: int | None, day: int | None, *, ahead: bool) -> date | None:
+    """This year's ``month``/``day``; ahead, the first one from ``base`` on (next year's once past)."""
+    if not ahead:
+        return _make_date(base.year, month, day)
+    for year in range(base.year, base.year + _LEAP_CYCLE_YEARS + 1):
+        found = _make_date(year, month, day)
+        if found is not None and found >= base:
+            return found
+    return None
+
+
+def _day_of_month(base: date, day: int | None, *, ahead: bool) -> date | None:
+    """This month's ``day``; ahead, the first one from ``base`` on (next month's once past)."""
+    if not ahead:
+        return _make_date(base.year, base.month, day)
+    year, month = base.year, base.month
+    for _ in range(12):
+        found = _make_date(year, month, day)
+        if found is not None and found >= base:
+            return found
+        year, month = _month_after(year, month, 1)
+    return None
+
+
+def _relative_date(text: str, base: date, *, ahead: bool) -> date | None:
+    """The forms that name a day from today: 下周六, 周五, 月底, 下个月5号, 明年5月1日, 年底."""
+    match = _DATE_WEEKDAY.fullmatch(text)
+    if match:
+        monday = base - timedelta(days=base.weekday())
+        weeks = _RELATIVE_WEEKS[match["which"]] if match["which"] else 0
+        found = monday + timedelta(days=7 * weeks + _WEEKDAY_NUMBERS[match["weekday"]])
+        if ahead and match["which"] is None and found < base:
+            found += timedelta(days=7)  # 周一 said on a Wednesday: the coming one
+        return found
+    match = _MONTH_END.fullmatch(text)
+    if match:
+        return _month_end(*_month_after(base.year, base.month, _RELATIVE_MONTHS[match["which"] or ""]))
+    if _YEAR_END.fullmatch(text):
+        return date(base.year, 12, 31)
+    match = _DATE_RELATIVE_MONTH.fullmatch(text)
+    if match:
+        year, month = _month_after(base.year, base.month, _RELATIVE_MONTHS[match["which"]])
+        return _make_date(year, month, _date_part(match["day"]))
+    match = _DATE_RELATIVE_YEAR.fullmatch(text)
+    if match:
+        year = base.year + _RELATIVE_YEARS[match["which"]]
+        return _make_date(year, _date_part(match["month"]), _date_part(match["day"]))
+    return None
+
+
+def _calendar_date(text: str, base: date, *, ahead: bool) -> date | None:
+    """A date written with digits or numerals: 2026-11-23, 2026年11月23日, 11月23日, 23号."""
+    for pattern in _DATE_FULL:
+        match = pattern.fullmatch(text)
+        if match:
+            return _make_date(_year(match["year"]), _date_part(match["month"]), _date_part(match["day"]))
+    for pattern in _DATE_THIS_YEAR:
+        match = pattern.fullmatch(text)
+        if match:
+            return _month_day(base, _date_part(match["month"]), _date_part(match["day"]), ahead=ahead)
+    match = _DATE_THIS_MONTH.fullmatch(text)
+    if match:
+        return _day_of_month(base, _date_part(match["day"]), ahead=ahead)
+    return None
+
+
+def _plain_date(text: str, base: date, *, ahead: bool) -> date | None:
+    if text in _RELATIVE_DAYS:
+        return base + timedelta(days=_RELATIVE_DAYS[text])
+    return _relative_date(text, base, ahead=ahead) or _calendar_date(text, base, ahead=ahead)
+
+
+def _read_date(folded: str, base: date, *, ahead: bool) -> date | None:
+    text = _SPACE_BETWEEN_DIGITS.sub("-", folded).replace(" ", "")
+    found = _plain_date(text, base, ahead=ahead)
+    if found is not None:
+        return found
+    said = _WEEKDAY_AFTER.search(text)
+    if said is None or said.start() == 0:
+        return None
+    found = _plain_date(text[: said.start()], base, ahead=ahead)
+    if found is not None and found.weekday() != _WEEKDAY_NUMBERS[said["weekday"]]:
+        return None  # 1月10日（周六） when the 10th is a Sunday: which one was meant is anyone's guess
+    return found
+
+
+def parse_date(text: str, *, today: date, ahead: bool = False) -> date | None:
     """The calendar date a member means.
 
-    Accepted: "2026-11-23", "2026/11/23", "2026.11.23", "2026 11 23",
-    "20261123", "2026年11月23日" (or 号), "26年11月23日" (20xx), "二〇二六年
-    十一月二十三日"; without a year "11月23日", "11-23", "11/23", "11.23" (this
-    year); a day alone with 日/号, "23号" (this month); and "今天", "明天",
-    "后天", "大后天", "昨天", "前天", "大前天" (also today/tomorrow/yesterday).
-    Full-width digits and spaces are forgiven.
+    Accepted:
 
-    A missing year or month is always today's: "1月5日" typed in December is
-    this January, not next. The caller knows whether the past is allowed and
-    re-asks with the earliest date rather than this function guessing.
+    * with a year: "2026-11-23", "2026/11/23", "2026.11.23", "2026 11 23",
+      "20261123", "2026年11月23日" (or 号), "26年11月23日" (20xx), "二〇二六年
+      十一月二十三日"; "明年5月1日", "今年", "后年", "去年", "前年" before a month
+      and day;
+    * without a year: "11月23日", "11-23", "11/23", "11.23";
+    * without a month: "23号", "23日"; "下个月5号", "本月5号", "上月5号";
+    * a week day: "周五", "星期五", "礼拜五" (日/天 for Sunday), "这周五", "下周六",
+      "下下周一", "上周五"; weeks start on Monday;
+    * ends: "月底"/"月末" (this month's last day, also "本月底", "下个月底"),
+      "年底"/"年末" (31 December);
+    * "今天", "明天", "后天", "大后天", "昨天", "前天", "大前天" (also
+      today/tomorrow/yesterday).
+
+    A weekday after a date, "2027年1月10日（周日）" as the bot prints dates, must
+    be that date's, or the answer is not understood. Full-width digits and
+    spaces are forgiven.
+
+    ``ahead`` decides what a date without its year, month or week means. Asked
+    for a time to come (an activity, a notice's send time), the next such day:
+    "1月10日" typed in December is next January, "5号" typed on the 20th is
+    next month's, "周一" typed on a Wednesday is next Monday. Otherwise (a day
+    something happened) the current year, month and week: "1月5日" typed in
+    December is this January. Today itself counts as to come, so "月底" on
+    the last day of a month is today; "下个月底" is the month after. Words
+    that say which year, month or week ("明年", "下个月", "这周五") are taken
+    as said either way, and the caller refuses a past date if it must.
 
     Args:
         text: what the member typed.
         today: the current date in the union's time zone (a ``datetime`` is
             reduced to its date).
+        ahead: read a date without its year, month or week as the next such day.
 
     Returns:
         The date, or None for impossible dates ("2026-02-30", "2月29日" in a
-        common year), other orders ("23/11/2026"), times and anything else.
+        common year when not ahead), other orders ("23/11/2026"), times and
+        anything else.
     """
     folded = _prepare(text)
     if not folded:
         return None
     base = date(today.year, today.month, today.day)
-    folded = _trim_sentence_end(folded)
-    if folded in _RELATIVE_DAYS:
-        try:
-            return base + timedelta(days=_RELATIVE_DAYS[folded])
-        except OverflowError:
-            return None
-    folded = _SPACE_BETWEEN_DIGITS.sub("-", folded).replace(" ", "")
-    for pattern in _DATE_FULL:
-        match = pattern.fullmatch(folded)
-        if match:
-            year = _year(match["year"])
-            return _make_date(year, _date_part(match["month"]), _date_part(match["day"]))
-    for pattern in _DATE_THIS_YEAR:
-        match = pattern.fullmatch(folded)
-        if match:
-            return _make_date(base.year, _date_part(match["month"]), _date_part(match["day"]))
-    match = _DATE_THIS_MONTH.fullmatch(folded)
-    if match:
-        return _make_date(base.year, base.month, _date_part(match["day"]))
-    return None
+    try:
+        return _read_date(_trim_sentence_end(folded), base, ahead=ahead)
+    except (OverflowError, ValueError):
+        return None  # past date.max or before date.min
 
 
 # ------------------------------------------------------------------ what is typed
@@ -668,72 +801,3 @@ def control_characters(text: str) -> list[str]:
         if unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
             found.setdefault(ch)
     return list(found)
-
-
-def _is_regional_indicator(ch: str) -> bool:
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
-
-
-def _extends(ch: str) -> bool:
-    """Whether ``ch`` belongs to the character before it (marks, modifiers, tags, ZWJ)."""
-    code = ord(ch)
-    return (
-        ch == _ZWJ
-        or _is_skin_tone(ch)
-        or _TAG_FIRST <= code <= _TAG_CANCEL  # subdivision flag tags
-        or unicodedata.category(ch)[0] == "M"  # combining marks, variation selectors, keycap
-    )
-
-
-def _pictographic(ch: str) -> bool:
-    """Roughly Extended_Pictographic: what a ZWJ joins into one emoji."""
-    return ord(ch) >= 0x1F000 or unicodedata.category(ch) == "So"
-
-
-def text_length(text: str) -> int:
-    """How many characters a member would count in ``text``.
-
-    Limits like "at most 200 characters" must match what a member sees: a
-    family emoji 👨‍👩‍👧 is one character to them, seven code points to Python.
-    True grapheme clusters (UAX #29) need a library, so this approximates:
-    code points are counted, except that these join the character before them:
-
-    * combining marks, variation selectors (U+FE0F) and the keycap mark;
-    * emoji skin-tone modifiers (U+1F3FB-U+1F3FF) and flag tag letters;
-    * U+200D ZWJ and the emoji after it (👨‍👩‍👧 is 1);
-    * the second regional indicator of a flag pair (🇨🇳 is 1);
-    * "\\n" after "\\r" (one line break).
-
-    Differences from UAX #29 are rare (Hangul jamo, Indic conjuncts count per
-    code point). One counted character never spans more than
-    :data:`MAX_CLUSTER_CODE_POINTS` code points, so text may hold at most that
-    many times the limit in code points; check bytes separately if needed.
-
-    Args:
-        text: the text as the member sent it.
-
-    Returns:
-        The count; 0 for "".
-    """
-    length = 0
-    cluster = 0
-    after_zwj = False
-    open_flag = False
-    previous = ""
-    for ch in text:
-        joins = 0 < cluster < MAX_CLUSTER_CODE_POINTS and (
-            (after_zwj and _pictographic(ch))
-            or _extends(ch)
-            or (open_flag and _is_regional_indicator(ch))
-            or (previous == "\r" and ch == "\n")
-        )
-        if joins:
-            cluster += 1
-            open_flag = False
-        else:
-            length += 1
-            cluster = 1
-            open_flag = _is_regional_indicator(ch)
-        after_zwj = ch == _ZWJ
-        previous = ch
-    return length

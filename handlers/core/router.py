@@ -4,7 +4,9 @@ Order of precedence for a message:
 
 1. a pressed menu button (``go:<feature>``) or 取消 — always honoured;
 2. a slash command — closes any open form first;
-3. the open dialog's next step;
+3. the open dialog's next step; a command word typed in a form is handed to it
+   with the answer, so the engine can ask whether it was meant as the answer
+   (at a free-text step) or open the feature (anywhere else);
 4. a command word (我的, 菜单, 帮助…);
 5. for someone not yet bound: the binding form; otherwise "not understood" and the menu.
 
@@ -27,7 +29,7 @@ from sqlmodel import Session
 
 from handlers.core import menu
 from handlers.core.context import Context, CoreConfig
-from handlers.core.dialogs import PAYLOAD_PREFIX, DialogEngine
+from handlers.core.dialogs import PAYLOAD_PREFIX, DialogEngine, said_word
 from handlers.core.features import Feature
 from handlers.core.i18n import Catalogues, Translator, negotiate_locale
 from handlers.core.messages import Incoming, MediaKind, Reply
@@ -56,6 +58,16 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def _cancelling(text: str | None) -> bool:
+    """取消 as members type it: "取消。", "算了！", or Telegram's /cancel@BotName in a group."""
+    if text is None:
+        return False
+    said = said_word(text)
+    if said.startswith("/"):
+        said = said.split("@", 1)[0]
+    return said in CANCEL_WORDS
+
+
 class Bot:
     """The conversation core. Channels call :meth:`handle` for every message."""
 
@@ -77,7 +89,9 @@ class Bot:
         self.registry = registry
         self.features = registry.features
         self.words = registry.words
-        self.dialogs = DialogEngine(registry.flows, after_cancel=self._after_cancel)
+        self.dialogs = DialogEngine(
+            registry.flows, after_cancel=self._after_cancel, open_feature=self._open_from_form
+        )
         self._labels_by_locale: dict[str, dict[str, Feature]] = {}
 
     def handle(self, incoming: Incoming) -> list[Reply]:
@@ -196,17 +210,21 @@ class Bot:
                 return [*notice, *self._stale(ctx)]
             return [*notice, *self._run(ctx, feature, argument)]
 
+        if incoming.media is not None and not incoming.media.ref:
+            # A file the channel could not fetch (WeChat keeps a member's photo three days only).
+            return [*notice, *self._ask_again(ctx, state, ctx.t("抱歉，照片没能收到，请再发一次。"))]
         if incoming.text is None and incoming.media is not None and incoming.media.kind is MediaKind.VOICE:
-            return [*notice, *self._unheard(ctx, state)]
+            unheard = ctx.t("抱歉，这条语音没能识别成文字。请打字回复，谢谢。")
+            return [*notice, *self._ask_again(ctx, state, unheard)]
 
         word = normalise(incoming.text) if incoming.text is not None else ""
-        if word in CANCEL_WORDS:
+        if _cancelling(incoming.text):
             return [*notice, *self._cancel(ctx, state)]
 
         feature, arg, slash = self._command(ctx, incoming.text)
         if (
             state is not None
-            and state.flow == menu.MENU_FLOW_NAME
+            and state.flow == menu.FLOW.name
             and incoming.button is None
             and parse_index(incoming.text or "") is None
         ):
@@ -226,7 +244,9 @@ class Bot:
                     ctx.t("您正在办理一项事务。请按提示回复；回复“返回”回到上一步，回复“取消”退出。")
                 )
                 return [hint, *self.dialogs.reprompt(ctx, state)]
-            return self.dialogs.handle(ctx, state)
+            # A command word in a form: the engine asks whether it is the answer, or opens the feature.
+            command = feature.name if feature is not None and self._usable(ctx, feature) else None
+            return self.dialogs.handle(ctx, state, command=command)
 
         if feature is not None:
             return [*notice, *self._run(ctx, feature, arg)]
@@ -236,15 +256,26 @@ class Bot:
             return [*notice, *self.registry.unbound(ctx, None, answer)]
         if incoming.button and incoming.button.startswith(PAYLOAD_PREFIX + ":"):
             return [*notice, *self._stale(ctx)]
+        asked = self._asked_in_a_sentence(word)
+        if asked is not None:
+            return [*notice, *self._run(ctx, asked, "")]
         return [*notice, *self._not_understood(ctx)]
+
+    def _asked_in_a_sentence(self, said: str) -> Feature | None:
+        """The feature a sentence asks for ("我家里老人住院了，想申请困难补助"), by its longest phrase."""
+        for phrase, feature in self.registry.phrases:
+            if phrase in said:
+                return feature
+        return None
 
     def _is_list(self, state: DialogState) -> bool:
         """Whether the open dialog is a list to pick from (the menu, a browse flow) rather than a form."""
-        return state.flow == menu.MENU_FLOW_NAME or self.dialogs.flows[state.flow].browse
+        return state.flow == menu.FLOW.name or self.dialogs.flows[state.flow].browse
 
-    def _unheard(self, ctx: Context, state: DialogState | None) -> list[Reply]:
-        """A voice message with no recognised text: ask for text, and repeat the open question."""
-        sorry = Reply(ctx.t("抱歉，这条语音没能识别成文字。请打字回复，谢谢。"))
+    def _ask_again(self, ctx: Context, state: DialogState | None, apology: str) -> list[Reply]:
+        """A voice message with no recognised text, a photo that did not arrive: say so, and
+        repeat the open question (or the menu, or the welcome) so the member knows where they are."""
+        sorry = Reply(apology)
         if state is not None:
             return [sorry, *self.dialogs.reprompt(ctx, state)]
         if ctx.member is None:
@@ -261,6 +292,15 @@ class Bot:
             return replies
         return menu.show_menu(ctx, intro=replies)
 
+    def _usable(self, ctx: Context, feature: Feature) -> bool:
+        """Whether ``feature`` would open for this person, so its word typed in a form means it."""
+        if ctx.member is None:
+            return feature.for_unbound
+        return feature.available(ctx)
+
+    def _open_from_form(self, ctx: Context, name: str) -> list[Reply]:
+        return self._run(ctx, self.features[name], "")
+
     def _run(self, ctx: Context, feature: Feature, arg: str) -> list[Reply]:
         if ctx.member is None and not feature.for_unbound:
             return self.registry.unbound(ctx, [Reply(ctx.t("请先绑定会员身份，再使用这项功能。"))], None)
@@ -270,7 +310,7 @@ class Bot:
         return feature.run(ctx, arg)
 
     def _cancel(self, ctx: Context, state: DialogState | None) -> list[Reply]:
-        if state is None or state.flow == menu.MENU_FLOW_NAME:
+        if state is None or state.flow == menu.FLOW.name:
             if state is not None:
                 self.dialogs.close(ctx)
             return [Reply(ctx.t("现在没有正在办理的事项。需要时回复“菜单”。"))]

@@ -1,7 +1,8 @@
 """合理化建议 (金点子): the form, 我的建议, the review, 季度评比, 建议统计 and the "三及时" reminders."""
 
 from handlers.core.module import MenuGroup, MenuSlot, Module
-from handlers.suggestions import appraisal, figures, form, reminders, review
+from handlers.suggestions import appraisal, figures, form, mine, reminders, review
+from handlers.suggestions.demo import seed_suggestions
 from handlers.suggestions.settings import SuggestionSettings
 from models.notices import TOPIC as NOTICE_TOPIC
 from models.suggestions import UPDATE_TOPIC
@@ -9,10 +10,10 @@ from models.suggestions.deadlines import DUE_TOPIC, OVERDUE_TOPIC
 
 MODULE = Module(
     name="suggestions",
-    features=(form.SUGGEST, form.MY_SUGGESTIONS, review.REVIEW, appraisal.FEATURE, figures.FEATURE),
-    flows=(*form.FLOWS, *review.FLOWS, *appraisal.FLOWS, *figures.FLOWS),
+    features=(form.SUGGEST, mine.MY_SUGGESTIONS, review.REVIEW, appraisal.FEATURE, figures.FEATURE),
+    flows=(*form.FLOWS, *mine.FLOWS, *review.FLOWS, *appraisal.FLOWS, *figures.FLOWS),
     renderers={
-        UPDATE_TOPIC: form.render_update,
+        UPDATE_TOPIC: mine.render_update,
         DUE_TOPIC: reminders.render_due,
         OVERDUE_TOPIC: reminders.render_overdue,
     },
@@ -22,6 +23,7 @@ MODULE = Module(
     settings=SuggestionSettings,
     menu=(
         MenuSlot(MenuGroup.SERVICES, form.SUGGEST.name, 10),
-        MenuSlot(MenuGroup.SERVICES, form.MY_SUGGESTIONS.name, 20),
+        MenuSlot(MenuGroup.SERVICES, mine.MY_SUGGESTIONS.name, 20),
     ),
+    demo=seed_suggestions,
 )

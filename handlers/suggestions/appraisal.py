@@ -2,11 +2,14 @@
 
 The chair picks the quarter (本季度, 上季度, or typed: 2026Q3, 2026年第三季度)
 and sees the suggestions their units adopted in it, best first. They reply
-with a suggestion's number (its rank), choose 金点子/银点子/鼓励奖 or 不评 and
-the prize, and come back to the list, where their choices show; 完成 shows all
-awards with the total prize money to confirm. The awards are given all at once
+with a suggestion's number (its rank, or its JY number), choose 金点子/银点子/
+鼓励奖 or 不评 and the prize, and come back to the list, where their choices
+show; an idea not yet implemented is awarded only after a warning, or not at
+all where the union requires implementation. 完成 shows all awards with the
+total prize money to confirm. The awards are given all at once
 (models.suggestions.appraisal), each proposer is told of theirs, and the chair
-may then publish the result as a notice to their units.
+may then publish the result as a notice to their units: the notice is shown
+word for word first, and goes out on 确认发布.
 
 The list answers typed numbers only — no numbered buttons — so "3" always
 means the third suggestion, whichever channel numbers its buttons. Everything
@@ -31,26 +34,35 @@ from handlers.core.dialogs import (
     Invalid,
     Option,
     Step,
-    YesNo,
     Yuan,
     step_payload,
 )
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Button, Reply
+from handlers.core.paging import page_of, page_value, paged_flow, turn_page
 from handlers.core.parsing import normalise, parse_index
 from models.errors import N_, InvalidInput
 from models.members import Member
-from models.notices import Target, TargetKind, target_recipients
+from models.notices import target_recipients
 from models.roles import Permission, scope_units
-from models.suggestions import AWARD_LABELS, Award, SuggestionPolicy
+from models.suggestions import (
+    AWARD_LABELS,
+    Award,
+    SuggestionPolicy,
+    award_refusal,
+    implemented,
+    parse_suggestion_number,
+)
 from models.suggestions.appraisal import (
     ANONYMOUS,
     AWARD_ORDER,
+    AppraisalNotice,
     AppraisalRefused,
     AwardChoice,
     Candidate,
     apply_appraisal,
+    appraisal_notice,
     period_text,
     previous_quarter,
     publish_appraisal,
@@ -61,9 +73,6 @@ from models.suggestions.appraisal import (
 from models.suggestions.figures import money_text
 from models.units import Unit, get_unit, unit_path
 
-APPRAISAL_FLOW = "suggestion_appraisal"
-AWARDS_FLOW = "appraisal_awards"
-PUBLISH_FLOW = "appraisal_publish"
 # Ten to a page: an appraisal weighs the ideas against each other, so more of them side by side.
 LIST_SIZE = 10
 NO_AWARD = "none"
@@ -72,8 +81,6 @@ KEPT = ("units", "unit", "year", "quarter", "page", "awards")
 
 DONE_WORDS = frozenset({"完成", "完成了", "结束", "結束", "好了", "done", "finish"})
 PUBLISH_WORDS = frozenset({"发布", "發布", "发布评比结果", "發布評比結果", "publish"})
-NEXT_WORDS = frozenset({"下一页", "下一頁", "next", "next page"})
-PREVIOUS_WORDS = frozenset({"上一页", "上一頁", "previous", "previous page"})
 THIS_QUARTER_WORDS = frozenset({"本季度", "本季", "这个季度", "這個季度", "这季度", "this quarter"})
 LAST_QUARTER_WORDS = frozenset(
     {"上季度", "上季", "上个季度", "上個季度", "上一季度", "上一个季度", "last quarter", "previous quarter"}
@@ -180,17 +187,17 @@ def _entry(ctx: Context, candidate: Candidate, chosen: dict[str, Any] | None) ->
     return "\n".join(lines)
 
 
-def _pages(count: int) -> int:
-    return max(1, -(-count // LIST_SIZE))
-
-
 def _total(data: Data) -> int:
     return sum(int(chosen["prize"]) for chosen in _awards(data).values())
 
 
-def _by_number(candidates: Sequence[Candidate], said: str) -> Candidate | None:
+def _by_number(ctx: Context, candidates: Sequence[Candidate], text: str) -> Candidate | None:
+    """The candidate a typed tracking number names (JY-2026-000005, JY5, 2026-5); a bare number is a rank."""
+    if parse_index(text) is not None:
+        return None
+    wanted = parse_suggestion_number(text, year=ctx.config.policy(SuggestionPolicy).today(ctx.now).year)
     for candidate in candidates:
-        if candidate.suggestion.number and normalise(candidate.suggestion.number) == said:
+        if wanted is not None and candidate.suggestion.number == wanted:
             return candidate
     return None
 
@@ -265,11 +272,11 @@ def _quarter_picked(ctx: Context, data: Data) -> list[Reply]:
             period=_period(ctx, listing), unit=_unit(ctx, listing).name
         )
         return show_menu(ctx, intro=[Reply(text)])
-    return ctx.dialogs.start(ctx, AWARDS_FLOW, data=listing)
+    return ctx.dialogs.start(ctx, AWARDS, data=listing)
 
 
 APPRAISAL = Flow(
-    name=APPRAISAL_FLOW,
+    name="suggestion_appraisal",
     steps=(
         Choose(
             "unit",
@@ -297,18 +304,17 @@ class PickStep(Step):
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
         _ = ctx.t
         candidates = _candidates(ctx, data)
-        page, pages = int(data.get("page", 1)), _pages(len(candidates))
+        page = page_of(candidates, data, LIST_SIZE)
         awards = _awards(data)
-        shown = candidates[(page - 1) * LIST_SIZE : page * LIST_SIZE]
         lines = [
             _("{period}{unit}采纳的合理化建议，按创效排序（第 {page}/{pages} 页，共 {count} 条）：").format(
                 period=_period(ctx, data),
                 unit=_unit(ctx, data).name,
-                page=page,
-                pages=pages,
+                page=page.number,
+                pages=page.pages,
                 count=len(candidates),
             ),
-            *(_entry(ctx, candidate, awards.get(str(candidate.id))) for candidate in shown),
+            *(_entry(ctx, candidate, awards.get(str(candidate.id))) for candidate in page.items),
         ]
         if awards:
             lines.append(
@@ -318,9 +324,9 @@ class PickStep(Step):
             )
         lines.append(_(self.question))
         ways = []
-        if page < pages:
+        if page.number < page.pages:
             ways.append(_("回复“下一页”看后面的建议。"))
-        if page > 1:
+        if page.number > 1:
             ways.append(_("回复“上一页”看前面的建议。"))
         if any(candidate.awarded for candidate in candidates):
             ways.append(_("回复“发布”把这个季度已评出的结果发布给会员。"))
@@ -333,7 +339,6 @@ class PickStep(Step):
             raise Invalid(N_("请用文字回复。"))
         said = normalise(text)
         candidates = _candidates(ctx, data)
-        page, pages = int(data.get("page", 1)), _pages(len(candidates))
         if said in DONE_WORDS:
             if not _awards(data):
                 raise Invalid(N_("还没有选择要评奖的建议。请回复序号选择；不评了请回复“取消”。"))
@@ -342,15 +347,10 @@ class PickStep(Step):
             if not any(candidate.awarded for candidate in candidates):
                 raise Invalid(N_("这个季度还没有评出获奖建议，请先评奖，再发布。"))
             return "publish"
-        if said in NEXT_WORDS or said == normalise(ctx.t("下一页")):
-            if page >= pages:
-                raise Invalid(N_("已经是最后一页了。"))
-            return f"p:{page + 1}"
-        if said in PREVIOUS_WORDS or said == normalise(ctx.t("上一页")):
-            if page <= 1:
-                raise Invalid(N_("已经是第一页了。"))
-            return f"p:{page - 1}"
-        candidate = _by_number(candidates, said)
+        turned = turn_page(ctx, page_of(candidates, data, LIST_SIZE))
+        if turned is not None:
+            return page_value(turned)
+        candidate = _by_number(ctx, candidates, text)
         if candidate is None:
             rank = parse_index(text)
             if rank is None:
@@ -371,6 +371,9 @@ class PickStep(Step):
                 number=suggestion.number,
                 award=ctx.t(AWARD_LABELS[suggestion.award]),
             )
+        refused = award_refusal(ctx.session, _actor(ctx), suggestion, ctx.config.policy(SuggestionPolicy))
+        if refused is not None:
+            raise Invalid.from_error(refused)
         return f"n:{candidate.id}:{suggestion.version}"
 
 
@@ -382,22 +385,35 @@ def _picked_suggestion(data: Data) -> tuple[int, int] | None:
     return int(suggestion_id), int(version)
 
 
-def _picked_line(ctx: Context, data: Data) -> str:
+def _picked_candidate(ctx: Context, data: Data) -> Candidate | None:
     picked = _picked_suggestion(data)
     assert picked is not None
     for candidate in _candidates(ctx, data):
         if candidate.id == picked[0]:
-            return f"{candidate.suggestion.number} {candidate.suggestion.title}"
-    return ""
+            return candidate
+    return None
+
+
+def _picked_line(ctx: Context, data: Data) -> str:
+    candidate = _picked_candidate(ctx, data)
+    return f"{candidate.suggestion.number} {candidate.suggestion.title}" if candidate is not None else ""
 
 
 @dataclass(frozen=True)
 class AwardStep(Choose):
-    """金点子, 银点子, 鼓励奖 or 不评, under the suggestion being decided on."""
+    """金点子, 银点子, 鼓励奖 or 不评, under the suggestion being decided on, and a word of caution.
+
+    An idea not yet implemented may be awarded (unless the union requires implementation, when it
+    cannot be picked at all), but the chair is told that its effect is not known yet.
+    """
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
         reply = super().prompt(ctx, flow, data)
-        return Reply(_picked_line(ctx, data) + "\n" + reply.text, buttons=reply.buttons)
+        lines = [_picked_line(ctx, data)]
+        candidate = _picked_candidate(ctx, data)
+        if candidate is not None and not implemented(candidate.suggestion):
+            lines.append(ctx.t("注意：这条建议还没有实施完成，效果尚未核定。"))
+        return Reply("\n".join([*lines, reply.text]), buttons=reply.buttons)
 
 
 AWARD_OPTIONS = (
@@ -412,6 +428,11 @@ AWARD_OPTIONS = (
 )
 
 
+CHOSEN = N_("{number} {title}：{award}")
+# An award to an idea not yet in place is marked, so the chair confirms it knowingly.
+CHOSEN_EARLY = N_("{number} {title}：{award}（尚未实施完成）")
+
+
 def _chosen_lines(ctx: Context, data: Data) -> list[str]:
     """The awards chosen so far, highest first and best ranked first within each."""
     awards = _awards(data)
@@ -419,7 +440,7 @@ def _chosen_lines(ctx: Context, data: Data) -> list[str]:
     level = {award.value: position for position, award in enumerate(AWARD_ORDER)}
     candidates.sort(key=lambda c: (level[awards[str(c.id)]["award"]], c.rank))
     return [
-        ctx.t("{number} {title}：{award}").format(
+        ctx.t(CHOSEN if implemented(c.suggestion) else CHOSEN_EARLY).format(
             number=c.suggestion.number,
             title=c.suggestion.title,
             award=_award_text(ctx, awards[str(c.id)]["award"], int(awards[str(c.id)]["prize"])),
@@ -443,11 +464,9 @@ def _summary(ctx: Context, data: Data) -> str:
     )
 
 
-def _relist(ctx: Context, data: Data, text: str, page: int | None = None) -> list[Reply]:
+def _relist(ctx: Context, data: Data, text: str) -> list[Reply]:
     listing = {key: data[key] for key in KEPT if key in data}
-    if page is not None:
-        listing["page"] = page
-    return ctx.dialogs.start(ctx, AWARDS_FLOW, data=listing, intro=[Reply(text)] if text else [])
+    return ctx.dialogs.start(ctx, AWARDS, data=listing, intro=[Reply(text)] if text else [])
 
 
 def _apply(ctx: Context, data: Data) -> list[Reply]:
@@ -484,8 +503,6 @@ def _apply(ctx: Context, data: Data) -> list[Reply]:
 
 def _picked(ctx: Context, data: Data) -> list[Reply]:
     pick = str(data["pick"])
-    if pick.startswith("p:"):
-        return _relist(ctx, data, "", page=int(pick[2:]))
     if pick == "publish":
         return _offer_publish(ctx, data)
     if pick == "done":
@@ -512,8 +529,8 @@ def _not_picking(data: Data) -> bool:
     return _picked_suggestion(data) is None
 
 
-AWARDS = Flow(
-    name=AWARDS_FLOW,
+AWARDS = paged_flow(
+    name="appraisal_awards",
     steps=(
         PickStep("pick", N_("请回复要评奖的建议序号（回复“完成”结束）：")),
         AwardStep("award", N_("请选择奖项："), options=AWARD_OPTIONS, skip_if=_not_picking),
@@ -529,32 +546,64 @@ AWARDS = Flow(
             skip_if=lambda data: data.get("pick") != "done",
         ),
     ),
-    on_done=_picked,
+    on_pick=_picked,
 )
 
 
 # ------------------------------------------------------------------------------ publishing
 
 
-def _target(data: Data) -> Target:
-    return Target(kind=TargetKind.UNITS, unit_ids=(int(data["unit"]),))
+def _notice(ctx: Context, data: Data) -> AppraisalNotice:
+    """The result as it would go out now, in the union's language (what members read is stored text)."""
+    return appraisal_notice(
+        ctx.session,
+        actor=_actor(ctx),
+        year=int(data["year"]),
+        quarter=int(data["quarter"]),
+        unit_id=int(data["unit"]),
+        policy=ctx.config.policy(SuggestionPolicy),
+        t=ctx.catalogues.get(ctx.config.default_locale),
+    )
 
 
-def _publish_question(ctx: Context, data: Data) -> dict[str, Any]:
-    count = len(target_recipients(ctx.session, actor=_actor(ctx), target=_target(data)))
-    members = ctx.t.ngettext("{count} 名会员", "{count} 名会员", count).format(count=count)
-    return {"unit": _unit(ctx, data).name, "members": members, "period": _period(ctx, data)}
+def _preview(ctx: Context, data: Data) -> str:
+    """The notice word for word, and who will get it: nothing goes out that the chair has not read."""
+    notice = _notice(ctx, data)
+    count = len(target_recipients(ctx.session, actor=_actor(ctx), target=notice.target))
+    lines = [ctx.t("发布前请核对，会员收到的通知是这样的：")]
+    for title, body in notice.parts:
+        lines += ["", ctx.t("【{title}】").format(title=title), body]
+    lines.append("")
+    lines.append(
+        ctx.t.ngettext(
+            "将在“通知公告”发给{unit}的 {count} 名会员。",
+            "将在“通知公告”发给{unit}的 {count} 名会员。",
+            count,
+        ).format(unit=_unit(ctx, data).name, count=count)
+    )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PreviewStep(Choose):
+    """The notice as members will read it, then 确认发布 or 取消."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        return Reply(_preview(ctx, data) + "\n" + reply.text, buttons=reply.buttons)
 
 
 def _offer_publish(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
     kept = {key: data[key] for key in ("unit", "year", "quarter")}
-    return ctx.dialogs.start(ctx, PUBLISH_FLOW, data=kept, intro=intro)
+    return ctx.dialogs.start(ctx, PUBLISH, data=kept, intro=intro)
+
+
+NOT_PUBLISHED = N_("好的，暂不发布。需要时再打开“季度评比”，选择这个季度后回复“发布”即可。")
 
 
 def _published(ctx: Context, data: Data) -> list[Reply]:
-    if not data["publish"]:
-        text = ctx.t("好的，暂不发布。需要时再打开“季度评比”，选择这个季度后回复“发布”即可。")
-        return show_menu(ctx, intro=[Reply(text)])
+    if data["publish"] != "publish":
+        return show_menu(ctx, intro=[Reply(ctx.t(NOT_PUBLISHED))])
     notices = publish_appraisal(
         ctx.session,
         actor=_actor(ctx),
@@ -578,15 +627,19 @@ def _published(ctx: Context, data: Data) -> list[Reply]:
 
 
 PUBLISH = Flow(
-    name=PUBLISH_FLOW,
+    name="appraisal_publish",
     steps=(
-        YesNo(
+        PreviewStep(
             "publish",
-            N_("要把{period}的评比结果作为通知发布给{unit}的 {members}吗？"),
-            params=_publish_question,
+            N_("确认无误就发布；要改动请回复“取消”。"),
+            options=(
+                Option("publish", N_("确认发布"), aliases=("发布", "確認發布", "确认", "是", "publish")),
+                Option("cancel", N_("取消")),
+            ),
         ),
     ),
     on_done=_published,
+    on_cancel=lambda ctx: [Reply(ctx.t(NOT_PUBLISHED))],
 )
 
 
@@ -595,7 +648,7 @@ def _appraise(ctx: Context, arg: str) -> list[Reply]:
     data: Data = {"units": len(units)}
     if len(units) == 1:
         data["unit"] = units[0].id
-    return ctx.dialogs.start(ctx, APPRAISAL_FLOW, data=data)
+    return ctx.dialogs.start(ctx, APPRAISAL, data=data)
 
 
 FLOWS: tuple[Flow, ...] = (APPRAISAL, AWARDS, PUBLISH)
@@ -603,6 +656,7 @@ FLOWS: tuple[Flow, ...] = (APPRAISAL, AWARDS, PUBLISH)
 FEATURE = Feature(
     name="suggestion_appraisal",
     rank=110,
+    section=MenuSection.SUGGESTIONS,
     label=N_("季度评比"),
     summary=N_("评出本季度的金点子、银点子和鼓励奖，并发布评比结果"),
     words=("/appraise", "季度评比", "季度評比", "季评比", "季評比", "评比", "評比", "appraisal"),

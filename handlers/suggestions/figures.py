@@ -21,7 +21,7 @@ from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Invalid, Option
-from handlers.core.features import Feature
+from handlers.core.features import Feature, MenuSection
 from handlers.core.messages import OutgoingFile, Reply
 from handlers.core.parsing import parse_index
 from handlers.suggestions.workbook import MIME_TYPE, file_name, period_title, row_name, save_report
@@ -39,8 +39,6 @@ from models.suggestions.figures import (
 )
 from models.units import unit_path
 
-FIGURES_FLOW = "suggestion_figures"
-RESULT_FLOW = "suggestion_figures_result"
 # One chat message holds about 4,000 characters: a union with more units reads the rest in the workbook.
 ROWS_SHOWN = 30
 RANKING_SHOWN = 5
@@ -132,7 +130,7 @@ def _chosen(ctx: Context, data: Data) -> list[Reply]:
 
 
 FIGURES = Flow(
-    name=FIGURES_FLOW,
+    name="suggestion_figures",
     steps=(
         Choose("unit", N_("要看哪个单位的建议统计？"), options=_unit_options, skip_if=lambda d: "unit" in d),
         PeriodStep(
@@ -233,7 +231,7 @@ def show_figures(ctx: Context, *, unit_id: int, period: Period) -> list[Reply]:
         ranking_size=RANKING_SHOWN,
     )
     data = {"unit": unit_id, "period": period.key}
-    return ctx.dialogs.start(ctx, RESULT_FLOW, data=data, intro=[Reply(figures_text(ctx, report))])
+    return ctx.dialogs.start(ctx, RESULT, data=data, intro=[Reply(figures_text(ctx, report))])
 
 
 def _result_options(ctx: Context, data: Data) -> Sequence[Option]:
@@ -283,11 +281,11 @@ def _result(ctx: Context, data: Data) -> list[Reply]:
         return [export_figures(ctx, unit_id=unit_id, period=period)]
     if action.startswith("period:"):
         return show_figures(ctx, unit_id=unit_id, period=parse_period(action.removeprefix("period:")))
-    return ctx.dialogs.start(ctx, FIGURES_FLOW, data={"unit": unit_id})
+    return ctx.dialogs.start(ctx, FIGURES, data={"unit": unit_id})
 
 
 RESULT = Flow(
-    name=RESULT_FLOW,
+    name="suggestion_figures_result",
     steps=(ResultStep("action", N_("需要导出Excel，或换个时段看看吗？"), options=_result_options),),
     on_done=_result,
     browse=True,
@@ -307,7 +305,7 @@ def _figures(ctx: Context, arg: str) -> list[Reply]:
             period = None
         if period is not None:
             return show_figures(ctx, unit_id=int(data["unit"]), period=period)
-    return ctx.dialogs.start(ctx, FIGURES_FLOW, data=data)
+    return ctx.dialogs.start(ctx, FIGURES, data=data)
 
 
 FLOWS: tuple[Flow, ...] = (FIGURES, RESULT)
@@ -315,6 +313,7 @@ FLOWS: tuple[Flow, ...] = (FIGURES, RESULT)
 FEATURE = Feature(
     name="suggestion_figures",
     rank=120,
+    section=MenuSection.SUGGESTIONS,
     label=N_("建议统计"),
     summary=N_("各单位合理化建议的提出、采纳、实施、创效情况，可导出Excel"),
     words=("/stats", "建议统计", "建議統計", "统计", "統計", "stats", "suggestion figures"),

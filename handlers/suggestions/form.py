@@ -1,4 +1,4 @@
-"""提建议 and 我的建议: a member's idea in a minute, and where it stands afterwards.
+"""提建议: a member's idea in a minute, and the dates the union owes them an answer by.
 
 The form asks what a union's suggestion sheet (建议书) asks — category, a
 one-line title, the problem and the measure, the expected benefit, photos of
@@ -8,18 +8,16 @@ a member who finds their idea already filed may back it (附议) instead of
 filing it twice, which is what reviewers would otherwise merge by hand.
 
 On confirm the member gets a tracking number and the dates by which the union
-owes them the next steps ("三及时"). Every step after that reaches them as a
-push (:func:`render_update`), and 我的建议 shows the whole history.
+owes them the next steps ("三及时"); how it goes from there they read under
+我的建议 (handlers.suggestions.mine).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date
 from typing import Any
-
-from sqlmodel import Session
 
 from handlers.core.context import Context
 from handlers.core.dialogs import (
@@ -31,7 +29,6 @@ from handlers.core.dialogs import (
     Invalid,
     Option,
     Photo,
-    YesNo,
     Yuan,
     step_payload,
 )
@@ -39,50 +36,32 @@ from handlers.core.features import Feature
 from handlers.core.i18n import Translator
 from handlers.core.menu import show_menu
 from handlers.core.messages import Button, Reply
-from handlers.core.paging import PAGE_SIZE, PagedChoose, page_count, page_options
 from handlers.core.parsing import normalise, parse_index
-from handlers.core.pushes import Push
 from models.errors import N_, InvalidInput, NotFound
 from models.members import Member, format_yuan
-from models.outbox import PushRow
 from models.suggestions import (
-    AWARD_LABELS,
     BENEFIT_MAX,
-    FEASIBILITY_LABELS,
     MEASURE_MAX,
     PHOTOS_MAX,
     STATUS_LABELS,
     TITLE_MAX,
-    Award,
-    EventKind,
-    Feasibility,
     PhotoRef,
     Stage,
     Suggestion,
     SuggestionDraft,
-    SuggestionEvent,
     SuggestionPolicy,
     SuggestionStatus,
     SupportOutcome,
     expected_dates,
-    history,
-    own_suggestion,
-    reveal_name,
     similar_suggestions,
     submit_suggestion,
-    suggestions_of,
     support_suggestion,
 )
 
-SUBMIT_FLOW = "suggest"
-MINE_FLOW = "my_suggestions"
-DETAIL_FLOW = "my_suggestion"
 NAMED, ANONYMOUS = "named", "anonymous"
 SUPPORT = "support:"
 # What a member types to back a suggestion shown as similar: "附议1", "附议第一条", "support 1".
 SUPPORT_WORDS = ("附议", "附議", "support")
-# A member reads the last few steps; the whole history of a long case would fill the screen.
-HISTORY_SHOWN = 10
 
 
 def _actor(ctx: Context) -> Member:
@@ -102,9 +81,9 @@ def yuan_text(t: Translator, fen: int) -> str:
 # ----------------------------------------------------------------------------- similar suggestions
 
 
-def _hints(ctx: Context, text: str, data: Data, key: str, shown: Sequence[int]) -> None:
-    """Keep the similar suggestions for ``text`` in the form, leaving out those already offered."""
-    found = similar_suggestions(ctx.session, actor=_actor(ctx), text=text)
+def _hints(ctx: Context, fields: Sequence[str], data: Data, key: str, shown: Sequence[int]) -> None:
+    """Keep the suggestions like any of ``fields`` in the form, leaving out those already offered."""
+    found = similar_suggestions(ctx.session, actor=_actor(ctx), fields=fields)
     data[key] = [
         {
             "id": hint.id,
@@ -119,12 +98,16 @@ def _hints(ctx: Context, text: str, data: Data, key: str, shown: Sequence[int]) 
 
 
 def _after_title(ctx: Context, text: str, data: Data) -> None:
-    _hints(ctx, text, data, "hints_title", ())
+    _hints(ctx, [text], data, "hints_title", ())
 
 
 def _after_measure(ctx: Context, text: str, data: Data) -> None:
+    """The measure alone, and with the title: a measure close to another's counts however the title reads.
+
+    The title alone was looked up after the title, and what it found is offered already.
+    """
     shown = [hint["id"] for hint in data.get("hints_title") or ()]
-    _hints(ctx, f"{data['title']}\n{text}", data, "hints_measure", shown)
+    _hints(ctx, [text, f"{data['title']}\n{text}"], data, "hints_measure", shown)
 
 
 def supporting(data: Data) -> int | None:
@@ -326,14 +309,15 @@ def _backing(data: Data) -> bool:
 
 
 SUBMIT = Flow(
-    name=SUBMIT_FLOW,
+    name="suggest",
     steps=(
-        Choose("category", N_("请选择建议类别："), options=_categories),
+        Choose("category", N_("请选择建议类别："), options=_categories, label=N_("类别")),
         LimitedAsk(
             "title",
             N_("请用一句话概括您的建议（不超过 {limit} 个字）："),
             max_length=TITLE_MAX,
             validate=_after_title,
+            label=N_("标题"),
         ),
         HintedAsk(
             "measure",
@@ -341,6 +325,7 @@ SUBMIT = Flow(
             max_length=MEASURE_MAX,
             validate=_after_measure,
             hints_key="hints_title",
+            label=N_("问题和建议措施"),
         ),
         HintedAsk(
             "benefit",
@@ -349,6 +334,7 @@ SUBMIT = Flow(
             optional=True,
             skip_if=_backing,
             hints_key="hints_measure",
+            label=N_("预期效益"),
         ),
         Yuan(
             "benefit_fen",
@@ -356,6 +342,7 @@ SUBMIT = Flow(
             optional=True,
             unreadable=N_("请输入金额，例如“5000”“5000元”或“0.5万”；没有估算可回复“跳过”。"),
             skip_if=_backing,
+            label=N_("预计创效"),
         ),
         Photo(
             "photo1",
@@ -383,6 +370,7 @@ SUBMIT = Flow(
                 Option(ANONYMOUS, N_("匿名"), aliases=("anonymous",)),
             ),
             skip_if=_backing,
+            label=N_("提交方式"),
         ),
         Confirm(summary=_summary, skip_if=_backing),
     ),
@@ -390,210 +378,11 @@ SUBMIT = Flow(
 )
 
 
-# ----------------------------------------------------------------------------- history and pushes
-
-
-def event_line(t: Translator, event: SuggestionEvent) -> str:
-    """One step of a suggestion's history in the member's words (also the body of its push)."""
-    params = event.params
-    text = event.text or ""
-    match event.kind:
-        case EventKind.SUBMITTED:
-            return t("提交建议")
-        case EventKind.REGISTERED:
-            return t("已登记，类别：{category}，承办部门：{department}").format(
-                category=t(params.get("category", "")), department=params.get("department", "")
-            )
-        case EventKind.FIRST_REVIEW:
-            return t("初评意见：{text}").format(text=text)
-        case EventKind.PANEL_REVIEW:
-            feasibility = t(FEASIBILITY_LABELS[Feasibility(params["feasibility"])])
-            return t("评审意见（{feasibility}）：{text}").format(feasibility=feasibility, text=text)
-        case EventKind.ADOPTED:
-            return t("建议被采纳：{text}").format(text=text)
-        case EventKind.NOT_ADOPTED:
-            return t("建议未被采纳，理由：{text}").format(text=text)
-        case EventKind.IMPLEMENTATION_STARTED:
-            return t("开始实施（{date}）：{text}").format(date=params.get("on", ""), text=text)
-        case EventKind.EFFECT_RECORDED:
-            return t("实施完成（{date}），创效 {amount}：{text}").format(
-                date=params.get("on", ""), amount=yuan_text(t, int(params.get("value_fen") or 0)), text=text
-            )
-        case EventKind.AWARDED:
-            return t("评为“{award}”，奖金 {amount}").format(
-                award=t(AWARD_LABELS[Award(params["award"])]),
-                amount=yuan_text(t, int(params.get("prize_fen") or 0)),
-            )
-        case EventKind.MERGED:
-            return t("与 {number} 合并办理：{text}").format(number=params.get("into", ""), text=text)
-        case EventKind.REPLIED:
-            return t("答复：{text}").format(text=text)
-        case EventKind.CLOSED:
-            return t("办结")
-        case EventKind.NAME_REVEALED:
-            return t("公开了提出人姓名")
-    return text
-
-
-def render_update(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> Push | None:
-    """The proposer hears of each step: what happened, with the opinion or the reply written."""
-    event = session.get(SuggestionEvent, int(row.params.get("event", 0)))
-    suggestion = session.get(Suggestion, row.subject_id) if row.subject_id is not None else None
-    if event is None or suggestion is None:
-        return None
-    text = t("您的建议 {number}“{title}”有新进展：\n{step}\n回复“我的建议”可以查看详情。").format(
-        number=suggestion.number, title=suggestion.title, step=event_line(t, event)
-    )
-    return Push(title=t("建议办理进展"), reply=Reply(text), body=text)
-
-
-# ----------------------------------------------------------------------------- 我的建议
-
-
-def _page(ctx: Context, page: int) -> tuple[int, Sequence[Suggestion]]:
-    return suggestions_of(ctx.session, member=_actor(ctx), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-
-
-def _mine_options(ctx: Context, data: Data) -> Sequence[Option]:
-    page = int(data.get("page", 1))
-    total, rows = _page(ctx, page)
-    options = [Option(f"s:{row.id}", f"{row.number} {row.title}", literal=True) for row in rows]
-    return options + page_options(page, page_count(total))
-
-
-@dataclass(frozen=True)
-class MineStep(PagedChoose):
-    """A page of the member's suggestions, each with where it stands."""
-
-    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        reply = super().prompt(ctx, flow, data)
-        _ = ctx.t
-        page = int(data.get("page", 1))
-        total, rows = _page(ctx, page)
-        lines = [
-            _("我的建议（第 {page}/{pages} 页，共 {count} 条）：").format(
-                page=page, pages=page_count(total), count=total
-            )
-        ]
-        for number, row in enumerate(rows, start=1):
-            lines.append(f"{number}. {row.number} {row.title}")
-            lines.append("   " + _("状态：{status}").format(status=_(STATUS_LABELS[row.status])))
-        lines.append(_("请选择要查看的建议："))
-        return Reply("\n".join(lines), buttons=reply.buttons)
-
-
-def _detail(ctx: Context, suggestion: Suggestion) -> str:
-    _ = ctx.t
-    zone = ctx.config.timezone
-    lines = [
-        _("【我的建议】{number}").format(number=suggestion.number),
-        _("标题：{title}").format(title=suggestion.title),
-        _("类别：{category}").format(category=_(suggestion.category)),
-        _("提交时间：{date}").format(date=suggestion.submitted_at.astimezone(zone).strftime("%Y-%m-%d")),
-    ]
-    if suggestion.anonymous:
-        lines.append(_("提交方式：匿名（评审人员看不到您的姓名）"))
-    status = _(STATUS_LABELS[suggestion.status])
-    if suggestion.due_on is not None and suggestion.stage is Stage.REGISTER:
-        status = _("{status}（应在 {date} 前登记）").format(
-            status=status, date=day_text(_, suggestion.due_on)
-        )
-    elif suggestion.due_on is not None and suggestion.stage is Stage.DECIDE:
-        status = _("{status}（应在 {date} 前作出决定）").format(
-            status=status, date=day_text(_, suggestion.due_on)
-        )
-    elif suggestion.due_on is not None and suggestion.stage is Stage.IMPLEMENT:
-        status = _("{status}（应在 {date} 前开始实施）").format(
-            status=status, date=day_text(_, suggestion.due_on)
-        )
-    lines.append(_("状态：{status}").format(status=status))
-    if suggestion.opinion:
-        lines.append(_("最新意见：{text}").format(text=suggestion.opinion))
-    if suggestion.reply:
-        lines.append(_("工会答复：{text}").format(text=suggestion.reply))
-    assert suggestion.id is not None
-    events = history(ctx.session, suggestion.id)
-    lines.append(_("办理经过："))
-    if len(events) > HISTORY_SHOWN:
-        lines.append(_("（前面还有 {count} 步，这里只列出最近的）").format(count=len(events) - HISTORY_SHOWN))
-    for event in events[-HISTORY_SHOWN:]:
-        lines.append(f"{event.at.astimezone(zone).strftime('%m-%d')} {event_line(_, event)}")
-    return "\n".join(lines)
-
-
-def _mine_picked(ctx: Context, data: Data) -> list[Reply]:
-    kind, _, value = str(data["pick"]).partition(":")
-    if kind == "p":
-        return ctx.dialogs.start(ctx, MINE_FLOW, data={"page": int(value)})
-    return _show(ctx, int(value), int(data.get("page", 1)))
-
-
-def _show(ctx: Context, suggestion_id: int, page: int, intro: Sequence[Reply] = ()) -> list[Reply]:
-    suggestion = own_suggestion(ctx.session, member=_actor(ctx), suggestion_id=suggestion_id)
-    data = {"suggestion_id": suggestion_id, "page": page}
-    return ctx.dialogs.start(ctx, DETAIL_FLOW, data=data, intro=[*intro, Reply(_detail(ctx, suggestion))])
-
-
-MINE = Flow(
-    name=MINE_FLOW,
-    steps=(MineStep("pick", N_("请选择要查看的建议："), options=_mine_options),),
-    on_done=_mine_picked,
-    quiet_timeout=True,
-    browse=True,
-)
-
-
-def _detail_options(ctx: Context, data: Data) -> Sequence[Option]:
-    suggestion = own_suggestion(ctx.session, member=_actor(ctx), suggestion_id=int(data["suggestion_id"]))
-    options = []
-    if suggestion.anonymous:
-        options.append(Option("reveal", N_("公开我的姓名"), aliases=("公開我的姓名", "reveal my name")))
-    options.append(Option("list", N_("返回列表")))
-    return options
-
-
-def _detail_acted(ctx: Context, data: Data) -> list[Reply]:
-    suggestion_id, page = int(data["suggestion_id"]), int(data.get("page", 1))
-    if data["action"] == "list":
-        return ctx.dialogs.start(ctx, MINE_FLOW, data={"page": page})
-    if not data.get("sure"):
-        return _show(ctx, suggestion_id, page, intro=[Reply(ctx.t("好的，这条建议仍然匿名。"))])
-    try:
-        reveal_name(ctx.session, actor=_actor(ctx), suggestion_id=suggestion_id, now=ctx.now)
-        text = ctx.t("已公开您的姓名，评审人员现在能看到是您提的建议。")
-    except InvalidInput as error:
-        text = ctx.t.error(error)
-    return _show(ctx, suggestion_id, page, intro=[Reply(text)])
-
-
-DETAIL = Flow(
-    name=DETAIL_FLOW,
-    steps=(
-        Choose("action", N_("接下来要做什么？"), options=_detail_options),
-        YesNo(
-            "sure",
-            N_("公开后，评审人员能看到是您提的这条建议，而且不能再改回匿名。确定公开吗？"),
-            skip_if=lambda data: data.get("action") != "reveal",
-        ),
-    ),
-    on_done=_detail_acted,
-    browse=True,
-)
-
-
 def _suggest(ctx: Context, arg: str) -> list[Reply]:
-    return ctx.dialogs.start(ctx, SUBMIT_FLOW)
+    return ctx.dialogs.start(ctx, SUBMIT)
 
 
-def _mine(ctx: Context, arg: str) -> list[Reply]:
-    total, _ = suggestions_of(ctx.session, member=_actor(ctx), limit=0)
-    if total == 0:
-        text = ctx.t("您还没有提过建议。回复“提建议”，一分钟就能提一条。")
-        return show_menu(ctx, intro=[Reply(text)])
-    return ctx.dialogs.start(ctx, MINE_FLOW, data={"page": 1})
-
-
-FLOWS: tuple[Flow, ...] = (SUBMIT, MINE, DETAIL)
+FLOWS: tuple[Flow, ...] = (SUBMIT,)
 
 SUGGEST = Feature(
     name="suggest",
@@ -613,12 +402,4 @@ SUGGEST = Feature(
         "suggest",
     ),
     run=_suggest,
-)
-MY_SUGGESTIONS = Feature(
-    name="my_suggestions",
-    rank=30,
-    label=N_("我的建议"),
-    summary=N_("查看您提的建议办到了哪一步，以及工会的答复"),
-    words=("/my_suggestions", "我的建议", "我的建議", "my suggestions"),
-    run=_mine,
 )

@@ -1,4 +1,4 @@
-"""The suggestion settings: the categories members choose from and the "三及时" deadlines.
+"""The suggestion settings: the categories members choose from, the "三及时" deadlines, anonymity and awards.
 
 Deadlines count working days of China's official calendar, 调休 included.
 """
@@ -29,6 +29,10 @@ class SuggestionSettings(ModuleSettings):
     suggestion_register_days: int = Field(default=3, ge=1, le=60)
     suggestion_decide_days: int = Field(default=15, ge=1, le=250)
     suggestion_implement_days: int = Field(default=30, ge=1, le=250)
+    # An anonymous suggestion is shown under the smallest unit with at least this many active members.
+    suggestion_anonymity_min_members: int = Field(default=20, ge=1, le=100_000)
+    # Awarding a suggestion not yet implemented: refused when true, only warned about when false.
+    suggestion_award_requires_implementation: bool = False
 
     @field_validator("suggestion_categories")
     @classmethod
@@ -48,5 +52,7 @@ class SuggestionSettings(ModuleSettings):
             register_days=self.suggestion_register_days,
             decide_days=self.suggestion_decide_days,
             implement_days=self.suggestion_implement_days,
+            anonymity_min_members=self.suggestion_anonymity_min_members,
+            award_requires_implementation=self.suggestion_award_requires_implementation,
             zone=zone,
         )

@@ -1,8 +1,10 @@
 """Alembic environment: runs on the connection the caller hands over.
 
-``bot.database.upgrade`` opens the connection and passes it in
+``bot.database`` opens the connection and passes it in
 ``config.attributes["connection"]``, so the same code migrates SQLite files,
-PostgreSQL databases and the tests' throwaway schemas.
+PostgreSQL databases and the tests' throwaway schemas. Autogenerate
+(``python -m bot db revision``) compares with the models' metadata, or with
+``config.attributes["metadata"]`` when the caller gives one (the tests do).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import models  # noqa: F401  registers every table on the metadata
 
 config = context.config
 connection = config.attributes["connection"]
+metadata = config.attributes.get("metadata")
 context.configure(
     connection=connection,
-    target_metadata=SQLModel.metadata,
+    target_metadata=SQLModel.metadata if metadata is None else metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )

@@ -2,7 +2,7 @@
 
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
+Create Date: ${create_date.date()}
 """
 
 from collections.abc import Sequence

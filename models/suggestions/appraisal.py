@@ -31,17 +31,18 @@ from models.errors import N_, DomainError, InvalidInput, NotFound, PermissionDen
 from models.members import Member
 from models.notices import BODY_MAX, Notice, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
 from models.roles import Permission, has_permission
-from models.suggestions import (
+from models.suggestions.actions import award_suggestion
+from models.suggestions.anonymity import shown_units
+from models.suggestions.figures import QUARTER_TITLES, money_text
+from models.suggestions.tables import (
     AWARD_LABELS,
     Award,
     Suggestion,
     SuggestionPolicy,
     SuggestionStatus,
     SuggestionSupport,
-    award_suggestion,
     utc_midnight,
 )
-from models.suggestions.figures import QUARTER_TITLES, money_text
 from models.units import PATH_SEPARATOR, Unit, get_unit
 
 Translate = Callable[[str], str]
@@ -78,7 +79,8 @@ class Candidate:
     """An adopted suggestion of the quarter as the appraisal shows it; ``proposer`` None when anonymous.
 
     ``unit_path`` is the suggestion's unit below the appraised unit ("一车间/甲班"
-    under 厂工会), which is all anybody in that unit needs to place it.
+    under 厂工会), which is all anybody in that unit needs to place it; for an
+    anonymous one, the unit it is shown under (:mod:`models.suggestions.anonymity`).
     """
 
     rank: int
@@ -215,12 +217,15 @@ def quarter_candidates(
     members = {
         member.id: member for member in session.exec(select(Member).where(col(Member.id).in_(named))).all()
     }
-    paths = _relative_paths(session, [unit for _suggestion, unit, _count in rows], top)
+    # An anonymous one is placed no closer than a crowd, and never above the appraised unit.
+    shown = shown_units(session, [suggestion for suggestion, _unit, _count in rows], policy)
+    placed = {key: unit if top.contains(unit) else top for key, unit in shown.items()}
+    paths = _relative_paths(session, list(placed.values()), top)
     return [
         Candidate(
             rank=rank,
             suggestion=suggestion,
-            unit_path=paths[suggestion.unit_id],
+            unit_path=paths[placed[suggestion.id or 0].id or 0],
             # Never looked up for an anonymous suggestion: what is not loaded cannot leak.
             proposer=None if suggestion.anonymous else members.get(suggestion.proposer_id),
             supporters=int(count),
@@ -249,8 +254,8 @@ def apply_appraisal(
         InvalidInput: ``appraisal.empty`` when no award is given, or no such quarter.
         NotFound: a suggestion of the list no longer exists.
         AppraisalRefused: one award was refused (outside the quarter or the actor's scope, listed
-            twice, changed by someone since it was listed, already awarded, not adopted, a bad prize);
-            none was given.
+            twice, changed by someone since it was listed, already awarded, not adopted, not yet
+            implemented where the union requires it, a bad prize); none was given.
     """
     check_quarter(year, quarter)
     if not awards:
@@ -288,6 +293,7 @@ def apply_appraisal(
                         expected_version=choice.expected_version,
                         award=choice.award,
                         prize_fen=choice.prize_fen,
+                        policy=policy,
                         now=now,
                     )
                 )
@@ -314,15 +320,20 @@ def awarded_in_quarter(
 
 
 def _entry(candidate: Candidate, t: Translate) -> str:
+    """One awarded suggestion as the notice lists it; a value not yet recorded is left out, not promised."""
     suggestion = candidate.suggestion
     value = suggestion.value_fen
+    params = {
+        "number": suggestion.number,
+        "title": suggestion.title,
+        "unit": candidate.unit_path,
+        "proposer": candidate.proposer.name if candidate.proposer is not None else t(ANONYMOUS),
+        "prize": money_text(suggestion.prize_fen or 0, t),
+    }
+    if value is None:
+        return t(N_("{number} {title}（{unit}，{proposer}），奖金 {prize}")).format(**params)
     return t(N_("{number} {title}（{unit}，{proposer}），创效 {value}，奖金 {prize}")).format(
-        number=suggestion.number,
-        title=suggestion.title,
-        unit=candidate.unit_path,
-        proposer=candidate.proposer.name if candidate.proposer is not None else t(ANONYMOUS),
-        value=money_text(value, t) if value is not None else t(N_("待核定")),
-        prize=money_text(suggestion.prize_fen or 0, t),
+        **params, value=money_text(value, t)
     )
 
 
@@ -363,6 +374,50 @@ def appraisal_text(
     return title, ["\n".join(part) for part in parts]
 
 
+@dataclass(frozen=True)
+class AppraisalNotice:
+    """The result exactly as it will be published: one or more notices, and to whom they go."""
+
+    parts: tuple[tuple[str, str], ...]
+    """Each notice's title and body, in order."""
+    target: Target
+
+
+def appraisal_notice(
+    session: Session,
+    *,
+    actor: Member,
+    year: int,
+    quarter: int,
+    unit_id: int,
+    policy: SuggestionPolicy,
+    t: Translate = _untranslated,
+) -> AppraisalNotice:
+    """The quarter's result as :func:`publish_appraisal` would send it now: what the chair previews.
+
+    Raises:
+        PermissionDenied: the actor may not appraise the unit (``appraisal.not_allowed``).
+        InvalidInput: ``appraisal.nothing_awarded``, no award was given that quarter.
+    """
+    unit = get_unit(session, unit_id)
+    candidates = awarded_in_quarter(
+        session, actor=actor, unit_id=unit_id, year=year, quarter=quarter, policy=policy
+    )
+    if not candidates:
+        raise InvalidInput(
+            "appraisal.nothing_awarded",
+            N_("{year} 年第 {quarter} 季度还没有评出获奖建议，没有可以发布的评比结果。"),
+            year=year,
+            quarter=quarter,
+        )
+    title, bodies = appraisal_text(candidates=candidates, unit=unit, year=year, quarter=quarter, t=t)
+    parts = tuple(
+        (title if len(bodies) == 1 else f"{title}（{part}/{len(bodies)}）", body)
+        for part, body in enumerate(bodies, start=1)
+    )
+    return AppraisalNotice(parts=parts, target=Target(kind=TargetKind.UNITS, unit_ids=(unit_id,)))
+
+
 def publish_appraisal(
     session: Session,
     *,
@@ -380,7 +435,8 @@ def publish_appraisal(
     (通报) of its members' ideas; 厂务公开 is where the enterprise's own affairs
     are opened to the workers. ``t`` writes the text; by default in the msgids'
     language, zh_CN (see the module's docstring). Usually one notice; a result
-    too long for one goes out in parts.
+    too long for one goes out in parts. The text is :func:`appraisal_notice`'s,
+    so what the chair previewed is what goes out.
 
     Returns:
         The notices queued, in order; each records how many members it goes to.
@@ -391,22 +447,11 @@ def publish_appraisal(
         PermissionDenied, InvalidInput: the errors of :func:`models.notices.create_notice`
             (the actor may not send notices there, nobody to send to).
     """
-    unit = get_unit(session, unit_id)
-    candidates = awarded_in_quarter(
-        session, actor=actor, unit_id=unit_id, year=year, quarter=quarter, policy=policy
+    notice = appraisal_notice(
+        session, actor=actor, year=year, quarter=quarter, unit_id=unit_id, policy=policy, t=t
     )
-    if not candidates:
-        raise InvalidInput(
-            "appraisal.nothing_awarded",
-            N_("{year} 年第 {quarter} 季度还没有评出获奖建议，没有可以发布的评比结果。"),
-            year=year,
-            quarter=quarter,
-        )
-    title, bodies = appraisal_text(candidates=candidates, unit=unit, year=year, quarter=quarter, t=t)
-    target = Target(kind=TargetKind.UNITS, unit_ids=(unit_id,))
     notices = []
-    for part, body in enumerate(bodies, start=1):
-        part_title = title if len(bodies) == 1 else f"{title}（{part}/{len(bodies)}）"
-        draft = NoticeDraft(title=part_title, body=body, category=NoticeCategory.NOTICE, target=target)
+    for title, body in notice.parts:
+        draft = NoticeDraft(title=title, body=body, category=NoticeCategory.NOTICE, target=notice.target)
         notices.append(create_notice(session, actor=actor, draft=draft, now=now))
     return notices

@@ -50,7 +50,7 @@ from sqlmodel import Session, col, select
 from models.members import Member, MemberStatus
 from models.outbox import NewPush, PushKind, enqueue
 from models.roles import ROLE_PERMISSIONS, Permission, RoleGrant
-from models.suggestions import STAGE_OF, Stage, Suggestion, SuggestionPolicy, SuggestionStatus
+from models.suggestions.tables import STAGE_OF, Stage, Suggestion, SuggestionPolicy, SuggestionStatus
 from models.units import PATH_SEPARATOR, Unit
 from models.workdays import is_workday, next_workday, previous_workday, workdays_between
 

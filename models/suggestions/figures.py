@@ -20,8 +20,10 @@ defined once here so the chat table, the workbook and the command line agree:
   whatever period they were handed in.
 
 A suggestion counts for the unit its proposer belonged to when submitting
-(:attr:`Suggestion.unit_id`), and for every unit above it. Anonymous suggestions
-count for their unit like any other, but never appear in a personal ranking.
+(:attr:`Suggestion.unit_id`), and for every unit above it. An anonymous one counts
+instead for the unit it is shown under, large enough not to point at its proposer
+(:mod:`models.suggestions.anonymity`): a row of one 班组 of five saying "1 submitted,
+adopted" would say whose it was. It never appears in a personal ranking.
 
 Every figure comes from a handful of grouped queries over the subtree, rolled
 up in memory: a union of a few hundred units costs the same few queries.
@@ -45,14 +47,15 @@ from sqlmodel import Session, col, func, select
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
 from models.roles import Permission, has_permission
-from models.suggestions import (
+from models.suggestions.anonymity import anonymous_units, shown_units
+from models.suggestions.queries import review_scope
+from models.suggestions.tables import (
     STAGE_OF,
     Award,
     Suggestion,
     SuggestionPolicy,
     SuggestionStatus,
     local_date,
-    review_scope,
     utc_midnight,
 )
 from models.units import PATH_SEPARATOR, Unit, get_unit
@@ -408,6 +411,29 @@ class _Conditions:
         )
 
 
+def _counted_in(
+    session: Session, scope: Scope, policy: SuggestionPolicy, found: list[tuple[int, bool]]
+) -> Callable[[int, bool], int]:
+    """Where a suggestion of a unit counts: its unit, or for an anonymous one the unit it is shown under.
+
+    A unit shown above the chosen one (a small union, a small subtree) counts as the chosen unit's own:
+    the table has no row higher, and the chosen unit is no closer to the proposer.
+    """
+    hidden = anonymous_units(
+        session,
+        {unit_id for unit_id, anonymous in found if anonymous},
+        min_members=policy.anonymity_min_members,
+    )
+
+    def counted_in(unit_id: int, anonymous: bool) -> int:
+        if not anonymous:
+            return unit_id
+        shown = hidden[unit_id].id
+        return shown if shown is not None and shown in scope.units else scope.unit_id
+
+    return counted_in
+
+
 def _counted(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
     return func.coalesce(func.sum(sa.case((condition, 1), else_=0)), 0)
 
@@ -463,6 +489,7 @@ def _figures(
     rows = session.execute(
         sa.select(
             col(Suggestion.unit_id),
+            col(Suggestion.anonymous),
             _counted(when.submitted),
             _counted(when.adopted),
             _counted(when.implemented),
@@ -470,25 +497,26 @@ def _figures(
             _counted(overdue),
         )
         .where(_in_scope(scope), sa.or_(when.submitted, when.adopted, when.implemented, overdue))
-        .group_by(col(Suggestion.unit_id))
+        .group_by(col(Suggestion.unit_id), col(Suggestion.anonymous))
     ).all()
-    for unit_id, n_submitted, n_adopted, n_implemented, value, n_overdue in rows:
-        figures = per_unit[unit_id]
-        figures.submitted = int(n_submitted)
-        figures.adopted = int(n_adopted)
-        figures.implemented = int(n_implemented)
-        figures.value_fen = int(value)
-        figures.overdue = int(n_overdue)
-
     # Calendar days in the union's zone: computed here, the same on every database.
     answered = session.exec(
-        select(Suggestion.unit_id, Suggestion.submitted_at, Suggestion.answered_at).where(
-            _in_scope(scope), when.submitted, col(Suggestion.answered_at).is_not(None)
-        )
+        select(
+            Suggestion.unit_id, Suggestion.anonymous, Suggestion.submitted_at, Suggestion.answered_at
+        ).where(_in_scope(scope), when.submitted, col(Suggestion.answered_at).is_not(None))
     ).all()
-    for unit_id, submitted_at, answered_at in answered:
+    found = [(unit_id, anonymous) for unit_id, anonymous, *_ in rows]
+    counted_in = _counted_in(session, scope, policy, found)
+    for unit_id, anonymous, n_submitted, n_adopted, n_implemented, value, n_overdue in rows:
+        figures = per_unit[counted_in(unit_id, anonymous)]
+        figures.submitted += int(n_submitted)
+        figures.adopted += int(n_adopted)
+        figures.implemented += int(n_implemented)
+        figures.value_fen += int(value)
+        figures.overdue += int(n_overdue)
+    for unit_id, anonymous, submitted_at, answered_at in answered:
         assert answered_at is not None
-        figures = per_unit[unit_id]
+        figures = per_unit[counted_in(unit_id, anonymous)]
         figures.answered += 1
         figures.answer_days += (
             local_date(answered_at, policy.zone) - local_date(submitted_at, policy.zone)
@@ -609,7 +637,10 @@ def _top_proposers(
 
 @dataclass(frozen=True)
 class SuggestionLine:
-    """One suggestion of the period as the register (明细) lists it; ``proposer`` is None when anonymous."""
+    """One suggestion of the period as the register (明细) lists it; ``proposer`` is None when anonymous.
+
+    ``unit_path`` is the unit it is shown under: for an anonymous one, one not pointing at its proposer.
+    """
 
     number: str
     unit_path: str
@@ -654,14 +685,16 @@ def _period_suggestions(
     people = {
         member.id: member for member in session.exec(select(Member).where(col(Member.id).in_(sorted(named))))
     }
-    paths = _paths(session, {s.unit_id for s in suggestions})
+    shown = shown_units(session, suggestions, policy)
+    paths = _paths(session, {unit.id for unit in shown.values() if unit.id is not None})
     lines = []
     for suggestion in suggestions:
+        assert suggestion.id is not None
         proposer = None if suggestion.anonymous else people.get(suggestion.proposer_id)
         lines.append(
             SuggestionLine(
                 number=suggestion.number or "",
-                unit_path=paths.get(suggestion.unit_id, ""),
+                unit_path=paths.get(shown[suggestion.id].id or 0, ""),
                 category=suggestion.category,
                 title=suggestion.title,
                 proposer=proposer.name if proposer else None,

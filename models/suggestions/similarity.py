@@ -40,7 +40,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pkg_resources")
     import jieba
 
-__all__ = ["DEFAULT_MIN_SCORE", "index_terms", "rank", "terms", "warm_up"]
+__all__ = ["DEFAULT_MIN_SCORE", "index_terms", "rank", "rank_any", "terms", "warm_up"]
 
 # Words of a union's suggestions that must stay whole for two members describing the same idea to
 # share them. jieba's own dictionary splits 合理化建议 (合理化/建议, and 建议 is a stop word) and
@@ -87,7 +87,9 @@ B = 0.75
 # sharing a single specific word with a short query (夜班) 0.41; one sharing only 职工 or 设备 with
 # the query under 0.2. The same retyped suggestion among 10,000 generated ones
 # (bench/bench_similarity.py): 0.72. The threshold leans low: an extra hint costs the member a
-# glance, a missed duplicate costs the committee a second answer.
+# glance, a missed duplicate costs the committee a second answer. After the measure the hint takes
+# the better of the measure alone and title and measure together (``rank_any``), each against this
+# same threshold; on the benchmark's data that added 5 false hints in 300 (bench/RESULTS.md).
 DEFAULT_MIN_SCORE = 0.4
 
 # See ``_idf``.
@@ -189,9 +191,28 @@ def rank(
     query's words scores more. Ties go to the lower (older) id, so the hint does not reshuffle from
     one keystroke to the next.
     """
-    wanted = set(query)
-    if not wanted or limit <= 0:
+    return rank_any([query], documents, limit=limit, min_score=min_score)
+
+
+def rank_any(
+    queries: Sequence[Sequence[str]],
+    documents: Iterable[tuple[int, str]],
+    *,
+    limit: int = 3,
+    min_score: float = DEFAULT_MIN_SCORE,
+) -> list[tuple[int, float]]:
+    """The suggestions most like any of ``queries``, each scored by the query it matches best.
+
+    The queries are what a member wrote, field by field (the title, the measure, both together).
+    Scored as one text, a close match of one field is diluted by the other's own words: a title in
+    everyday words over a measure that names the same mirror at the same corner scored 0.37 where
+    the measure alone scored 0.51. Each query's score means what :func:`rank` says; a suggestion
+    counts with the best of them. The documents are read once, whatever the number of queries.
+    """
+    wanted_each = [set(query) for query in queries if query]
+    if not wanted_each or limit <= 0:
         return []
+    wanted = set().union(*wanted_each)
     count = 0
     total_length = 0
     # The split words are not kept for every document (memory, and the garbage collector walking it):
@@ -208,21 +229,57 @@ def rank(
         return []
     frequency = Counter(chain.from_iterable(shared for _, _, _, shared in matched))
     weights = {word: _idf(count, found) for word, found in frequency.items()}
-    weight = weights.__getitem__
     unknown = _idf(count, 0)  # a word no suggestion uses: the query says something new
+    average_length = total_length / count
+    best: dict[int, float] = {}
+    for query_words in wanted_each:
+        top = _top(query_words, matched, frequency, weights, unknown, average_length, count, limit, min_score)
+        for document_id, score in top:
+            best[document_id] = max(score, best.get(document_id, 0.0))
+    # A suggestion among the best ``limit`` for the query it matches best is among that query's own best
+    # ``limit``, so the union of each query's best holds the overall best.
+    ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+    return ranked[:limit]
+
+
+def _top(
+    wanted: set[str],
+    matched: Sequence[tuple[int, str, int, set[str]]],
+    frequency: Counter[str],
+    weights: dict[str, float],
+    unknown: float,
+    average_length: float,
+    count: int,
+    limit: int,
+    min_score: float,
+) -> list[tuple[int, float]]:
+    """One query's best ``limit`` documents scoring ``min_score`` or more, as (id, score), best first.
+
+    ``matched`` are the documents sharing a word with any of the queries, with those words;
+    ``frequency`` counts the documents sharing each of those words.
+    """
     self_score = sum(weights.get(word, unknown) for word in wanted)
     best_possible = max(self_score, _idf(count, 1))
+    weight = weights.__getitem__
     # A word's BM25 factor stays below k1 + 1 however often a short text repeats it, so the weights of
     # the shared words bound a document's score. Documents are scored from the highest bound down, and
-    # the rest skipped once their bound is below min_score or the limit-th score found so far: in a
-    # big union most documents share some everyday word with a long query and few need scoring.
-    candidates = [
-        (sum(map(weight, shared)), document_id, stored, length, shared)
-        for document_id, stored, length, shared in matched
-    ]
+    # the rest skipped once their bound is below min_score or the limit-th score found so far: in a big
+    # union most documents share some everyday word with a long query and few need scoring.
+    if wanted.issuperset(frequency):
+        # The query holds every word any query shares with a document (the title and the measure
+        # together, beside the measure alone): what each document shares with it is already known.
+        candidates = [
+            (sum(map(weight, shared)), document_id, stored, length, shared)
+            for document_id, stored, length, shared in matched
+        ]
+    else:
+        candidates = [
+            (sum(map(weight, shared)), document_id, stored, length, shared)
+            for document_id, stored, length, all_shared in matched
+            if (shared := all_shared & wanted)
+        ]
     candidates.sort(key=lambda candidate: candidate[0], reverse=True)
     scale = (K1 + 1) / best_possible
-    average_length = total_length / count
     top: list[tuple[float, int]] = []  # (score, -id): the heap's first is the worst kept
     for bound, document_id, stored, length, shared in candidates:
         reachable = bound * scale
@@ -240,8 +297,7 @@ def rank(
             heapq.heappush(top, entry)
         elif entry > top[0]:
             heapq.heapreplace(top, entry)
-    ranked = sorted(top, reverse=True)
-    return [(-negative_id, score) for score, negative_id in ranked if score >= min_score]
+    return [(-negative_id, score) for score, negative_id in sorted(top, reverse=True) if score >= min_score]
 
 
 def _idf(count: int, found: int) -> float:

@@ -1,8 +1,10 @@
-"""``python -m bot members …`` as an admin uses it, on a SQLite file of its own."""
+"""``python -m bot members …`` as an admin uses it, on a SQLite file or a PostgreSQL schema of its own."""
 
 from __future__ import annotations
 
+import logging
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,13 +14,16 @@ import sqlalchemy as sa
 import time_machine
 from sqlmodel import Session, select
 
+from bot.app import App
 from bot.cli import main
 from bot.cli_members import mask_phone
+from bot.settings import Settings
 from models.db import SessionFactory, make_engine
 from models.invites import redeem_invite
 from models.members import Member, MemberStatus
 from models.roles import Role, grants_of
-from tests.factories import HOSTILE_NAME
+from tests.conftest import DATABASES, TEST_DATABASE_URL, drop_postgres_schema, postgres_engine
+from tests.factories import HOSTILE_NAME, bind
 
 HEADER = "工号,姓名,单位,手机,角色,月会费,状态\n"
 GOOD_ROWS = (
@@ -30,17 +35,40 @@ GOOD_ROWS = (
 Run = Callable[..., int]
 
 
-@pytest.fixture
-def database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SessionFactory]:
-    """The CLI's settings point at a fresh SQLite file; the test reads it through this factory."""
+@pytest.fixture(params=DATABASES)
+def database(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[SessionFactory]:
+    """The CLI's settings point at a fresh SQLite file or PostgreSQL schema; the test reads it here."""
     monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
     monkeypatch.setenv("UNIONBOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("UNIONBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'unionbot.db'}")
     monkeypatch.delenv("UNIONBOT_TELEGRAM_BOT_USERNAME", raising=False)
     monkeypatch.delenv("UNIONBOT_TIMEZONE", raising=False)
-    engine = make_engine(f"sqlite:///{tmp_path / 'unionbot.db'}")
+    monkeypatch.delenv("UNIONBOT_DEFAULT_LOCALE", raising=False)
+    schema = None
+    url = f"sqlite:///{tmp_path / 'unionbot.db'}"
+    if request.param == "postgresql":
+        assert TEST_DATABASE_URL
+        schema = f"unionbot_cli_{uuid.uuid4().hex[:12]}"
+        postgres_engine(TEST_DATABASE_URL, schema).dispose()
+        url = f"{TEST_DATABASE_URL}?options=-csearch_path%3D{schema}"
+    monkeypatch.setenv("UNIONBOT_DATABASE_URL", url)
+    apps: list[App] = []  # those main() builds, to close their connections after
+
+    def tracked(settings: Settings) -> App:
+        apps.append(App(settings))
+        return apps[-1]
+
+    monkeypatch.setattr("bot.cli.App", tracked)
+    engine = make_engine(url)
     yield SessionFactory(engine)
     engine.dispose()
+    for app in apps:
+        if "engine" in app.__dict__:
+            app.engine.dispose()
+    if schema is not None:
+        assert TEST_DATABASE_URL
+        drop_postgres_schema(TEST_DATABASE_URL, schema)
 
 
 @pytest.fixture
@@ -185,6 +213,77 @@ def test_list_of_one_unit(members: Run, tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "2101" in out
     assert "王建国" not in out
+
+
+# Units created in an order nobody would list them in: 丙班 before 乙班 before 甲班, 十车间 before 二车间.
+UNORDERED_ROWS = (
+    "1001,王建国,厂工会,13801012345,管理员,45,在册\n"
+    "3001,马超,厂工会/一车间/丙班,,,20,在册\n"
+    "3002,赵磊,厂工会/一车间/乙班,,,20,在册\n"
+    "3003,李娜,厂工会/一车间/甲班,,,20,在册\n"
+    "4001,韩雪,厂工会/十车间,,,20,在册\n"
+    "4002,唐伟,厂工会/二车间,,,20,在册\n"
+    "4003,许文,厂工会/机修车间,,,20,在册\n"
+    "4004,宋志刚,厂工会/二车间/甲班,,,20,在册\n"
+)
+
+
+def listed_numbers(out: str) -> list[str]:
+    return re.findall(r"^│ (\w+) +│", out, flags=re.MULTILINE)
+
+
+def test_list_puts_units_in_the_unions_order_and_shows_who_is_bound(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members("import", csv_file(tmp_path, UNORDERED_ROWS))
+    with database() as session:
+        bind(session, get(session, "3003"))
+        bind(session, get(session, "3003"), channel="wechat")
+        bind(session, get(session, "4002"), channel="wechat")
+        bind(session, get(session, "4003"), active=False)  # unbound since: not bound any more
+    capsys.readouterr()
+    assert members("list") == 0
+    out = capsys.readouterr().out
+    assert listed_numbers(out) == ["1001", "3003", "3002", "3001", "4002", "4004", "4001", "4003"]
+    assert re.search(r"│ 3003 .*│ Telegram、微信 +│", out)
+    assert re.search(r"│ 4002 .*│ 微信 +│", out)
+    assert re.search(r"│ 4003 .*│ 未绑定 +│", out)
+    assert (
+        "共 8 名会员。\n已绑定 2 名，未绑定 6 名。\n未绑定的会员可以用 members invite 工号 生成绑定码。"
+        in out
+    )
+
+
+def test_unit_takes_a_unique_name_and_lists_the_matches_of_an_ambiguous_one(
+    members: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members("import", csv_file(tmp_path, UNORDERED_ROWS))
+    capsys.readouterr()
+    assert members("list", "--unit", "二车间") == 0
+    assert listed_numbers(capsys.readouterr().out) == ["4002", "4004"]
+    assert members("list", "--unit", "二车间/甲班") == 0
+    assert listed_numbers(capsys.readouterr().out) == ["4004"]
+    assert members("list", "--unit", "甲班") == 1
+    assert capsys.readouterr().err.strip() == (
+        "“甲班”对应 2 个单位：厂工会/一车间/甲班、厂工会/二车间/甲班。"
+        "请写出完整路径，例如“厂工会/一车间/甲班”。"
+    )
+    assert members("list", "--unit", "九车间") == 1
+    assert "找不到单位“九车间”" in capsys.readouterr().err
+    assert members("export", tmp_path / "二车间.csv", "--unit", "二车间") == 0
+    assert "已导出 2 名会员" in capsys.readouterr().out
+    assert members("grant", "3003", "委员", "一车间") == 0
+    assert "在“厂工会/一车间”的工会委员角色" in capsys.readouterr().out
+
+
+def test_commands_do_not_print_alembics_chatter(members: Run, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    assert members("list") == 0
+    assert members("list") == 0
+    assert [record for record in caplog.records if record.name.startswith("alembic")] == []
+    migrated = [record.getMessage() for record in caplog.records if record.name == "bot.database"]
+    assert len(migrated) == 1  # the first command built the schema and says so; the second, nothing
+    assert migrated[0].startswith("database migrated from an empty schema to ")
 
 
 @pytest.mark.parametrize(

@@ -89,3 +89,33 @@ def test_as_switches_identity(db: SessionFactory) -> None:
 def test_odd_lines_never_crash_the_console(db: SessionFactory, line: str) -> None:
     seen = run_console(db, [line])
     assert "出了点问题" not in seen
+
+
+def test_in_english_the_hint_and_the_prompt_are_english(db: SessionFactory) -> None:
+    with db() as session:
+        make_member(session)
+    prompts: list[str] = []
+    output = io.StringIO()
+    catalogues = Catalogues()
+    bot = Bot(sessions=db, store=MemoryStore(), catalogues=catalogues, config=CoreConfig(), registry=REGISTRY)
+    feed = scripted(["1001", "1234", "/lang en", "menu"])
+
+    def read_line(prompt: str) -> str:
+        prompts.append(prompt)
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    ConsoleChannel(
+        bot,
+        console=Console(file=output, width=200, color_system=None),
+        read_line=read_line,
+        translator=catalogues.get("zh_CN"),
+        account_key="visitor",
+    ).run(greeting=Incoming("console", "visitor", text="/start"))
+    seen = output.getvalue()
+    after = seen.split("English from now on")[1]
+    assert "(Reply with a number)" in after
+    assert "（回复数字选择）" not in after
+    assert prompts[-1] == "You › "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from datetime import datetime
+
+import pytest
+from sqlmodel import Session, col, select
 
 from bot.demo_data import (
     DEMO_ADMIN_NO,
@@ -12,6 +15,9 @@ from bot.demo_data import (
     demo_roster,
     seed_demo,
 )
+from handlers.core.context import CoreConfig
+from handlers.core.module import Module
+from handlers.modules import registry
 from models.activities import open_activities_for, signup_counts
 from models.base import utcnow
 from models.db import SessionFactory
@@ -19,7 +25,7 @@ from models.members import Member, get_member_by_employee_no
 from models.notices import NoticeCategory, category_counts
 from models.roles import Permission, Role, RoleGrant, has_permission, is_cadre
 from models.roster import validate_rows
-from models.suggestions import Award, Suggestion, SuggestionStatus, review_queue
+from models.suggestions import Award, Suggestion, SuggestionPolicy, SuggestionStatus, review_queue
 from models.units import Unit, find_unit, unit_path
 
 
@@ -124,3 +130,36 @@ def test_the_demo_has_suggestions_at_every_stage_for_the_chair_to_work(db: Sessi
         # The one handed in twelve days ago is late for registration and comes first.
         assert total == 4
         assert queue[0].title == "叉车通道转弯处加装凸面镜"
+
+
+def test_each_module_adds_its_examples_after_the_people_in_registry_order(db: SessionFactory) -> None:
+    seen: list[tuple[int, int, CoreConfig]] = []
+
+    def count_what_is_there(session: Session, config: CoreConfig, now: datetime) -> None:
+        members = len(session.exec(select(Member)).all())
+        seen.append((members, len(session.exec(select(Suggestion)).all()), config))
+
+    config = CoreConfig(default_locale="en")
+    with_extra = registry(Module(name="extra", demo=count_what_is_there))
+    assert seed_demo(db, config, with_extra) is True
+    assert seed_demo(db, config, with_extra) is False
+    assert seen == [(len(demo_roster()), 4, config)]
+
+
+def test_a_module_whose_examples_fail_leaves_no_half_demo(db: SessionFactory) -> None:
+    def broken(session: Session, config: CoreConfig, now: datetime) -> None:
+        raise RuntimeError("a bug in the examples")
+
+    with pytest.raises(RuntimeError, match="a bug in the examples"):
+        seed_demo(db, registry=registry(Module(name="broken", demo=broken)))
+    with db() as session:
+        assert session.exec(select(Member)).all() == []
+    assert seed_demo(db) is True
+
+
+def test_the_examples_follow_the_unions_own_suggestion_categories(db: SessionFactory) -> None:
+    policy = SuggestionPolicy(categories=("生产技术", "其他"))
+    seed_demo(db, CoreConfig(policies={SuggestionPolicy: policy}))
+    with db() as session:
+        filed = [s.category for s in session.exec(select(Suggestion).order_by(col(Suggestion.id))).all()]
+    assert filed == ["其他", "其他", "其他", "生产技术"]

@@ -134,6 +134,7 @@ class Call:
     at: float  # time.perf_counter() when the request arrived
     status: int = 0
     result: Any = None
+    peer: tuple[str, int] | None = None  # the client's address and port, to tell a proxy's from ours
 
 
 @dataclass(frozen=True)
@@ -460,7 +461,7 @@ class TelegramStub(LoopbackServer):
         return self._enqueue({"message": message})
 
     def push_callback(
-        self, *, user_id: int, message_id: int, data: str, chat_id: int | None = None
+        self, *, user_id: int, message_id: int, data: str, chat_id: int | None = None, late: bool = False
     ) -> JSONDict:
         """A member presses an inline button under message ``message_id``; returns the update.
 
@@ -468,6 +469,10 @@ class TelegramStub(LoopbackServer):
         keyboard after any edits). A message the stub never saw is stood in
         for by an empty text message; editing it then answers "message to
         edit not found", as for a message Telegram no longer has.
+
+        ``late``: the bot gets the press after Telegram's answer window (it was
+        down or backlogged), so ``answerCallbackQuery`` is refused with
+        :data:`QUERY_INVALID`, as Telegram refuses it.
         """
         chat_id = user_id if chat_id is None else chat_id
         user = self._users.get(user_id) or {
@@ -490,7 +495,8 @@ class TelegramStub(LoopbackServer):
         )
         self._callback_seq += 1
         query_id = f"{4_000_000_000_000_000_000 + self._callback_seq}"
-        self._open_callbacks.add(query_id)
+        if not late:
+            self._open_callbacks.add(query_id)
         return self._enqueue(
             {
                 "callback_query": {
@@ -605,7 +611,7 @@ class TelegramStub(LoopbackServer):
 
         The call succeeds and is recorded (:meth:`sent` lists it) before the wait, so a client whose
         read timeout is shorter gives up on a message that did arrive: Telegram answering slowly,
-        the case nobody can settle (PITFALLS.md, ``TimedOut``). A client that hangs up ends the wait
+        the case nobody can settle (docs/LIBRARIES.md, ``TimedOut``). A client that hangs up ends the wait
         at once (the server cancels its handler).
         """
         if times < 1:
@@ -699,7 +705,12 @@ class TelegramStub(LoopbackServer):
             self._record(Call(request.match_info["method"], {}, at, error.status))
             return web.json_response(error.body(), status=error.status)
         method = self._canonical.get(request.match_info["method"].lower(), request.match_info["method"])
-        call = Call(method, params, at)
+        call = Call(
+            method,
+            params,
+            at,
+            peer=request.transport.get_extra_info("peername") if request.transport else None,
+        )
         self.calls.append(call)
         try:
             token = request.match_info["token"]

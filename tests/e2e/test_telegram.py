@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -244,6 +245,69 @@ async def test_a_double_tap_on_an_old_button_does_not_act_twice(
         user_id=MEMBER_ID, message_id=message_id_of(stub, "确定要解除"), data=button(question, "是")
     )
     await said(stub, "这个按钮已经失效了")
+
+
+async def test_a_press_that_arrives_after_telegrams_answer_window_is_still_handled(
+    polling: TelegramChannel, stub: TelegramStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    await bind(stub)
+    menu = await said(stub, "请选择要办理的事项")
+    with caplog.at_level(logging.DEBUG, logger="bot.channels.telegram.adapter"):
+        stub.push_callback(
+            user_id=MEMBER_ID,
+            message_id=message_id_of(stub, "请选择要办理的事项"),
+            data=button(menu, "提建议"),
+            late=True,  # the bot was down or backlogged: answerCallbackQuery says "query is too old"
+        )
+        await said(stub, "请选择建议类别")
+    [answer] = [call for call in stub.calls if call.method == "answerCallbackQuery"]
+    assert answer.status == 400
+    assert not [m for m in stub.sent("sendMessage", chat_id=MEMBER_ID) if "出了点问题" in m["text"]]
+    [noted] = [r for r in caplog.records if "could not be acknowledged" in r.getMessage()]
+    assert noted.levelno == logging.DEBUG
+
+
+async def test_a_photo_with_a_caption_answers_a_text_step_with_its_caption_and_a_photo_step_with_its_photo(
+    polling: TelegramChannel, stub: TelegramStub, db: SessionFactory
+) -> None:
+    await bind(stub)
+    stub.push_message(user_id=MEMBER_ID, text="提建议")
+    categories = await said(stub, "请选择建议类别")
+    stub.push_callback(
+        user_id=MEMBER_ID,
+        message_id=message_id_of(stub, "请选择建议类别"),
+        data=button(categories, "安全生产"),
+    )
+    await said(stub, "请用一句话概括")
+    picture = b"\xff\xd8\xff\xe0" + b"jpeg" * 500
+    stub.push_message(user_id=MEMBER_ID, text="叉车转弯处看不见行人", photo=picture)
+    problem = await said(stub, "请写下发现的问题")
+    assert problem["text"].startswith("已记下您写的文字。这一步不需要照片，照片没有保存。")
+    stub.push_message(user_id=MEMBER_ID, text="建议加装凸面镜。")
+    await said(stub, "预期能带来什么效益")
+    stub.push_message(user_id=MEMBER_ID, text="跳过")
+    await said(stub, "估计每年")
+    stub.push_message(user_id=MEMBER_ID, text="跳过")
+    await said(stub, "可以发一张现场照片")
+    stub.push_message(user_id=MEMBER_ID, text="这是二号门的转角", photo=picture)
+    more = await said(stub, "还可以再发一张")
+    assert more["text"].startswith("照片已收到；随照片发来的文字没有保存。")
+    stub.push_message(user_id=MEMBER_ID, text="跳过")
+    named = await said(stub, "是否显示您的姓名")
+    stub.push_callback(
+        user_id=MEMBER_ID, message_id=message_id_of(stub, "是否显示您的姓名"), data=button(named, "实名")
+    )
+    confirm = await said(stub, "标题：叉车转弯处看不见行人")
+    stub.push_callback(
+        user_id=MEMBER_ID, message_id=message_id_of(stub, "标题："), data=button(confirm, "确认")
+    )
+    await said(stub, "您的建议已提交")
+    with db() as session:
+        [suggestion] = session.exec(select(Suggestion)).all()
+        [photo] = session.exec(select(SuggestionPhoto)).all()
+        assert suggestion.title == "叉车转弯处看不见行人"
+        assert suggestion.measure == "建议加装凸面镜。"
+    assert Path(photo.ref).read_bytes() == picture
 
 
 async def test_a_5000_character_reply_is_split_on_line_boundaries(

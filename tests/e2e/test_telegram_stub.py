@@ -325,6 +325,18 @@ async def test_a_button_press_can_be_answered_once_and_its_keyboard_removed_once
     assert relabelled.text == "已确认"
 
 
+async def test_a_press_received_after_the_answer_window_cannot_be_answered(
+    stub: TelegramStub, bot: Bot
+) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("确认", callback_data="ok")]])
+    sent = await bot.send_message(MEMBER, "确认缴费？", reply_markup=keyboard)
+    stub.push_callback(user_id=MEMBER, message_id=sent.message_id, data="ok", late=True)
+    [update] = await bot.get_updates()
+    assert update.callback_query is not None
+    with pytest.raises(BadRequest, match=r"(?i)query is too old and response timeout expired"):
+        await update.callback_query.answer()
+
+
 # -- webhook ----------------------------------------------------------------------------------------
 
 

@@ -7,13 +7,19 @@ from datetime import timedelta
 
 import pytest
 
+from handlers.core import menu
 from handlers.core.context import CoreConfig
+from handlers.core.dialogs import step_payload
 from handlers.core.i18n import Catalogues
+from handlers.core.menu import SECTION_PREFIX
 from handlers.core.messages import Incoming, Media, Reply
-from handlers.core.router import Bot
+from handlers.core.router import MENU_PAYLOAD_PREFIX, Bot
 from handlers.modules import REGISTRY
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
+
+# A section of a grouped menu is a choice of the menu's own step; a feature entry is a go: button.
+SECTION_PAYLOAD = step_payload(menu.FLOW.name, "item", SECTION_PREFIX)
 
 
 def transcript(replies: Sequence[Reply]) -> str:
@@ -66,6 +72,26 @@ class Chat:
                     incoming = Incoming(self.channel, self.key, button=button.payload, locale=self.locale)
                     return self._deliver(incoming, expect, absent)
         raise AssertionError(f"no button {label!r} in:\n{transcript(self.last)}")
+
+    def menu(self) -> list[str]:
+        """Every entry of the main menu, opening each section of a grouped (cadre's) menu."""
+        self.send("菜单")
+        buttons = [button for reply in self.last for button in reply.buttons]
+        sections = [button.label for button in buttons if button.payload.startswith(SECTION_PAYLOAD)]
+        if not sections:
+            return [button.label for button in buttons]
+        found: list[str] = []
+        for section in sections:
+            self.send("菜单")
+            self.press(section)
+            found.extend(
+                button.label
+                for reply in self.last
+                for button in reply.buttons
+                if button.payload.startswith(MENU_PAYLOAD_PREFIX)
+            )
+        self.send("取消")
+        return found
 
     def buttons(self) -> list[str]:
         return [button.label for reply in self.last for button in reply.buttons]

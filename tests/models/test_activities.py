@@ -22,6 +22,7 @@ from models.activities import (
     activity_units,
     cancel_activity,
     cancel_signup,
+    check_cancel_reason,
     create_activity,
     open_activities_for,
     sign_up,
@@ -258,6 +259,23 @@ def test_cancelling_tells_exactly_those_signed_up(session: Session, cadre: Membe
         cancel_activity(session, actor=cadre, activity_id=activity.id, now=NOW)
     assert again.value.code == "activity.already_cancelled"
     assert signups_for(session, member=first, now=NOW) == ([activity], 1)  # so they see it is off
+
+
+def test_the_reason_for_cancelling_is_kept_trimmed_and_limited(session: Session, cadre: Member) -> None:
+    activity = create_activity(session, actor=cadre, draft=draft(session), now=NOW)
+    assert activity.id is not None
+    with pytest.raises(InvalidInput) as too_long:
+        cancel_activity(session, actor=cadre, activity_id=activity.id, now=NOW, reason="雨" * 101)
+    assert (too_long.value.code, too_long.value.params) == (
+        "activity.reason_too_long",
+        {"limit": 100, "count": 101},
+    )
+    assert activity.status is ActivityStatus.OPEN
+    emoji = "👨‍👩‍👧" * 100  # a hundred characters as a member counts them, many more code points
+    assert check_cancel_reason(emoji) == emoji
+    assert check_cancel_reason("   ") is None
+    cancel_activity(session, actor=cadre, activity_id=activity.id, now=NOW, reason="  下雨改期。 ")
+    assert (activity.status, activity.cancel_reason) == (ActivityStatus.CANCELLED, "下雨改期。")
 
 
 def test_an_activity_that_started_cannot_be_cancelled(session: Session, cadre: Member) -> None:

@@ -28,14 +28,20 @@ from models.notices import (
     list_notices,
     mark_notice_read,
     notice_report,
+    plan_reminder,
     preview_notice,
     progress_key,
     read_notice,
     refresh_progress,
+    remind_unread,
+    reminder_key,
+    reminder_of,
+    unread_recipient,
+    unread_recipients,
     visible_length,
     withdraw_notice,
 )
-from models.outbox import Outbox, OutboxStatus, PushKind
+from models.outbox import Outbox, OutboxStatus, Outcome, PushKind
 from models.reach import Reach
 from models.roles import Role
 from models.units import Unit, UnitTree
@@ -462,3 +468,127 @@ def test_a_notice_to_an_activitys_sign_ups_reaches_exactly_them(session: Session
     with pytest.raises(PermissionDenied) as refused:
         create_notice(session, actor=neighbour, draft=draft(target), now=NOW)
     assert refused.value.code == "activity.not_yours"
+
+
+# -- who has not read it, and reminding them ---------------------------------------------------------
+
+
+def _member(session: Session, employee_no: str) -> Member:
+    return session.exec(select(Member).where(Member.employee_no == employee_no)).one()
+
+
+def _all_sent(session: Session) -> None:
+    """What the delivery worker leaves behind: every push of the notice sent."""
+    for row in session.exec(select(Outbox).where(Outbox.topic == "notice")):
+        row.status = OutboxStatus.SENT
+        session.add(row)
+    session.flush()
+
+
+def test_the_unread_list_holds_only_the_notices_recipients_for_those_in_charge(
+    session: Session, cadre: Member
+) -> None:
+    make_member(session, employee_no="1010", unit="厂工会/一车间/乙班")
+    make_member(session, employee_no="999", unit="厂工会/一车间/乙班")
+    notice = create_notice(session, actor=cadre, draft=draft(everyone(session)), now=NOW)
+    assert notice.id is not None
+    mark_notice_read(session, member=_member(session, "1001"), notice_id=notice.id, now=NOW)
+    page, total = unread_recipients(session, actor=cadre, notice_id=notice.id, limit=10)
+    # 甲班 before 乙班, then 工号 as numbers: 999 before 1002 before 1010; 2001 of 二车间 is no recipient.
+    assert [(r.employee_no, r.unit) for r in page] == [
+        ("C1", "厂工会/一车间/甲班"),
+        ("999", "厂工会/一车间/乙班"),
+        ("1002", "厂工会/一车间/乙班"),
+        ("1010", "厂工会/一车间/乙班"),
+    ]
+    assert total == 4
+    assert unread_recipients(session, actor=cadre, notice_id=notice.id, offset=3, limit=2) == ([page[3]], 4)
+    assert unread_recipients(session, actor=cadre, notice_id=notice.id, limit=0) == ([], 4)
+    recipient, outcome = unread_recipient(
+        session, actor=cadre, notice_id=notice.id, member_id=page[1].member_id
+    )
+    assert (recipient, outcome) == (page[1], Outcome.WAITING)
+    with pytest.raises(NotFound):  # read it: not in the list
+        unread_recipient(
+            session, actor=cadre, notice_id=notice.id, member_id=_member(session, "1001").id or 0
+        )
+    with pytest.raises(NotFound):  # never a recipient
+        unread_recipient(
+            session, actor=cadre, notice_id=notice.id, member_id=_member(session, "2001").id or 0
+        )
+    neighbour = make_member(
+        session, employee_no="C2", unit="厂工会/二车间", roles=[(Role.CHAIR, "厂工会/二车间")]
+    )
+    for call in (
+        lambda: unread_recipients(session, actor=neighbour, notice_id=notice.id or 0),
+        lambda: plan_reminder(session, actor=neighbour, notice_id=notice.id or 0, now=NOW, template_kinds=()),
+        lambda: remind_unread(
+            session, actor=neighbour, notice_id=notice.id or 0, round_=1, now=NOW, template_kinds=()
+        ),
+    ):
+        with pytest.raises(PermissionDenied):
+            call()
+
+
+def test_a_reminder_round_goes_once_to_the_unread_still_on_the_roster(
+    session: Session, cadre: Member
+) -> None:
+    bind(session, cadre)
+    notice = create_notice(session, actor=cadre, draft=draft(everyone(session)), now=NOW)
+    assert notice.id is not None
+    mark_notice_read(session, member=_member(session, "1001"), notice_id=notice.id, now=NOW)
+    gone = _member(session, "1002")
+    gone.status = MemberStatus.LEFT
+    session.add(gone)
+    with pytest.raises(InvalidInput) as going:  # no reminder before the notice itself has reached them
+        plan_reminder(session, actor=cadre, notice_id=notice.id, now=NOW, template_kinds=())
+    assert going.value.code == "notice.still_going_out"
+    _all_sent(session)
+    plan = plan_reminder(session, actor=cadre, notice_id=notice.id, now=NOW, template_kinds=())
+    assert (plan.round, plan.members, plan.unreachable) == (1, 1, 0)  # only C1: 1001 read it, 1002 left
+
+    later = NOW + timedelta(hours=3)
+    done = remind_unread(session, actor=cadre, notice_id=notice.id, round_=1, now=later, template_kinds=())
+    assert (done.round, done.queued, done.unreachable, done.already) == (1, 1, 0, False)
+    again = remind_unread(session, actor=cadre, notice_id=notice.id, round_=1, now=later, template_kinds=())
+    assert (again.queued, again.already) == (1, True)
+    [row] = session.exec(select(Outbox).where(Outbox.topic == "notice_reminder")).all()
+    assert (row.key, row.kind, row.subject_id, row.member_id, row.due_at) == (
+        reminder_key(notice.id, 1, cadre.id or 0),
+        PushKind.NOTICE,
+        notice.id,
+        cadre.id,
+        later,
+    )
+    _, report = notice_report(session, actor=cadre, notice_id=notice.id)
+    assert (report.reminders, report.reminded_at) == (1, later)
+    assert plan_reminder(session, actor=cadre, notice_id=notice.id, now=later, template_kinds=()).round == 2
+
+    assert reminder_of(session, notice.id, cadre.id or 0) == notice
+    mark_notice_read(session, member=cadre, notice_id=notice.id, now=later)
+    assert reminder_of(session, notice.id, cadre.id or 0) is None  # read meanwhile: nothing to send
+    with pytest.raises(InvalidInput) as all_read:
+        plan_reminder(session, actor=cadre, notice_id=notice.id, now=later, template_kinds=())
+    assert all_read.value.code == "notice.all_read"
+
+
+def test_no_reminder_before_a_notice_goes_or_after_it_is_withdrawn(session: Session, cadre: Member) -> None:
+    notice = create_notice(
+        session, actor=cadre, draft=draft(everyone(session), send_at=NOW + timedelta(hours=1)), now=NOW
+    )
+    assert notice.id is not None
+    with pytest.raises(InvalidInput) as early:
+        plan_reminder(session, actor=cadre, notice_id=notice.id, now=NOW, template_kinds=())
+    assert early.value.code == "notice.not_sent_yet"
+    withdraw_notice(session, actor=cadre, notice_id=notice.id, now=NOW)
+    with pytest.raises(InvalidInput) as withdrawn:
+        remind_unread(
+            session,
+            actor=cadre,
+            notice_id=notice.id,
+            round_=1,
+            now=NOW + timedelta(hours=2),
+            template_kinds=(),
+        )
+    assert withdrawn.value.code == "notice.already_withdrawn"
+    assert reminder_of(session, notice.id, cadre.id or 0) is None

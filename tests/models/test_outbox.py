@@ -9,16 +9,21 @@ from sqlmodel import Session, col, select
 
 from models.db import SessionFactory
 from models.outbox import (
+    FailureCode,
     NewPush,
     Outbox,
     OutboxStatus,
+    Outcome,
     PushKind,
     claim,
     claimants,
     defer_until,
     enqueue,
     kind_counts,
+    kind_outcomes,
     mark_sending,
+    outcome_counts,
+    outcome_of,
     record_retry,
     record_sent,
     record_uncertain,
@@ -189,3 +194,37 @@ def test_status_counts_per_kind_and_retry_failed(db: SessionFactory) -> None:
         assert retry_failed(session, kind=PushKind.REMINDER, now=NOW) == 1
         assert retry_failed(session, kind=PushKind.REMINDER, now=NOW, include_uncertain=True) == 1
         assert _status(session, ids[0]) is OutboxStatus.QUEUED
+
+
+def test_one_vocabulary_tells_no_account_and_blocked_apart_from_failed(db: SessionFactory) -> None:
+    """What ``outbox status`` and a cadre's report both count, whatever the row's error says."""
+    rows = [
+        (OutboxStatus.SENT, None, Outcome.SENT),
+        (OutboxStatus.FAILED, f"{FailureCode.NO_ACCOUNT}: no active account", Outcome.NO_ACCOUNT),
+        (OutboxStatus.FAILED, "no_account", Outcome.NO_ACCOUNT),
+        (OutboxStatus.FAILED, "no_template: wechat: no_template", Outcome.NO_ACCOUNT),
+        (OutboxStatus.FAILED, "blocked", Outcome.BLOCKED),
+        (OutboxStatus.FAILED, "blocked: telegram: blocked", Outcome.BLOCKED),
+        (OutboxStatus.FAILED, "chat not found", Outcome.FAILED),
+        (OutboxStatus.FAILED, "no_accountant: a code that only begins alike", Outcome.FAILED),
+        (OutboxStatus.FAILED, None, Outcome.FAILED),
+        (OutboxStatus.UNCERTAIN, "timeout", Outcome.UNCERTAIN),
+        (OutboxStatus.QUEUED, "retry: 502", Outcome.WAITING),
+        (OutboxStatus.CLAIMED, None, Outcome.WAITING),
+        (OutboxStatus.SENDING, None, Outcome.WAITING),
+        (OutboxStatus.WITHDRAWN, None, Outcome.WITHDRAWN),
+    ]
+    with db() as session:
+        ids = _queue(session, len(rows), kind=PushKind.REMINDER)
+        for row_id, (status, error, _outcome) in zip(ids, rows, strict=True):
+            session.execute(
+                sa.update(Outbox).where(col(Outbox.id) == row_id).values(status=status, error=error)
+            )
+    expected: dict[Outcome, int] = {}
+    for status, error, outcome in rows:
+        assert outcome_of(status, error) is outcome, (status, error)
+        expected[outcome] = expected.get(outcome, 0) + 1
+    with db() as session:
+        assert outcome_counts(session, col(Outbox.topic) == "notice") == expected
+        assert outcome_counts(session, col(Outbox.topic) == "elsewhere") == {}
+        assert kind_outcomes(session) == {PushKind.REMINDER: expected}

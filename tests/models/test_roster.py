@@ -23,7 +23,7 @@ from models.roster import (
     validate_rows,
 )
 from models.units import Unit, UnitTree, find_unit, unit_path
-from tests.factories import HOSTILE_NAME, make_member
+from tests.factories import HOSTILE_NAME, bind, make_member
 
 
 def row(line: int, employee_no: str, **fields: str | None) -> RosterRow:
@@ -365,3 +365,32 @@ def test_a_member_who_left_is_exported_without_the_roles_they_can_no_longer_use(
 def test_unit_tree_sees_units_an_import_created(session: Session) -> None:
     import_roster(session, valid(row(2, "1001", unit="厂工会/三车间/丁班")))
     assert UnitTree(session).find("厂工会/三车间/丁班") is not None
+
+
+def test_records_come_by_unit_in_the_unions_order_then_by_number_with_their_channels(
+    session: Session,
+) -> None:
+    for employee_no, unit in (
+        ("10", "厂工会/一车间/丙班"),
+        ("9", "厂工会/一车间/丙班"),
+        ("20", "厂工会/一车间/乙班"),
+        ("30", "厂工会/一车间/甲班"),
+        ("A10", "厂工会/一车间/甲班"),
+        ("A2", "厂工会/一车间/甲班"),
+    ):
+        make_member(session, employee_no=employee_no, unit=unit)
+    bind(session, member(session, "30"), channel="wechat")
+    bind(session, member(session, "30"))
+    bind(session, member(session, "20"), active=False)
+    records = roster_records(session)
+    assert [(record.employee_no, record.unit_path[-2:]) for record in records] == [
+        ("30", "甲班"),
+        ("A2", "甲班"),
+        ("A10", "甲班"),
+        ("20", "乙班"),
+        ("9", "丙班"),
+        ("10", "丙班"),
+    ]
+    assert {record.employee_no: record.channels for record in records if record.channels} == {
+        "30": ("telegram", "wechat")
+    }

@@ -28,7 +28,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.channels.store_calls import call_store
@@ -77,8 +77,11 @@ class TelegramConfig:
     webhook_secret: str | None = None
     bot_username: str | None = None
     media_dir: Path = Path("data/media")
+    # Telegram's limits (UNIONBOT_TELEGRAM_PUSH_PER_SECOND, UNIONBOT_TELEGRAM_PUSH_CHAT_INTERVAL).
     per_second: float = 30.0
     per_chat_interval: float = 1.0
+    # Every Bot API request goes through it: http://host:port or socks5://host:port (UNIONBOT_TELEGRAM_PROXY).
+    proxy: str | None = None
     # A reply is often two or three messages (an answer, then the menu): let
     # them out together, and keep the 1-a-second pace beyond that.
     per_chat_burst: int = 3
@@ -129,6 +132,9 @@ class TelegramChannel:
             .connection_pool_size(CONNECTION_POOL_SIZE)
             .pool_timeout(POOL_TIMEOUT)
         )
+        if config.proxy:
+            # Long polling has a request of its own (get_updates_*): both go through the proxy.
+            builder = builder.proxy(config.proxy).get_updates_proxy(config.proxy)
         if config.webhook_url:
             builder = builder.updater(None)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
@@ -248,7 +254,13 @@ class TelegramChannel:
 
     async def _pressed(self, query: CallbackQuery, key: str, locale: str | None) -> Incoming:
         # Acknowledging a press is not a message to the chat: only the global rate applies.
-        await self.sender.call(None, query.answer)
+        # It only stops the button's spinner, and Telegram takes it within its answer window
+        # only: a press that waited out a restart or a backlog is refused ("query is too
+        # old"), yet it is still the member's answer.
+        try:
+            await self.sender.call(None, query.answer)
+        except TelegramError as error:
+            log.debug("a button press could not be acknowledged (%s); it is handled all the same", error)
         if isinstance(query.message, Message) and query.message.reply_markup is not None:
             # The keyboard goes away once used: a second tap on an old button cannot act twice.
             try:

@@ -5,7 +5,7 @@ most one a second to one chat (short bursts are tolerated) and 20 a minute
 to one group; beyond that it answers 429 with ``retry_after``, and that wait
 applies to the whole bot.
 
-Why not python-telegram-bot's ``AIORateLimiter`` (see PITFALLS.md): it has
+Why not python-telegram-bot's ``AIORateLimiter`` (see docs/LIBRARIES.md): it has
 no per-chat limit for private chats, it retries nothing by default
 (``max_retries=0``), and one ``RetryAfter`` pauses every request of the
 process, answers to button presses and polling included (#3765). Its

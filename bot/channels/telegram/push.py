@@ -63,16 +63,28 @@ _EDIT_GONE = ("message to edit not found", "message can't be edited")
 _SEND_MESSAGE = "sendmessage"
 
 
-def push_bot(api_root: str, token: str, *, connections: int = 4, read_timeout: float = 15.0) -> TelegramBot:
+def push_bot(
+    api_root: str,
+    token: str,
+    *,
+    connections: int = 4,
+    read_timeout: float = 15.0,
+    proxy: str | None = None,
+) -> TelegramBot:
     """A Bot for pushing, with enough kept-alive connections for the worker's requests in flight.
 
-    Its requests go through :class:`PushRequest` (why: that module's docstring). The pool timeout
-    is long: a request waiting for a connection has not been sent, and the worker never has more
-    in flight than the pool holds anyway.
+    Its requests go through :class:`PushRequest` (why: that module's docstring), through ``proxy``
+    when one is set (``UNIONBOT_TELEGRAM_PROXY``). The pool timeout is long: a request waiting for
+    a connection has not been sent, and the worker never has more in flight than the pool holds anyway.
     """
-    request = PushRequest(connections=connections, pool_timeout=30.0, read_timeout=read_timeout)
+    request = PushRequest(connections=connections, pool_timeout=30.0, read_timeout=read_timeout, proxy=proxy)
+    # The worker never polls for updates: the one client serves both of the Bot's slots.
     return TelegramBot(
-        token, base_url=f"{api_root}/bot", base_file_url=f"{api_root}/file/bot", request=request
+        token,
+        base_url=f"{api_root}/bot",
+        base_file_url=f"{api_root}/file/bot",
+        request=request,
+        get_updates_request=request,
     )
 
 
@@ -115,7 +127,13 @@ class TelegramPusher:
         once in the caller's context (which the worker's tasks inherit) answers at the first look.
         """
         sniffio.current_async_library_cvar.set("asyncio")
-        await self.bot.initialize()
+        try:
+            await self.bot.initialize()
+        except BaseException:
+            # A refused token (401) fails here after the connections opened; the worker is started
+            # again every few seconds, and each try would leave its connections behind.
+            await self.bot.request.shutdown()
+            raise
 
     async def close(self) -> None:
         await self.bot.shutdown()

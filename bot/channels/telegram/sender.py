@@ -3,7 +3,7 @@
 Telegram allows about 30 messages a second per bot and about one a second per
 chat; it answers 429 with how long to wait, 403 when a member blocked the bot.
 python-telegram-bot's AIORateLimiter knows neither the per-chat limit nor a
-shared pause (PITFALLS.md), so the policy lives here.
+shared pause (docs/LIBRARIES.md), so the policy lives here.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The few WeChat Official Account API calls we make, asynchronously, with one shared token.
 
-Why not wechatpy's client (PITFALLS.md): it is synchronous, and it fetches
+Why not wechatpy's client (docs/LIBRARIES.md): it is synchronous, and it fetches
 tokens from a hard-coded ``https://api.weixin.qq.com/cgi-bin/token`` — an
 endpoint whose every grant invalidates the token the other processes hold, so
 N processes behind the webhook knock each other out with 40001.

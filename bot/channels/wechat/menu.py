@@ -28,7 +28,7 @@ from handlers.core.module import GROUP_LABELS, Registry
 
 __all__ = ["MenuPlan", "build_menu", "describe_menu", "fit_name"]
 
-CLICK_PREFIX = "go:"  # handlers.router.MENU_PAYLOAD_PREFIX
+CLICK_PREFIX = "go:"  # handlers.core.router.MENU_PAYLOAD_PREFIX
 # WeChat's limits: 3 top-level buttons of at most 16 bytes (5 Chinese characters),
 # each with at most 5 sub-buttons of at most 60 bytes.
 MAX_TOP_BUTTONS = 3

@@ -2,7 +2,7 @@
 
 WeChat lets an Official Account send free-form (customer-service) messages
 only within 48 hours of the member's last message, and only a few of them
-(PITFALLS.md); outside that window only template messages go out, one
+(docs/LIBRARIES.md); outside that window only template messages go out, one
 template per kind of push, applied for in the WeChat console and configured
 in ``UNIONBOT_WECHAT_TEMPLATES``. Template fields are short and strictly
 checked — a ``thing`` over 20 characters fails the whole message — so values

@@ -1,6 +1,6 @@
 """Is this webhook call from WeChat, and what does it say? Answered before anything trusts it.
 
-wechatpy signs, encrypts and decrypts, but leaves gaps (PITFALLS.md) that are
+wechatpy signs, encrypts and decrypts, but leaves gaps (docs/LIBRARIES.md) that are
 closed here:
 
 - signatures are compared in constant time (wechatpy uses ``!=``);
@@ -9,9 +9,13 @@ closed here:
   body, so a captured query string could carry any body: a (timestamp, nonce)
   seen before with a different body is refused. WeChat's own retries repeat
   the body, so they pass, and the channel answers them from its record;
-- XML is refused before parsing when it is too large or declares anything
-  (``<!DOCTYPE``, ``<!ENTITY``: XXE and billion-laughs payloads), since
-  WeChat never sends a declaration;
+- XML is refused unparsed when it is too large, and parsed by defusedxml with
+  DTDs, entities and external references forbidden (XXE and billion-laughs
+  payloads, however hidden: a DOCTYPE behind a processing instruction that
+  looks like CDATA fooled a text filter). WeChat never sends any of them;
+- a captured call stays acceptable for as long as its timestamp does, up to
+  ``ACCEPTED_FOR`` seconds after it was made: whatever remembers a call
+  (nonces, the channel's de-duplication) remembers it for ``REMEMBER_SECONDS``;
 - with an EncodingAESKey configured, unencrypted calls are refused: the
   console is set to safe or compatible mode, so a plain call is not WeChat's.
 """
@@ -26,8 +30,11 @@ import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
 
-import xmltodict
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.utils import WeChatSigner
@@ -40,14 +47,18 @@ MAX_BODY_BYTES = 64 * 1024
 """A WeChat message is a few hundred bytes; its longest text is 2,048."""
 
 MAX_CLOCK_SKEW = 300
-"""Seconds a call's timestamp may be off from our clock."""
+"""Seconds a call's timestamp may be off from our clock, either way."""
 
-_REPLAY_TTL = 2 * MAX_CLOCK_SKEW + 60  # a nonce is remembered for as long as its timestamp is accepted
+ACCEPTED_FOR = 2 * MAX_CLOCK_SKEW
+"""How long after it was made a captured call still passes ``check_call``: its timestamp may run
+up to ``MAX_CLOCK_SKEW`` ahead of our clock (WeChat's clock is fast), and is accepted until
+``MAX_CLOCK_SKEW`` behind it."""
+
+REMEMBER_SECONDS = ACCEPTED_FOR + 60
+"""How long a call is remembered (its nonce, its message): longer than it stays acceptable,
+so a replay always meets the record of the original."""
+
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# Any markup declaration: <!DOCTYPE, <!ENTITY, <!ELEMENT, comments; looked for outside CDATA
-# sections, which hold what members typed ("<!" included).
-_DECLARATION = re.compile(rb"<!")
-_CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>", re.DOTALL)
 
 
 class Refused(Exception):
@@ -108,16 +119,45 @@ def check_call(token: str, params: CallParams, now: float) -> None:
         raise Refused(403, "wrong signature")
 
 
-def check_xml(body: bytes) -> None:
-    """Refuse what no WeChat message contains before a parser sees it.
-
-    Raises:
-        Refused: 413 when too large, 400 on a markup declaration.
-    """
+def check_size(body: bytes) -> None:
+    """Raises: Refused: 413 when the body is larger than any WeChat message."""
     if len(body) > MAX_BODY_BYTES:
         raise Refused(413, f"body of {len(body)} bytes")
-    if _DECLARATION.search(_CDATA.sub(b"", body)):
-        raise Refused(400, "XML with a markup declaration (DOCTYPE, ENTITY or comment)")
+
+
+def parse_xml(body: bytes) -> dict[str, Any]:
+    """The document as a dictionary (xmltodict's shape, which wechatpy reads), parsed by defusedxml.
+
+    Raises:
+        Refused: 413 when too large; 400 on a DTD, an entity or an external reference
+            (the parser refuses them wherever they hide), or on XML that is not well-formed.
+    """
+    check_size(body)
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as error:
+        raise Refused(400, f"XML with a {type(error).__name__}") from None
+    except (ParseError, ValueError) as error:  # not well-formed, or bytes expat cannot decode
+        raise Refused(400, f"malformed XML: {type(error).__name__}") from None
+    return {root.tag: _value(root)}
+
+
+def _value(element: Element) -> Any:
+    """An element as xmltodict gives it: stripped text or None; children by tag, a list when repeated."""
+    text = (element.text or "").strip() or None
+    children = list(element)
+    if not children:
+        return text
+    value: dict[str, Any] = {"#text": text} if text else {}
+    for child in children:
+        item = _value(child)
+        if child.tag not in value:
+            value[child.tag] = item
+        elif isinstance(value[child.tag], list):
+            value[child.tag].append(item)
+        else:
+            value[child.tag] = [value[child.tag], item]
+    return value
 
 
 class ReplayGuard:
@@ -130,7 +170,7 @@ class ReplayGuard:
         """Raises: Refused: 403 when the same timestamp and nonce came with another body."""
         key = f"wx:nonce:{params.timestamp}:{params.nonce}"
         digest = hashlib.sha256(body).hexdigest()[:32]
-        if self.store.set(key, digest, _REPLAY_TTL, only_if_absent=True):
+        if self.store.set(key, digest, REMEMBER_SECONDS, only_if_absent=True):
             return
         if self.store.get(key) != digest:
             raise Refused(403, "a seen timestamp and nonce with another body (replayed query string)")
@@ -157,7 +197,7 @@ class Envelope:
                 message signature is wrong, it does not decrypt, or it names another AppID;
                 400 when the outer XML is malformed.
         """
-        check_xml(body)
+        check_size(body)
         if not params.encrypted:
             if self.encrypting:
                 raise Refused(403, "an unencrypted call while UNIONBOT_WECHAT_AES_KEY is set")
@@ -175,7 +215,7 @@ class Envelope:
         except (ValueError, IndexError, struct.error) as error:  # base64, padding, length, UTF-8
             raise Refused(403, f"does not decrypt: {type(error).__name__}") from None
         xml = inner if isinstance(inner, bytes) else str(inner).encode()
-        check_xml(xml)
+        check_size(xml)
         return xml
 
     def seal(self, xml: str, params: CallParams, now: float) -> str:
@@ -186,11 +226,8 @@ class Envelope:
 
 
 def _outer_encrypt(body: bytes) -> str:
-    try:
-        outer = xmltodict.parse(body)
-        encrypt = outer["xml"]["Encrypt"]
-    except Exception as error:  # expat, a missing element, a non-dict: all malformed envelopes
-        raise Refused(400, f"malformed envelope: {type(error).__name__}") from None
+    outer = parse_xml(body).get("xml")
+    encrypt = outer.get("Encrypt") if isinstance(outer, dict) else None
     if not isinstance(encrypt, str) or not encrypt:
         raise Refused(400, "envelope without Encrypt")
     return encrypt

@@ -6,9 +6,12 @@ renders; what WeChat adds:
 - **Retries.** WeChat resends a message up to three times when it has no
   answer within 5 s, sometimes while the first is still being handled. Each
   message is handled once, keyed by MsgId (events: FromUserName + CreateTime
-  + Event), remembered for five minutes in the ephemeral store (Redis when
-  configured, so any process may get the retry). A retry gets the reply the
-  first copy got: a second copy never files a second suggestion.
+  + Event), remembered in the ephemeral store (Redis when configured, so any
+  process may get the retry) for as long as a captured copy of the call would
+  still pass the timestamp check. A retry, or a replay, gets the reply the
+  first copy got: a second copy never files a second suggestion. With Redis
+  away the store carries on in this process's memory, so WeChat never sees a
+  500 for it.
 - **The 5-second budget.** The reply normally rides back on the HTTP answer
   (a passive reply). A handler still busy after ``reply_seconds`` gets
   "success" answered for it, and its reply follows as a customer-service
@@ -17,7 +20,8 @@ renders; what WeChat adds:
   of a long reply, and images, follow as customer-service messages once the
   HTTP answer is out.
 - **Events.** Following the account opens the welcome and binding (a QR code
-  with an invite code binds at once), unfollowing marks the account inactive,
+  whose scene is an invite code binds at once; any other scene, a poster's or a
+  unit's, greets like a plain follow), unfollowing marks the account inactive,
   and the custom menu's CLICK keys are the router's own ``go:<feature>``.
 """
 
@@ -36,7 +40,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from wechatpy import parse_message
+from wechatpy.events import EVENT_TYPES
+from wechatpy.messages import MESSAGE_TYPES, UnknownMessage
 from wechatpy.replies import TextReply
 
 from bot.channels.store_calls import call_store
@@ -45,12 +50,13 @@ from bot.channels.wechat.api import WeChatApiError
 from bot.channels.wechat.render import Outgoing, TextOut, cdata_safe, render
 from bot.channels.wechat.security import (
     MAX_BODY_BYTES,
+    REMEMBER_SECONDS,
     CallParams,
     Envelope,
     Refused,
     ReplayGuard,
     check_call,
-    check_xml,
+    parse_xml,
 )
 from bot.core_runner import Core
 from bot.file_links import FileLinks
@@ -59,12 +65,14 @@ from handlers.core.messages import Incoming, Media, MediaKind, merge_replies
 from models.accounts import Channel, deactivate_account
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
+from models.invites import normalise_code
 
 log = logging.getLogger(__name__)
 
 CHANNEL = Channel.WECHAT.value
-SEEN_TTL = 300
-"""WeChat's retries come within 15 s; five minutes leaves room for clocks and queues."""
+SEEN_TTL = REMEMBER_SECONDS
+"""WeChat's retries come within 15 s, but a captured call replays for as long as its timestamp
+is accepted, which with WeChat's clock ahead of ours is up to ten minutes: remembered longer."""
 
 SUCCESS = "success"
 """What WeChat takes as "answered, nothing to show": no retry, no error shown to the member."""
@@ -154,6 +162,16 @@ class WeChatChannel:
     # -- HTTP ------------------------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
+        """Every call answered with what WeChat expects: never a 500, which WeChat retries
+        and then shows the member as "该公众号暂时无法提供服务"."""
+        try:
+            return await self._call(request)
+        except Exception:
+            incident = f"wx-{secrets.token_hex(4)}"
+            log.exception("incident %s in the WeChat webhook", incident)
+            return _success()
+
+    async def _call(self, request: Request) -> Response:
         started = time.monotonic()  # WeChat's 5 seconds run from here, reading and decrypting included
         params = CallParams.of(request.query_params)
         try:
@@ -243,11 +261,6 @@ class WeChatChannel:
         """
         try:
             return await self._answer(received)
-        except WeChatApiError:
-            # Only a photo's download calls WeChat before the core: ask for it again.
-            log.warning("could not fetch a photo from WeChat for %s", received.key, exc_info=True)
-            _ = self.catalogues.get(None)
-            return [TextOut(_("抱歉，照片没能收到，请再发一次。"))]
         except Exception:
             incident = f"wx-{secrets.token_hex(4)}"
             log.exception("incident %s handling WeChat message %s", incident, received.key)
@@ -292,7 +305,14 @@ class WeChatChannel:
             voice = Media(MediaKind.VOICE, _text(message.media_id), f"audio/{_text(message.format) or 'amr'}")
             return Incoming(CHANNEL, openid, media=voice)
         if kind == "image" and _text(message.media_id):
-            return Incoming(CHANNEL, openid, media=await self._photo(_text(message.media_id)))
+            try:
+                photo = await self._photo(_text(message.media_id))
+            except WeChatApiError:
+                # WeChat keeps a member's media three days, and a download can fail: the core
+                # says the photo did not arrive and asks its open question again.
+                log.warning("could not fetch a photo from WeChat for %s", received.key, exc_info=True)
+                photo = Media(MediaKind.PHOTO, "", "image/jpeg")
+            return Incoming(CHANNEL, openid, media=photo)
         if kind == "event":
             return self._event(message, openid)
         # Video, location, links: nothing the core reads; it answers with its "please type" help.
@@ -301,9 +321,8 @@ class WeChatChannel:
     def _event(self, message: Any, openid: str) -> Incoming | None:
         event = _text(message.event)
         if event in ("subscribe", "subscribe_scan", "scan"):
-            # A QR code's scene is an invite code: following (or scanning) through it binds at once.
             scene = _text(getattr(message, "scene_id", "")).strip() if event != "subscribe" else ""
-            return Incoming(CHANNEL, openid, text=f"/start {scene}".strip())
+            return Incoming(CHANNEL, openid, text=_start_through(scene))
         if event == "click":
             key = _text(message.key)
             if key.startswith(MENU_KEY_PREFIX):
@@ -385,16 +404,54 @@ async def _read_capped(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def _start_through(scene: str) -> str:
+    """What following or scanning through a QR code says to the core.
+
+    A scene shaped like an invite code is one (``/start CODE`` binds, or says the code is
+    no longer valid); any other scene, a poster in the canteen or a unit's code, greets like
+    a plain follow and is noted in the log, without the member, as where they came from.
+    """
+    if not scene:
+        return "/start"
+    if normalise_code(scene) is not None:
+        return f"/start {scene}"
+    log.info("a WeChat follow or scan through QR scene %r, which is not an invite code", scene[:64])
+    return "/start"
+
+
+def _message_of(fields: dict[str, Any]) -> Any:
+    """wechatpy's message or event object for the parsed fields (wechatpy's ``parse_message``,
+    which parses with xmltodict itself, minus the parsing)."""
+    message_type = fields["MsgType"].lower()
+    if message_type != "event" and not message_type.startswith("device_"):
+        return MESSAGE_TYPES.get(message_type, UnknownMessage)(fields)
+    event_type = fields["Event"].lower() if "Event" in fields else None
+    if event_type is None and message_type.startswith("device_"):
+        event_type = message_type
+    elif message_type.startswith("device_"):
+        event_type = f"device_{event_type}"
+    event_key = fields.get("EventKey")
+    if event_type == "subscribe" and isinstance(event_key, str) and event_key:
+        if event_key.startswith(("scanbarcode|", "scanimage|")):
+            event_type = fields["Event"] = "subscribe_scan_product"
+        elif event_key.startswith("qrscene_"):
+            event_type = fields["Event"] = "subscribe_scan"
+            fields["EventKey"] = event_key.removeprefix("qrscene_")
+    return EVENT_TYPES.get(event_type, UnknownMessage)(fields)
+
+
 def _parse(xml: bytes) -> Received | None:
-    """The message, or None (logged) for XML that is malformed, of an unknown type or incomplete."""
+    """The message, or None (logged) for XML that is hostile, malformed, of an unknown type or incomplete."""
     try:
-        check_xml(xml)
-        message = parse_message(xml)
+        fields = parse_xml(xml).get("xml")
+        if not isinstance(fields, dict):
+            raise TypeError("no <xml> root with fields")
+        message = _message_of(fields)
         kind, openid, created, msg_id = message.type, message.source, message.time, message.id
     except Refused as refused:
-        log.warning("WeChat message refused inside the envelope: %s", refused.reason)
+        log.warning("WeChat message refused: %s", refused.reason)
         return None
-    except Exception as error:  # expat, a missing root or type, a number that is not one
+    except Exception as error:  # a missing root or type, a field that is not text, a number that is not one
         log.warning("malformed WeChat message: %s", type(error).__name__)
         return None
     if kind == "unknown" or not isinstance(created, int) or not created:

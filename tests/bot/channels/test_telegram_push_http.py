@@ -1,4 +1,4 @@
-"""PushRequest, the worker's Bot API client, against a socket-level stand-in that misbehaves on cue.
+"""PushRequest, the worker's Bot API client (aiohttp), against a socket-level stand-in that misbehaves on cue.
 
 The Bot API stand-in (tests/e2e/telegram_stub.py) answers like Telegram; this
 one answers like a network does on a bad day — chunked, closing, silent,

@@ -1,4 +1,4 @@
-"""Webhook checks: signatures in constant time, fresh timestamps, no replays, no XML declarations."""
+"""Webhook checks: signatures in constant time, fresh timestamps, no replays, no DTDs or entities."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import pytest
 
 from bot.channels.wechat.security import (
     MAX_BODY_BYTES,
+    REMEMBER_SECONDS,
     CallParams,
     Envelope,
     Refused,
     ReplayGuard,
     check_call,
-    check_xml,
+    parse_xml,
     sign,
 )
 from models.ephemeral import EphemeralStore
@@ -49,15 +50,56 @@ def test_a_good_call_passes_and_a_wrong_or_stale_one_is_refused() -> None:
         check_call(TOKEN, forged, NOW)
 
 
-def test_declarations_and_oversized_bodies_never_reach_a_parser() -> None:
-    check_xml(b"<xml><Content><![CDATA[<!-- not a comment, content -->]]></Content></xml>")
-    for body in (b'<!DOCTYPE x [<!ENTITY a "b">]><xml/>', b"<xml><!-- hi --></xml>", b"<!ENTITY x>"):
-        with pytest.raises(Refused) as refused:
-            check_xml(body)
-        assert refused.value.status == 400
+HIDDEN_DOCTYPE = (
+    b'<?x <![CDATA[ ?><!DOCTYPE xml SYSTEM "file:///etc/passwd"><?y ]]> ?>'
+    b"<xml><FromUserName>oAttacker</FromUserName><Content>hi</Content></xml>"
+)
+LAUGHS = (
+    b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    b"<xml><Content>&lol2;</Content></xml>"
+)
+EXTERNAL = b'<!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><xml><Content>&xxe;</Content></xml>'
+
+
+def test_xml_is_read_as_wechatpy_reads_it() -> None:
+    body = (
+        b"<xml><ToUserName><![CDATA[gh_1]]></ToUserName><CreateTime>1700000000</CreateTime>"
+        b"<Content><![CDATA[  <!-- typed, not a comment --> ]]></Content><Empty></Empty>"
+        b"<Pics><item><Md5>a</Md5></item><item><Md5>b</Md5></item></Pics></xml>"
+    )
+    assert parse_xml(body) == {
+        "xml": {
+            "ToUserName": "gh_1",
+            "CreateTime": "1700000000",
+            "Content": "<!-- typed, not a comment -->",
+            "Empty": None,
+            "Pics": {"item": [{"Md5": "a"}, {"Md5": "b"}]},
+        }
+    }
+
+
+@pytest.mark.parametrize("body", [HIDDEN_DOCTYPE, LAUGHS, EXTERNAL, b"<xml><unclosed></xml>", b"\xff\xfe"])
+def test_dtds_entities_and_malformed_xml_are_refused_by_the_parser(body: bytes) -> None:
     with pytest.raises(Refused) as refused:
-        check_xml(b"<xml>" + b"a" * MAX_BODY_BYTES + b"</xml>")
+        parse_xml(body)
+    assert refused.value.status == 400
+
+
+def test_oversized_bodies_never_reach_the_parser() -> None:
+    with pytest.raises(Refused) as refused:
+        parse_xml(b"<xml>" + b"a" * MAX_BODY_BYTES + b"</xml>")
     assert refused.value.status == 413
+
+
+def test_a_call_is_remembered_for_longer_than_it_stays_acceptable() -> None:
+    """Made when WeChat's clock is as far ahead as we accept, a call passes until it is as far behind."""
+    made = NOW
+    call = params(made + 300)
+    check_call(TOKEN, call, made)
+    check_call(TOKEN, call, made + 600)
+    with pytest.raises(Refused):
+        check_call(TOKEN, call, made + 601)
+    assert REMEMBER_SECONDS > 600
 
 
 def test_a_retry_repeats_its_body_a_replayed_query_string_does_not(store: EphemeralStore) -> None:

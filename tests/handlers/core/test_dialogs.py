@@ -39,9 +39,12 @@ FORM = Flow(
     name="form",
     steps=(
         Choose(
-            "category", "请选择建议类别", options=(Option("energy", "节能降耗"), Option("safety", "安全生产"))
+            "category",
+            "请选择建议类别",
+            options=(Option("energy", "节能降耗"), Option("safety", "安全生产")),
+            label="类别",
         ),
-        Ask("title", "请用一句话概括您的建议", max_length=40),
+        Ask("title", "请用一句话概括您的建议", max_length=40, label="标题"),
         Ask("detail", "补充说明", min_length=2, max_length=100, optional=True),
         Number("people", "涉及多少人", minimum=1, maximum=500),
         DateStep("when", "希望哪天开始", earliest=lambda today: today),
@@ -60,6 +63,44 @@ FORM_FEATURE = Feature(
     run=lambda ctx, arg: ctx.dialogs.start(ctx, "form"),
 )
 
+DONE: list[str] = []
+
+
+def _withdrawn(ctx: Context, data: dict[str, Any]) -> list[Reply]:
+    DONE.append("withdrawn" if data["sure"] else "kept")
+    return [Reply("已撤回" if data["sure"] else "好的，照常发送")]
+
+
+# A yes/no whose subject is itself a cancellation, and a photo that must be sent.
+WITHDRAW = Flow(
+    name="withdraw",
+    steps=(YesNo("sure", "确定要撤回吗？", keeps="好的，这条照常发送。"),),
+    on_done=_withdrawn,
+)
+EVIDENCE = Flow(
+    name="evidence",
+    steps=(Photo("photo", "请发一张现场照片"),),
+    on_done=lambda ctx, data: [Reply("收到")],
+)
+EXTRA_FEATURES = (
+    Feature(
+        name="withdraw",
+        label="撤回",
+        summary="",
+        words=("撤回测试",),
+        run=lambda ctx, arg: ctx.dialogs.start(ctx, "withdraw"),
+        in_menu=False,
+    ),
+    Feature(
+        name="evidence",
+        label="现场照片",
+        summary="",
+        words=("照片测试",),
+        run=lambda ctx, arg: ctx.dialogs.start(ctx, "evidence"),
+        in_menu=False,
+    ),
+)
+
 
 @pytest.fixture
 def form_chat(db: SessionFactory, store: EphemeralStore, catalogues: Catalogues) -> Chat:
@@ -68,7 +109,9 @@ def form_chat(db: SessionFactory, store: EphemeralStore, catalogues: Catalogues)
         store=store,
         catalogues=catalogues,
         config=CoreConfig(),
-        registry=registry(Module(name="test", features=(FORM_FEATURE,), flows=(FORM,))),
+        registry=registry(
+            Module(name="test", features=(FORM_FEATURE, *EXTRA_FEATURES), flows=(FORM, WITHDRAW, EVIDENCE))
+        ),
     )
     with db() as session:
         make_member(session)
@@ -77,6 +120,7 @@ def form_chat(db: SessionFactory, store: EphemeralStore, catalogues: Catalogues)
     chat.send("1001")
     chat.send("1234", expect="绑定成功")
     SUBMITTED.clear()
+    DONE.clear()
     return chat
 
 
@@ -208,6 +252,80 @@ def test_timeout_is_a_setting(db: SessionFactory, store: EphemeralStore, catalog
         chat.send("1001")
         traveller.shift(timedelta(minutes=6))
         chat.send("1234", expect="超过 5 分钟没有回复")
+
+
+def _to_the_summary(chat: Chat) -> None:
+    chat.send("表单")
+    for answer in ("1", "标题", "跳过", "3", "2099-01-01", "否"):
+        chat.send(answer)
+    chat.send("跳过", expect=["标题：标题", "要修改哪一项，请直接回复它的名称，例如“标题”。"])
+
+
+def test_a_field_named_at_the_summary_is_asked_and_the_summary_comes_back(form_chat: Chat) -> None:
+    chat = form_chat
+    _to_the_summary(chat)
+    chat.send("改标题", expect="请用一句话概括您的建议")
+    chat.send("换 LED 灯", expect=["标题：换 LED 灯", "类别：energy"], absent=["补充说明", "涉及多少人"])
+    chat.send("类别", expect="请选择建议类别")
+    chat.press("安全生产", expect=["标题：换 LED 灯", "类别：safety"])
+    chat.send("类别", expect="请选择建议类别")
+    chat.send("返回", expect=["标题：换 LED 灯", "类别：safety"])  # nothing changed
+    chat.send("确认", expect="已提交")
+    assert SUBMITTED[0]["title"] == "换 LED 灯"
+    assert SUBMITTED[0]["people"] == 3
+    assert "_editing" not in SUBMITTED[0]
+
+
+def test_a_command_word_at_a_free_text_step_asks_which_was_meant(form_chat: Chat) -> None:
+    chat = form_chat
+    chat.send("表单")
+    chat.send("1")
+    chat.send("菜单", expect=["您是想打开“主菜单”，还是把“菜单”作为标题填写？", "1. 打开“主菜单”"])
+    chat.press("作为标题填写", expect="补充说明")
+    chat.send("我的", expect="您是想打开“我的信息”，还是把“我的”作为回答填写？")  # a step without a label
+    chat.press("打开“我的信息”", expect="工号：1001")
+    assert SUBMITTED == []
+
+
+def test_a_command_word_at_any_other_step_opens_it_unless_it_is_the_answer(form_chat: Chat) -> None:
+    chat = form_chat
+    chat.send("表单")
+    chat.send("菜单", expect="请选择要办理的事项")  # a choice: 菜单 is no answer there
+    chat.send("表单")
+    for answer in ("1", "标题", "跳过", "3", "2099-01-01"):
+        chat.send(answer)
+    chat.send("我的", expect="工号：1001")  # at a yes/no
+    assert SUBMITTED == []
+
+
+def test_cancel_at_a_question_about_cancelling_says_what_stays(form_chat: Chat) -> None:
+    chat = form_chat
+    chat.send("撤回测试", expect=["确定要撤回吗？", "1. 是", "2. 否"])
+    chat.send("取消", expect=["好的，这条照常发送。", "请选择要办理的事项"], absent=["已取消"])
+    chat.send("撤回测试")
+    chat.send("不撤回", expect="好的，照常发送")
+    chat.send("撤回测试")
+    chat.press("否", expect="好的，照常发送")
+    chat.send("撤回测试")
+    chat.send("返回", expect="好的，这条照常发送。")  # leaving the question at its first step
+    chat.send("撤回测试")
+    chat.send("一", expect="已撤回")
+    assert DONE == ["kept", "kept", "withdrawn"]
+
+
+def test_a_photo_that_must_be_sent_is_not_ended_by_done(form_chat: Chat) -> None:
+    form_chat.send("照片测试", expect="请发一张现场照片", absent=["好了"])
+    form_chat.send("好了", expect="请发送一张照片。")
+    form_chat.send_media(photo(), expect="收到")
+
+
+def test_done_and_skip_words_end_an_optional_photo(form_chat: Chat) -> None:
+    chat = form_chat
+    chat.send("表单")
+    for answer in ("1", "标题", "跳过", "3", "2099-01-01"):
+        chat.send(answer)
+    chat.send("否", expect=["请发一张照片", "（发完请回复“好了”；不发照片请回复“跳过”）"])
+    chat.send("就这些。", expect="请核对以上内容")
 
 
 ONCE = Flow(

@@ -514,6 +514,14 @@ def test_parse_number_refuses(text: str) -> None:
         "好的\u200b",
         "“是”",
         "「好的」",
+        # the first button's number as lists are answered (issue #14: 一 worked at the menu only)
+        "一",
+        "壹",
+        "①",
+        "一。",
+        "第一个",
+        "选1",
+        "（一）",
     ],
 )
 def test_parse_yes_no_yes(text: str) -> None:
@@ -549,6 +557,12 @@ def test_parse_yes_no_yes(text: str) -> None:
         "２",
         "不。",
         "不要！",
+        "二",
+        "两",
+        "贰",
+        "②",
+        "第二个",
+        "选择二",
     ],
 )
 def test_parse_yes_no_no(text: str) -> None:
@@ -579,6 +593,11 @@ def test_parse_yes_no_no(text: str) -> None:
         "0",
         "11",
         "12",
+        "三",
+        "零",
+        "十",
+        "一二",
+        "第三个",
         "yes no",
         "yesterday",
         "okay then maybe",
@@ -653,6 +672,9 @@ def test_parse_yes_no_neither(text: str) -> None:
         ("二〇二六年十一月二十三日", date(2026, 11, 23)),
         ("二零二七年一月五日", date(2027, 1, 5)),
         ("二十三号", date(2026, 5, 23)),
+        ("下周一", date(2026, 5, 11)),
+        ("周五", date(2026, 5, 8)),
+        ("明年5月1日", date(2027, 5, 1)),
     ],
 )
 def test_parse_date(text: str, expected: date) -> None:
@@ -691,7 +713,7 @@ def test_parse_date(text: str, expected: date) -> None:
         "十三月一日",
         "一二月一日",
         "明天后天",
-        "下周一",
+        "下周",
         "garbage",
         "2026-11-23; DROP TABLE member",
         "<b>2026-11-23</b>",
@@ -724,6 +746,137 @@ def test_parse_date_takes_a_datetime_as_its_date() -> None:
     result = parse_date("明天", today=now)
     assert result == date(2026, 5, 11)
     assert type(result) is date
+
+
+# Clocks at the year's end: Sunday 20 December 2026, Thursday 31 December 2026 (the year's and the
+# month's last day), and Sunday 31 January 2027 (a month's last day before a short February).
+DECEMBER = date(2026, 12, 20)
+NEW_YEARS_EVE = date(2026, 12, 31)
+JANUARY_END = date(2027, 1, 31)
+
+
+@pytest.mark.parametrize(
+    ("today", "text", "expected"),
+    [
+        # A month and day without a year: the next such day, today included.
+        (DECEMBER, "1月10号", date(2027, 1, 10)),
+        (DECEMBER, "1月10日", date(2027, 1, 10)),
+        (DECEMBER, "一月十日", date(2027, 1, 10)),
+        (DECEMBER, "1-10", date(2027, 1, 10)),
+        (DECEMBER, "12月25日", date(2026, 12, 25)),
+        (DECEMBER, "12月20日", DECEMBER),
+        (DECEMBER, "12月19日", date(2027, 12, 19)),
+        (DECEMBER, "2月29日", date(2028, 2, 29)),
+        (NEW_YEARS_EVE, "1月1日", date(2027, 1, 1)),
+        (NEW_YEARS_EVE, "12月31日", NEW_YEARS_EVE),
+        # A year said is the year meant, past or not.
+        (DECEMBER, "2027年1月10日", date(2027, 1, 10)),
+        (DECEMBER, "2026年1月10日", date(2026, 1, 10)),
+        (DECEMBER, "明年5月1日", date(2027, 5, 1)),
+        (DECEMBER, "今年5月1日", date(2026, 5, 1)),
+        (DECEMBER, "后年1月1日", date(2028, 1, 1)),
+        (NEW_YEARS_EVE, "明年5月1日", date(2027, 5, 1)),
+        # A day of the month: this month's, or next month's once past (the first month that has it).
+        (DECEMBER, "23号", date(2026, 12, 23)),
+        (DECEMBER, "20号", DECEMBER),
+        (DECEMBER, "5号", date(2027, 1, 5)),
+        (NEW_YEARS_EVE, "31号", NEW_YEARS_EVE),
+        (NEW_YEARS_EVE, "30号", date(2027, 1, 30)),
+        (JANUARY_END, "30号", date(2027, 3, 30)),
+        (DECEMBER, "下个月5号", date(2027, 1, 5)),
+        (DECEMBER, "下月5日", date(2027, 1, 5)),
+        (DECEMBER, "本月25号", date(2026, 12, 25)),
+        (DECEMBER, "这个月5号", date(2026, 12, 5)),
+        # A weekday: the coming one (today's counts); with 这/下/上 the week said (weeks start on Monday).
+        (DECEMBER, "周五", date(2026, 12, 25)),
+        (DECEMBER, "星期五", date(2026, 12, 25)),
+        (DECEMBER, "礼拜五", date(2026, 12, 25)),
+        (DECEMBER, "週五", date(2026, 12, 25)),
+        (DECEMBER, "周日", DECEMBER),
+        (DECEMBER, "星期天", DECEMBER),
+        (DECEMBER, "周一", date(2026, 12, 21)),
+        (DECEMBER, "下周六", date(2026, 12, 26)),
+        (DECEMBER, "下个星期六", date(2026, 12, 26)),
+        (DECEMBER, "下礼拜一", date(2026, 12, 21)),
+        (DECEMBER, "下下周一", date(2026, 12, 28)),
+        (DECEMBER, "这周一", date(2026, 12, 14)),
+        (DECEMBER, "本周六", date(2026, 12, 19)),
+        (DECEMBER, "上周五", date(2026, 12, 11)),
+        (NEW_YEARS_EVE, "周五", date(2027, 1, 1)),
+        (NEW_YEARS_EVE, "周四", NEW_YEARS_EVE),
+        (NEW_YEARS_EVE, "下周一", date(2027, 1, 4)),
+        (NEW_YEARS_EVE, "这周一", date(2026, 12, 28)),
+        # The ends of a month and a year; on the last day, that day itself.
+        (DECEMBER, "月底", date(2026, 12, 31)),
+        (DECEMBER, "月末", date(2026, 12, 31)),
+        (DECEMBER, "本月底", date(2026, 12, 31)),
+        (DECEMBER, "下个月底", date(2027, 1, 31)),
+        (DECEMBER, "年底", date(2026, 12, 31)),
+        (DECEMBER, "今年年底", date(2026, 12, 31)),
+        (NEW_YEARS_EVE, "月底", NEW_YEARS_EVE),
+        (NEW_YEARS_EVE, "年底", NEW_YEARS_EVE),
+        (NEW_YEARS_EVE, "下月底", date(2027, 1, 31)),
+        (JANUARY_END, "月底", JANUARY_END),
+        (JANUARY_END, "下个月底", date(2027, 2, 28)),
+        # Days from today, across the year's end.
+        (DECEMBER, "后天", date(2026, 12, 22)),
+        (NEW_YEARS_EVE, "明天", date(2027, 1, 1)),
+        (NEW_YEARS_EVE, "大后天", date(2027, 1, 3)),
+        # The weekday the bot prints after a date reads back, and must be that date's.
+        (DECEMBER, "2027年1月10日（周日）", date(2027, 1, 10)),
+        (DECEMBER, "1月10日 周日", date(2027, 1, 10)),
+        (DECEMBER, "明天(周一)", date(2026, 12, 21)),
+        (DECEMBER, "2027年1月10日（周六）", None),
+        (DECEMBER, "1月10日星期一", None),
+        # Not dates.
+        (DECEMBER, "下周", None),
+        (DECEMBER, "下个月", None),
+        (DECEMBER, "周八", None),
+        (DECEMBER, "下下下周一", None),
+        (DECEMBER, "月", None),
+        (DECEMBER, "底", None),
+        (DECEMBER, "周五周六", None),
+        (DECEMBER, "2月30日", None),
+        (DECEMBER, "32号", None),
+    ],
+)
+def test_parse_date_ahead_reads_the_next_such_day(today: date, text: str, expected: date | None) -> None:
+    assert parse_date(text, today=today, ahead=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1月10号", date(2026, 1, 10)),
+        ("5号", date(2026, 12, 5)),
+        ("周五", date(2026, 12, 18)),
+        ("周一", date(2026, 12, 14)),
+        ("下周六", date(2026, 12, 26)),
+        ("月底", date(2026, 12, 31)),
+        ("明年5月1日", date(2027, 5, 1)),
+        ("2月29日", None),
+    ],
+)
+def test_parse_date_not_ahead_keeps_this_year_month_and_week(text: str, expected: date | None) -> None:
+    """A day something happened on ("哪天开始实施的？") is this year's, this month's, this week's."""
+    assert parse_date(text, today=DECEMBER) == expected
+
+
+@pytest.mark.parametrize("text", [*HOSTILE, SQL, HTML, "下" * LONG, "周" * LONG, "下周" * (LONG // 2)])
+def test_parse_date_ahead_refuses_hostile_input_quickly(text: str) -> None:
+    started = time.perf_counter()
+    assert parse_date(text, today=DECEMBER, ahead=True) is None
+    assert parse_date(text, today=date.max, ahead=True) is None
+    assert time.perf_counter() - started < 0.5
+
+
+def test_parse_date_ahead_at_the_ends_of_the_calendar_gives_none() -> None:
+    assert parse_date("1月1日", today=date.max, ahead=True) is None
+    assert parse_date("5号", today=date.max, ahead=True) is None
+    assert parse_date("下周一", today=date.max, ahead=True) is None
+    assert parse_date("下个月底", today=date.max, ahead=True) is None
+    assert parse_date("上周一", today=date.min, ahead=True) is None
+    assert parse_date("明年5月1日", today=date.max) is None
 
 
 # ---------------------------------------------------------- control_characters

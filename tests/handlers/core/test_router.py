@@ -97,10 +97,12 @@ def test_menu_buttons_work_even_after_the_menu_closed(bound: Chat) -> None:
 
 
 def test_a_button_on_a_push_carries_its_argument_and_leaves_the_open_form_open(bound: Chat) -> None:
-    bound.send("/lang", expect="English")
-    seen = bound._deliver(Incoming("telegram", "u1", button="go:echo:42"), ["echo 42", "English"], ())
+    bound.send("/unbind", expect="确定要解除当前账号")
+    seen = bound._deliver(
+        Incoming("telegram", "u1", button="go:echo:42"), ["echo 42", "确定要解除当前账号"], ()
+    )
     assert "请选择要办理的事项" not in seen
-    bound.send("3", expect="English from now on")  # the language form was still open
+    bound.send("否", expect="绑定保持不变")  # the question was still open
 
 
 def test_a_button_on_a_push_at_the_menu_does_not_repeat_the_menu(bound: Chat) -> None:
@@ -110,3 +112,10 @@ def test_a_button_on_a_push_at_the_menu_does_not_repeat_the_menu(bound: Chat) ->
 
 def test_a_menu_button_for_a_feature_that_is_gone_is_stale(bound: Chat) -> None:
     bound._deliver(Incoming("telegram", "u1", button="go:nothing:1"), "这个按钮已经失效了", ())
+
+
+@pytest.mark.parametrize("cancel", ["取消。", "算了！", "/cancel@UnionBot", "Cancel"])
+def test_cancel_as_members_type_it_leaves_a_form(bound: Chat, cancel: str) -> None:
+    bound.send("/lang", expect="English")
+    bound.send(cancel, expect="已取消", absent=["请回复选项前的数字"])
+    bound.send("3", absent=["English from now on"])  # the language form is closed

@@ -9,9 +9,13 @@ import pytest
 import time_machine
 from sqlmodel import select
 
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues
 from handlers.core.router import Bot
+from handlers.modules import REGISTRY
 from handlers.suggestions.appraisal import parse_quarter
 from models.db import SessionFactory
+from models.ephemeral import EphemeralStore
 from models.members import Member, set_member_locale
 from models.notices import Notice, NoticeCategory, NoticeRecipient
 from models.outbox import Outbox
@@ -78,13 +82,13 @@ def open_quarter(chair: Chat) -> str:
             "2026年第四季度一车间采纳的合理化建议，按创效排序（第 1/1 页，共 3 条）",
             "1. JY-2026-",
             "空压机余热回收",
-            "乙班　匿名　创效 12.35 万元　附议 0 人",
+            "一车间　匿名　创效 12.35 万元　附议 0 人",
             "甲班　李娜　创效 2000 元",
             "车间照明分区控制",
             "创效 待核定",
             "请回复要评奖的建议序号（回复“完成”结束）",
         ],
-        absent=[HOSTILE_NAME],
+        absent=[HOSTILE_NAME, "乙班"],
     )
 
 
@@ -113,15 +117,19 @@ def test_the_chair_awards_the_quarter_and_publishes_the_result(
             "确认后评奖结果将记入各条建议，并通知提出人。",
         ],
     )
-    chair.press(
+    preview = chair.press(
         "确认",
         expect=[
             "评奖结果已保存：2 条建议获奖，奖金合计 1200 元。提出人会收到通知。",
-            "要把2026年第四季度的评比结果作为通知发布给一车间的 4 名会员吗？",
+            "发布前请核对，会员收到的通知是这样的：",
+            "【2026年第四季度合理化建议评比结果】",
+            "将在“通知公告”发给一车间的 4 名会员。",
         ],
     )
+    assert chair.buttons() == ["确认发布", "取消"]
     chair.press(
-        "是", expect=["2026年第四季度评比结果已在“通知公告”发布，将发给 4 名会员。", "请选择要办理的事项"]
+        "确认发布",
+        expect=["2026年第四季度评比结果已在“通知公告”发布，将发给 4 名会员。", "请选择要办理的事项"],
     )
 
     with db() as session:
@@ -134,7 +142,9 @@ def test_the_chair_awards_the_quarter_and_publishes_the_result(
         [notice] = session.exec(select(Notice)).all()
         assert notice.category is NoticeCategory.NOTICE
         assert notice.title == "2026年第四季度合理化建议评比结果"
-        assert "空压机余热回收（乙班，匿名）" in notice.body
+        assert notice.body in preview  # what the chair read is what the members get
+        assert "空压机余热回收（一车间，匿名）" in notice.body
+        assert "乙班" not in notice.body
         assert HOSTILE_NAME not in notice.body
         assert notice.recipient_count == 4
         assert (
@@ -145,10 +155,10 @@ def test_the_chair_awards_the_quarter_and_publishes_the_result(
 
 def test_the_appraisal_is_offered_to_the_chair_only(bot: Bot, ideas: dict[str, int]) -> None:
     committee = Chat(bot, key="committee")
-    committee.send("菜单", absent=["季度评比"])
+    assert "季度评比" not in committee.menu()
     committee.send("季度评比", expect="抱歉，季度评比由工会主席负责。")
     chair = Chat(bot, key="chair")
-    chair.send("菜单", expect="季度评比")
+    assert "季度评比" in chair.menu()
 
 
 def test_wrong_answers_are_explained_and_asked_again(bot: Bot, ideas: dict[str, int]) -> None:
@@ -229,14 +239,14 @@ def test_a_change_by_another_cadre_meanwhile_saves_nothing(
         assert all(s.award is None for s in session.exec(select(Suggestion)).all())
     chair.send("完成", expect="共 1 条，奖金合计 1000 元")
     chair.press("确认", expect="评奖结果已保存：1 条建议获奖")
-    chair.press("否", expect="好的，暂不发布。")
+    chair.press("取消", expect="好的，暂不发布。")
     # Later: the awarded idea cannot be awarded twice, and the result can still be published.
     chair.send("季度评比")
     chair.send(
         "本季度", expect=["已评：金点子，奖金 1000 元", "回复“发布”把这个季度已评出的结果发布给会员。"]
     )
     chair.send("1", expect="已经评为“金点子”了，不能重复评奖。")
-    chair.send("发布", expect="要把2026年第四季度的评比结果作为通知发布给一车间的 4 名会员吗？")
+    chair.send("发布", expect=["发布前请核对", "将在“通知公告”发给一车间的 4 名会员。"])
     chair.send("是", expect="将发给 4 名会员")
 
 
@@ -250,20 +260,21 @@ def test_a_chair_reading_english_publishes_in_the_unions_language(
     chair.send("appraisal", expect="Which quarter are you appraising?")
     chair.press(
         "This quarter (Q4 2026)",
-        expect=["Suggestions 一车间 adopted in Q4 2026", "乙班 · Anonymous · value 12.35 × 10,000 yuan"],
+        expect=["Suggestions 一车间 adopted in Q4 2026", "一车间 · Anonymous · value 12.35 × 10,000 yuan"],
     )
     chair.send("1")
     chair.press("Golden Idea")
     chair.send("800", expect="Noted:")
     chair.send("done", expect="prize money in all: 800 yuan")
-    chair.press("Confirm", expect=["Awards saved: 1 suggestion awarded", "to the 4 members of 一车间?"])
-    chair.press("Yes", expect="go to 4 members")
+    # The preview shows the notice as stored, in the union's language.
+    chair.press("Confirm", expect=["Awards saved: 1 suggestion awarded", "【金点子】1 条"])
+    chair.send("1", expect="go to 4 members")
     with db() as session:
         [notice] = session.exec(select(Notice)).all()
         # Every member reads the notice as stored: in the union's default language, zh_CN.
         assert notice.title == "2026年第四季度合理化建议评比结果"
         assert "【金点子】1 条" in notice.body
-        assert "（乙班，匿名），创效 12.35 万元，奖金 800 元" in notice.body
+        assert "（一车间，匿名），创效 12.35 万元，奖金 800 元" in notice.body
 
 
 @pytest.mark.parametrize(
@@ -322,3 +333,74 @@ def test_a_single_candidate_asks_for_1_not_1_to_1(
     second.send("季度评比")
     second.press("本季度（2026年第四季度）", expect="共 1 条")
     second.send("7", expect="没有序号为 7 的建议，请回复 1。")
+
+
+def test_publishing_shows_the_notice_first_without_values_nobody_verified(
+    bot: Bot, db: SessionFactory, ideas: dict[str, int]
+) -> None:
+    """Issue 14, item 14: 发布 sent at once and said 创效 待核定 in public."""
+    chair = Chat(bot, key="chair")
+    open_quarter(chair)
+    chair.send("3", expect=["车间照明分区控制", "注意：这条建议还没有实施完成，效果尚未核定。", "请选择奖项"])
+    chair.press("鼓励奖")
+    chair.send("200")
+    chair.send("1", absent=["注意：这条建议还没有实施完成"])  # 空压机余热回收 is in place
+    chair.press("金点子")
+    chair.send("1000")
+    chair.send(
+        "完成",
+        expect=[
+            "空压机余热回收：金点子，奖金 1000 元",
+            "车间照明分区控制：鼓励奖，奖金 200 元（尚未实施完成）",
+        ],
+    )
+    chair.press("确认", expect=["评奖结果已保存：2 条建议获奖", "发布前请核对"])
+    chair.press("取消", expect="好的，暂不发布。")
+    with db() as session:
+        assert session.exec(select(Notice)).all() == []
+
+    chair.send("季度评比")
+    chair.send("本季度")
+    preview = chair.send(
+        "发布",
+        expect=[
+            "发布前请核对，会员收到的通知是这样的：",
+            "【2026年第四季度合理化建议评比结果】",
+            "空压机余热回收（一车间，匿名），创效 12.35 万元，奖金 1000 元",
+            "车间照明分区控制（甲班，李娜），奖金 200 元",
+            "将在“通知公告”发给一车间的 4 名会员。",
+            "确认无误就发布；要改动请回复“取消”。",
+        ],
+        absent=["待核定"],
+    )
+    with db() as session:
+        assert session.exec(select(Notice)).all() == []  # nothing goes out on 发布 alone
+    chair.send("取消", expect=["好的，暂不发布。", "请选择要办理的事项"])
+    chair.send("季度评比")
+    chair.send("本季度")
+    chair.send("发布")
+    chair.press("确认发布", expect="2026年第四季度评比结果已在“通知公告”发布，将发给 4 名会员。")
+    with db() as session:
+        [notice] = session.exec(select(Notice)).all()
+        assert notice.body in preview
+        assert "待核定" not in notice.body
+
+
+def test_a_union_may_award_only_what_is_implemented(
+    db: SessionFactory, store: EphemeralStore, catalogues: Catalogues, ideas: dict[str, int]
+) -> None:
+    config = CoreConfig(policies={SuggestionPolicy: SuggestionPolicy(award_requires_implementation=True)})
+    strict = Bot(sessions=db, store=store, catalogues=catalogues, config=config, registry=REGISTRY)
+    chair = Chat(strict, key="chair")
+    open_quarter(chair)
+    chair.send(
+        "3",
+        expect=[
+            "这条建议还没有实施完成。按本会规定，实施完成、效果核定后才能评奖。",
+            "请回复要评奖的建议序号",
+        ],
+        absent=["请选择奖项"],
+    )
+    chair.send("2", expect="请选择奖项")  # 工具架改进 is in place
+    with db() as session:
+        assert all(s.award is None for s in session.exec(select(Suggestion)).all())

@@ -9,8 +9,12 @@ import pytest
 import time_machine
 from sqlmodel import Session, col, select
 
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues
 from handlers.core.router import Bot
+from handlers.modules import REGISTRY
 from models.db import SessionFactory
+from models.ephemeral import EphemeralStore
 from models.members import Member
 from models.outbox import Outbox
 from models.roles import Role
@@ -149,9 +153,7 @@ def test_a_member_without_the_role_neither_sees_nor_opens_the_queue(
     assert "建议办理" not in someone.buttons()
     someone.send("建议办理", expect="抱歉，您没有使用这项功能的权限。", absent=["空压机余热回收用于浴室"])
     someone.send("/review", expect="抱歉，您没有使用这项功能的权限。")
-    cadre = Chat(bot, key="cadre")
-    cadre.send("菜单")
-    assert "建议办理" in cadre.buttons()
+    assert "建议办理" in Chat(bot, key="cadre").menu()
 
 
 def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bot, union: None) -> None:
@@ -169,6 +171,7 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
             "预期效益：每年节约蒸汽费用",
             "预计创效：120000.00 元",
             "附议：0 人",
+            "照片：2 张",
             "状态：待登记　期限：2026-11-26",
             "提交建议（李娜）",
             "照片 1/2",
@@ -180,7 +183,7 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
         ("data/media/telegram/pump.jpg", "pump.jpg"),
         ("data/media/telegram/pipe.png", "pipe.png"),
     ]
-    assert cadre.buttons() == ["登记分类", "合并", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["登记分类", "合并", "答复提出人", "查看照片", "返回列表"]
     cadre.send("决定", expect=["这条建议目前是“待登记”，不能进行这项操作。", "请选择要办理的事项："])
     cadre.send("随便", expect="请回复选项前的数字")
 
@@ -196,14 +199,14 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
         "确认",
         expect=["已登记，由设备科承办。请在 2026-12-14 前作出采纳与否的决定。", "承办：设备科（王主席）"],
     )
-    assert cadre.buttons() == ["初评", "合并", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["初评", "合并", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("初评", expect="请写下初评意见")
     cadre.send("思路可行，请设备科测算投入。", expect=["初评意见：思路可行，请设备科测算投入。"])
     cadre.press(
         "确认", expect=["初评意见已记录", "处理意见：思路可行，请设备科测算投入。", "状态：已初评，待决定"]
     )
-    assert cadre.buttons() == ["评审", "决定", "合并", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["评审", "决定", "合并", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("评审", expect="评审认为这条建议可行吗？")
     cadre.press("可行", expect="预计需要投入多少钱")
@@ -224,21 +227,21 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
     cadre.press(
         "确认", expect=["评审结果已记录", "状态：已评审，待决定", "可行性：可行", "预计投入：20000.00 元"]
     )
-    assert cadre.buttons() == ["决定", "合并", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["决定", "合并", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("决定", expect="是否采纳这条建议？")
     cadre.press("采纳", expect="请写明理由，提出人会看到")
     cadre.send("无", expect=["请写明采纳或不采纳的理由：提出人有权知道。", "请写明理由，提出人会看到"])
     cadre.send("投入少、见效快。", expect=["决定：采纳", "理由：投入少、见效快。"])
     cadre.press("确认", expect=["已决定采纳，提出人会收到通知。请在 2027-01-04 前开始实施。"])
-    assert cadre.buttons() == ["开始实施", "评奖", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["开始实施", "评奖", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("开始实施", expect="哪天开始实施的？")
     cadre.send("明天", expect=["日期不能晚于 2026-11-23", "哪天开始实施的？"])
     cadre.send("11月20日", expect="请简单写下实施情况")
     cadre.send("已安排检修班组施工。", expect=["开始实施：2026-11-20", "实施情况：已安排检修班组施工。"])
     cadre.press("确认", expect=["已记录开始实施", "状态：实施中"])
-    assert cadre.buttons() == ["实施效果", "评奖", "答复提出人", "返回列表"]
+    assert cadre.buttons() == ["实施效果", "评奖", "答复提出人", "查看照片", "返回列表"]
 
     cadre.press("实施效果", expect="这条建议创效多少钱")
     cadre.send("很多", expect=["没看懂这个金额", "这条建议创效多少钱"])
@@ -249,7 +252,7 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
     cadre.press(
         "确认", expect=["已记录实施效果：创效 86000.00 元。", "状态：已实施", "实施效果：创效 86000.00 元"]
     )
-    assert cadre.buttons() == ["评奖", "答复提出人", "办结", "返回列表"]
+    assert cadre.buttons() == ["评奖", "答复提出人", "办结", "查看照片", "返回列表"]
 
     cadre.press("办结", expect=["还没有答复提出人，不能办结。请先选择“答复提出人”。", "请选择要办理的事项："])
     with db() as session:
@@ -259,7 +262,7 @@ def test_the_whole_path_from_registration_to_closing(db: SessionFactory, bot: Bo
     cadre.press("金点子", expect="奖金多少元？")
     cadre.send("500", expect=["奖项：金点子", "奖金：500.00 元"])
     cadre.press("确认", expect=["已评为“金点子”，奖金 500.00 元。", "评奖：金点子，奖金 500.00 元"])
-    assert cadre.buttons() == ["答复提出人", "办结", "返回列表"]
+    assert cadre.buttons() == ["答复提出人", "办结", "查看照片", "返回列表"]
 
     cadre.press("答复提出人", expect="请写下给提出人的答复")
     cadre.send("感谢您的金点子！已在浴室实施，奖金随本月工资发放。", expect="请核对给提出人的答复：")
@@ -366,8 +369,7 @@ def test_a_duplicate_is_merged_by_its_number(db: SessionFactory, bot: Bot, union
 def test_the_feature_has_its_label_in_english(db: SessionFactory, bot: Bot, union: None) -> None:
     suggest(db)
     cadre = Chat(bot, key="cadre", locale="en")
-    cadre.send("menu")
-    assert "Review suggestions" in cadre.buttons()
+    assert "Review suggestions" in cadre.menu()
     seen = cadre.send("/review")
     assert "To register: 1, awaiting decision: 0, overdue: 0" in seen
     assert transcript(cadre.last)
@@ -454,3 +456,151 @@ def test_cancelling_a_step_goes_back_to_the_suggestion_not_the_menu(
     cadre.send("返回", expect=["已取消。", f"【{number}】", "请选择要办理的事项："])
     with db() as session:
         assert session.get(Suggestion, suggestion_id).status is SuggestionStatus.SUBMITTED  # type: ignore[union-attr]
+
+
+def test_a_merge_target_is_found_by_its_short_number_within_the_year(
+    db: SessionFactory, bot: Bot, union: None, numbered_from_one: None
+) -> None:
+    """Issue 14, item 9: "5" and "000005" mean JY-2026-000005; a full number is no longer needed."""
+    for title in ("叉车通道划线", "冷却塔风机改变频", "食堂增加夜班窗口", "更衣室加装换气扇"):
+        suggest(db, title=title)
+    kept = suggest(db, title="浴室热水不够用")
+    duplicate = suggest(db, title="浴室热水经常断")
+    assert (kept, duplicate) == (5, 6)
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.press("下一页")
+    cadre.press("浴室热水经常断")
+    cadre.press("合并", expect="今年的建议只输入序号“12”也可以")
+    cadre.send("5", expect="请写一句合并说明", absent=["找不到编号为 5 的建议"])
+    cadre.send("返回", expect="要合并到哪条建议？")
+    cadre.send("000005", expect="请写一句合并说明", absent=["找不到编号为 000005 的建议"])
+    cadre.send("返回")
+    cadre.send("9", expect=["找不到编号为 JY-2026-000009 的建议。", "要合并到哪条建议？"])
+    cadre.send("上一条", expect=["没看懂这个编号", "例如“JY-2026-000012”", "要合并到哪条建议？"])
+    cadre.send("6", expect="不能把建议合并到它自己。")
+    cadre.send("JY5", expect="请写一句合并说明")
+    cadre.send("内容相同，一并办理。", expect="合并到：【JY-2026-000005】浴室热水不够用")
+    cadre.press("确认", expect="已把 JY-2026-000006 合并到 JY-2026-000005。")
+    with db() as session:
+        merged = session.get(Suggestion, duplicate)
+        assert merged is not None
+        assert (merged.status, merged.merged_into_id) == (SuggestionStatus.MERGED, kept)
+
+
+def images(chat: Chat) -> list[str]:
+    return [reply.image.path for reply in chat.last if reply.image is not None]
+
+
+def test_the_photos_come_once_per_suggestion_and_again_on_request(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    """Issue 14, item 18: every view of a suggestion re-sent both photos."""
+    with_photos = suggest(db, title="空压机余热回收用于浴室", photos=PHOTOS)
+    suggest(db, title="叉车通道划线", photos=PHOTOS[:1])
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.press("空压机余热回收用于浴室", expect=["照片：2 张", "照片 1/2", "照片 2/2"])
+    assert images(cadre) == [photo.ref for photo in PHOTOS]
+
+    # A step taken and the suggestion shown again: the text, not the photos a second time.
+    cadre.press("答复提出人")
+    cadre.send("收到，正在安排登记。")
+    cadre.press("确认", expect=["答复已发给提出人。", "照片：2 张"], absent=["照片 1/2"])
+    assert images(cadre) == []
+    cadre.press("答复提出人")
+    cadre.send("取消", expect="已取消。", absent=["照片 1/2"])
+    assert images(cadre) == []
+    cadre.send("返回列表")
+    cadre.press("空压机余热回收用于浴室", absent=["照片 1/2"])
+    assert images(cadre) == []
+
+    # Asked for, they come again, with the steps under them.
+    cadre.press("查看照片", expect=["照片 1/2", "照片 2/2", "请选择要办理的事项："])
+    assert images(cadre) == [photo.ref for photo in PHOTOS]
+    cadre.send("查看照片")
+    assert images(cadre) == [photo.ref for photo in PHOTOS]
+
+    # Another suggestion brings its own photos, and going back to the first brings the first's once.
+    cadre.send("返回列表")
+    cadre.press("叉车通道划线", expect="照片 1/1")
+    cadre.send("返回列表")
+    cadre.press("空压机余热回收用于浴室", expect="照片 1/2")
+    with db() as session:
+        assert session.get(Suggestion, with_photos).reply == "收到，正在安排登记。"  # type: ignore[union-attr]
+
+
+def test_a_suggestion_without_photos_offers_none(db: SessionFactory, bot: Bot, union: None) -> None:
+    suggest(db)
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.send("1", absent=["照片："])
+    assert "查看照片" not in cadre.buttons()
+
+
+def adopted(db: SessionFactory, suggestion_id: int) -> None:
+    registered(db, suggestion_id)
+    with db() as session:
+        chair = member(session, "C1")
+        suggestion = session.get(Suggestion, suggestion_id)
+        assert suggestion is not None
+        suggestion = first_review(
+            session,
+            actor=chair,
+            suggestion_id=suggestion_id,
+            expected_version=suggestion.version,
+            opinion="可行",
+            now=NOW,
+        )
+        decide_suggestion(
+            session,
+            actor=chair,
+            suggestion_id=suggestion_id,
+            expected_version=suggestion.version,
+            adopted=True,
+            reason="投入少",
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_awarding_before_implementation_is_warned_about(db: SessionFactory, bot: Bot, union: None) -> None:
+    """Issue 14, item 14: an award could be given before the suggestion was implemented, unremarked."""
+    adopted(db, suggest(db))
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.send("1", expect="状态：已采纳，待实施")
+    cadre.press("评奖", expect=["注意：这条建议还没有实施完成，效果尚未核定。", "评为什么奖？"])
+    cadre.press("鼓励奖")
+    early = "注意：这条建议还没有实施完成，效果尚未核定。"
+    cadre.send("200", expect=["奖项：鼓励奖", early, "请核对评奖结果"])
+    cadre.press("确认", expect="已评为“鼓励奖”，奖金 200.00 元。")
+
+
+def test_a_union_requiring_implementation_offers_no_award_before_it(
+    db: SessionFactory, store: EphemeralStore, catalogues: Catalogues, union: None
+) -> None:
+    adopted(db, suggest(db))
+    config = CoreConfig(policies={SuggestionPolicy: SuggestionPolicy(award_requires_implementation=True)})
+    strict = Bot(sessions=db, store=store, catalogues=catalogues, config=config, registry=REGISTRY)
+    cadre = Chat(strict, key="cadre")
+    cadre.send("建议办理")
+    cadre.send("1", expect="状态：已采纳，待实施")
+    assert cadre.buttons() == ["开始实施", "答复提出人", "返回列表"]
+
+
+def test_a_suggestion_is_opened_from_the_queue_by_its_number(
+    db: SessionFactory, bot: Bot, union: None
+) -> None:
+    """Issue 14, item 9: wherever a number is typed, the short way within the year is read too."""
+    wanted = suggest(db, title="浴室热水不够用")
+    suggest(db, title="叉车通道划线")
+    elsewhere = suggest(db, title="二车间行车加装限位", employee_no="2001")
+    cadre = Chat(bot, key="cadre")
+    cadre.send("建议办理")
+    cadre.send(f"JY{wanted}", expect=[f"【JY-2026-{wanted:06d}】浴室热水不够用", "请选择要办理的事项："])
+    cadre.send("返回列表")
+    cadre.send(
+        f"2026-{elsewhere}", expect=[f"找不到编号为 JY-2026-{elsewhere:06d} 的建议。", "请选择要办理的建议："]
+    )
+    cadre.send("2", expect="【JY-2026-")  # a bare number is a line of the list

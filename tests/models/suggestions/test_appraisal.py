@@ -15,14 +15,18 @@ from models.outbox import Outbox, PushKind
 from models.roles import Role
 from models.suggestions import (
     UPDATE_TOPIC,
+    Action,
     Award,
     EventKind,
     Suggestion,
     SuggestionDraft,
     SuggestionEvent,
     SuggestionPolicy,
+    allowed_actions,
+    award_refusal,
     decide_suggestion,
     first_review,
+    implemented,
     record_effect,
     register_suggestion,
     start_implementation,
@@ -33,6 +37,7 @@ from models.suggestions.appraisal import (
     AppraisalRefused,
     AwardChoice,
     apply_appraisal,
+    appraisal_notice,
     appraisal_text,
     awarded_in_quarter,
     publish_appraisal,
@@ -200,7 +205,8 @@ def test_candidates_are_the_quarters_adopted_ones_of_the_subtree_best_first(
     assert found[0].proposer is None  # anonymous: not even loaded
     assert found[1].proposer is not None
     assert found[1].proposer.name == "李娜"
-    assert found[0].unit_path == "乙班"
+    # 乙班 is one member: the anonymous idea is placed no closer than the appraised unit.
+    assert found[0].unit_path == "一车间"
     assert not any(c.awarded for c in found)
     assert {big.id, small_early.id, first_night.id} < {c.id for c in found}
 
@@ -368,7 +374,7 @@ def test_the_published_result_lists_awards_by_level_and_keeps_anonymous_proposer
         < body.index("【鼓励奖】")
         < body.index("工具架改进")
     )
-    assert f"{gold.number} 空压机余热回收（乙班，匿名），创效 12.35 万元，奖金 1000 元" in body
+    assert f"{gold.number} 空压机余热回收（一车间，匿名），创效 12.35 万元，奖金 1000 元" in body
     assert f"{bronze.number} 工具架改进（甲班，李娜），创效 2000 元，奖金 200 元" in body
     assert HOSTILE_NAME not in body
     assert "1002" not in body
@@ -421,3 +427,59 @@ def test_a_result_too_long_for_one_notice_goes_out_in_parts(session: Session, un
         "2026年第四季度合理化建议评比结果（1/2）",
         "2026年第四季度合理化建议评比结果（2/2）",
     ]
+
+
+def test_an_award_before_implementation_publishes_no_value_nobody_verified(
+    session: Session, union: Union
+) -> None:
+    early = adopt(session, union.chair, union.named, october(5), title="车间照明分区控制")
+    apply_appraisal(
+        session,
+        actor=union.chair,
+        year=2026,
+        quarter=4,
+        awards=[choice(early, Award.ENCOURAGEMENT, 20_000)],
+        now=NOW,
+        policy=POLICY,
+    )
+    preview = appraisal_notice(
+        session, actor=union.chair, year=2026, quarter=4, unit_id=unit_id(session), policy=POLICY
+    )
+    [notice] = publish_appraisal(
+        session, actor=union.chair, year=2026, quarter=4, unit_id=unit_id(session), now=NOW, policy=POLICY
+    )
+    assert preview.parts == ((notice.title, notice.body),)
+    assert f"{early.number} 车间照明分区控制（甲班，李娜），奖金 200 元" in notice.body
+    assert "待核定" not in notice.body
+    assert "创效" not in notice.body
+
+
+def test_a_union_requiring_implementation_refuses_the_early_award_and_gives_none(
+    session: Session, union: Union
+) -> None:
+    strict = SuggestionPolicy(award_requires_implementation=True)
+    done = adopt(session, union.chair, union.named, october(5), title="工具架改进", value_yuan=2_000)
+    early = adopt(session, union.chair, union.named, october(6), title="车间照明分区控制")
+    assert not implemented(early)
+    assert award_refusal(session, union.chair, early, POLICY) is None
+    refusal = award_refusal(session, union.chair, early, strict)
+    assert refusal is not None
+    assert refusal.code == "suggestion.award_not_implemented"
+    assert Action.AWARD not in allowed_actions(session, union.chair, early, strict)
+    assert Action.AWARD in allowed_actions(session, union.chair, done, strict)
+    with pytest.raises(AppraisalRefused) as refused:
+        apply_appraisal(
+            session,
+            actor=union.chair,
+            year=2026,
+            quarter=4,
+            awards=[choice(done, Award.GOLD, 50_000), choice(early, Award.SILVER, 20_000)],
+            now=NOW,
+            policy=strict,
+        )
+    assert (refused.value.code, refused.value.cause.code) == (
+        "appraisal.refused",
+        "suggestion.award_not_implemented",
+    )
+    session.refresh(done)
+    assert done.award is None

@@ -314,6 +314,7 @@ def test_closed_merged_and_decided_suggestions_are_left_alone(session: Session, 
         expected_version=merged.version,
         into_number=kept.number or "",
         note="与前一条相同，已合并。",
+        policy=POLICY,
         now=morning(date(2026, 11, 19)),
     )
     decided = _registered(session, union, union.committee)

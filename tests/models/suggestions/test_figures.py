@@ -42,7 +42,10 @@ from models.suggestions.figures import (
 from models.units import find_unit
 from tests.factories import make_member
 
-POLICY = SuggestionPolicy()
+# This union is eight members: at the default, every anonymous suggestion would be shown under 厂工会
+# itself. Here it stays in its 班组, so the hand-computed table keeps one figure per unit; the default
+# is tested on a union large enough for it (test_anonymous_suggestions_count_for_a_crowd_not_a_team).
+POLICY = SuggestionPolicy(anonymity_min_members=1)
 Q4 = Period(2026, PeriodKind.QUARTER, 4)
 TODAY = date(2026, 11, 23)
 HOSTILE_TITLE = "=1+1<b>余热</b>回收🌟"

@@ -214,6 +214,7 @@ def test_the_whole_path_tells_the_proposer_at_every_step(session: Session) -> No
         expected_version=suggestion.version,
         award=Award.GOLD,
         prize_fen=50_000,
+        policy=POLICY,
         now=NOW,
     )
     suggestion = reply_to_proposer(
@@ -301,6 +302,7 @@ def test_a_decision_needs_a_reason_and_nothing_closes_without_a_reply(session: S
             expected_version=closed.version,
             award=Award.ENCOURAGEMENT,
             prize_fen=0,
+            policy=POLICY,
             now=NOW,
         )
     assert refused.value.code == "suggestion.award_not_adopted"
@@ -326,7 +328,7 @@ def test_a_decision_before_the_first_review_is_refused(session: Session) -> None
 def test_an_anonymous_proposer_stays_hidden_from_cadres_but_hears_the_answer(session: Session) -> None:
     member, cadre = people(session)
     suggestion = submit(session, member, anonymous=True)
-    view = cadre_view(session, actor=cadre, suggestion_id=suggestion.id or 0)
+    view = cadre_view(session, actor=cadre, suggestion_id=suggestion.id or 0, policy=POLICY)
     assert view.proposer is None
     assert all(event.actor_id is None for event in view.events)
     replied = reply_to_proposer(
@@ -339,7 +341,9 @@ def test_an_anonymous_proposer_stays_hidden_from_cadres_but_hears_the_answer(ses
     )
     assert [row.member_id for row in pushes(session, member)] == [member.id]
     reveal_name(session, actor=member, suggestion_id=replied.id or 0, now=NOW)
-    assert cadre_view(session, actor=cadre, suggestion_id=suggestion.id or 0).proposer == member
+    assert (
+        cadre_view(session, actor=cadre, suggestion_id=suggestion.id or 0, policy=POLICY).proposer == member
+    )
 
 
 def test_cadres_act_only_within_their_subtree_and_members_not_at_all(session: Session) -> None:
@@ -347,7 +351,7 @@ def test_cadres_act_only_within_their_subtree_and_members_not_at_all(session: Se
     other_cadre = make_member(session, employee_no="C2", roles=[(Role.CHAIR, "厂工会/二车间")])
     suggestion = submit(session, member)
     with pytest.raises(PermissionDenied):
-        cadre_view(session, actor=other_cadre, suggestion_id=suggestion.id or 0)
+        cadre_view(session, actor=other_cadre, suggestion_id=suggestion.id or 0, policy=POLICY)
     with pytest.raises(PermissionDenied):
         reply_to_proposer(
             session,
@@ -464,6 +468,7 @@ def test_merging_carries_the_proposer_and_supporters_over(session: Session) -> N
         expected_version=duplicate.version,
         into_number=(first.number or "").lower(),
         note="与先提交的建议内容相同，已合并办理",
+        policy=POLICY,
         now=NOW,
     )
     assert merged.status is SuggestionStatus.MERGED
@@ -529,6 +534,7 @@ def test_prize_money_is_the_chairs_call_not_every_reviewers(session: Session) ->
             expected_version=suggestion.version,
             award=Award.SILVER,
             prize_fen=10_000,
+            policy=POLICY,
             now=NOW,
         )
     assert refused.value.code == "suggestion.award_not_allowed"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from models.suggestions.similarity import DEFAULT_MIN_SCORE, index_terms, rank, terms, warm_up
+from handlers.suggestions.demo import SUGGESTIONS as DEMO_SUGGESTIONS
+from models.suggestions.similarity import DEFAULT_MIN_SCORE, index_terms, rank, rank_any, terms, warm_up
 
 # A factory union's suggestions as members write them: 职工 and 设备 turn up in about half of them.
 FACTORY = {
@@ -211,3 +212,43 @@ def test_segmenting_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
     warm_up()
     index_terms("空压机余热回收用于浴室热水", FACTORY[1][1])
     assert capfd.readouterr() == ("", "")
+
+
+# Issue 14, item 12: a member's near copy of the demo union's first suggestion (叉车通道转弯处加装凸面镜).
+NEAR_COPY_TITLE = "叉车转弯的地方装个镜子"
+NEAR_COPY_MEASURE = "二号库房出口转弯看不见，叉车容易撞人，建议装凸面镜"
+
+
+@pytest.fixture(scope="module")
+def demo() -> list[tuple[int, str]]:
+    return [(n, index_terms(idea[3], idea[4])) for n, idea in enumerate(DEMO_SUGGESTIONS, start=1)]
+
+
+def test_a_close_measure_counts_however_the_title_reads(demo: list[tuple[int, str]]) -> None:
+    together = terms(f"{NEAR_COPY_TITLE}\n{NEAR_COPY_MEASURE}")
+    # As one text the title's everyday words dilute the measure's match below the threshold ...
+    assert rank(together, demo) == []
+    assert rank(together, demo, min_score=0)[0][1] == pytest.approx(0.37, abs=0.01)
+    # ... while the measure alone says what the first suggestion says.
+    [(found, score)] = rank_any([terms(NEAR_COPY_MEASURE), together], demo)
+    assert found == 1
+    assert score == pytest.approx(rank(terms(NEAR_COPY_MEASURE), demo)[0][1])
+    assert score >= DEFAULT_MIN_SCORE
+
+
+def test_each_suggestion_counts_with_the_query_it_matches_best(stored: list[tuple[int, str]]) -> None:
+    queries = [terms("空压机余热"), terms("夜班职工洗澡没有热水"), terms("食堂增加夜班热饭")]
+    best: dict[int, float] = {}
+    for query in queries:
+        for number, score in rank(query, stored, limit=12):
+            best[number] = max(score, best.get(number, 0.0))
+    expected = sorted(best.items(), key=lambda item: (-item[1], item[0]))
+    assert rank_any(queries, stored, limit=12) == expected
+    assert rank_any(queries, stored, limit=2) == expected[:2]
+    assert rank_any(queries, iter(stored), limit=2) == expected[:2]  # the documents are read once
+
+
+def test_one_query_ranks_as_rank_does(stored: list[tuple[int, str]]) -> None:
+    for text in ("利用空压机余热给职工浴室供热水", "浴室", "职工设备", "ＬＥＤ灯"):
+        assert rank_any([terms(text)], stored, limit=12) == rank(terms(text), stored, limit=12)
+    assert rank_any([], stored) == rank_any([[]], stored) == []

@@ -41,7 +41,7 @@ FUTURE = Module(
     name="future",
     features=(
         feature("hardship", "困难职工帮扶申报"),
-        feature("ranking", "排行榜"),
+        feature("ranking", "单位排行榜"),
         feature("dues", "我的会费"),
     ),
     menu=(
@@ -102,7 +102,7 @@ def test_the_full_layout_once_the_features_exist() -> None:
         "  活动报名 [go:activities]",
         "工会动态",
         "  通知公告 [go:notices]",
-        "  排行榜 [go:ranking]",
+        "  单位排行榜 [go:ranking]",
         "我的",
         "  我的会费 [go:dues]",
         "  我的信息 [go:me]",

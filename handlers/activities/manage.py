@@ -1,0 +1,231 @@
+"""我发起的活动: a cadre sees who signed up for their activities and may call one off.
+
+Each activity opens to its sign-ups, with 工号 and unit, so the cadre can plan
+for those who come; when it is called off, they are told through the outbox,
+with the reason the cadre gave (it may be skipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.activities.organise import can_manage_activities
+from handlers.activities.render import local_time
+from handlers.core.context import Context
+from handlers.core.dialogs import Ask, Choose, Data, Flow, Option, YesNo
+from handlers.core.features import Feature, MenuSection
+from handlers.core.menu import show_menu
+from handlers.core.messages import Reply
+from handlers.core.paging import Page, PagedList, paged_flow
+from models.activities import (
+    CANCEL_REASON_MAX,
+    Activity,
+    ActivityStatus,
+    activities_managed_by,
+    cancel_activity,
+    managed_activity,
+    signup_counts,
+    signups_of,
+)
+from models.errors import N_
+from models.members import Member
+
+# Past this many names the cadre's list says how many more: one chat message holds about 4,000 characters.
+NAMES_LISTED = 100
+
+
+def _actor(ctx: Context) -> Member:
+    assert ctx.member is not None
+    return ctx.member
+
+
+def _state(ctx: Context, activity: Activity, count: int) -> str:
+    if activity.status is ActivityStatus.CANCELLED:
+        return ctx.t("已取消")
+    if activity.capacity is None:
+        return ctx.t("已报名 {count} 人").format(count=count)
+    return ctx.t("已报名 {count}/{capacity} 人").format(count=count, capacity=activity.capacity)
+
+
+@dataclass(frozen=True)
+class ManagedStep(PagedList[tuple[Activity, int]]):
+    """A page of the activities the cadre manages, each with its sign-ups."""
+
+    def fetch(
+        self, ctx: Context, data: Data, offset: int, limit: int
+    ) -> tuple[Sequence[tuple[Activity, int]], int]:
+        activities, total = activities_managed_by(ctx.session, actor=_actor(ctx), offset=offset, limit=limit)
+        counts = signup_counts(ctx.session, [a.id for a in activities if a.id is not None])
+        return [(activity, counts.get(activity.id or 0, 0)) for activity in activities], total
+
+    def item(self, ctx: Context, item: tuple[Activity, int]) -> Option:
+        activity, count = item
+        label = ctx.t("{date} {title}（{state}）").format(
+            date=activity.starts_at.astimezone(ctx.config.timezone).strftime("%m-%d"),
+            title=activity.title,
+            state=_state(ctx, activity, count),
+        )
+        return Option(f"a:{activity.id}", label, literal=True)
+
+    def text(self, ctx: Context, data: Data, page: Page[tuple[Activity, int]]) -> str:
+        return ctx.t("我发起的活动（第 {page}/{pages} 页，共 {count} 个），请选择一个查看报名情况：").format(
+            page=page.number, pages=page.pages, count=page.total
+        )
+
+
+def _report(ctx: Context, activity_id: int) -> Reply:
+    _ = ctx.t
+    activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id)
+    attendees = signups_of(ctx.session, actor=_actor(ctx), activity_id=activity_id)
+    zone = ctx.config.timezone
+    if activity.status is ActivityStatus.CANCELLED:
+        state = _("已取消")
+    elif activity.starts_at <= ctx.now:
+        state = _("已开始")
+    elif activity.signup_deadline <= ctx.now:
+        state = _("报名已截止")
+    else:
+        state = _("报名中")
+    count = len(attendees)
+    if activity.capacity is None:
+        figures = _("报名人数：{count}（不限名额）").format(count=count)
+    else:
+        figures = _("报名人数：{count} / {capacity}").format(count=count, capacity=activity.capacity)
+    lines = [
+        _("【活动】{title}").format(title=activity.title),
+        _("时间：{time}").format(time=local_time(activity.starts_at, zone)),
+        _("地点：{place}").format(place=activity.place),
+        _("报名截止：{time}").format(time=local_time(activity.signup_deadline, zone)),
+        _("状态：{state}").format(state=state),
+    ]
+    if activity.cancel_reason:
+        lines.append(_("取消原因：{reason}").format(reason=activity.cancel_reason))
+    lines.append(figures)
+    lines.extend(
+        _("{number}. {name}（{employee_no}，{unit}）").format(
+            number=number, name=a.member.name, employee_no=a.member.employee_no, unit=a.unit
+        )
+        for number, a in enumerate(attendees[:NAMES_LISTED], start=1)
+    )
+    if count > NAMES_LISTED:
+        more = count - NAMES_LISTED
+        lines.append(_.ngettext("……还有 {count} 人", "……还有 {count} 人", more).format(count=more))
+    return Reply("\n".join(lines))
+
+
+def _show_managed(ctx: Context, activity_id: int, page: int) -> list[Reply]:
+    data = {"activity_id": activity_id, "page": page}
+    return ctx.dialogs.start(ctx, MANAGE_ACTIVITY, data=data, intro=[_report(ctx, activity_id)])
+
+
+def _managed_picked(ctx: Context, data: Data) -> list[Reply]:
+    _, _, value = str(data["pick"]).partition(":")
+    return _show_managed(ctx, int(value), int(data.get("page", 1)))
+
+
+MANAGED_ACTIVITIES = paged_flow(
+    name="managed_activities",
+    steps=(ManagedStep("pick", N_("请选择一个活动：")),),
+    on_pick=_managed_picked,
+    quiet_timeout=True,
+    browse=True,
+)
+
+
+def _manage_options(ctx: Context, data: Data) -> Sequence[Option]:
+    activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=int(data["activity_id"]))
+    options = []
+    if activity.status is ActivityStatus.OPEN and activity.starts_at > ctx.now:
+        options.append(Option("cancel", N_("取消活动"), aliases=("取消活動", "cancel the activity")))
+    options += [Option("refresh", N_("刷新")), Option("list", N_("返回列表"))]
+    return options
+
+
+@dataclass(frozen=True)
+class ReasonStep(Ask):
+    """Why the activity is off, told to those signed up; optional, and its limit said up front."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        question = ctx.t(self.question).format(limit=self.max_length)
+        return Reply(question + "\n" + ctx.t("（没有可回复“跳过”）"))
+
+
+def _cancel_question(ctx: Context, data: Data) -> dict[str, Any]:
+    activity_id = int(data["activity_id"])
+    activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id)
+    count = signup_counts(ctx.session, [activity_id]).get(activity_id, 0)
+    told = ctx.t.ngettext(
+        "已报名的 {count} 人会收到取消通知。", "已报名的 {count} 人会收到取消通知。", count
+    ).format(count=count)
+    reason = data.get("reason")
+    if reason:
+        told += "\n" + ctx.t("取消原因：{reason}").format(reason=reason)
+    else:
+        told += "\n" + ctx.t("（没有填写取消原因）")
+    return {"title": activity.title, "told": told}
+
+
+def _managed_acted(ctx: Context, data: Data) -> list[Reply]:
+    activity_id, page = int(data["activity_id"]), int(data.get("page", 1))
+    action = data["action"]
+    if action == "list":
+        return ctx.dialogs.start(ctx, MANAGED_ACTIVITIES, data={"page": page})
+    if action == "cancel" and data.get("sure"):
+        activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id)
+        count = cancel_activity(
+            ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now, reason=data.get("reason")
+        )
+        text = ctx.t.ngettext(
+            "已取消活动“{title}”，正在通知已报名的 {count} 人。",
+            "已取消活动“{title}”，正在通知已报名的 {count} 人。",
+            count,
+        ).format(title=activity.title, count=count)
+        return show_menu(ctx, intro=[Reply(text)])
+    if action == "cancel":
+        return [Reply(ctx.t("好的，活动照常进行。")), *_show_managed(ctx, activity_id, page)]
+    return _show_managed(ctx, activity_id, page)
+
+
+MANAGE_ACTIVITY = Flow(
+    name="manage_activity",
+    steps=(
+        Choose("action", N_("接下来要做什么？"), options=_manage_options),
+        ReasonStep(
+            "reason",
+            N_("请简单说明取消的原因，会一并告诉已报名的会员（最多 {limit} 个字）。"),
+            max_length=CANCEL_REASON_MAX,
+            optional=True,
+            skip_if=lambda data: data.get("action") != "cancel",
+        ),
+        YesNo(
+            "sure",
+            N_("确定要取消活动“{title}”吗？{told}"),
+            params=_cancel_question,
+            skip_if=lambda data: data.get("action") != "cancel",
+            keeps=N_("好的，活动照常进行。"),
+        ),
+    ),
+    on_done=_managed_acted,
+    browse=True,
+)
+
+
+def _managed(ctx: Context, arg: str) -> list[Reply]:
+    _, total = activities_managed_by(ctx.session, actor=_actor(ctx), limit=0)
+    if total == 0:
+        return show_menu(ctx, intro=[Reply(ctx.t("您还没有发起过活动。回复“发起活动”可以发起一个。"))])
+    return ctx.dialogs.start(ctx, MANAGED_ACTIVITIES, data={"page": 1})
+
+
+MANAGED = Feature(
+    name="managed_activities",
+    rank=90,
+    section=MenuSection.ACTIVITIES,
+    label=N_("我发起的活动"),
+    summary=N_("查看报名名单，取消活动"),
+    words=("/my_activities", "我发起的活动", "我發起的活動", "报名名单", "報名名單"),
+    run=_managed,
+    available=can_manage_activities,
+)

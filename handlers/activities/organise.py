@@ -1,0 +1,239 @@
+"""发起活动: a cadre sets an activity out for their units in one form, and sees it as members will."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from handlers.activities.render import local_time, units_text
+from handlers.core.context import Context
+from handlers.core.dialogs import SKIP_WORDS, Ask, Choose, Confirm, Data, Flow, Invalid, Option, Step
+from handlers.core.features import Feature, MenuSection
+from handlers.core.menu import show_menu
+from handlers.core.messages import Reply
+from handlers.core.parsing import normalise, parse_number
+from handlers.core.steps import MomentStep, UnitsStep
+from models.activities import (
+    DESCRIPTION_MAX,
+    PLACE_MAX,
+    TITLE_MAX,
+    ActivityDraft,
+    activity_scope,
+    check_activity,
+    check_capacity,
+    check_deadline,
+    check_start,
+    check_units,
+    create_activity,
+    units_in_scope,
+)
+from models.errors import N_, InvalidInput, PermissionDenied
+from models.members import Member
+from models.roles import Permission
+from models.units import unit_path
+
+
+def _actor(ctx: Context) -> Member:
+    assert ctx.member is not None
+    return ctx.member
+
+
+def can_manage_activities(ctx: Context) -> bool:
+    return ctx.member is not None and ctx.grants.holds(Permission.MANAGE_ACTIVITIES)
+
+
+# Said when a time cannot be read; its example is an afternoon, as activities mostly are.
+_UNREADABLE_TIME = N_("没看懂这个时间。请写明日期和几点，例如“{example}”或“明天下午3点”。")
+
+
+def _a_week_ahead(today: date) -> str:
+    """The example a cadre is shown: an afternoon a week ahead, enough time for members to sign up."""
+    return f"{(today + timedelta(days=7)).isoformat()} 14:00"
+
+
+def _check_start(moment: datetime, data: Data, now: datetime) -> None:
+    check_start(moment, now)
+
+
+def _check_deadline(moment: datetime, data: Data, now: datetime) -> None:
+    check_deadline(moment, datetime.fromisoformat(data["starts_at"]), now)
+
+
+UNLIMITED_WORDS = frozenset({"不限", "不限名额", "不限名額", "不限制", "unlimited", *SKIP_WORDS})
+
+
+@dataclass(frozen=True)
+class CapacityStep(Step):
+    """How many places: a whole number, or 跳过/不限 for as many as come."""
+
+    key: str
+    question: str
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        return Reply(ctx.t(self.question))
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        text = ctx.incoming.text or ""
+        if normalise(text) in UNLIMITED_WORDS:
+            return None
+        value = parse_number(text)
+        if value is None or value != value.to_integral_value():
+            raise Invalid(N_("请输入名额人数，例如 30；不限名额请回复“不限”。"))
+        try:
+            check_capacity(int(value))
+        except InvalidInput as error:
+            raise Invalid.from_error(error) from None
+        return int(value)
+
+
+def _scope_names(ctx: Context) -> str:
+    return "、".join(unit_path(ctx.session, unit) for unit in activity_scope(ctx.session, _actor(ctx)))
+
+
+def _scope_options(ctx: Context, data: Data) -> Sequence[Option]:
+    everyone = ctx.t("全部会员（{units}）").format(units=_scope_names(ctx))
+    return (
+        Option("all", everyone, aliases=("全部", "全部会员", "全部會員", "everyone"), literal=True),
+        Option("units", N_("指定单位")),
+    )
+
+
+def _require_activity_units(ctx: Context, unit_ids: tuple[int, ...]) -> None:
+    try:
+        check_units(ctx.session, actor=_actor(ctx), unit_ids=unit_ids)
+    except (InvalidInput, PermissionDenied) as error:
+        raise Invalid.from_error(error) from None
+
+
+def _unit_ids(ctx: Context, data: Data) -> tuple[int, ...]:
+    if data.get("scope") == "units":
+        return tuple(data.get("units") or ())
+    return tuple(unit.id for unit in activity_scope(ctx.session, _actor(ctx)) if unit.id is not None)
+
+
+def _draft(ctx: Context, data: Data) -> ActivityDraft:
+    return ActivityDraft(
+        title=data["title"],
+        description=data["description"],
+        place=data["place"],
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        signup_deadline=datetime.fromisoformat(data["deadline"]),
+        capacity=data.get("capacity"),
+        unit_ids=_unit_ids(ctx, data),
+    )
+
+
+def _summary(ctx: Context, data: Data) -> str:
+    _ = ctx.t
+    draft = _draft(ctx, data)
+    zone = ctx.config.timezone
+    units = check_activity(ctx.session, actor=_actor(ctx), draft=draft, now=ctx.now)
+    capacity = (
+        _("不限")
+        if draft.capacity is None
+        else _.ngettext("{count} 人", "{count} 人", draft.capacity).format(count=draft.capacity)
+    )
+    return "\n".join(
+        [
+            _("请核对活动信息，会员看到的内容如下："),
+            "",
+            _("【活动】{title}").format(title=draft.title),
+            draft.description,
+            _("时间：{time}").format(time=local_time(draft.starts_at, zone)),
+            _("地点：{place}").format(place=draft.place),
+            _("名额：{places}").format(places=capacity),
+            _("报名截止：{time}").format(time=local_time(draft.signup_deadline, zone)),
+            _("报名范围：{units}").format(units="、".join(unit_path(ctx.session, unit) for unit in units)),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class ActivityConfirm(Confirm):
+    """The summary; a yes is checked once more, since time passed while the cadre read it."""
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        value = super().accept(ctx, flow, data)
+        try:
+            check_activity(ctx.session, actor=_actor(ctx), draft=_draft(ctx, data), now=ctx.now)
+        except InvalidInput as error:
+            goto = {
+                "activity.start_past": "starts_at",
+                "activity.deadline_past": "deadline",
+                "activity.deadline_after_start": "deadline",
+            }.get(error.code)
+            raise Invalid.from_error(error, goto=goto) from None
+        return value
+
+
+def _publish(ctx: Context, data: Data) -> list[Reply]:
+    activity = create_activity(ctx.session, actor=_actor(ctx), draft=_draft(ctx, data), now=ctx.now)
+    assert activity.id is not None
+    text = ctx.t(
+        "好的，活动“{title}”已发布，{units}的会员现在可以在“活动报名”里报名了。"
+        "需要提醒大家的话，可以再用“发通知”告诉会员。"
+    ).format(title=activity.title, units=units_text(ctx.session, activity.id))
+    return show_menu(ctx, intro=[Reply(text)])
+
+
+ORGANISE_ACTIVITY = Flow(
+    name="organise_activity",
+    steps=(
+        Ask("title", N_("请输入活动名称，例如“职工篮球赛”："), max_length=TITLE_MAX, label=N_("活动名称")),
+        Ask(
+            "description",
+            N_("请介绍一下活动：内容、要求、需要带什么："),
+            max_length=DESCRIPTION_MAX,
+            label=N_("活动介绍"),
+        ),
+        Ask("place", N_("活动在哪里举行？"), max_length=PLACE_MAX, label=N_("地点")),
+        MomentStep(
+            "starts_at",
+            N_("活动什么时候开始？请输入日期和时间，例如“{example}”："),
+            check=_check_start,
+            example=_a_week_ahead,
+            unreadable=_UNREADABLE_TIME,
+            label=N_("时间"),
+        ),
+        MomentStep(
+            "deadline",
+            N_("报名截止到什么时候？请输入日期和时间，例如“{example}”："),
+            check=_check_deadline,
+            example=_a_week_ahead,
+            unreadable=_UNREADABLE_TIME,
+            label=N_("报名截止"),
+        ),
+        CapacityStep("capacity", N_("有多少个名额？请回复人数；不限名额请回复“不限”。"), label=N_("名额")),
+        Choose("scope", N_("哪些会员可以报名？"), options=_scope_options, label=N_("报名范围")),
+        UnitsStep(
+            "units",
+            N_("请回复可以报名的单位编号，可以选多个，用空格隔开，例如“1 3”："),
+            skip_if=lambda data: data.get("scope") != "units",
+            scope=units_in_scope,
+            check=_require_activity_units,
+            label=N_("报名范围"),
+        ),
+        ActivityConfirm(summary=_summary, question=N_("确认后会员就可以报名了。")),
+    ),
+    on_done=_publish,
+)
+
+
+def _organise(ctx: Context, arg: str) -> list[Reply]:
+    activity_scope(ctx.session, _actor(ctx))  # refuses members who may not organise, with the reason
+    return ctx.dialogs.start(ctx, ORGANISE_ACTIVITY)
+
+
+ORGANISE = Feature(
+    name="organise_activity",
+    rank=80,
+    section=MenuSection.ACTIVITIES,
+    label=N_("发起活动"),
+    summary=N_("为您负责的单位发起活动，会员可以在“活动报名”里报名"),
+    words=("/organise", "发起活动", "發起活動", "组织活动", "組織活動", "organise"),
+    run=_organise,
+    available=can_manage_activities,
+)
