@@ -84,7 +84,7 @@ BENCHES: dict[str, Bench] = {
     ),
     "delivery": Bench(
         "bench_delivery.py",
-        ("--recipients", "3000", "--renderer", "notice", "--bare"),
+        ("--recipients", "5000", "--renderer", "notice", "--bare", "--bare-messages", "20000"),
         _delivery,
     ),
 }
