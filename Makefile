@@ -28,11 +28,15 @@ TEST_REDIS_URL := redis://127.0.0.1:6379/15
 # Exit 0 when something accepts a TCP connection on host port within a second.
 PROBE := $(BIN)/python -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()'
 
-.PHONY: help install demo test bench messages compile clean
+# bench-check: PostgreSQL when it answers here (a throwaway schema, dropped after), else SQLite.
+BENCH_POSTGRES_URL ?= $(TEST_DATABASE_URL)
+BENCH_CHECK_ARGS ?=
+
+.PHONY: help install demo test bench bench-check messages compile clean
 
 help: ## List the targets
-	@echo "Targets (variables: ROLE=member|cadre|admin, PYTEST_ARGS, PYTHON):"
-	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  make %-9s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo "Targets (variables: ROLE=member|cadre|admin, PYTEST_ARGS, PYTHON, BENCH_CHECK_ARGS, BENCH_POSTGRES_URL):"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
@@ -71,6 +75,9 @@ bench: $(STAMP) ## Run every bench/bench_*.py
 	@shopt -s nullglob; benches=(bench/bench_*.py); \
 	if (( $${#benches[@]} == 0 )); then echo "No bench/bench_*.py to run."; exit 0; fi; \
 	for bench in "$${benches[@]}"; do echo "== $$bench"; $(BIN)/python "$$bench"; done
+
+bench-check: $(STAMP) ## Brief benchmarks against bench/baseline.json (bench/RESULTS.md); not part of test
+	$(BIN)/python bench/check.py --postgres-url '$(BENCH_POSTGRES_URL)' $(BENCH_CHECK_ARGS)
 
 messages: $(STAMP) ## Extract the strings into locales/messages.pot and update each locale's messages.po
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords $(KEYWORDS) --add-comments=TRANSLATORS: \

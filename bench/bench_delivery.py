@@ -28,9 +28,23 @@ sent (its pushes counted by ``Outbox.claimed_by``, which holds its pid).
 Goals (issue #5): achieved rate ≥ 0.95 of the limit, zero 429s, zero
 duplicates. Exit status 1 while a goal is missed.
 
+Options for a regression check (``make bench-check``, bench/check.py):
+
+- ``--renderer notice``: the pushes are one real notice's (the notices module's
+  renderer and after-batch hook, which read the notice, its unit and its report),
+  not the delivery tests' renderer, which reads nothing;
+- ``--bare``: after the worker, in the same run, a **bare sender** sends as many
+  messages to a stand-in without flood limits: a process of its own doing what
+  python-telegram-bot's documentation does, ``await bot.send_message(chat_id, text)``,
+  ``--in-flight`` at a time, over the worker's own HTTP client (``push_bot``), no
+  database. Reported: the bare sender's CPU per message over the worker's CPU per
+  push (what the worker costs on top of sending, whatever the machine's speed; CPU
+  rather than rate, since the worker's rate is capped by ``--limit``);
+- ``--json PATH``: the figures, for a script.
+
 Run: ``.venv/bin/python bench/bench_delivery.py [--recipients 100000] [--limit 1000]
 [--in-flight 64] [--batch 500] [--database sqlite|postgresql] [--redis] [--workers 1]
-[--client push|httpx]``
+[--client push|httpx] [--renderer test|notice] [--bare] [--json PATH]``
 """
 
 from __future__ import annotations
@@ -38,6 +52,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import json
 import os
 import secrets
 import sys
@@ -49,6 +64,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 import sqlalchemy as sa
@@ -60,6 +76,8 @@ from models.accounts import ChatAccount
 from models.base import utcnow
 from models.db import SessionFactory, make_engine
 from models.members import Member, MemberStatus
+from models.notices import TOPIC as NOTICE_TOPIC
+from models.notices import Notice, NoticeCategory, TargetKind
 from models.outbox import NewPush, Outbox, OutboxStatus, PushKind, enqueue
 from models.units import UnitTree
 from tests.bot.delivery.helpers import TOPIC
@@ -91,6 +109,11 @@ CLIENTS = {
         "connection_pool_size=connections, pool_timeout=pool_timeout, read_timeout=read_timeout); "
     ),
 }
+# The bare sender: this file's bare_send in a process of its own (argv: API root, token, count, in flight).
+BARE_CODE = (
+    "import asyncio, sys; sys.path.insert(0, 'bench'); import bench_delivery as b; "
+    "asyncio.run(b.bare_send(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))"
+)
 
 
 def seed_members(sessions: SessionFactory, count: int) -> list[int]:
@@ -139,6 +162,52 @@ def seed_members(sessions: SessionFactory, count: int) -> list[int]:
     return ids
 
 
+def seed_notice(sessions: SessionFactory) -> int:
+    """A notice to the whole union, as its author composed it; the pushes are enqueued apart."""
+    now = utcnow()
+    with sessions() as session:
+        unit = UnitTree(session).ensure("厂工会")
+        assert unit.id is not None
+        # The author has no chat account: their progress messages fail as "no account" rather
+        # than land in a recipient's chat, where they would count as duplicates.
+        author = Member(employee_no="AUTHOR", name="作者", unit_id=unit.id, monthly_dues_fen=0)
+        session.add(author)
+        session.flush()
+        assert author.id is not None
+        notice = Notice(
+            author_id=author.id,
+            unit_id=unit.id,
+            category=NoticeCategory.NOTICE,
+            title="关于疗休养报名的通知",
+            body="各位会员：请于本周五前报名。" * 5,
+            target_kind=TargetKind.UNITS,
+            target_unit_ids=[unit.id],
+            send_at=now,
+        )
+        session.add(notice)
+        session.flush()
+        assert notice.id is not None
+        return notice.id
+
+
+async def bare_send(api_root: str, token: str, count: int, in_flight: int) -> None:
+    """Send ``count`` messages to chats FIRST_CHAT… as python-telegram-bot's documentation does."""
+    from bot.channels.telegram.push import push_bot  # the worker's own HTTP client
+
+    bot = push_bot(api_root, token, connections=in_flight)
+    await bot.initialize()
+    chats = iter(range(FIRST_CHAT, FIRST_CHAT + count))
+
+    async def sender() -> None:
+        for chat_id in chats:
+            await bot.send_message(chat_id=chat_id, text=f"关于疗休养报名的通知\nbench:1:{chat_id}")
+
+    try:
+        await asyncio.gather(*(sender() for _ in range(in_flight)))
+    finally:
+        await bot.shutdown()
+
+
 def peak_memory_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -162,6 +231,14 @@ class Dispatch:
     peak_mb: dict[int, float]  # by worker pid
     cpu: dict[int, float]  # CPU seconds, by worker pid
     stand_in_cpu: float
+    # The workers' CPU seconds from the first message's arrival on, and the messages sent meanwhile:
+    # the cost per push without the start-up, for runs short enough for it to count.
+    steady_cpu: float
+    steady_sent: int
+
+
+def sent_so_far(stub: TelegramStub) -> int:
+    return sum(1 for call in stub.calls if call.method == "sendMessage" and call.status == 200)
 
 
 def clear_rate_keys(url: str) -> None:
@@ -176,7 +253,7 @@ def clear_rate_keys(url: str) -> None:
 
 
 @contextmanager
-def fresh_database(kind: str, data_dir: Path) -> Iterator[tuple[str, sa.Engine]]:
+def fresh_database(kind: str, data_dir: Path, postgres_url: str) -> Iterator[tuple[str, sa.Engine]]:
     """An empty database: (the worker's URL, an engine on it); a PostgreSQL schema is dropped after."""
     if kind == "sqlite":
         url = f"sqlite:///{data_dir / 'unionbot.db'}"
@@ -187,13 +264,13 @@ def fresh_database(kind: str, data_dir: Path) -> Iterator[tuple[str, sa.Engine]]
             engine.dispose()
         return
     schema = f"unionbot_bench_delivery_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = postgres_engine(POSTGRES_URL, schema)  # creates the schema
+    engine = postgres_engine(postgres_url, schema)  # creates the schema
     try:
         # The worker connects with the same search_path, as the e2e two-worker test does.
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", engine
+        yield f"{postgres_url}?options=-csearch_path%3D{schema}", engine
     finally:
         engine.dispose()
-        drop_postgres_schema(POSTGRES_URL, schema)
+        drop_postgres_schema(postgres_url, schema)
 
 
 async def dispatch(
@@ -246,19 +323,27 @@ async def dispatch(
         done = asyncio.get_running_loop().create_task(
             stub.wait_for("sendMessage", count=count, timeout=count / 50)
         )
+        first = asyncio.get_running_loop().create_task(
+            stub.wait_for("sendMessage", count=1, timeout=count / 50)
+        )
+        steady: tuple[float, int] | None = None  # (CPU, messages sent) at the first arrival
         try:
             while not done.done():
                 watch()
+                if steady is None and first.done():
+                    steady = (sum(cpu.values()), sent_so_far(stub))
                 if any(worker.returncode is not None for worker in workers):
                     # A dead worker's share would only go out through the others' reclaim,
                     # and figures from fewer workers than asked for are not the figures.
                     raise RuntimeError("a worker exited during the run (its error is above)")
-                await asyncio.wait({done}, timeout=1.0)
+                await asyncio.wait({done} if steady is not None else {done, first}, timeout=1.0)
             watch()
             await done
+            end = (sum(cpu.values()), sent_so_far(stub))
             await asyncio.sleep(0.5)  # a duplicate, if any, would arrive now
         finally:
             done.cancel()
+            first.cancel()
             for worker in workers:
                 if worker.returncode is None:
                     worker.terminate()
@@ -279,6 +364,66 @@ async def dispatch(
             peak_mb={pid: kb / 1024 for pid, kb in peak.items()},
             cpu=cpu,
             stand_in_cpu=own_cpu() - stand_in_cpu,
+            steady_cpu=end[0] - (steady or (0.0, 0))[0],
+            steady_sent=end[1] - (steady or (0.0, 0))[1],
+        )
+
+
+@dataclass
+class Bare:
+    sent: int
+    rate: float
+    cpu: float  # CPU seconds of the bare sender's process from the first arrival on
+    cpu_sent: int  # messages sent meanwhile
+
+
+async def bare_dispatch(args: argparse.Namespace, count: int) -> Bare:
+    """The bare sender against a stand-in of its own, without flood limits: its rate and CPU."""
+    async with TelegramStub() as stub:
+        env = {**os.environ, "PTB_TIMEDELTA": "true", "PYTHONPATH": str(REPO)}
+        sender = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            BARE_CODE,
+            stub.url,
+            stub.token,
+            str(count),
+            str(args.in_flight),
+            cwd=REPO,
+            env=env,
+        )
+        done = asyncio.get_running_loop().create_task(
+            stub.wait_for("sendMessage", count=count, timeout=count / 50)
+        )
+        first = asyncio.get_running_loop().create_task(
+            stub.wait_for("sendMessage", count=1, timeout=count / 50)
+        )
+        exited = asyncio.get_running_loop().create_task(sender.wait())
+
+        async def reached(target: asyncio.Task[Any], what: str) -> None:
+            await asyncio.wait({target, exited}, return_when=asyncio.FIRST_COMPLETED)
+            if not target.done():  # exited: what it sent may still be on its way in
+                await asyncio.wait({target}, timeout=2.0)
+            if not target.done():
+                raise RuntimeError(f"the bare sender exited before {what} (its error is above)")
+
+        try:
+            await reached(first, "its first message")
+            steady = (cpu_seconds(sender.pid), sent_so_far(stub))
+            await reached(done, "sending everything")
+            end = (cpu_seconds(sender.pid), sent_so_far(stub))
+        finally:
+            done.cancel()
+            first.cancel()
+            await asyncio.wait_for(exited, timeout=30)
+        arrivals = sorted(
+            call.at for call in stub.calls if call.method == "sendMessage" and call.status == 200
+        )
+        return Bare(
+            sent=len(arrivals),
+            rate=(len(arrivals) - 1) / (arrivals[-1] - arrivals[0]),
+            cpu=end[0] - steady[0],
+            cpu_sent=end[1] - steady[1],
         )
 
 
@@ -307,6 +452,15 @@ def main() -> int:
         default="push",
         help="the worker's Bot API client: push (the worker's own, default) or httpx",
     )
+    parser.add_argument(
+        "--renderer",
+        choices=("test", "notice"),
+        default="test",
+        help="test: the delivery tests' renderer, which reads nothing (the default); notice: a real notice's",
+    )
+    parser.add_argument("--bare", action="store_true", help="then the bare sender, and the ratio to it")
+    parser.add_argument("--json", type=Path, help="write the figures to this file as well")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.workers < 1:
         parser.error("need --workers ≥ 1")
@@ -317,16 +471,19 @@ def main() -> int:
             "(no SKIP LOCKED, one writer), and without Redis each worker would use the whole limit"
         )
     libraries = ["python-telegram-bot", "aiohttp", *(["redis"] if args.redis else [])]
-    print(machine([args.database], POSTGRES_URL, libraries))
+    print(machine([args.database], args.postgres_url, libraries))
     if args.redis:
         clear_rate_keys(REDIS_URL)
     with tempfile.TemporaryDirectory() as workdir:
         data_dir = Path(workdir) / "data"
         data_dir.mkdir(mode=0o700)  # as the bot makes it (it warns about a folder others can read)
-        with fresh_database(args.database, data_dir) as (url, engine):
+        with fresh_database(args.database, data_dir, args.postgres_url) as (url, engine):
             database.upgrade(engine)
             sessions = SessionFactory(engine)
             member_ids = seed_members(sessions, args.recipients)
+            topic, subject = (TOPIC, 1)
+            if args.renderer == "notice":
+                topic, subject = NOTICE_TOPIC, seed_notice(sessions)
             started = time.perf_counter()
             with sessions() as session:
                 added = enqueue(
@@ -336,8 +493,8 @@ def main() -> int:
                             key=f"bench:1:{member_id}",
                             member_id=member_id,
                             kind=PushKind.NOTICE,
-                            topic=TOPIC,
-                            subject_id=1,
+                            topic=topic,
+                            subject_id=subject,
                         )
                         for member_id in member_ids
                     ],
@@ -400,6 +557,25 @@ def main() -> int:
         print(
             f"{stand_in}; workers' CPU together {sum(result.cpu.values()) / result.sent * 1000:.2f} ms a push"
         )
+    figures: dict[str, object] = {
+        "database": args.database,
+        "renderer": args.renderer,
+        "sent": result.sent,
+        "rate": result.rate,
+        "limit": args.limit,
+        "worker_cpu_ms_per_push": result.steady_cpu / max(result.steady_sent, 1) * 1000,
+    }
+    if args.bare:
+        bare = asyncio.run(bare_dispatch(args, args.recipients))
+        bare_cpu = bare.cpu / max(bare.cpu_sent, 1) * 1000
+        ratio = bare_cpu / float(figures["worker_cpu_ms_per_push"])  # type: ignore[arg-type]
+        print(
+            f"bare sender: {bare.sent:,} sent at {bare.rate:,.0f}/s, CPU {bare_cpu:.2f} ms a message; "
+            f"its CPU per message over the worker's per push: {ratio:.2f}"
+        )
+        figures.update(bare_rate=bare.rate, bare_cpu_ms_per_push=bare_cpu, ratio=ratio)
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
     met = fraction >= 0.95 and result.floods == 0 and result.duplicates == 0 and result.missing == 0
     print("goals met" if met else "GOAL MISSED")
     return 0 if met else 1

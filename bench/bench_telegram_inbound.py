@@ -50,6 +50,7 @@ os.environ["PTB_TIMEDELTA"] = "true"
 
 import argparse
 import asyncio
+import json
 import logging
 import multiprocessing
 import resource
@@ -546,6 +547,25 @@ def report(results: dict[str, list[Result]], runs: int) -> bool:
     return ok
 
 
+def figures(results: dict[str, list[Result]]) -> dict[str, dict[str, float]]:
+    """Medians by bot, for a script (``--json``): the rates and CPU per message, and each against echo's."""
+    echo_rate = median_of(results["echo"], lambda r: r.measurement.rate)
+    echo_cpu = median_of(results["echo"], lambda r: r.usage.cpu / r.measurement.messages)
+    found: dict[str, dict[str, float]] = {}
+    for label, rows in results.items():
+        rate = median_of(rows, lambda r: r.measurement.rate)
+        cpu = median_of(rows, lambda r: r.usage.cpu / r.measurement.messages)
+        core_cpu = median_of(rows, lambda r: r.usage.core_cpu / r.measurement.messages)
+        found[label] = {
+            "rate": rate,
+            "cpu_ms_per_message": cpu * 1000,
+            "core_cpu_ms_per_message": core_cpu * 1000,
+            "rate_vs_echo": rate / echo_rate,
+            "cpu_echo_over_bot": echo_cpu / cpu,
+        }
+    return found
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=1000, help="measured messages per bot (1000)")
@@ -558,6 +578,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=1, help="repeat everything; the table shows medians")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per measurement")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="write the medians to this file as well (bench/check.py)")
     args = parser.parse_args(argv[1:])
     if args.members < 1 or args.messages < args.members or args.runs < 1:
         parser.error("need --members ≥ 1, --messages ≥ --members and --runs ≥ 1")
@@ -578,7 +599,10 @@ def main(argv: list[str]) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="unionbot-bench-") as folder:
         results = asyncio.run(run(args, databases, Path(folder)))
-    return 0 if report(results, args.runs) else 1
+    met = report(results, args.runs)
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures(results), indent=2) + "\n")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ import asyncio
 import base64
 import hmac
 import itertools
+import json
 import logging
 import math
 import multiprocessing
@@ -895,6 +896,34 @@ def report(results: dict[str, list[dict[str, Result]]], args: argparse.Namespace
     return ratios_ok and p99_goal is not False
 
 
+def figures(results: dict[str, list[dict[str, Result]]]) -> dict[str, dict[str, float]]:
+    """Medians by bot, for a script (``--json``), the closed-loop levels together and the open loop apart."""
+    bare = results["bare"]
+    bare_cpu = closed_per_request(bare, lambda r: r.usage.cpu)
+    closed_names = [name for name in bare[0] if name.startswith("closed")]
+    found: dict[str, dict[str, float]] = {}
+    for label, runs_of in results.items():
+        cpu = closed_per_request(runs_of, lambda r: r.usage.cpu)
+        entry = {
+            "cpu_ms_per_request": cpu,
+            "core_cpu_ms_per_request": closed_per_request(runs_of, lambda r: r.usage.core_cpu),
+            "cpu_bare_over_bot": bare_cpu / cpu,
+            # The throughput against the bare webhook's, the closed-loop levels' geometric mean.
+            "rate_vs_bare": math.prod(
+                median(r[name].phase.rate for r in runs_of) / median(r[name].phase.rate for r in bare)
+                for name in closed_names
+            )
+            ** (1 / len(closed_names)),
+        }
+        opened = [name for name in runs_of[0] if not name.startswith("closed")]
+        if opened:
+            rows = [r[opened[0]] for r in runs_of]
+            entry["open_p99_ms"] = median(percentile(row.phase.latencies, 0.99) for row in rows) * 1000
+            entry["open_late"] = median(row.phase.late for row in rows)
+        found[label] = entry
+    return found
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=2000, help="requests per closed-loop level (2000)")
@@ -916,6 +945,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=1, help="repeat everything; the table shows medians")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds allowed per request")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="write the medians to this file as well (bench/check.py)")
     args = parser.parse_args(argv[1:])
     if args.runs < 1 or args.rate <= 0 or args.seconds <= 0 or min(args.concurrency) < 1:
         parser.error("need --runs ≥ 1, --rate > 0, --seconds > 0 and every --concurrency ≥ 1")
@@ -943,7 +973,10 @@ def main(argv: list[str]) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="unionbot-bench-") as folder:
         results = asyncio.run(run(args, databases, Path(folder)))
-    return 0 if report(results, args) else 1
+    met = report(results, args)
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures(results), indent=2) + "\n")
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
