@@ -273,6 +273,12 @@ class YesNo(Step):
     skip_if: Callable[[Data], bool] | None = None
     keeps: str | None = None
 
+    def hint(self, ctx: Context) -> str:
+        if self.keeps is not None:
+            # "“取消”退出" beside a question about cancelling reads as the way to cancel the sign-up itself.
+            return ctx.t("（回复“返回”回到上一步）")
+        return super().hint(ctx)
+
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
         question = ctx.t(self.question)
         if self.params is not None:

@@ -41,7 +41,8 @@ def signed_up(bot: Bot, workshop: None) -> Chat:
 def _at_the_question(member: Chat) -> None:
     member.send("我的报名", expect="1. 一车间职工篮球赛")
     member.send("1", expect="您已报名这个活动")
-    member.press("取消报名", expect=QUESTION)
+    # No "“取消”退出" beside it: that would read as the way to call the sign-up off.
+    member.press("取消报名", expect=[QUESTION, "（回复“返回”回到上一步）"], absent=["“取消”退出"])
 
 
 def _signup_status(db: SessionFactory) -> SignupStatus:
