@@ -117,6 +117,39 @@ class Command:
     rank: int  # its place in the list, lower first, across every module
 
 
+@dataclass(frozen=True)
+class ScorePeriod:
+    """The stretch of time a ranking covers: a month or a quarter, in UTC, the end excluded."""
+
+    start: datetime
+    end: datetime
+
+
+# (session, period, subtrees: each ranked unit's id → the ids of every unit in its subtree) → a value
+# for each ranked unit that has data. A unit left out had none, so the ranking leaves this input out
+# for it and shares its weight among the others, instead of scoring it zero.
+ScoreCompute = Callable[[Session, ScorePeriod, Mapping[int, frozenset[int]]], Mapping[int, float]]
+
+
+@dataclass(frozen=True)
+class Score:
+    """One input of the units' ranking (打分排队), computed by the feature that owns its data.
+
+    The ranking knows no feature: each module offers the figures it keeps (suggestions per
+    100 members, the dues collection rate…), so a new feature joins the ranking by declaring
+    a score, and the ranking's weights name them by ``id``. Higher is better.
+
+    Attributes:
+        id: stable name, the key of its weight in the settings ("dues_collection").
+        label: what the digest calls it (a msgid, "会费收缴率").
+        compute: the values per unit for a period.
+    """
+
+    id: str
+    label: str
+    compute: ScoreCompute
+
+
 # Adds a feature's examples to the demo union, whose units and members are already in: the session,
 # the union's configuration (for the feature's policy) and the one instant the whole demo is dated from.
 DemoSeeder = Callable[[Session, CoreConfig, datetime], None]
@@ -141,6 +174,7 @@ class Module:
         commands: its entries in Telegram's command list.
         demo: adds its examples to the demo union (``make demo``), once its people are loaded.
         unbound: what a member who is not bound meets (exactly one module, the account's).
+        scores: what it contributes to the units' ranking.
     """
 
     name: str
@@ -155,6 +189,7 @@ class Module:
     commands: tuple[Command, ...] = ()
     demo: DemoSeeder | None = None
     unbound: Greeter | None = None
+    scores: tuple[Score, ...] = ()
 
 
 class RegistryError(ValueError):
@@ -210,6 +245,7 @@ class Registry:
     menu: Mapping[MenuGroup, tuple[str, ...]]
     commands: tuple[Command, ...]
     unbound: Greeter
+    scores: tuple[Score, ...] = ()
 
     def policies(self, zone: ZoneInfo, overrides: Mapping[str, object] | None = None) -> dict[type, object]:
         """Each module's policy, from its settings (``overrides`` by field name, for tests and checks).
@@ -253,7 +289,7 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
 
     Raises:
         RegistryError: a module name, a feature name, a word, a flow, a push topic's renderer
-            or after-batch hook, a job id, a menu slot or a command declared twice; a job's
+            or after-batch hook, a job id, a menu slot, a command or a score declared twice; a job's
             schedule that is no crontab line or gives weekdays by number; a word
             that is one of ``cancel_words``; a menu slot naming no feature, or one not in
             the menu; a command naming no feature's word, or one Telegram would refuse; a
@@ -307,6 +343,8 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
             claims.claim("menu slot of feature", slot.feature, owner)
         for command in module.commands:
             claims.claim("command", f"/{command.name}", owner)
+        for score in module.scores:
+            claims.claim("score", score.id, owner)
         if module.unbound is not None:
             greeters.append((owner, module.unbound))
     # What a module names must exist somewhere, so these wait until every module is in.
@@ -362,4 +400,5 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
             sorted((command for module in modules for command in module.commands), key=lambda c: c.rank)
         ),
         unbound=greeters[0][1],
+        scores=tuple(score for module in modules for score in module.scores),
     )

@@ -24,6 +24,8 @@ from handlers.core.module import (
     ModuleSettings,
     Registry,
     RegistryError,
+    Score,
+    ScorePeriod,
     build_registry,
 )
 from handlers.core.pushes import Push
@@ -218,6 +220,26 @@ def test_a_schedule_the_scheduler_would_misread_is_refused(schedule: str, wrong:
     assert message.startswith(f"job 'remind' of module 'outings' {wrong}")
     built = build(Module(name="outings", jobs=(Job("remind", _job, "0 9 * * mon-fri"),)))
     assert [job.id for job in built.jobs] == ["remind"]
+
+
+def _no_score(session: Session, period: ScorePeriod, subtrees: object) -> dict[int, float]:
+    return {}
+
+
+def test_a_score_declared_twice_is_refused_naming_both_modules() -> None:
+    message = refusal(
+        Module(name="outings", scores=(Score("turnout", "出勤", _no_score),)),
+        Module(name="travel", scores=(Score("turnout", "参与", _no_score),)),
+    )
+    assert message == "score 'turnout' is declared twice: by module 'outings' and by module 'travel'"
+
+
+def test_every_modules_scores_reach_the_registry_in_module_order() -> None:
+    built = build(
+        Module(name="outings", scores=(Score("turnout", "出勤", _no_score),)),
+        Module(name="travel", scores=(Score("trips", "出游", _no_score), Score("miles", "里程", _no_score))),
+    )
+    assert [score.id for score in built.scores] == ["turnout", "trips", "miles"]
 
 
 def test_a_command_naming_no_features_word_is_refused() -> None:
