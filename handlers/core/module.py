@@ -150,6 +150,22 @@ class Score:
     compute: ScoreCompute
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """A kind of reminder a module sends, which 我的信息 lets a member turn off and on again.
+
+    Attributes:
+        topic: the name the opt-out is stored under (``models.preferences``), e.g. "collect".
+        label: what the member sees in 我的信息 (a msgid, "每月征集提醒").
+        optional: whether a member may turn it off under this union's settings; a reminder the
+            union insists on (dues, where the settings say so) is listed as always on.
+    """
+
+    topic: str
+    label: str
+    optional: Callable[[CoreConfig], bool] = lambda config: True
+
+
 # Adds a feature's examples to the demo union, whose units and members are already in: the session,
 # the union's configuration (for the feature's policy) and the one instant the whole demo is dated from.
 DemoSeeder = Callable[[Session, CoreConfig, datetime], None]
@@ -175,6 +191,7 @@ class Module:
         demo: adds its examples to the demo union (``make demo``), once its people are loaded.
         unbound: what a member who is not bound meets (exactly one module, the account's).
         scores: what it contributes to the units' ranking.
+        reminders: the reminders it sends that a member may turn off in 我的信息.
     """
 
     name: str
@@ -190,6 +207,7 @@ class Module:
     demo: DemoSeeder | None = None
     unbound: Greeter | None = None
     scores: tuple[Score, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
 
 
 class RegistryError(ValueError):
@@ -246,6 +264,7 @@ class Registry:
     commands: tuple[Command, ...]
     unbound: Greeter
     scores: tuple[Score, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
 
     def policies(self, zone: ZoneInfo, overrides: Mapping[str, object] | None = None) -> dict[type, object]:
         """Each module's policy, from its settings (``overrides`` by field name, for tests and checks).
@@ -289,8 +308,9 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
 
     Raises:
         RegistryError: a module name, a feature name, a word, a flow, a push topic's renderer
-            or after-batch hook, a job id, a menu slot, a command or a score declared twice; a job's
-            schedule that is no crontab line or gives weekdays by number; a word
+            or after-batch hook, a job id, a menu slot, a command, a score or a reminder
+            topic declared twice; a job's schedule that is no crontab line or gives weekdays
+            by number; a word
             that is one of ``cancel_words``; a menu slot naming no feature, or one not in
             the menu; a command naming no feature's word, or one Telegram would refuse; a
             topic produced, or given an after-batch hook, without a renderer; no module, or
@@ -345,6 +365,8 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
             claims.claim("command", f"/{command.name}", owner)
         for score in module.scores:
             claims.claim("score", score.id, owner)
+        for reminder in module.reminders:
+            claims.claim("reminder topic", reminder.topic, owner)
         if module.unbound is not None:
             greeters.append((owner, module.unbound))
     # What a module names must exist somewhere, so these wait until every module is in.
@@ -401,4 +423,5 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
         ),
         unbound=greeters[0][1],
         scores=tuple(score for module in modules for score in module.scores),
+        reminders=tuple(reminder for module in modules for reminder in module.reminders),
     )

@@ -24,6 +24,7 @@ from handlers.core.module import (
     ModuleSettings,
     Registry,
     RegistryError,
+    Reminder,
     Score,
     ScorePeriod,
     build_registry,
@@ -240,6 +241,14 @@ def test_every_modules_scores_reach_the_registry_in_module_order() -> None:
         Module(name="travel", scores=(Score("trips", "出游", _no_score), Score("miles", "里程", _no_score))),
     )
     assert [score.id for score in built.scores] == ["turnout", "trips", "miles"]
+
+
+def test_a_reminder_topic_declared_twice_is_refused_naming_both_modules() -> None:
+    message = refusal(
+        Module(name="outings", reminders=(Reminder("trips", "出游提醒"),)),
+        Module(name="travel", reminders=(Reminder("trips", "旅行提醒"),)),
+    )
+    assert message == "reminder topic 'trips' is declared twice: by module 'outings' and by module 'travel'"
 
 
 def test_a_command_naming_no_features_word_is_refused() -> None:
