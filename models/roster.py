@@ -31,6 +31,7 @@ from models.members import (
     format_yuan,
     parse_yuan,
 )
+from models.names import CELL_HIDDEN, hidden_character, trim
 from models.roles import ROLE_LABELS, Role, RoleGrant, parse_role
 from models.units import PATH_SEPARATOR, Unit, UnitTree, split_unit_path, subtree_ids
 
@@ -47,6 +48,17 @@ _STATUS_WORDS: dict[str, MemberStatus] = {
 }
 
 _T = TypeVar("_T")
+
+# The columns of a roster row as the file's header names them, for messages about a cell.
+CELL_COLUMNS: dict[str, str] = {
+    "employee_no": "工号",
+    "name": "姓名",
+    "unit": "单位",
+    "phone": "手机",
+    "roles": "角色",
+    "monthly_dues": "月会费",
+    "status": "状态",
+}
 
 RowError = tuple[int, DomainError]
 """A line of the file and what is wrong with it."""
@@ -142,21 +154,36 @@ def _clean_row(row: RosterRow) -> tuple[RosterEntry | None, list[DomainError], s
         cleaned 工号 when that much is right, to spot repeats in any case.
     """
     errors: list[DomainError] = []
+    # A control or format character anywhere is refused before the cell is read, in one
+    # sentence naming the column and the character (models.names): no reason quoted back
+    # with an escape sequence in it, no look-alike unit, no export that dies later.
+    hidden: set[str] = set()
+    for field, column in CELL_COLUMNS.items():
+        raw = getattr(row, field)
+        character = hidden_character(trim(raw)) if raw is not None else None
+        if character is not None:
+            hidden.add(field)
+            errors.append(
+                InvalidInput("roster.hidden_character", CELL_HIDDEN, column=column, character=character)
+            )
 
-    def check(clean: Callable[[str], _T], raw: str) -> _T | None:
+    def check(clean: Callable[[str], _T], field: str) -> _T | None:
+        raw = getattr(row, field)
+        if raw is None or field in hidden:
+            return None
         try:
             return clean(raw)
         except InvalidInput as error:
             errors.append(error)
             return None
 
-    employee_no = check(clean_employee_no, row.employee_no)
-    name = check(clean_name, row.name)
-    names = check(split_unit_path, row.unit)
-    phone = check(clean_phone, row.phone) if row.phone is not None else None
-    roles = check(parse_roles, row.roles) if row.roles is not None else None
-    dues = check(parse_yuan, row.monthly_dues) if row.monthly_dues is not None else None
-    status = check(parse_status, row.status) if row.status is not None else None
+    employee_no = check(clean_employee_no, "employee_no")
+    name = check(clean_name, "name")
+    names = check(split_unit_path, "unit")
+    phone = check(clean_phone, "phone")
+    roles = check(parse_roles, "roles")
+    dues = check(parse_yuan, "monthly_dues")
+    status = check(parse_status, "status")
     if roles and status in (MemberStatus.TRANSFERRED, MemberStatus.LEFT):
         errors.append(
             InvalidInput(

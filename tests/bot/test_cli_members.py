@@ -17,11 +17,13 @@ from sqlmodel import Session, select
 from bot.app import App
 from bot.cli import main
 from bot.cli_members import mask_phone
+from bot.roster_files import read_roster
 from bot.settings import Settings
 from models.db import SessionFactory, make_engine
 from models.invites import redeem_invite
 from models.members import Member, MemberStatus
 from models.roles import Role, grants_of
+from models.units import Unit, UnitTree
 from tests.conftest import DATABASES, TEST_DATABASE_URL, drop_postgres_schema, postgres_engine
 from tests.factories import HOSTILE_NAME, bind
 
@@ -438,3 +440,98 @@ def test_a_large_import_shows_progress_on_a_terminal(
     captured = capsys.readouterr()
     assert "正在导入" in captured.err
     assert "新增 1500 人" in captured.out
+
+
+# -- control and format characters ------------------------------------------------
+
+HIDDEN_ROWS = (
+    "3001,赵强,厂工会/二车间\x01甲班\x1b[31m,,,,\n"
+    "3002,\u202e王五,厂工会/二车间,,,,\n"
+    "3003,孙丽,厂工会/一车间\u200b,,,,\n"
+    "3004\u200b,周涛,厂工会,,,,\n"
+    "3005,吴敏,厂工会,,职工代表\ufeff,,\n"
+)
+
+
+def test_an_import_refuses_hidden_characters_with_line_and_reason_and_writes_nothing(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert members("import", csv_file(tmp_path, GOOD_ROWS + HIDDEN_ROWS)) == 1
+    err = capsys.readouterr().err
+    assert "第 5 行：“单位”一栏有看不见的控制或格式字符（U+0001），请删除后再导入。" in err
+    assert "第 6 行：“姓名”一栏有看不见的控制或格式字符（U+202E）" in err
+    assert "第 7 行：“单位”一栏有看不见的控制或格式字符（U+200B）" in err
+    assert "第 8 行：“工号”一栏有看不见的控制或格式字符（U+200B）" in err
+    assert "第 9 行：“角色”一栏有看不见的控制或格式字符（U+FEFF）" in err
+    assert "有 5 行数据有误，没有导入任何会员。" in err
+    assert not any(ch in err for ch in "\x01\x1b\u202e\u200b\ufeff")
+    assert count_members(database) == 0
+    with database() as session:
+        assert session.exec(select(sa.func.count()).select_from(Unit)).one() == 0
+
+
+def test_spaces_around_cells_are_trimmed_alike_everywhere(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = "\u3000１００１\t, 王建国 ,厂工会 / 一车间　,,,,\n"
+    assert members("import", csv_file(tmp_path, body)) == 0
+    with database() as session:
+        member = get(session, "1001")
+        assert member.name == "王建国"
+    assert members("grant", " １００１ ", "委员", " 一车间\u3000") == 0
+    assert roles_of(database, "1001") == {(Role.COMMITTEE, "一车间")}
+    capsys.readouterr()
+    assert members("grant", "1001", "委员", "一车间\u200b") == 1
+    err = capsys.readouterr().err
+    assert "单位名称“一车间<U+200B>”里有看不见的控制或格式字符（U+200B）" in err
+    assert "\u200b" not in err
+
+
+def _plant_hidden_rows(members: Run, database: SessionFactory) -> None:
+    """Rows a database may hold from before imports refused hidden characters."""
+    members("list")  # the schema, as any command makes it
+    with database() as session:
+        tree = UnitTree(session)
+        unit = tree.ensure("厂工会")
+        bad_unit = Unit(name="二车间\x01甲班\x1b[31m", parent_id=unit.id)
+        session.add(bad_unit)
+        session.flush()
+        bad_unit.id_path = f"{unit.id_path}{bad_unit.id}/"
+        assert bad_unit.id is not None
+        assert unit.id is not None
+        session.add(Member(employee_no="3001", name="赵\u202e强", unit_id=bad_unit.id, phone="13800001234"))
+        session.add(Member(employee_no="3002", name="钱\x0b多", unit_id=unit.id))
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_export_never_dies_on_hidden_characters_already_in_the_database(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    _plant_hidden_rows(members, database)
+    capsys.readouterr()
+    exported = tmp_path / f"导出{suffix}"
+    assert members("export", exported) == 0
+    captured = capsys.readouterr()
+    assert "已导出 2 名会员" in captured.out
+    assert "有 2 名会员的资料里有看不见的字符" in captured.err
+    assert "3002、3001" in captured.err  # the roster's order: 厂工会 before the unit below it
+    rows = read_roster(exported)
+    assert [row.unit for row in rows] == ["厂工会", "厂工会/二车间<U+0001>甲班<U+001B>[31m"]
+    assert [row.name for row in rows] == ["钱<U+000B>多", "赵<U+202E>强"]
+    # Imported back unchanged, the marks are refused: the admin corrects the cells first.
+    assert members("import", exported) == 1
+    err = capsys.readouterr().err
+    assert "第 2 行：“姓名”一栏有看不见的控制或格式字符（U+000B）" in err
+    assert "第 3 行：“单位”一栏有看不见的控制或格式字符（U+0001）" in err
+
+
+def test_list_shows_hidden_characters_as_marks_never_raw(
+    members: Run, database: SessionFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _plant_hidden_rows(members, database)
+    capsys.readouterr()
+    assert members("list") == 0
+    out = capsys.readouterr().out
+    assert "二车间<U+0001>甲班<U+001B>[31m" in out
+    assert "赵<U+202E>强" in out
+    assert not any(ch in out for ch in "\x01\x1b\u202e\x0b")
