@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+from sqlmodel import Session
 
 from bot.app import App
 from bot.roster_files import UnsupportedFile, read_roster, write_roster
@@ -30,7 +31,18 @@ from models.invites import create_invite, format_code
 from models.members import STATUS_LABELS, get_member_by_employee_no
 from models.names import hidden_character, visible
 from models.roles import ROLE_LABELS, grant_role, parse_role, revoke_role
-from models.roster import ProgressCallback, RosterRecord, import_roster, roster_records, validate_rows
+from models.roster import (
+    Batches,
+    ImportResult,
+    ProgressCallback,
+    RosterEntry,
+    RosterRecord,
+    import_roster,
+    roster_records,
+    rows_digest,
+    unfinished_import,
+    validate_rows,
+)
 from models.units import find_unit, unit_path
 
 # Below this many rows an import takes a blink, and a bar would only flicker.
@@ -55,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--skip-invalid",
         action="store_true",
         help="import the valid rows and list the others, instead of nothing",
+    )
+    imports.add_argument(
+        "--keep-other-grants",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep roles on other units that the 角色 column does not name (given with `members grant`); "
+        "default: UNIONBOT_ROSTER_KEEP_OTHER_GRANTS (false: the file states every role)",
     )
     imports.set_defaults(func=_run(_import))
 
@@ -154,8 +173,15 @@ def _import(app: App, args: argparse.Namespace, _: Translator) -> int:
     if not valid:
         print(_("文件里没有可以导入的会员。"), file=sys.stderr)
         return 1
+    keep = app.settings.roster_keep_other_grants if args.keep_other_grants is None else args.keep_other_grants
+    with app.sessions() as session:
+        _say_if_unfinished(session, valid, _)
+    # SQLite has one writer: committed chunk by chunk, a long import lets chat write in between.
+    # PostgreSQL lets both write at once, and keeps the import one transaction.
+    batches = Batches(label=args.file.name) if app.engine.dialect.name == "sqlite" else None
     with _progress(_("正在导入"), total=len(valid)) as report, app.sessions() as session:
-        result = import_roster(session, valid, progress=report)
+        result = import_roster(session, valid, progress=report, keep_other_grants=keep, batches=batches)
+    _print_role_changes(result, _)
     print(
         _(
             "导入完成：新增 {created} 人，更新 {updated} 人，未变 {unchanged} 人；新建单位 {units} 个。"
@@ -325,3 +351,35 @@ def _revoke(app: App, args: argparse.Namespace, _: Translator) -> int:
 def _who_where(name: str, employee_no: str, unit: str) -> dict[str, str]:
     """A member and a unit, as printable as the database may hold them."""
     return {"name": visible(name), "employee_no": visible(employee_no), "unit": visible(unit)}
+
+
+def _say_if_unfinished(session: Session, valid: list[RosterEntry], _: Translator) -> None:
+    """An import cut short (a crash mid-way) is named before the next one runs."""
+    earlier = unfinished_import(session)
+    if earlier is None:
+        return
+    params = {"file": visible(earlier.label), "done": earlier.done, "rows": earlier.rows}
+    if earlier.digest == rows_digest(valid):
+        message = _("上次导入 {file} 在 {done}/{rows} 行处中断；这次导入的是同一份名单，会把它做完。")
+    else:
+        message = _(
+            "上次导入 {file} 在 {done}/{rows} 行处中断，没有做完。"
+            "这次导入的是另一份名单；那份名单里没导入的行，需要时请再导入一次那个文件。"
+        )
+    print(message.format(**params), file=sys.stderr)
+
+
+def _print_role_changes(result: ImportResult, _: Translator) -> None:
+    """Every role an import ended or moved: a chair's menu must not outlive the roster silently."""
+    for change in result.role_changes:
+        params = {
+            "employee_no": visible(change.employee_no),
+            "name": visible(change.name),
+            "role": _(ROLE_LABELS[change.role]),
+            "unit": visible(change.unit_path),
+        }
+        if change.moved_to is not None:
+            line = _("{name}（工号 {employee_no}）的{role}角色随调动从“{unit}”转到“{new_unit}”。")
+            print(line.format(new_unit=visible(change.moved_to), **params))
+        else:
+            print(_("已撤销 {name}（工号 {employee_no}）在“{unit}”的{role}角色。").format(**params))

@@ -372,14 +372,53 @@ def test_grant_and_revoke(
     assert "无需撤销" in capsys.readouterr().out
 
 
-def test_a_role_granted_by_hand_survives_a_roster_import(
-    members: Run, database: SessionFactory, tmp_path: Path
+def test_an_import_states_roles_and_prints_every_revocation(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = csv_file(tmp_path, GOOD_ROWS)
     members("import", path)
     members("grant", "2101", "treasurer", "厂工会/一车间")
+    capsys.readouterr()
+    assert members("import", path) == 0
+    out = capsys.readouterr().out
+    assert f"已撤销 {HOSTILE_NAME}（工号 2101）在“厂工会/一车间”的会费收缴员角色。" in out
+    assert "新增 0 人，更新 1 人，未变 2 人" in out
+    assert roles_of(database, "2101") == set()
+
+
+def test_keep_other_grants_keeps_a_role_granted_by_hand(
+    members: Run, database: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = csv_file(tmp_path, GOOD_ROWS)
+    members("import", path)
+    members("grant", "2101", "treasurer", "厂工会/一车间")
+    members("import", path, "--keep-other-grants")
+    assert roles_of(database, "2101") == {(Role.TREASURER, "一车间")}
+    monkeypatch.setenv("UNIONBOT_ROSTER_KEEP_OTHER_GRANTS", "true")
     members("import", path)
     assert roles_of(database, "2101") == {(Role.TREASURER, "一车间")}
+    members("import", path, "--no-keep-other-grants")
+    assert roles_of(database, "2101") == set()
+
+
+def test_a_chair_moved_to_another_unit_keeps_no_chair_menu_there(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members(
+        "import",
+        csv_file(tmp_path, "3001,赵强,厂工会/一车间,,工会主席,,在册\n3002,钱多,厂工会/一车间,,工会主席,,\n"),
+    )
+    capsys.readouterr()
+    moved = "3001,赵强,厂工会/二车间,,,,在册\n3002,钱多,厂工会/二车间,,主席,,\n"
+    assert members("import", csv_file(tmp_path, moved), "--keep-other-grants") == 0
+    out = capsys.readouterr().out
+    assert "已撤销 赵强（工号 3001）在“厂工会/一车间”的工会主席角色。" in out
+    assert "钱多（工号 3002）的工会主席角色随调动从“厂工会/一车间”转到“厂工会/二车间”。" in out
+    assert roles_of(database, "3001") == set()
+    assert roles_of(database, "3002") == {(Role.CHAIR, "二车间")}
+    exported = tmp_path / "导出.csv"
+    members("export", exported)
+    assert [row.roles for row in read_roster(exported)] == ["", "工会主席"]
 
 
 @pytest.mark.parametrize(
