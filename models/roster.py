@@ -543,18 +543,28 @@ class Batches:
     after_commit: Callable[[int], None] | None = None
 
 
+def _close_earlier_runs(session: Session, rows: Sequence[RosterEntry], now: datetime) -> str | None:
+    """Runs cut short are settled by this import: finished (the same rows) or abandoned.
+
+    Returns the rows' digest when it had to be computed.
+    """
+    earlier = list(
+        session.exec(select(RosterImportRun).where(RosterImportRun.status == ImportRunStatus.RUNNING))
+    )
+    digest = rows_digest(rows) if earlier else None
+    for run in earlier:
+        run.status = ImportRunStatus.RESUMED if run.digest == digest else ImportRunStatus.ABANDONED
+        run.finished_at = now
+        session.add(run)
+    return digest
+
+
 def _start_run(
-    session: Session, batches: Batches, rows: Sequence[RosterEntry], now: datetime
+    session: Session, batches: Batches, rows: Sequence[RosterEntry], digest: str | None, now: datetime
 ) -> RosterImportRun:
-    digest = rows_digest(rows)
-    for earlier in session.exec(
-        select(RosterImportRun).where(RosterImportRun.status == ImportRunStatus.RUNNING)
-    ):
-        resumed = earlier.digest == digest
-        earlier.status = ImportRunStatus.RESUMED if resumed else ImportRunStatus.ABANDONED
-        earlier.finished_at = now
-        session.add(earlier)
-    run = RosterImportRun(digest=digest, label=batches.label[:255], rows=len(rows), started_at=now)
+    run = RosterImportRun(
+        digest=digest or rows_digest(rows), label=batches.label[:255], rows=len(rows), started_at=now
+    )
     session.add(run)
     session.commit()
     return run
@@ -624,7 +634,8 @@ def import_roster(
     now = utcnow()
     tree = UnitTree(session)
     _check_role_units(tree, entries)
-    run = _start_run(session, batches, entries, now) if batches is not None else None
+    digest = _close_earlier_runs(session, entries, now)
+    run = _start_run(session, batches, entries, digest, now) if batches is not None else None
     units_before = _count_units(session)
     unit_ids: dict[str, int] = {}
     paths = [entry.unit_path for entry in entries]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,13 +21,20 @@ from bot.cli import main
 from bot.cli_members import mask_phone
 from bot.roster_files import read_roster
 from bot.settings import Settings
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues
+from handlers.core.router import Bot
+from handlers.modules import REGISTRY
 from models.db import SessionFactory, make_engine
+from models.ephemeral import MemoryStore
 from models.invites import redeem_invite
 from models.members import Member, MemberStatus
 from models.roles import Role, grants_of
+from models.roster import RosterImportRun, rows_digest, unfinished_import, validate_rows
 from models.units import Unit, UnitTree
 from tests.conftest import DATABASES, TEST_DATABASE_URL, drop_postgres_schema, postgres_engine
 from tests.factories import HOSTILE_NAME, bind
+from tests.handlers.conftest import Chat
 
 HEADER = "工号,姓名,单位,手机,角色,月会费,状态\n"
 GOOD_ROWS = (
@@ -574,3 +583,79 @@ def test_list_shows_hidden_characters_as_marks_never_raw(
     assert "二车间<U+0001>甲班<U+001B>[31m" in out
     assert "赵<U+202E>强" in out
     assert not any(ch in out for ch in "\x01\x1b\u202e\x0b")
+
+
+# -- a long import and the chat ---------------------------------------------------
+
+
+def test_members_are_served_while_a_large_import_runs(
+    members: Run, database: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two chunks of a long import another connection writes: chat does not wait for the import.
+
+    On SQLite (one writer at a time) that needs the chunks committed one by one; on
+    PostgreSQL the import is one transaction and rows apart do not block each other.
+    """
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    with database() as session:
+        bind(session, get(session, "2101"), key="worker")
+    chat = Chat(
+        Bot(
+            sessions=database,
+            store=MemoryStore(),
+            catalogues=Catalogues(),
+            config=CoreConfig(dialog_timeout=timedelta(minutes=30)),
+            registry=REGISTRY,
+        ),
+        key="worker",
+    )
+    between_chunks, served = threading.Event(), threading.Event()
+    replies: list[str] = []
+
+    @contextmanager
+    def hook(description: str, total: int) -> Iterator[Callable[[int], None]]:
+        def reached(done: int) -> None:
+            if not between_chunks.is_set():
+                between_chunks.set()
+                served.wait(timeout=120)
+
+        yield reached
+
+    monkeypatch.setattr("bot.cli_members._progress", hook)
+    path = big_file(tmp_path, 2000)
+    outcome: list[int] = []
+    importer = threading.Thread(target=lambda: outcome.append(members("import", path)))
+    importer.start()
+    try:
+        assert between_chunks.wait(timeout=120)
+        replies.append(chat.send("我的"))
+    finally:
+        served.set()
+        importer.join(timeout=300)
+    assert outcome == [0]
+    assert "系统有点忙" not in replies[0]
+    assert "2101" in replies[0]
+    assert count_members(database) == 2003
+    with database() as session:
+        assert unfinished_import(session) is None
+
+
+def test_an_import_cut_short_is_named_and_the_same_file_finishes_it(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_file(tmp_path, GOOD_ROWS)
+    members("list")  # the schema
+    rows, _problems = validate_rows(read_roster(path))
+    with database() as session:
+        session.add(
+            RosterImportRun(
+                digest=rows_digest(rows), label="花名册.csv", rows=3, done=0, started_at=datetime.now(UTC)
+            )
+        )
+    capsys.readouterr()
+    assert members("import", path) == 0
+    assert (
+        "上次导入 花名册.csv 在 0/3 行处中断；这次导入的是同一份名单，会把它做完。" in capsys.readouterr().err
+    )
+    with database() as session:
+        assert unfinished_import(session) is None

@@ -8,21 +8,28 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from models.db import SessionFactory
 from models.errors import InvalidInput
 from models.members import Member, MemberStatus
 from models.roles import Role, RoleGrant, grant_role, grants_of
 from models.roster import (
+    CHUNK_SIZE,
+    Batches,
     ImportResult,
+    ImportRunStatus,
     RoleChange,
     RosterEntry,
+    RosterImportRun,
     RosterRow,
     StatedRoles,
     import_roster,
     parse_roles,
     parse_status,
     roster_records,
+    rows_digest,
+    unfinished_import,
     validate_rows,
 )
 from models.units import Unit, UnitTree, find_unit, unit_path
@@ -465,3 +472,54 @@ def test_records_come_by_unit_in_the_unions_order_then_by_number_with_their_chan
     assert {record.employee_no: record.channels for record in records if record.channels} == {
         "30": ("telegram", "wechat")
     }
+
+
+# -- chunk by chunk ---------------------------------------------------------------
+
+
+class Killed(Exception):
+    """The process dying between two chunks."""
+
+
+def test_a_batched_import_cut_short_is_known_and_finished_by_importing_again(db: SessionFactory) -> None:
+    rows = valid(*(row(n + 2, f"{1000 + n}", roles="委员" if n == 0 else None) for n in range(1200)))
+
+    def killed_after_the_first_chunk(done: int) -> None:
+        raise Killed
+
+    with pytest.raises(Killed), db() as session:
+        import_roster(
+            session, rows, batches=Batches(label="花名册.xlsx", after_commit=killed_after_the_first_chunk)
+        )
+    with db() as session:
+        run = unfinished_import(session)
+        assert run is not None
+        assert (run.label, run.done, run.rows) == ("花名册.xlsx", CHUNK_SIZE, 1200)
+        assert run.digest == rows_digest(rows)
+        # What was written is whole chunks, each member with their roles.
+        assert session.exec(select(sa.func.count()).select_from(Member)).one() == CHUNK_SIZE
+        assert own_roles(session, "1000") == {Role.COMMITTEE}
+
+    with db() as session:
+        result = import_roster(session, rows, batches=Batches(label="花名册.xlsx"))
+        assert (result.created, result.unchanged) == (1200 - CHUNK_SIZE, CHUNK_SIZE)
+    with db() as session:
+        assert unfinished_import(session) is None
+        statuses = session.exec(select(RosterImportRun.status).order_by(col(RosterImportRun.id))).all()
+        assert statuses == [ImportRunStatus.RESUMED, ImportRunStatus.DONE]
+
+
+def test_another_file_imported_after_a_cut_short_one_leaves_it_abandoned(db: SessionFactory) -> None:
+    def killed(done: int) -> None:
+        raise Killed
+
+    with pytest.raises(Killed), db() as session:
+        import_roster(
+            session, valid(*(row(n + 2, f"{1000 + n}") for n in range(600))), batches=Batches("a", killed)
+        )
+    with db() as session:
+        import_roster(session, valid(row(2, "2001")), batches=Batches("b"))
+    with db() as session:
+        assert unfinished_import(session) is None
+        statuses = session.exec(select(RosterImportRun.status).order_by(col(RosterImportRun.id))).all()
+        assert statuses == [ImportRunStatus.ABANDONED, ImportRunStatus.DONE]
