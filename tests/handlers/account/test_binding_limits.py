@@ -145,3 +145,17 @@ def test_a_number_shaped_like_a_code_is_not_a_wrong_code(db: SessionFactory, cha
             chat.send("返回", expect="请输入您的工号")
         chat.send("23456789", expect="后四位")
         chat.send("1234", expect="绑定成功")
+
+
+def test_wrong_codes_from_wechat_qr_scenes_count_like_deep_links(db: SessionFactory, bot: Bot) -> None:
+    """A WeChat follow or scan through a code's QR arrives as ``/start CODE`` (bot.channels.wechat)."""
+    with db() as session:
+        member = make_member(session, phone=None)
+        code = create_invite(session, member=member, now=bot.clock(), ttl=timedelta(days=7))
+    wrong = "ABCDEFGH" if code != "ABCDEFGH" else "HGFEDCBA"
+    follower = Chat(bot, channel="wechat", key="openid")
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(2):
+            follower.send(f"/start {wrong}", expect="绑定码无效或已过期")
+        follower.send(f"/start {wrong}", expect="请 15 分钟后再试")
+        follower.send(f"/start {code}", expect="分钟后再试", absent=["绑定成功"])
