@@ -648,17 +648,21 @@ def import_roster(
     units_created = _count_units(session) - units_before
     plan = _RolePlan(unit_ids=unit_ids, keep_other_grants=keep_other_grants)
 
-    known = _load_members(session, [entry.employee_no for entry in entries])
-    touched = [
-        known[e.employee_no].id
-        for e in entries
-        if e.employee_no in known
-        and (e.roles is not None or known[e.employee_no].unit_id != unit_ids[e.unit_path])
-    ]
-    grants = _load_grants(session, touched)
     created = updated = done = 0
     role_changes: list[RoleChange] = []
+    if run is not None:
+        session.commit()  # the units: SQLite's write lock is held from a transaction's first read
     for chunk in _chunks(entries):
+        # Read chunk by chunk, in the chunk's own transaction: on SQLite even a read holds the
+        # write lock, so loading 600,000 members up front would stop the chat for as long.
+        known = _load_members(session, [entry.employee_no for entry in chunk])
+        touched = [
+            known[e.employee_no].id
+            for e in chunk
+            if e.employee_no in known
+            and (e.roles is not None or known[e.employee_no].unit_id != unit_ids[e.unit_path])
+        ]
+        grants = _load_grants(session, touched)
         new_rows: dict[str, dict[str, Any]] = {}
         updates: list[dict[str, Any]] = []
         fields_changed: set[str] = set()
