@@ -254,24 +254,25 @@ def _wait(remaining: timedelta, *, too_often: bool) -> BindingCooldown:
     if minutes <= 90:
         return BindingCooldown(
             "bind.too_often",
-            N_("这个账号最近绑定次数太多。为保护会员信息，请 {minutes} 分钟后再绑定。"),
+            N_("最近绑定次数太多。为保护会员信息，请 {minutes} 分钟后再绑定。"),
             minutes=minutes,
         )
     return BindingCooldown(
         "bind.too_often",
-        N_("这个账号最近绑定次数太多。为保护会员信息，请 {hours} 小时后再绑定。"),
+        N_("最近绑定次数太多。为保护会员信息，请 {hours} 小时后再绑定。"),
         hours=-(-minutes // 60),
     )
 
 
 def _raise_if_locked(store: EphemeralStore, keys: list[str], now: datetime, *, too_often: bool) -> None:
+    """Refuse with the longest wait of ``keys``: the time named is when binding works again."""
+    remaining = timedelta(0)
     for key in keys:
         until = store.get(f"{key}:locked")
-        if until is None:
-            continue
-        remaining = datetime.fromisoformat(until) - now
-        if remaining > timedelta(0):
-            raise _wait(remaining, too_often=too_often)
+        if until is not None:
+            remaining = max(remaining, datetime.fromisoformat(until) - now)
+    if remaining > timedelta(0):
+        raise _wait(remaining, too_often=too_often)
 
 
 def check_cooldown(
