@@ -76,6 +76,8 @@ class App:
         return BindingPolicy(
             max_attempts=self.settings.bind_max_attempts,
             cooldown=timedelta(minutes=self.settings.bind_cooldown_minutes),
+            max_binds=self.settings.bind_max_binds,
+            binds_window=timedelta(hours=self.settings.bind_binds_window_hours),
         )
 
     @property

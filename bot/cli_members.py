@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+from sqlmodel import Session
 
 from bot.app import App
 from bot.roster_files import UnsupportedFile, read_roster, write_roster
@@ -28,8 +29,20 @@ from models.base import utcnow
 from models.errors import N_, DomainError
 from models.invites import create_invite, format_code
 from models.members import STATUS_LABELS, get_member_by_employee_no
+from models.names import hidden_character, visible
 from models.roles import ROLE_LABELS, grant_role, parse_role, revoke_role
-from models.roster import ProgressCallback, RosterRecord, import_roster, roster_records, validate_rows
+from models.roster import (
+    Batches,
+    ImportResult,
+    ProgressCallback,
+    RosterEntry,
+    RosterRecord,
+    import_roster,
+    roster_records,
+    rows_digest,
+    unfinished_import,
+    validate_rows,
+)
 from models.units import find_unit, unit_path
 
 # Below this many rows an import takes a blink, and a bar would only flicker.
@@ -54,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--skip-invalid",
         action="store_true",
         help="import the valid rows and list the others, instead of nothing",
+    )
+    imports.add_argument(
+        "--keep-other-grants",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep roles on other units that the 角色 column does not name (given with `members grant`); "
+        "default: UNIONBOT_ROSTER_KEEP_OTHER_GRANTS (false: the file states every role)",
     )
     imports.set_defaults(func=_run(_import))
 
@@ -96,10 +116,10 @@ def _run(action: Action) -> Callable[[App, argparse.Namespace], int]:
         try:
             return action(app, args, _)
         except UnsupportedFile as error:
-            print(_.error(error), file=sys.stderr)
+            print(visible(_.error(error), keep_lines=True), file=sys.stderr)
             return 2
         except DomainError as error:
-            print(_.error(error), file=sys.stderr)
+            print(visible(_.error(error), keep_lines=True), file=sys.stderr)
             return 1
 
     return run
@@ -136,7 +156,8 @@ def _import(app: App, args: argparse.Namespace, _: Translator) -> int:
         rows = read_roster(args.file)
         valid, problems = validate_rows(rows)
     for line, error in problems:
-        print(_("第 {line} 行：{reason}").format(line=line, reason=_.error(error)), file=sys.stderr)
+        reason = visible(_.error(error), keep_lines=True)
+        print(_("第 {line} 行：{reason}").format(line=line, reason=reason), file=sys.stderr)
     bad_lines = len({line for line, _error in problems})
     if problems and not args.skip_invalid:
         print(
@@ -152,8 +173,15 @@ def _import(app: App, args: argparse.Namespace, _: Translator) -> int:
     if not valid:
         print(_("文件里没有可以导入的会员。"), file=sys.stderr)
         return 1
+    keep = app.settings.roster_keep_other_grants if args.keep_other_grants is None else args.keep_other_grants
+    with app.sessions() as session:
+        _say_if_unfinished(session, valid, _)
+    # SQLite has one writer: committed chunk by chunk, a long import lets chat write in between.
+    # PostgreSQL lets both write at once, and keeps the import one transaction.
+    batches = Batches(label=args.file.name) if app.engine.dialect.name == "sqlite" else None
     with _progress(_("正在导入"), total=len(valid)) as report, app.sessions() as session:
-        result = import_roster(session, valid, progress=report)
+        result = import_roster(session, valid, progress=report, keep_other_grants=keep, batches=batches)
+    _print_role_changes(result, _)
     print(
         _(
             "导入完成：新增 {created} 人，更新 {updated} 人，未变 {unchanged} 人；新建单位 {units} 个。"
@@ -185,7 +213,25 @@ def _export(app: App, args: argparse.Namespace, _: Translator) -> int:
             count=count, file=args.file
         )
     )
+    marked = [record.employee_no for record in records if _has_hidden(record)]
+    if marked:
+        print(
+            _.ngettext(
+                "有 {count} 名会员的资料里有看不见的字符，导出时已标成“<U+…>”：{employee_nos}。"
+                "请在表格里改正后重新导入。",
+                "有 {count} 名会员的资料里有看不见的字符，导出时已标成“<U+…>”：{employee_nos}。"
+                "请在表格里改正后重新导入。",
+                len(marked),
+            ).format(count=len(marked), employee_nos="、".join(visible(number) for number in marked)),
+            file=sys.stderr,
+        )
     return 0
+
+
+def _has_hidden(record: RosterRecord) -> bool:
+    """Whether a row written before imports refused hidden characters still holds one."""
+    texts = (record.employee_no, record.name, record.unit_path, record.phone or "")
+    return any(hidden_character(text) for text in texts)
 
 
 def mask_phone(phone: str | None) -> str:
@@ -200,7 +246,7 @@ def mask_phone(phone: str | None) -> str:
 def _roles_text(record: RosterRecord, _: Translator) -> str:
     own = [_(ROLE_LABELS[role]) for role in record.roles]
     elsewhere = [
-        _("{role}（{unit}）").format(role=_(ROLE_LABELS[role]), unit=path)
+        _("{role}（{unit}）").format(role=_(ROLE_LABELS[role]), unit=visible(path))
         for role, path in record.other_roles
     ]
     return "\n".join(own + elsewhere)
@@ -217,11 +263,12 @@ def _list(app: App, args: argparse.Namespace, _: Translator) -> int:
     for header in (_("工号"), _("姓名"), _("单位"), _("手机"), _("状态"), _("角色"), _("绑定")):
         table.add_column(header)
     for record in records:
-        # Text(), not str: a name like "[b]李四" must not be read as markup.
+        # Text(), not str: a name like "[b]李四" must not be read as markup; visible(): rows
+        # written before imports refused hidden characters must not print an escape sequence.
         table.add_row(
-            Text(record.employee_no),
-            Text(record.name),
-            Text(record.unit_path),
+            Text(visible(record.employee_no)),
+            Text(visible(record.name)),
+            Text(visible(record.unit_path)),
             Text(mask_phone(record.phone)),
             Text(_(STATUS_LABELS[record.status])),
             Text(_roles_text(record, _)),
@@ -249,7 +296,7 @@ def _invite(app: App, args: argparse.Namespace, _: Translator) -> int:
     with app.sessions() as session:
         member = get_member_by_employee_no(session, args.employee_no)
         code = create_invite(session, member=member, now=now, ttl=ttl)
-        name, employee_no = member.name, member.employee_no
+        name, employee_no = visible(member.name), visible(member.employee_no)
     expires = (now + ttl).astimezone(app.settings.zone)
     print(
         _("{name}（工号 {employee_no}）的绑定码：{code}").format(
@@ -277,7 +324,7 @@ def _grant(app: App, args: argparse.Namespace, _: Translator) -> int:
         member = get_member_by_employee_no(session, args.employee_no)
         unit = find_unit(session, args.unit)
         grant_role(session, member=member, role=role, unit=unit)
-        params = {"name": member.name, "employee_no": member.employee_no, "unit": unit_path(session, unit)}
+        params = _who_where(member.name, member.employee_no, unit_path(session, unit))
     print(
         _("已授予 {name}（工号 {employee_no}）在“{unit}”的{role}角色。").format(
             role=_(ROLE_LABELS[role]), **params
@@ -292,10 +339,47 @@ def _revoke(app: App, args: argparse.Namespace, _: Translator) -> int:
         member = get_member_by_employee_no(session, args.employee_no)
         unit = find_unit(session, args.unit)
         revoked = revoke_role(session, member=member, role=role, unit=unit)
-        params = {"name": member.name, "employee_no": member.employee_no, "unit": unit_path(session, unit)}
+        params = _who_where(member.name, member.employee_no, unit_path(session, unit))
     if revoked:
         message = _("已撤销 {name}（工号 {employee_no}）在“{unit}”的{role}角色。")
     else:
         message = _("{name}（工号 {employee_no}）在“{unit}”没有{role}角色，无需撤销。")
     print(message.format(role=_(ROLE_LABELS[role]), **params))
     return 0
+
+
+def _who_where(name: str, employee_no: str, unit: str) -> dict[str, str]:
+    """A member and a unit, as printable as the database may hold them."""
+    return {"name": visible(name), "employee_no": visible(employee_no), "unit": visible(unit)}
+
+
+def _say_if_unfinished(session: Session, valid: list[RosterEntry], _: Translator) -> None:
+    """An import cut short (a crash mid-way) is named before the next one runs."""
+    earlier = unfinished_import(session)
+    if earlier is None:
+        return
+    params = {"file": visible(earlier.label), "done": earlier.done, "rows": earlier.rows}
+    if earlier.digest == rows_digest(valid):
+        message = _("上次导入 {file} 在 {done}/{rows} 行处中断；这次导入的是同一份名单，会把它做完。")
+    else:
+        message = _(
+            "上次导入 {file} 在 {done}/{rows} 行处中断，没有做完。"
+            "这次导入的是另一份名单；那份名单里没导入的行，需要时请再导入一次那个文件。"
+        )
+    print(message.format(**params), file=sys.stderr)
+
+
+def _print_role_changes(result: ImportResult, _: Translator) -> None:
+    """Every role an import ended or moved: a chair's menu must not outlive the roster silently."""
+    for change in result.role_changes:
+        params = {
+            "employee_no": visible(change.employee_no),
+            "name": visible(change.name),
+            "role": _(ROLE_LABELS[change.role]),
+            "unit": visible(change.unit_path),
+        }
+        if change.moved_to is not None:
+            line = _("{name}（工号 {employee_no}）的{role}角色随调动从“{unit}”转到“{new_unit}”。")
+            print(line.format(new_unit=visible(change.moved_to), **params))
+        else:
+            print(_("已撤销 {name}（工号 {employee_no}）在“{unit}”的{role}角色。").format(**params))

@@ -26,6 +26,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 
 from models.errors import N_, InvalidInput, NotFound
+from models.names import visible
 from models.roster import RosterRow
 
 # The fields of RosterRow a column can fill, and the header words that mean each.
@@ -240,7 +241,8 @@ def write_roster(path: Path, rows: Iterable[RosterRow]) -> int:
     """Write rows to .xlsx or .csv (chosen by the suffix), with the Chinese headers.
 
     The CSV carries a UTF-8 BOM, without which Excel in China reads it as GBK
-    and garbles every name. Returns the number of rows written.
+    and garbles every name. Hidden characters are written as visible marks (see
+    :func:`_export_value`), so no row can stop the export. Returns the number of rows written.
 
     Raises:
         UnsupportedFile: neither .xlsx nor .csv.
@@ -257,8 +259,15 @@ def write_roster(path: Path, rows: Iterable[RosterRow]) -> int:
 
 
 def _export_value(row: RosterRow, field: str) -> str:
+    """The cell's text, a control or format character shown as ``<U+XXXX>`` (models.names).
+
+    Imports refuse such characters, but rows written before that rule may hold them:
+    openpyxl would refuse the whole workbook over one, and a CSV would carry an escape
+    sequence to whoever opens it. The mark is refused by an import in turn, so the
+    admin corrects the cell rather than carrying the mark along.
+    """
     value: str | None = getattr(row, field)
-    return value or ""
+    return visible(value or "")
 
 
 def _write_csv(path: Path, table: Iterable[list[str]]) -> int:

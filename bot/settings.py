@@ -175,7 +175,12 @@ class Settings(BaseSettings):
     scheduler: bool = True
     bind_max_attempts: int = Field(default=3, ge=1, le=20)
     bind_cooldown_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Bindings per account (and per member) within the window before the next must wait it out.
+    bind_max_binds: int = Field(default=5, ge=1, le=100)
+    bind_binds_window_hours: int = Field(default=24, ge=1, le=30 * 24)
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
+    # `members import` with a 角色 column: keep roles on other units the column does not name.
+    roster_keep_other_grants: bool = False
     log_level: str = "INFO"
     # The admin's holidays and make-up days (`python -m bot calendar import`), used ahead of the
     # chinesecalendar package for the years it has; unset: holidays.csv in the data folder.

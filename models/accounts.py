@@ -7,9 +7,13 @@ member may have accounts on several channels, but one per channel: binding a
 second one on the same channel replaces the first, after the member confirms.
 
 Binding checks 工号 and the last four digits of the phone on the roster. Those
-four digits are guessable, so wrong tries are counted per account *and* per
-工号 (an attacker rotating accounts still hits the 工号 limit), and the reply
-never tells which of the two was wrong.
+four digits are guessable, so wrong tries are counted per account, per 工号 (an
+attacker rotating accounts still hits the 工号 limit) and per member behind the
+account (the member it was last bound to: unbinding sheds nothing), and the reply
+never tells which of the two was wrong. A success clears only its own 工号's
+count, never the account's, and wrong binding codes count against the account
+too (models.invites). Binding itself is limited (:func:`bind_own_account`), so
+binding and unbinding in turn buys no fresh tries.
 """
 
 from __future__ import annotations
@@ -59,14 +63,21 @@ class ChatAccount(SQLModel, table=True):
 
 @dataclass(frozen=True)
 class BindingPolicy:
-    """How forgiving binding is; every number is a setting."""
+    """How forgiving binding is; every number is a setting.
+
+    ``max_attempts`` wrong tries (wrong digits or wrong codes) start a ``cooldown``;
+    ``max_binds`` successful bindings within ``binds_window`` make the account (and
+    the member) wait out the window before binding again.
+    """
 
     max_attempts: int = 3
     cooldown: timedelta = timedelta(minutes=15)
+    max_binds: int = 5
+    binds_window: timedelta = timedelta(hours=24)
 
 
 class BindingCooldown(DomainError):
-    """Too many wrong tries; the member must wait."""
+    """Too many wrong tries, or too many bindings lately; the member must wait (the wait is named)."""
 
 
 class WrongCredentials(DomainError):
@@ -207,40 +218,90 @@ def accounts_of(session: Session, member: Member) -> list[ChatAccount]:
     return list(_ACCOUNTS.recall(session, member_id, read))
 
 
-def _cooldown_keys(account: ChatAccount, employee_no: str | None) -> list[str]:
+def _failure_keys(store: EphemeralStore, account: ChatAccount, employee_no: str | None) -> list[str]:
+    """Who a wrong try is counted against: the account, the 工号 tried, and the member behind the account.
+
+    The member behind an unbound account is the one it was last bound to (remembered for
+    the longest window at binding): unbinding one's own 工号 does not shed one's count.
+    """
     keys = [f"bind:account:{account.id}"]
     if employee_no:
         keys.append(f"bind:employee:{employee_no}")
+    owner = str(account.member_id) if account.member_id is not None else store.get(_owner_key(account))
+    if owner:
+        keys.append(f"bind:member:{owner}")
     return keys
+
+
+def _owner_key(account: ChatAccount) -> str:
+    return f"bind:owner:{account.id}"
+
+
+def _binds_keys(account: ChatAccount, member_id: int | str | None) -> list[str]:
+    keys = [f"bind:binds:account:{account.id}"]
+    if member_id is not None:
+        keys.append(f"bind:binds:member:{member_id}")
+    return keys
+
+
+def _wait(remaining: timedelta, *, too_often: bool) -> BindingCooldown:
+    """The refusal, naming the wait in minutes, or in hours when it is long."""
+    minutes = max(1, -(-int(remaining.total_seconds()) // 60))
+    if not too_often:
+        return BindingCooldown(
+            "bind.cooldown", N_("尝试次数过多，请 {minutes} 分钟后再试。"), minutes=minutes
+        )
+    if minutes <= 90:
+        return BindingCooldown(
+            "bind.too_often",
+            N_("最近绑定次数太多。为保护会员信息，请 {minutes} 分钟后再绑定。"),
+            minutes=minutes,
+        )
+    return BindingCooldown(
+        "bind.too_often",
+        N_("最近绑定次数太多。为保护会员信息，请 {hours} 小时后再绑定。"),
+        hours=-(-minutes // 60),
+    )
+
+
+def _raise_if_locked(store: EphemeralStore, keys: list[str], now: datetime, *, too_often: bool) -> None:
+    """Refuse with the longest wait of ``keys``: the time named is when binding works again."""
+    remaining = timedelta(0)
+    for key in keys:
+        until = store.get(f"{key}:locked")
+        if until is not None:
+            remaining = max(remaining, datetime.fromisoformat(until) - now)
+    if remaining > timedelta(0):
+        raise _wait(remaining, too_often=too_often)
 
 
 def check_cooldown(
     store: EphemeralStore, *, account: ChatAccount, employee_no: str | None, now: datetime
 ) -> None:
-    """Refuse while a cooldown runs for the account or the 工号.
+    """Refuse while a cooldown runs for the account, the 工号, or the member behind the account.
+
+    Also refuses while the account has bound too often lately: asked before anything
+    is typed or a code is used up, so the member learns the wait at once.
 
     Raises:
-        BindingCooldown: with the minutes left.
+        BindingCooldown: with the wait named (minutes, or hours when long).
     """
-    for key in _cooldown_keys(account, employee_no):
-        until = store.get(f"{key}:locked")
-        if until is None:
-            continue
-        remaining = datetime.fromisoformat(until) - now
-        if remaining > timedelta(0):
-            minutes = max(1, -(-int(remaining.total_seconds()) // 60))
-            raise BindingCooldown(
-                "bind.cooldown", N_("尝试次数过多，请 {minutes} 分钟后再试。"), minutes=minutes
-            )
+    _raise_if_locked(store, _failure_keys(store, account, employee_no), now, too_often=False)
+    _raise_if_locked(store, _binds_keys(account, None), now, too_often=True)
 
 
 def _record_failure(
-    store: EphemeralStore, policy: BindingPolicy, *, account: ChatAccount, employee_no: str, now: datetime
+    store: EphemeralStore,
+    policy: BindingPolicy,
+    *,
+    account: ChatAccount,
+    employee_no: str | None,
+    now: datetime,
 ) -> int:
     """Count a wrong try; start a cooldown at the limit. Returns the tries left."""
     window = int(policy.cooldown.total_seconds())
     left = policy.max_attempts
-    for key in _cooldown_keys(account, employee_no):
+    for key in _failure_keys(store, account, employee_no):
         count = store.incr(f"{key}:failures", window)
         if count >= policy.max_attempts:
             until = now + policy.cooldown
@@ -250,6 +311,21 @@ def _record_failure(
         else:
             left = min(left, policy.max_attempts - count)
     return left
+
+
+def record_wrong_code(
+    store: EphemeralStore, policy: BindingPolicy, *, account: ChatAccount, now: datetime
+) -> None:
+    """Count a binding code that was not valid against the account (and the member behind it).
+
+    Codes are not guessable in practice (31⁸ of them), but nothing costs the guesser
+    anything otherwise; counting them makes 200 wrong codes cost a cooldown like wrong digits do.
+
+    Raises:
+        BindingCooldown: this was the try that reached the limit.
+    """
+    if _record_failure(store, policy, account=account, employee_no=None, now=now) <= 0:
+        check_cooldown(store, account=account, employee_no=None, now=now)
 
 
 def find_member_for_binding(
@@ -264,8 +340,13 @@ def find_member_for_binding(
 ) -> Member:
     """The active member whose 工号 and phone end match, counting wrong tries.
 
+    A wrong try counts against the account, the 工号 and the member behind the
+    account; a right one clears only that 工号's count. The account's own count runs
+    out with its window, never on success: binding one's own 工号 between guesses at
+    another's must not buy fresh guesses.
+
     Raises:
-        BindingCooldown: too many wrong tries for this account or this 工号.
+        BindingCooldown: too many wrong tries for this account, this 工号 or its member.
         InvalidInput: the digits are not four digits (not counted as a try).
         WrongCredentials: no match; says how many tries are left.
     """
@@ -279,7 +360,7 @@ def find_member_for_binding(
     check_cooldown(store, account=account, employee_no=key, now=now)
     member = session.exec(select(Member).where(Member.employee_no == key)).first()
     if member is not None and member.is_active and member.phone and member.phone.endswith(digits):
-        store.delete(*(f"{k}:failures" for k in _cooldown_keys(account, key)))
+        store.delete(f"bind:employee:{key}:failures")
         return member
     left = _record_failure(store, policy, account=account, employee_no=key, now=now)
     if left <= 0:
@@ -327,6 +408,41 @@ def bind_account(
     account.active = True
     session.add(account)
     session.flush()
+    return previous
+
+
+def bind_own_account(
+    session: Session,
+    store: EphemeralStore,
+    policy: BindingPolicy,
+    *,
+    account: ChatAccount,
+    member: Member,
+    now: datetime,
+    replace: bool = False,
+) -> ChatAccount | None:
+    """A member binds the account they write from (:func:`bind_account`), at most so often.
+
+    Binding and unbinding again and again is how one would shed counts or hop between
+    members; ``policy.max_binds`` bindings within ``policy.binds_window`` (per account and
+    per member) make the next wait out the window. The account is remembered as the
+    member's for that long, so its wrong tries after unbinding still count on the member.
+
+    Raises:
+        BindingCooldown: bound too often lately (the wait is named).
+        AlreadyBoundElsewhere, InvalidInput: as :func:`bind_account`.
+    """
+    assert member.id is not None
+    keys = _binds_keys(account, member.id)
+    _raise_if_locked(store, keys, now, too_often=True)
+    previous = bind_account(session, account=account, member=member, now=now, replace=replace)
+    window = int(policy.binds_window.total_seconds())
+    for key in keys:
+        if store.incr(f"{key}:count", window) >= policy.max_binds:
+            store.set(f"{key}:locked", (now + policy.binds_window).isoformat(), window + 60)
+            store.delete(f"{key}:count")
+    remembered = int(max(policy.binds_window, policy.cooldown).total_seconds())
+    store.set(_owner_key(account), str(member.id), remembered)
     return previous
 
 

@@ -3,6 +3,11 @@
 Only a hash of the code is stored: a leaked database does not hand out
 bindings. Codes avoid look-alike characters (0/O, 1/I/L) because members read
 them off paper and type them on phones.
+
+A member binds with a code through :func:`redeem_invite_for_binding`, which counts
+wrong codes against the account like wrong phone digits (models.accounts): however
+many codes one tries, a cooldown comes after a few wrong ones, and no code (not even
+a valid one) is used up while it runs.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Field, Session, SQLModel, select
 
+from models.accounts import BindingPolicy, ChatAccount, check_cooldown, record_wrong_code
 from models.base import UTCDateTime, utcnow
+from models.ephemeral import EphemeralStore
 from models.errors import N_, InvalidInput
-from models.members import Member, normalise_digits
+from models.members import Member, clean_employee_no, normalise_digits
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -89,3 +96,44 @@ def redeem_invite(session: Session, *, code: str, now: datetime) -> Member | Non
     if member is None or not member.is_active:
         return None
     return member
+
+
+def redeem_invite_for_binding(
+    session: Session,
+    store: EphemeralStore,
+    policy: BindingPolicy,
+    *,
+    account: ChatAccount,
+    code: str,
+    now: datetime,
+    typed_as_employee_no: bool = False,
+) -> Member | None:
+    """:func:`redeem_invite` for an account binding itself, wrong codes counted.
+
+    ``typed_as_employee_no``: the text was typed where a 工号 is asked, so it may be a
+    工号 shaped like a code (23456789); such a text is not counted when a member has
+    that 工号 (its phone digits are checked, and counted, next).
+
+    Raises:
+        BindingCooldown: the account is cooling down (checked before the code is
+            used), or this wrong code reached the limit.
+    """
+    check_cooldown(store, account=account, employee_no=None, now=now)
+    member = redeem_invite(session, code=code, now=now)
+    if member is not None:
+        return member
+    # Text no code could be (a deep link's campaign word) binds nobody: nothing to count.
+    if normalise_code(code) is None:
+        return None
+    if typed_as_employee_no and _is_employee_no(session, code):
+        return None
+    record_wrong_code(store, policy, account=account, now=now)
+    return None
+
+
+def _is_employee_no(session: Session, text: str) -> bool:
+    try:
+        key = clean_employee_no(text)
+    except InvalidInput:
+        return False
+    return session.exec(select(Member.id).where(Member.employee_no == key)).first() is not None

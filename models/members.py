@@ -12,6 +12,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.base import UTCDateTime, string_enum, utcnow
 from models.errors import N_, InvalidInput, NotFound
+from models.names import NAME_HIDDEN, clean_label, trim
 from models.sealed import Sealed
 
 EMPLOYEE_NO_MAX = 32
@@ -61,15 +62,18 @@ class Member(SQLModel, table=True):
 
 
 def normalise_digits(text: str) -> str:
-    """Full-width digits and letters (１２３, ＡＢ) to ASCII; spaces trimmed."""
-    return unicodedata.normalize("NFKC", text).strip()
+    """Full-width digits and letters (１２３, ＡＢ) to ASCII (NFKC); spaces trimmed (models.names.trim)."""
+    return trim(unicodedata.normalize("NFKC", text))
 
 
 _EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def clean_employee_no(raw: str) -> str:
-    """A 工号 as stored: ASCII, upper-case letters, no spaces.
+    """A 工号 as stored: NFKC, trimmed, ASCII, upper-case letters, no spaces.
+
+    The one rule for every door a 工号 comes in by: roster imports, the commands,
+    and what a member types at binding.
 
     Raises:
         InvalidInput: empty, too long, or characters a 工号 never has.
@@ -87,18 +91,16 @@ def clean_employee_no(raw: str) -> str:
 
 
 def clean_name(raw: str) -> str:
-    """A member's name, verbatim apart from surrounding spaces.
+    """A member's name, verbatim apart from surrounding spaces (models.names).
 
     Raises:
-        InvalidInput: empty, too long, or containing control characters.
+        InvalidInput: empty, too long, or containing control or format characters.
     """
-    value = raw.strip()
+    value = clean_label(raw, refused=NAME_HIDDEN, code="member.name_control")
     if not value:
         raise InvalidInput("member.name_empty", N_("姓名不能为空。"))
     if len(value) > NAME_MAX:
         raise InvalidInput("member.name_too_long", N_("姓名太长，最多 {limit} 个字。"), limit=NAME_MAX)
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise InvalidInput("member.name_control", N_("姓名里有无法显示的控制字符。"))
     return value
 
 

@@ -9,17 +9,20 @@ members are loaded once and written back in bulk, never one query per row.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.accounts import Channel, ChatAccount
-from models.base import utcnow
+from models.base import UTCDateTime, string_enum, utcnow
 from models.errors import N_, DomainError, InvalidInput
 from models.members import (
     STATUS_LABELS,
@@ -31,8 +34,9 @@ from models.members import (
     format_yuan,
     parse_yuan,
 )
+from models.names import CELL_HIDDEN, hidden_character, trim
 from models.roles import ROLE_LABELS, Role, RoleGrant, parse_role
-from models.units import PATH_SEPARATOR, Unit, UnitTree, split_unit_path, subtree_ids
+from models.units import PATH_SEPARATOR, Unit, UnitTree, split_unit_path, subtree_ids, unit_path
 
 # Rows written per round trip: large enough to be fast, small enough that the
 # progress bar moves and no database hits its limit on bound parameters.
@@ -40,6 +44,9 @@ CHUNK_SIZE = 500
 
 # How people separate several roles in one cell: 主席、职工代表 / chair, representative.
 _ROLE_SEPARATORS = re.compile(r"[、,，;；\s]+")
+_OPENING, _CLOSING = "（(", "）)"
+# 管理员（厂工会）: a role on a unit other than the member's own.
+_ROLE_AT_UNIT = re.compile(r"(?P<role>[^（(]+?)\s*[（(](?P<unit>[^（()）]*)[）)]")
 
 _STATUS_WORDS: dict[str, MemberStatus] = {
     **{status.value: status for status in MemberStatus},
@@ -47,6 +54,17 @@ _STATUS_WORDS: dict[str, MemberStatus] = {
 }
 
 _T = TypeVar("_T")
+
+# The columns of a roster row as the file's header names them, for messages about a cell.
+CELL_COLUMNS: dict[str, str] = {
+    "employee_no": "工号",
+    "name": "姓名",
+    "unit": "单位",
+    "phone": "手机",
+    "roles": "角色",
+    "monthly_dues": "月会费",
+    "status": "状态",
+}
 
 RowError = tuple[int, DomainError]
 """A line of the file and what is wrong with it."""
@@ -91,19 +109,42 @@ class RosterEntry:
     unit_path: str
     phone: str | None
     phone_given: bool
-    roles: frozenset[Role] | None
+    roles: StatedRoles | None
     monthly_dues_fen: int | None
     status: MemberStatus | None
 
 
 @dataclass(frozen=True)
+class StatedRoles:
+    """A 角色 cell: roles on the member's own unit, and roles on other units with their paths."""
+
+    own: frozenset[Role] = frozenset()
+    elsewhere: frozenset[tuple[Role, str]] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.own or self.elsewhere)
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """A role an import ended, or moved with its member to their new unit."""
+
+    employee_no: str
+    name: str
+    role: Role
+    unit_path: str
+    moved_to: str | None = None
+
+
+@dataclass(frozen=True)
 class ImportResult:
-    """What an import did, for the summary line the admin reads."""
+    """What an import did, for the summary the admin reads; every role it ended or moved is listed."""
 
     created: int
     updated: int
     unchanged: int
     units_created: int
+    role_changes: tuple[RoleChange, ...] = ()
 
 
 def parse_status(raw: str) -> MemberStatus | None:
@@ -125,13 +166,44 @@ def parse_status(raw: str) -> MemberStatus | None:
     return status
 
 
-def parse_roles(raw: str) -> frozenset[Role]:
+def _role_parts(raw: str) -> Iterator[str]:
+    """The entries of a 角色 cell: split at separators, but not inside a unit's brackets."""
+    depth, current = 0, list[str]()
+    for ch in re.sub(r"\s+(?=[（(])", "", raw):
+        if ch in _OPENING:
+            depth += 1
+        elif ch in _CLOSING:
+            depth = max(0, depth - 1)
+        if depth == 0 and _ROLE_SEPARATORS.fullmatch(ch):
+            yield "".join(current)
+            current = []
+        else:
+            current.append(ch)
+    yield "".join(current)
+
+
+def parse_roles(raw: str) -> StatedRoles:
     """The roles in one cell, however they are separated; empty when blank.
 
+    A role on the member's own unit is its title alone (工会主席); a role on another
+    unit names that unit in brackets (管理员（厂工会）), as an export writes it, so the
+    spreadsheet shows every role a member holds and an import can state them all.
+
     Raises:
-        InvalidInput: one of them is not a role we know.
+        InvalidInput: one of them is not a role we know, or its unit is not a unit path.
     """
-    return frozenset(parse_role(part) for part in _ROLE_SEPARATORS.split(raw) if part)
+    own: set[Role] = set()
+    elsewhere: set[tuple[Role, str]] = set()
+    for part in _role_parts(raw):
+        if not part.strip():
+            continue
+        found = _ROLE_AT_UNIT.fullmatch(part.strip())
+        if found is None:
+            own.add(parse_role(part))
+        else:
+            path = PATH_SEPARATOR.join(split_unit_path(found["unit"]))
+            elsewhere.add((parse_role(found["role"]), path))
+    return StatedRoles(frozenset(own), frozenset(elsewhere))
 
 
 def _clean_row(row: RosterRow) -> tuple[RosterEntry | None, list[DomainError], str | None]:
@@ -142,21 +214,36 @@ def _clean_row(row: RosterRow) -> tuple[RosterEntry | None, list[DomainError], s
         cleaned 工号 when that much is right, to spot repeats in any case.
     """
     errors: list[DomainError] = []
+    # A control or format character anywhere is refused before the cell is read, in one
+    # sentence naming the column and the character (models.names): no reason quoted back
+    # with an escape sequence in it, no look-alike unit, no export that dies later.
+    hidden: set[str] = set()
+    for field, column in CELL_COLUMNS.items():
+        raw = getattr(row, field)
+        character = hidden_character(trim(raw)) if raw is not None else None
+        if character is not None:
+            hidden.add(field)
+            errors.append(
+                InvalidInput("roster.hidden_character", CELL_HIDDEN, column=column, character=character)
+            )
 
-    def check(clean: Callable[[str], _T], raw: str) -> _T | None:
+    def check(clean: Callable[[str], _T], field: str) -> _T | None:
+        raw = getattr(row, field)
+        if raw is None or field in hidden:
+            return None
         try:
             return clean(raw)
         except InvalidInput as error:
             errors.append(error)
             return None
 
-    employee_no = check(clean_employee_no, row.employee_no)
-    name = check(clean_name, row.name)
-    names = check(split_unit_path, row.unit)
-    phone = check(clean_phone, row.phone) if row.phone is not None else None
-    roles = check(parse_roles, row.roles) if row.roles is not None else None
-    dues = check(parse_yuan, row.monthly_dues) if row.monthly_dues is not None else None
-    status = check(parse_status, row.status) if row.status is not None else None
+    employee_no = check(clean_employee_no, "employee_no")
+    name = check(clean_name, "name")
+    names = check(split_unit_path, "unit")
+    phone = check(clean_phone, "phone")
+    roles = check(parse_roles, "roles")
+    dues = check(parse_yuan, "monthly_dues")
+    status = check(parse_status, "status")
     if roles and status in (MemberStatus.TRANSFERRED, MemberStatus.LEFT):
         errors.append(
             InvalidInput(
@@ -256,14 +343,18 @@ def _grant_columns() -> sa.Select[int | None, int, Role, int]:
     return sa.select(col(RoleGrant.id), col(RoleGrant.member_id), col(RoleGrant.role), col(RoleGrant.unit_id))
 
 
-def _load_grants(session: Session, member_ids: Sequence[int]) -> dict[tuple[int, int], dict[Role, int]]:
-    """Grant ids by (member, unit) and role, for the members whose roles the file sets."""
-    grants: dict[tuple[int, int], dict[Role, int]] = {}
+Held = dict[tuple[Role, int], int]
+"""A member's grants: grant id by (role, unit id)."""
+
+
+def _load_grants(session: Session, member_ids: Sequence[int]) -> dict[int, Held]:
+    """Every grant of the members whose roles the file states or who move, by member."""
+    grants: dict[int, Held] = {}
     for chunk in _chunks(member_ids):
         query = _grant_columns().where(col(RoleGrant.member_id).in_(chunk))
         for grant_id, member_id, role, unit_id in session.execute(query):
             assert grant_id is not None
-            grants.setdefault((member_id, unit_id), {})[role] = grant_id
+            grants.setdefault(member_id, {})[(role, unit_id)] = grant_id
     return grants
 
 
@@ -297,42 +388,100 @@ def _new_member(entry: RosterEntry, unit_id: int, now: datetime) -> dict[str, An
     }
 
 
+@dataclass(frozen=True)
+class _RolePlan:
+    """What the roles of one import come to, decided before anything is written."""
+
+    unit_ids: dict[str, int]  # every path the file names, as a member's unit or a role's
+    keep_other_grants: bool
+
+
+def _wanted_grants(
+    entry: RosterEntry, member: _Known, held: Held, old_unit: int | None, plan: _RolePlan
+) -> set[tuple[Role, int]] | None:
+    """The grants a member should hold after this row; None when the row leaves them alone.
+
+    With a 角色 column the row states the member's roles: its titles on the member's
+    (new) unit, and the roles it names on other units. Other grants end, unless
+    ``keep_other_grants`` keeps those on units that are neither the member's old unit
+    nor the new one (given with ``members grant``). Without the column, roles are left
+    alone, except that those on the unit a member leaves end: they were that unit's.
+    Nobody who is not 在册 gains a role.
+    """
+    unit_id = plan.unit_ids[entry.unit_path]
+    if entry.roles is None:
+        if old_unit is None:
+            return None
+        return {key for key in held if key[1] != old_unit}
+    wanted = {(role, unit_id) for role in entry.roles.own}
+    wanted |= {(role, plan.unit_ids[path]) for role, path in entry.roles.elsewhere}
+    if member.status is not MemberStatus.ACTIVE:
+        wanted &= held.keys()
+    if plan.keep_other_grants:
+        wanted |= {key for key in held if key[1] not in (unit_id, old_unit)}
+    return wanted
+
+
 def _apply_roles(
     session: Session,
     entries: Iterable[RosterEntry],
     known: dict[str, _Known],
-    unit_ids: dict[str, int],
-    grants: dict[tuple[int, int], dict[Role, int]],
+    moved_from: dict[str, int],
+    grants: dict[int, Held],
+    plan: _RolePlan,
     now: datetime,
-) -> set[str]:
-    """Make each member's roles on their own unit those of the 角色 column.
+) -> tuple[set[str], list[RoleChange]]:
+    """Make each member's roles those their row states (see :func:`_wanted_grants`).
 
     Returns:
-        The 工号 of the members whose roles changed.
+        The 工号 of the members whose roles changed, and every role that ended or moved.
     """
     revoked: list[int] = []
     granted: list[dict[str, Any]] = []
     changed: set[str] = set()
+    ended: list[tuple[RosterEntry, Role, int, int | None]] = []
     for entry in entries:
-        if entry.roles is None:
-            continue
         member = known[entry.employee_no]
-        unit_id = unit_ids[entry.unit_path]
-        held = grants.get((member.id, unit_id), {})
-        wanted = entry.roles if member.status is MemberStatus.ACTIVE else entry.roles & held.keys()
-        revoke = [grant_id for role, grant_id in held.items() if role not in wanted]
-        grant = [role for role in wanted if role not in held]
-        revoked.extend(revoke)
+        held = grants.get(member.id, {})
+        old_unit = moved_from.get(entry.employee_no)
+        wanted = _wanted_grants(entry, member, held, old_unit, plan)
+        if wanted is None:
+            continue
+        unit_id = plan.unit_ids[entry.unit_path]
+        revoke = [key for key in held if key not in wanted]
+        grant = [key for key in wanted if key not in held]
+        revoked.extend(held[key] for key in revoke)
         granted.extend(
-            {"member_id": member.id, "role": role, "unit_id": unit_id, "granted_at": now} for role in grant
+            {"member_id": member.id, "role": role, "unit_id": where, "granted_at": now}
+            for role, where in grant
         )
+        for role, where in sorted(revoke, key=lambda key: (_ROLE_ORDER[key[0]], key[1])):
+            moved = where == old_unit and (role, unit_id) in wanted
+            ended.append((entry, role, where, unit_id if moved else None))
         if revoke or grant:
             changed.add(entry.employee_no)
     if revoked:
         session.execute(sa.delete(RoleGrant).where(col(RoleGrant.id).in_(revoked)))
     if granted:
         session.execute(sa.insert(RoleGrant), granted)
-    return changed
+    return changed, [_role_change(session, *item) for item in ended]
+
+
+def _role_change(
+    session: Session, entry: RosterEntry, role: Role, where: int, moved_to: int | None
+) -> RoleChange:
+    def path(unit_id: int) -> str:
+        unit = session.get(Unit, unit_id)
+        assert unit is not None
+        return unit_path(session, unit)
+
+    return RoleChange(
+        employee_no=entry.employee_no,
+        name=entry.name,
+        role=role,
+        unit_path=path(where),
+        moved_to=path(moved_to) if moved_to is not None else None,
+    )
 
 
 def _forget_stale_objects(session: Session) -> None:
@@ -342,42 +491,182 @@ def _forget_stale_objects(session: Session) -> None:
             session.expire(obj)
 
 
+class ImportRunStatus(StrEnum):
+    RUNNING = "running"  # batches are being written; still so after a crash
+    DONE = "done"
+    ABANDONED = "abandoned"  # another file was imported before this one was finished
+    RESUMED = "resumed"  # the same rows were imported again, which finished the job
+
+
+class RosterImportRun(SQLModel, table=True):
+    """An import that commits batch by batch (see :func:`import_roster`), so a crash mid-way shows.
+
+    ``digest`` identifies the checked rows, so importing the same file again is known
+    to finish what was cut short, and ``done`` says how far it had come.
+    """
+
+    __tablename__ = "roster_import_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64)
+    label: str = Field(max_length=255)
+    rows: int
+    done: int = 0
+    status: ImportRunStatus = Field(default=ImportRunStatus.RUNNING, sa_type=string_enum(ImportRunStatus, 16))
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def rows_digest(rows: Sequence[RosterEntry]) -> str:
+    """What identifies a checked roster, whichever file (or copy of it) it came from."""
+    digest = hashlib.sha256()
+    for entry in rows:
+        digest.update(repr(dataclasses.replace(entry, line=0)).encode())
+    return digest.hexdigest()
+
+
+def unfinished_import(session: Session) -> RosterImportRun | None:
+    """The batched import that was cut short (a crash, a kill), if one was."""
+    query = select(RosterImportRun).where(RosterImportRun.status == ImportRunStatus.RUNNING)
+    return session.exec(query.order_by(col(RosterImportRun.id).desc())).first()
+
+
+@dataclass(frozen=True)
+class Batches:
+    """Commit after every chunk, recording progress in a :class:`RosterImportRun`.
+
+    ``after_commit`` is called once each batch is committed (a test's hook; the write
+    lock is free then).
+    """
+
+    label: str
+    after_commit: Callable[[int], None] | None = None
+
+
+def _close_earlier_runs(session: Session, rows: Sequence[RosterEntry], now: datetime) -> str | None:
+    """Runs cut short are settled by this import: finished (the same rows) or abandoned.
+
+    Returns the rows' digest when it had to be computed.
+    """
+    earlier = list(
+        session.exec(select(RosterImportRun).where(RosterImportRun.status == ImportRunStatus.RUNNING))
+    )
+    digest = rows_digest(rows) if earlier else None
+    for run in earlier:
+        run.status = ImportRunStatus.RESUMED if run.digest == digest else ImportRunStatus.ABANDONED
+        run.finished_at = now
+        session.add(run)
+    return digest
+
+
+def _start_run(
+    session: Session, batches: Batches, rows: Sequence[RosterEntry], digest: str | None, now: datetime
+) -> RosterImportRun:
+    run = RosterImportRun(
+        digest=digest or rows_digest(rows), label=batches.label[:255], rows=len(rows), started_at=now
+    )
+    session.add(run)
+    session.commit()
+    return run
+
+
+def _check_role_units(tree: UnitTree, entries: Sequence[RosterEntry]) -> None:
+    """A role named on another unit must name a unit that exists or that the file creates.
+
+    Checked before anything is written: a typo in brackets must not make a unit.
+
+    Raises:
+        InvalidInput: the first such row, with its line.
+    """
+    created = {
+        PATH_SEPARATOR.join(names[:depth])
+        for entry in entries
+        for names in [entry.unit_path.split(PATH_SEPARATOR)]
+        for depth in range(1, len(names) + 1)
+    }
+    for entry in entries:
+        for _role, path in sorted(entry.roles.elsewhere if entry.roles else (), key=lambda item: item[1]):
+            if path not in created and tree.find(path) is None:
+                raise InvalidInput(
+                    "roster.role_unit_unknown",
+                    N_("第 {line} 行：角色所在的单位“{path}”不存在，请写出完整路径，例如“厂工会/一车间”。"),
+                    line=entry.line,
+                    path=path,
+                )
+
+
 def import_roster(
-    session: Session, rows: Sequence[RosterEntry], *, progress: ProgressCallback | None = None
+    session: Session,
+    rows: Sequence[RosterEntry],
+    *,
+    progress: ProgressCallback | None = None,
+    keep_other_grants: bool = False,
+    batches: Batches | None = None,
 ) -> ImportResult:
     """Bring the members and units of the database in line with a checked roster.
 
     Members are matched by 工号: new ones are added, existing ones get the
     file's name and unit, and its phone, dues and status when the file has
-    those columns; a member who moved to another unit (流动会籍) simply moves.
-    When the file has a 角色 column, a member's roles *on their own unit*
-    become exactly those listed; roles held on other units (given with
-    ``members grant``) are left alone, and nobody who is not 在册 gains one.
+    those columns. When the file has a 角色 column, it states each member's
+    roles (see :func:`_wanted_grants`): the roles on the member's own unit are
+    its titles, roles on other units are named with the unit in brackets, and
+    every other grant ends, unless ``keep_other_grants`` keeps grants on other
+    units (given with ``members grant``). A member who moves to another unit
+    (流动会籍) takes the roles the row lists to the new unit (they *moved*); the
+    others held on the old unit end. Every role ended or moved is in the result.
     Importing the same file twice changes nothing the second time.
 
-    Runs in the caller's transaction; give it the rows :func:`validate_rows`
-    passed. Should a 工号 still occur twice, the later row wins.
+    Runs in the caller's transaction, unless ``batches`` is given: then each
+    chunk of rows is committed on its own, so a long import on SQLite (one writer
+    at a time) lets chat write between chunks. "Never a partial import" holds
+    because every row was checked before the first chunk (give it the rows
+    :func:`validate_rows` passed) and the import is idempotent by 工号: a crash
+    leaves a :class:`RosterImportRun` RUNNING, which ``members import`` reports,
+    and importing the same file again finishes the job. A member's row changes
+    (fields, move, roles) are always in one chunk, so no member is half-changed.
+    Should a 工号 still occur twice, the later row wins.
+
+    Raises:
+        InvalidInput: a role names a unit that neither exists nor is in the file
+            (checked before anything is written).
     """
     entries: list[RosterEntry] = list({entry.employee_no: entry for entry in rows}.values())
     now = utcnow()
-    units_before = _count_units(session)
     tree = UnitTree(session)
+    _check_role_units(tree, entries)
+    digest = _close_earlier_runs(session, entries, now)
+    run = _start_run(session, batches, entries, digest, now) if batches is not None else None
+    units_before = _count_units(session)
     unit_ids: dict[str, int] = {}
-    for entry in entries:
-        if entry.unit_path not in unit_ids:
-            unit = tree.ensure(entry.unit_path)
+    paths = [entry.unit_path for entry in entries]
+    paths += [path for entry in entries if entry.roles for _role, path in entry.roles.elsewhere]
+    for path in paths:
+        if path not in unit_ids:
+            unit = tree.ensure(path)
             assert unit.id is not None
-            unit_ids[entry.unit_path] = unit.id
+            unit_ids[path] = unit.id
     units_created = _count_units(session) - units_before
+    plan = _RolePlan(unit_ids=unit_ids, keep_other_grants=keep_other_grants)
 
-    known = _load_members(session, [entry.employee_no for entry in entries])
-    with_roles = [known[e.employee_no].id for e in entries if e.roles is not None and e.employee_no in known]
-    grants = _load_grants(session, with_roles)
     created = updated = done = 0
+    role_changes: list[RoleChange] = []
+    if run is not None:
+        session.commit()  # the units: SQLite's write lock is held from a transaction's first read
     for chunk in _chunks(entries):
+        # Read chunk by chunk, in the chunk's own transaction: on SQLite even a read holds the
+        # write lock, so loading 600,000 members up front would stop the chat for as long.
+        known = _load_members(session, [entry.employee_no for entry in chunk])
+        touched = [
+            known[e.employee_no].id
+            for e in chunk
+            if e.employee_no in known
+            and (e.roles is not None or known[e.employee_no].unit_id != unit_ids[e.unit_path])
+        ]
+        grants = _load_grants(session, touched)
         new_rows: dict[str, dict[str, Any]] = {}
         updates: list[dict[str, Any]] = []
         fields_changed: set[str] = set()
+        moved_from: dict[str, int] = {}
         for entry in chunk:
             unit_id = unit_ids[entry.unit_path]
             current = known.get(entry.employee_no)
@@ -388,6 +677,8 @@ def import_roster(
             if changes:
                 updates.append({"id": current.id, **changes, "updated_at": now})
                 fields_changed.add(entry.employee_no)
+                if "unit_id" in changes:
+                    moved_from[entry.employee_no] = current.unit_id
                 for field, value in changes.items():
                     setattr(current, field, value)
         if new_rows:
@@ -404,18 +695,31 @@ def import_roster(
                 )
         if updates:
             session.execute(sa.update(Member), updates)
-        roles_changed = _apply_roles(session, chunk, known, unit_ids, grants, now)
+        roles_changed, ended = _apply_roles(session, chunk, known, moved_from, grants, plan, now)
+        role_changes.extend(ended)
         created += len(new_rows)
         updated += len(fields_changed | (roles_changed - new_rows.keys()))
         done += len(chunk)
+        if run is not None and batches is not None:
+            run.done = done
+            session.add(run)
+            session.commit()
+            if batches.after_commit is not None:
+                batches.after_commit(done)
         if progress is not None:
             progress(done)
+    if run is not None:
+        run.status = ImportRunStatus.DONE
+        run.finished_at = utcnow()
+        session.add(run)
+        session.commit()
     _forget_stale_objects(session)
     return ImportResult(
         created=created,
         updated=updated,
         unchanged=len(entries) - created - updated,
         units_created=units_created,
+        role_changes=tuple(role_changes),
     )
 
 
@@ -441,17 +745,21 @@ class RosterRecord:
     def to_row(self, line: int) -> RosterRow:
         """The row an export writes: the same words an import reads back unchanged.
 
-        A member who is not 在册 is written without roles, as an import requires:
+        Roles on other units follow the member's own, each with its unit in brackets
+        (管理员（厂工会）), so the spreadsheet hides no role and an import of it keeps
+        them. A member who is not 在册 is written without roles, as an import requires:
         such a member's leftover grants carry no permission anyway.
         """
-        roles = self.roles if self.status is MemberStatus.ACTIVE else ()
+        active = self.status is MemberStatus.ACTIVE
+        cell = [ROLE_LABELS[role] for role in self.roles] if active else []
+        cell += [f"{ROLE_LABELS[role]}（{path}）" for role, path in self.other_roles] if active else []
         return RosterRow(
             line=line,
             employee_no=self.employee_no,
             name=self.name,
             unit=self.unit_path,
             phone=self.phone or "",
-            roles="、".join(ROLE_LABELS[role] for role in roles),
+            roles="、".join(cell),
             monthly_dues=format_yuan(self.monthly_dues_fen),
             status=STATUS_LABELS[self.status],
         )

@@ -22,6 +22,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from models.base import UTCDateTime, utcnow
 from models.errors import N_, InvalidInput, NotFound
 from models.facts import Fact
+from models.names import UNIT_HIDDEN, clean_label, trim, visible
 
 UNIT_NAME_MAX = 64
 PATH_SEPARATOR = "/"
@@ -116,11 +117,17 @@ class Unit(SQLModel, table=True):
 def split_unit_path(path: str) -> list[str]:
     """Split "厂工会/二车间/甲班" into names, forgiving spaces and full-width slashes.
 
+    Every path typed or imported comes through here, so every name is trimmed and
+    checked by one rule (models.names): ``一车间\u200b`` is refused, not a new unit.
+
     Raises:
-        InvalidInput: the path is empty or a name is too long.
+        InvalidInput: the path is empty, a name is too long or holds a control or format character.
     """
     normalised = path.replace("／", PATH_SEPARATOR).replace("\\", PATH_SEPARATOR)
-    names = [part.strip() for part in normalised.split(PATH_SEPARATOR)]
+    names = [
+        clean_label(part, refused=UNIT_HIDDEN, code="unit.name_hidden", name=visible(trim(part)))
+        for part in normalised.split(PATH_SEPARATOR)
+    ]
     names = [name for name in names if name]
     if not names:
         raise InvalidInput("unit.path_empty", N_("单位不能为空，请按“厂工会/二车间/甲班”的格式填写。"))

@@ -16,14 +16,14 @@ from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from models.accounts import (
     WrongCredentials,
-    bind_account,
+    bind_own_account,
     check_cooldown,
     find_member_for_binding,
     other_account_on_channel,
     unbind_account,
 )
 from models.errors import N_, InvalidInput
-from models.invites import normalise_code, redeem_invite
+from models.invites import normalise_code, redeem_invite_for_binding
 from models.members import Member, clean_employee_no, normalise_digits
 
 CHANNEL_LABELS = {"telegram": N_("Telegram"), "wechat": N_("微信"), "console": N_("终端")}
@@ -40,8 +40,16 @@ def _check_employee_no(ctx: Context, text: str, data: Data) -> None:
     """A code is redeemed on the spot; otherwise the 工号 must look like one."""
     for key in ("member_id", "replace_needed", "by_code"):
         data.pop(key, None)
-    if normalise_code(text) is not None:
-        member = redeem_invite(ctx.session, code=text, now=ctx.now)
+    if normalise_code(text) is not None:  # checks the account's cooldown before using the code
+        member = redeem_invite_for_binding(
+            ctx.session,
+            ctx.store,
+            ctx.config.binding,
+            account=ctx.account,
+            code=text,
+            now=ctx.now,
+            typed_as_employee_no=True,
+        )
         if member is not None:
             _found(ctx, member, data, by_code=True)
             return
@@ -90,8 +98,14 @@ def _finish(ctx: Context, data: Data) -> list[Reply]:
     assert member is not None
     if data.get("replace_needed") and not data.get("replace"):
         return [Reply(ctx.t("好的，保留原来的绑定，当前账号没有绑定。"))]
-    bind_account(
-        ctx.session, account=ctx.account, member=member, now=ctx.now, replace=bool(data.get("replace"))
+    bind_own_account(
+        ctx.session,
+        ctx.store,
+        ctx.config.binding,
+        account=ctx.account,
+        member=member,
+        now=ctx.now,
+        replace=bool(data.get("replace")),
     )
     ctx.member = member
     if member.locale:
@@ -170,7 +184,10 @@ def _start(ctx: Context, arg: str) -> list[Reply]:
             return show_menu(ctx, intro=[Reply(ctx.t("您已经绑定了会员身份，无需再次绑定。"))])
         return show_menu(ctx, intro=[Reply(ctx.t("{name}，欢迎回来！").format(name=ctx.member.name))])
     if code:
-        member = redeem_invite(ctx.session, code=code, now=ctx.now)
+        # A WeChat QR scene arrives here too (bot.channels.wechat): every wrong code is counted.
+        member = redeem_invite_for_binding(
+            ctx.session, ctx.store, ctx.config.binding, account=ctx.account, code=code, now=ctx.now
+        )
         if member is None:
             return start_binding(
                 ctx, [Reply(ctx.t("这个绑定码无效或已过期。请向本单位工会索取新的绑定码，或用工号绑定。"))]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,13 +19,22 @@ from sqlmodel import Session, select
 from bot.app import App
 from bot.cli import main
 from bot.cli_members import mask_phone
+from bot.roster_files import read_roster
 from bot.settings import Settings
+from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues
+from handlers.core.router import Bot
+from handlers.modules import REGISTRY
 from models.db import SessionFactory, make_engine
+from models.ephemeral import MemoryStore
 from models.invites import redeem_invite
 from models.members import Member, MemberStatus
 from models.roles import Role, grants_of
+from models.roster import RosterImportRun, rows_digest, unfinished_import, validate_rows
+from models.units import Unit, UnitTree
 from tests.conftest import DATABASES, TEST_DATABASE_URL, drop_postgres_schema, postgres_engine
 from tests.factories import HOSTILE_NAME, bind
+from tests.handlers.conftest import Chat
 
 HEADER = "工号,姓名,单位,手机,角色,月会费,状态\n"
 GOOD_ROWS = (
@@ -370,14 +381,53 @@ def test_grant_and_revoke(
     assert "无需撤销" in capsys.readouterr().out
 
 
-def test_a_role_granted_by_hand_survives_a_roster_import(
-    members: Run, database: SessionFactory, tmp_path: Path
+def test_an_import_states_roles_and_prints_every_revocation(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = csv_file(tmp_path, GOOD_ROWS)
     members("import", path)
     members("grant", "2101", "treasurer", "厂工会/一车间")
+    capsys.readouterr()
+    assert members("import", path) == 0
+    out = capsys.readouterr().out
+    assert f"已撤销 {HOSTILE_NAME}（工号 2101）在“厂工会/一车间”的会费收缴员角色。" in out
+    assert "新增 0 人，更新 1 人，未变 2 人" in out
+    assert roles_of(database, "2101") == set()
+
+
+def test_keep_other_grants_keeps_a_role_granted_by_hand(
+    members: Run, database: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = csv_file(tmp_path, GOOD_ROWS)
+    members("import", path)
+    members("grant", "2101", "treasurer", "厂工会/一车间")
+    members("import", path, "--keep-other-grants")
+    assert roles_of(database, "2101") == {(Role.TREASURER, "一车间")}
+    monkeypatch.setenv("UNIONBOT_ROSTER_KEEP_OTHER_GRANTS", "true")
     members("import", path)
     assert roles_of(database, "2101") == {(Role.TREASURER, "一车间")}
+    members("import", path, "--no-keep-other-grants")
+    assert roles_of(database, "2101") == set()
+
+
+def test_a_chair_moved_to_another_unit_keeps_no_chair_menu_there(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members(
+        "import",
+        csv_file(tmp_path, "3001,赵强,厂工会/一车间,,工会主席,,在册\n3002,钱多,厂工会/一车间,,工会主席,,\n"),
+    )
+    capsys.readouterr()
+    moved = "3001,赵强,厂工会/二车间,,,,在册\n3002,钱多,厂工会/二车间,,主席,,\n"
+    assert members("import", csv_file(tmp_path, moved), "--keep-other-grants") == 0
+    out = capsys.readouterr().out
+    assert "已撤销 赵强（工号 3001）在“厂工会/一车间”的工会主席角色。" in out
+    assert "钱多（工号 3002）的工会主席角色随调动从“厂工会/一车间”转到“厂工会/二车间”。" in out
+    assert roles_of(database, "3001") == set()
+    assert roles_of(database, "3002") == {(Role.CHAIR, "二车间")}
+    exported = tmp_path / "导出.csv"
+    members("export", exported)
+    assert [row.roles for row in read_roster(exported)] == ["", "工会主席"]
 
 
 @pytest.mark.parametrize(
@@ -438,3 +488,174 @@ def test_a_large_import_shows_progress_on_a_terminal(
     captured = capsys.readouterr()
     assert "正在导入" in captured.err
     assert "新增 1500 人" in captured.out
+
+
+# -- control and format characters ------------------------------------------------
+
+HIDDEN_ROWS = (
+    "3001,赵强,厂工会/二车间\x01甲班\x1b[31m,,,,\n"
+    "3002,\u202e王五,厂工会/二车间,,,,\n"
+    "3003,孙丽,厂工会/一车间\u200b,,,,\n"
+    "3004\u200b,周涛,厂工会,,,,\n"
+    "3005,吴敏,厂工会,,职工代表\ufeff,,\n"
+)
+
+
+def test_an_import_refuses_hidden_characters_with_line_and_reason_and_writes_nothing(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert members("import", csv_file(tmp_path, GOOD_ROWS + HIDDEN_ROWS)) == 1
+    err = capsys.readouterr().err
+    assert "第 5 行：“单位”一栏有看不见的控制或格式字符（U+0001），请删除后再导入。" in err
+    assert "第 6 行：“姓名”一栏有看不见的控制或格式字符（U+202E）" in err
+    assert "第 7 行：“单位”一栏有看不见的控制或格式字符（U+200B）" in err
+    assert "第 8 行：“工号”一栏有看不见的控制或格式字符（U+200B）" in err
+    assert "第 9 行：“角色”一栏有看不见的控制或格式字符（U+FEFF）" in err
+    assert "有 5 行数据有误，没有导入任何会员。" in err
+    assert not any(ch in err for ch in "\x01\x1b\u202e\u200b\ufeff")
+    assert count_members(database) == 0
+    with database() as session:
+        assert session.exec(select(sa.func.count()).select_from(Unit)).one() == 0
+
+
+def test_spaces_around_cells_are_trimmed_alike_everywhere(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = "\u3000１００１\t, 王建国 ,厂工会 / 一车间　,,,,\n"
+    assert members("import", csv_file(tmp_path, body)) == 0
+    with database() as session:
+        member = get(session, "1001")
+        assert member.name == "王建国"
+    assert members("grant", " １００１ ", "委员", " 一车间\u3000") == 0
+    assert roles_of(database, "1001") == {(Role.COMMITTEE, "一车间")}
+    capsys.readouterr()
+    assert members("grant", "1001", "委员", "一车间\u200b") == 1
+    err = capsys.readouterr().err
+    assert "单位名称“一车间<U+200B>”里有看不见的控制或格式字符（U+200B）" in err
+    assert "\u200b" not in err
+
+
+def _plant_hidden_rows(members: Run, database: SessionFactory) -> None:
+    """Rows a database may hold from before imports refused hidden characters."""
+    members("list")  # the schema, as any command makes it
+    with database() as session:
+        tree = UnitTree(session)
+        unit = tree.ensure("厂工会")
+        bad_unit = Unit(name="二车间\x01甲班\x1b[31m", parent_id=unit.id)
+        session.add(bad_unit)
+        session.flush()
+        bad_unit.id_path = f"{unit.id_path}{bad_unit.id}/"
+        assert bad_unit.id is not None
+        assert unit.id is not None
+        session.add(Member(employee_no="3001", name="赵\u202e强", unit_id=bad_unit.id, phone="13800001234"))
+        session.add(Member(employee_no="3002", name="钱\x0b多", unit_id=unit.id))
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_export_never_dies_on_hidden_characters_already_in_the_database(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    _plant_hidden_rows(members, database)
+    capsys.readouterr()
+    exported = tmp_path / f"导出{suffix}"
+    assert members("export", exported) == 0
+    captured = capsys.readouterr()
+    assert "已导出 2 名会员" in captured.out
+    assert "有 2 名会员的资料里有看不见的字符" in captured.err
+    assert "3002、3001" in captured.err  # the roster's order: 厂工会 before the unit below it
+    rows = read_roster(exported)
+    assert [row.unit for row in rows] == ["厂工会", "厂工会/二车间<U+0001>甲班<U+001B>[31m"]
+    assert [row.name for row in rows] == ["钱<U+000B>多", "赵<U+202E>强"]
+    # Imported back unchanged, the marks are refused: the admin corrects the cells first.
+    assert members("import", exported) == 1
+    err = capsys.readouterr().err
+    assert "第 2 行：“姓名”一栏有看不见的控制或格式字符（U+000B）" in err
+    assert "第 3 行：“单位”一栏有看不见的控制或格式字符（U+0001）" in err
+
+
+def test_list_shows_hidden_characters_as_marks_never_raw(
+    members: Run, database: SessionFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _plant_hidden_rows(members, database)
+    capsys.readouterr()
+    assert members("list") == 0
+    out = capsys.readouterr().out
+    assert "二车间<U+0001>甲班<U+001B>[31m" in out
+    assert "赵<U+202E>强" in out
+    assert not any(ch in out for ch in "\x01\x1b\u202e\x0b")
+
+
+# -- a long import and the chat ---------------------------------------------------
+
+
+def test_members_are_served_while_a_large_import_runs(
+    members: Run, database: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between two chunks of a long import another connection writes: chat does not wait for the import.
+
+    On SQLite (one writer at a time) that needs the chunks committed one by one; on
+    PostgreSQL the import is one transaction and rows apart do not block each other.
+    """
+    members("import", csv_file(tmp_path, GOOD_ROWS))
+    with database() as session:
+        bind(session, get(session, "2101"), key="worker")
+    chat = Chat(
+        Bot(
+            sessions=database,
+            store=MemoryStore(),
+            catalogues=Catalogues(),
+            config=CoreConfig(dialog_timeout=timedelta(minutes=30)),
+            registry=REGISTRY,
+        ),
+        key="worker",
+    )
+    between_chunks, served = threading.Event(), threading.Event()
+    replies: list[str] = []
+
+    @contextmanager
+    def hook(description: str, total: int) -> Iterator[Callable[[int], None]]:
+        def reached(done: int) -> None:
+            if not between_chunks.is_set():
+                between_chunks.set()
+                served.wait(timeout=120)
+
+        yield reached
+
+    monkeypatch.setattr("bot.cli_members._progress", hook)
+    path = big_file(tmp_path, 2000)
+    outcome: list[int] = []
+    importer = threading.Thread(target=lambda: outcome.append(members("import", path)))
+    importer.start()
+    try:
+        assert between_chunks.wait(timeout=120)
+        replies.append(chat.send("我的"))
+    finally:
+        served.set()
+        importer.join(timeout=300)
+    assert outcome == [0]
+    assert "系统有点忙" not in replies[0]
+    assert "2101" in replies[0]
+    assert count_members(database) == 2003
+    with database() as session:
+        assert unfinished_import(session) is None
+
+
+def test_an_import_cut_short_is_named_and_the_same_file_finishes_it(
+    members: Run, database: SessionFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = csv_file(tmp_path, GOOD_ROWS)
+    members("list")  # the schema
+    rows, _problems = validate_rows(read_roster(path))
+    with database() as session:
+        session.add(
+            RosterImportRun(
+                digest=rows_digest(rows), label="花名册.csv", rows=3, done=0, started_at=datetime.now(UTC)
+            )
+        )
+    capsys.readouterr()
+    assert members("import", path) == 0
+    assert (
+        "上次导入 花名册.csv 在 0/3 行处中断；这次导入的是同一份名单，会把它做完。" in capsys.readouterr().err
+    )
+    with database() as session:
+        assert unfinished_import(session) is None

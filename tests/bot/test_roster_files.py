@@ -179,7 +179,7 @@ def test_an_export_imports_back_unchanged(session: Session, tmp_path: Path, suff
     rows = read_roster(path)
     assert rows == [record.to_row(n) for n, record in enumerate(records, start=2)]
     assert rows[0].employee_no == "0012"
-    assert rows[0].roles == "工会主席、职工代表"
+    assert rows[0].roles == "工会主席、职工代表、管理员（厂工会）"  # every role shows, none is ended
     entries, problems = validate_rows(rows)
     assert problems == []
     result = import_roster(session, entries)

@@ -8,18 +8,28 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from models.db import SessionFactory
+from models.errors import InvalidInput
 from models.members import Member, MemberStatus
 from models.roles import Role, RoleGrant, grant_role, grants_of
 from models.roster import (
+    CHUNK_SIZE,
+    Batches,
     ImportResult,
+    ImportRunStatus,
+    RoleChange,
     RosterEntry,
+    RosterImportRun,
     RosterRow,
+    StatedRoles,
     import_roster,
     parse_roles,
     parse_status,
     roster_records,
+    rows_digest,
+    unfinished_import,
     validate_rows,
 )
 from models.units import Unit, UnitTree, find_unit, unit_path
@@ -105,7 +115,7 @@ def test_values_are_cleaned_as_the_database_keeps_them() -> None:
     assert entry.name == "欧阳明辉"
     assert entry.unit_path == "厂工会/二车间/甲班"
     assert entry.phone == "13800001234"
-    assert entry.roles == {Role.CHAIR, Role.REPRESENTATIVE}
+    assert entry.roles == StatedRoles(own=frozenset({Role.CHAIR, Role.REPRESENTATIVE}))
     assert entry.monthly_dues_fen == 1250
     assert entry.status is MemberStatus.ACTIVE
 
@@ -122,7 +132,7 @@ def test_values_are_cleaned_as_the_database_keeps_them() -> None:
     ],
 )
 def test_roles_in_one_cell_may_be_separated_as_people_write_them(cell: str) -> None:
-    assert parse_roles(cell) == {Role.CHAIR, Role.REPRESENTATIVE}
+    assert parse_roles(cell) == StatedRoles(own=frozenset({Role.CHAIR, Role.REPRESENTATIVE}))
 
 
 @pytest.mark.parametrize(
@@ -252,19 +262,87 @@ def test_a_blank_status_cell_keeps_the_status(session: Session) -> None:
 def test_roles_on_the_own_unit_become_exactly_those_listed(session: Session) -> None:
     import_roster(session, valid(row(2, "1001", unit="厂工会/一车间", roles="主席、小组长")))
     person = member(session, "1001")
-    grant_role(session, member=person, role=Role.COMMITTEE, unit=find_unit(session, "厂工会"))
 
     result = import_roster(session, valid(row(2, "1001", unit="厂工会/一车间", roles="主席，职工代表")))
     assert result.updated == 1
     assert own_roles(session, "1001") == {Role.CHAIR, Role.REPRESENTATIVE}
-    everywhere = {(grant.role, unit.name) for grant, unit in grants_of(session, person)}
-    assert (Role.COMMITTEE, "厂工会") in everywhere
+    assert result.role_changes == (RoleChange("1001", "王芳", Role.GROUP_LEADER, "厂工会/一车间"),)
 
     import_roster(session, valid(row(2, "1001", unit="厂工会/一车间", roles="")))
-    assert own_roles(session, "1001") == set()
+    assert list(grants_of(session, person)) == []
+
+
+def test_the_roles_column_states_roles_on_other_units_too(session: Session) -> None:
+    import_roster(session, valid(row(2, "1001", unit="厂工会/一车间", roles="主席")))
+    person = member(session, "1001")
+    grant_role(session, member=person, role=Role.COMMITTEE, unit=find_unit(session, "厂工会"))
+
+    # Named in brackets, as an export writes it: kept.
+    result = import_roster(session, valid(row(2, "1001", unit="厂工会/一车间", roles="主席、委员（厂工会）")))
+    assert result.unchanged == 1
+    assert result.role_changes == ()
+
+    # Not named: ended, and said so.
+    result = import_roster(session, valid(row(2, "1001", unit="厂工会/一车间", roles="主席")))
+    assert result.role_changes == (RoleChange("1001", "王芳", Role.COMMITTEE, "厂工会"),)
+    assert [(grant.role, unit.name) for grant, unit in grants_of(session, person)] == [(Role.CHAIR, "一车间")]
+
+    # A role on another unit given in the file is granted there.
+    import_roster(session, valid(row(2, "1001", unit="厂工会/一车间", roles="主席 , 管理员 (厂工会)")))
+    everywhere = {(grant.role, unit.name) for grant, unit in grants_of(session, person)}
+    assert everywhere == {(Role.CHAIR, "一车间"), (Role.ADMIN, "厂工会")}
+
+
+def test_keep_other_grants_keeps_roles_given_on_other_units(session: Session) -> None:
+    import_roster(session, valid(row(2, "1001", unit="厂工会/一车间", roles="主席")))
+    person = member(session, "1001")
+    grant_role(session, member=person, role=Role.COMMITTEE, unit=find_unit(session, "厂工会"))
+    result = import_roster(
+        session, valid(row(2, "1001", unit="厂工会/一车间", roles="")), keep_other_grants=True
+    )
+    assert result.role_changes == (RoleChange("1001", "王芳", Role.CHAIR, "厂工会/一车间"),)
     assert [(grant.role, unit.name) for grant, unit in grants_of(session, person)] == [
         (Role.COMMITTEE, "厂工会")
     ]
+
+
+def test_a_role_does_not_survive_a_move_between_units(session: Session) -> None:
+    import_roster(session, valid(row(2, "2001", unit="厂工会/一车间", roles="工会主席")))
+    person = member(session, "2001")
+    result = import_roster(
+        session, valid(row(2, "2001", unit="厂工会/二车间", roles="")), keep_other_grants=True
+    )
+    assert result.role_changes == (RoleChange("2001", "王芳", Role.CHAIR, "厂工会/一车间"),)
+    assert list(grants_of(session, person)) == []
+
+
+def test_a_role_listed_again_moves_with_its_member(session: Session) -> None:
+    import_roster(session, valid(row(2, "2001", unit="厂工会/一车间", roles="工会主席、职工代表")))
+    result = import_roster(session, valid(row(2, "2001", unit="厂工会/二车间", roles="工会主席")))
+    assert result.role_changes == (
+        RoleChange("2001", "王芳", Role.CHAIR, "厂工会/一车间", moved_to="厂工会/二车间"),
+        RoleChange("2001", "王芳", Role.REPRESENTATIVE, "厂工会/一车间"),
+    )
+    assert own_roles(session, "2001") == {Role.CHAIR}
+    assert [unit.name for _grant, unit in grants_of(session, member(session, "2001"))] == ["二车间"]
+
+
+def test_without_a_roles_column_a_move_ends_the_roles_on_the_unit_left(session: Session) -> None:
+    import_roster(session, valid(row(2, "2001", unit="厂工会/一车间", roles="工会主席")))
+    grant_role(session, member=member(session, "2001"), role=Role.ADMIN, unit=find_unit(session, "厂工会"))
+    result = import_roster(session, valid(row(2, "2001", unit="厂工会/二车间")))
+    assert result.role_changes == (RoleChange("2001", "王芳", Role.CHAIR, "厂工会/一车间"),)
+    assert [(grant.role, unit.name) for grant, unit in grants_of(session, member(session, "2001"))] == [
+        (Role.ADMIN, "厂工会")
+    ]
+
+
+def test_a_role_on_a_unit_that_does_not_exist_is_refused_before_anything_is_written(session: Session) -> None:
+    entries = valid(row(2, "1001", unit="厂工会/一车间"), row(3, "1002", roles="委员（厂工会/一车问）"))
+    with pytest.raises(InvalidInput) as refused:
+        import_roster(session, entries)
+    assert refused.value.params == {"line": 3, "path": "厂工会/一车问"}
+    assert session.exec(select(sa.func.count()).select_from(Member)).one() == 0
 
 
 def test_without_a_roles_column_roles_are_untouched(session: Session) -> None:
@@ -335,7 +413,7 @@ def test_records_show_own_roles_apart_from_roles_elsewhere(session: Session) -> 
     chair = records[0]
     assert chair.roles == (Role.CHAIR,)
     assert chair.other_roles == ((Role.COMMITTEE, "厂工会"),)
-    assert chair.to_row(2).roles == "工会主席"
+    assert chair.to_row(2).roles == "工会主席、工会委员（厂工会）"
     assert [r.employee_no for r in roster_records(session, under=find_unit(session, "厂工会/二车间"))] == [
         "2001"
     ]
@@ -394,3 +472,54 @@ def test_records_come_by_unit_in_the_unions_order_then_by_number_with_their_chan
     assert {record.employee_no: record.channels for record in records if record.channels} == {
         "30": ("telegram", "wechat")
     }
+
+
+# -- chunk by chunk ---------------------------------------------------------------
+
+
+class Killed(Exception):
+    """The process dying between two chunks."""
+
+
+def test_a_batched_import_cut_short_is_known_and_finished_by_importing_again(db: SessionFactory) -> None:
+    rows = valid(*(row(n + 2, f"{1000 + n}", roles="委员" if n == 0 else None) for n in range(1200)))
+
+    def killed_after_the_first_chunk(done: int) -> None:
+        raise Killed
+
+    with pytest.raises(Killed), db() as session:
+        import_roster(
+            session, rows, batches=Batches(label="花名册.xlsx", after_commit=killed_after_the_first_chunk)
+        )
+    with db() as session:
+        run = unfinished_import(session)
+        assert run is not None
+        assert (run.label, run.done, run.rows) == ("花名册.xlsx", CHUNK_SIZE, 1200)
+        assert run.digest == rows_digest(rows)
+        # What was written is whole chunks, each member with their roles.
+        assert session.exec(select(sa.func.count()).select_from(Member)).one() == CHUNK_SIZE
+        assert own_roles(session, "1000") == {Role.COMMITTEE}
+
+    with db() as session:
+        result = import_roster(session, rows, batches=Batches(label="花名册.xlsx"))
+        assert (result.created, result.unchanged) == (1200 - CHUNK_SIZE, CHUNK_SIZE)
+    with db() as session:
+        assert unfinished_import(session) is None
+        statuses = session.exec(select(RosterImportRun.status).order_by(col(RosterImportRun.id))).all()
+        assert statuses == [ImportRunStatus.RESUMED, ImportRunStatus.DONE]
+
+
+def test_another_file_imported_after_a_cut_short_one_leaves_it_abandoned(db: SessionFactory) -> None:
+    def killed(done: int) -> None:
+        raise Killed
+
+    with pytest.raises(Killed), db() as session:
+        import_roster(
+            session, valid(*(row(n + 2, f"{1000 + n}") for n in range(600))), batches=Batches("a", killed)
+        )
+    with db() as session:
+        import_roster(session, valid(row(2, "2001")), batches=Batches("b"))
+    with db() as session:
+        assert unfinished_import(session) is None
+        statuses = session.exec(select(RosterImportRun.status).order_by(col(RosterImportRun.id))).all()
+        assert statuses == [ImportRunStatus.ABANDONED, ImportRunStatus.DONE]
