@@ -46,6 +46,7 @@ CAPACITY_MAX = 100_000
 CANCEL_REASON_MAX = 100
 
 CANCELLED_TOPIC = "activity_cancelled"
+PROMOTED_TOPIC = "activity_promoted"
 
 
 class ActivityStatus(StrEnum):
@@ -61,12 +62,15 @@ ACTIVITY_TRANSITIONS: dict[ActivityStatus, frozenset[ActivityStatus]] = {
 
 class SignupStatus(StrEnum):
     SIGNED_UP = "signed_up"
+    WAITLISTED = "waitlisted"  # the activity was full: in line for a place that frees
     CANCELLED = "cancelled"  # by the member, before the deadline
 
 
 SIGNUP_TRANSITIONS: dict[SignupStatus, frozenset[SignupStatus]] = {
     SignupStatus.SIGNED_UP: frozenset({SignupStatus.CANCELLED}),
-    SignupStatus.CANCELLED: frozenset({SignupStatus.SIGNED_UP}),
+    # Moved in when a place frees, or out of the line by the member's own choice.
+    SignupStatus.WAITLISTED: frozenset({SignupStatus.SIGNED_UP, SignupStatus.CANCELLED}),
+    SignupStatus.CANCELLED: frozenset({SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED}),
 }
 
 
@@ -75,6 +79,8 @@ class SignupOutcome(StrEnum):
 
     SIGNED_UP = "signed_up"
     ALREADY_SIGNED_UP = "already_signed_up"
+    WAITLISTED = "waitlisted"
+    ALREADY_WAITLISTED = "already_waitlisted"
 
 
 class Activity(SQLModel, table=True):
@@ -120,6 +126,10 @@ class ActivitySignup(SQLModel, table=True):
     status: SignupStatus = Field(default=SignupStatus.SIGNED_UP, sa_type=string_enum(SignupStatus, 16))
     signed_up_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The order requests were committed in, per activity (1, 2, …), taken under the activity's
+    # lock: the waitlist is served in it. Two requests of one instant still get two numbers,
+    # and a member who cancels and comes back joins the end of the line.
+    queue_no: int = Field(default=0)
 
 
 @dataclass(frozen=True)
@@ -385,8 +395,11 @@ def activities_managed_by(
     return list(page), int(total)
 
 
-def signups_of(session: Session, *, actor: Member, activity_id: int) -> list[Attendee]:
-    """Who is signed up, first come first, with 工号 and unit: the cadre's list.
+def signups_of(
+    session: Session, *, actor: Member, activity_id: int, status: SignupStatus = SignupStatus.SIGNED_UP
+) -> list[Attendee]:
+    """Who is signed up (or, by ``status``, waiting), in the order they asked, with 工号 and unit:
+    the cadre's list.
 
     Raises:
         NotFound: no such activity.
@@ -396,8 +409,8 @@ def signups_of(session: Session, *, actor: Member, activity_id: int) -> list[Att
     rows = session.exec(
         select(ActivitySignup, Member)
         .join(Member, col(Member.id) == col(ActivitySignup.member_id))
-        .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status == SignupStatus.SIGNED_UP)
-        .order_by(col(ActivitySignup.signed_up_at), col(ActivitySignup.id))
+        .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status == status)
+        .order_by(col(ActivitySignup.queue_no), col(ActivitySignup.id))
     ).all()
     units = {unit.id: unit for unit in session.exec(select(Unit))}
     paths = {unit_id: _path(units, unit) for unit_id, unit in units.items()}
@@ -409,14 +422,15 @@ def _path(units: dict[int | None, Unit], unit: Unit) -> str:
     return PATH_SEPARATOR.join(units[i].name for i in ids)
 
 
-def signed_up_members(session: Session, activity_id: int) -> list[int]:
-    """The active members signed up now, by id: whom a cancellation or a notice reaches."""
+def signed_up_members(session: Session, activity_id: int, *, waiting_too: bool = False) -> list[int]:
+    """The active members signed up now (and those waiting, when asked), by id: whom news reaches."""
+    statuses = [SignupStatus.SIGNED_UP, *([SignupStatus.WAITLISTED] if waiting_too else [])]
     rows = session.exec(
         select(ActivitySignup.member_id)
         .join(Member, col(Member.id) == col(ActivitySignup.member_id))
         .where(
             ActivitySignup.activity_id == activity_id,
-            ActivitySignup.status == SignupStatus.SIGNED_UP,
+            col(ActivitySignup.status).in_(statuses),
             Member.status == MemberStatus.ACTIVE,
         )
         .order_by(col(ActivitySignup.member_id))
@@ -482,7 +496,7 @@ def cancel_activity(
     activity.cancelled_at = now
     activity.cancel_reason = reason
     session.add(activity)
-    members = signed_up_members(session, activity_id)
+    members = signed_up_members(session, activity_id, waiting_too=True)
     enqueue(
         session,
         [
@@ -553,14 +567,15 @@ def open_activities_for(
 def signups_for(
     session: Session, *, member: Member, now: datetime, offset: int = 0, limit: int | None = 5
 ) -> tuple[list[Activity], int]:
-    """One page of the activities a member is signed up for that have not started, soonest first.
+    """One page of the activities a member is signed up or waiting for that have not started, soonest first.
 
     Cancelled activities stay in the list until their time, so the member sees why they are off.
     """
     condition = sa.and_(
         col(Activity.id).in_(
             select(ActivitySignup.activity_id).where(
-                ActivitySignup.member_id == member.id, ActivitySignup.status == SignupStatus.SIGNED_UP
+                ActivitySignup.member_id == member.id,
+                col(ActivitySignup.status).in_([SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED]),
             )
         ),
         col(Activity.starts_at) > now,
@@ -568,19 +583,23 @@ def signups_for(
     return _soonest_first(session, condition, offset=offset, limit=limit)
 
 
-def signup_counts(session: Session, activity_ids: Collection[int]) -> dict[int, int]:
-    """How many are signed up for each activity (activities with none are left out)."""
+def signup_counts(
+    session: Session, activity_ids: Collection[int], status: SignupStatus = SignupStatus.SIGNED_UP
+) -> dict[int, int]:
+    """How many are signed up for (or waiting for) each activity; activities with none are left out."""
     if not activity_ids:
         return {}
     rows = session.exec(
         select(ActivitySignup.activity_id, func.count())
-        .where(
-            col(ActivitySignup.activity_id).in_(list(activity_ids)),
-            ActivitySignup.status == SignupStatus.SIGNED_UP,
-        )
+        .where(col(ActivitySignup.activity_id).in_(list(activity_ids)), ActivitySignup.status == status)
         .group_by(col(ActivitySignup.activity_id))
     ).all()
     return dict(rows)
+
+
+def waitlist_counts(session: Session, activity_ids: Collection[int]) -> dict[int, int]:
+    """How many wait for a place in each activity; activities with nobody waiting are left out."""
+    return signup_counts(session, activity_ids, SignupStatus.WAITLISTED)
 
 
 def _signup(session: Session, activity_id: int, member_id: int | None) -> ActivitySignup | None:
@@ -594,6 +613,52 @@ def _signup(session: Session, activity_id: int, member_id: int | None) -> Activi
 def is_signed_up(session: Session, *, member: Member, activity_id: int) -> bool:
     signup = _signup(session, activity_id, member.id)
     return signup is not None and signup.status is SignupStatus.SIGNED_UP
+
+
+def waitlist_position(session: Session, *, member: Member, activity_id: int) -> int | None:
+    """Where the member stands in the activity's waitlist (1 is next in), or None when not waiting."""
+    signup = _signup(session, activity_id, member.id)
+    if signup is None or signup.status is not SignupStatus.WAITLISTED:
+        return None
+    ahead = session.exec(
+        select(func.count())
+        .select_from(ActivitySignup)
+        .where(
+            ActivitySignup.activity_id == activity_id,
+            ActivitySignup.status == SignupStatus.WAITLISTED,
+            col(ActivitySignup.queue_no) < signup.queue_no,
+        )
+    ).one()
+    return int(ahead) + 1
+
+
+def waitlist_positions(session: Session, *, member: Member, activity_ids: Collection[int]) -> dict[int, int]:
+    """The member's place in each of these activities' waitlists, where they wait: for a list of them."""
+    if not activity_ids:
+        return {}
+    mine = (
+        select(ActivitySignup.activity_id, ActivitySignup.queue_no)
+        .where(
+            col(ActivitySignup.activity_id).in_(list(activity_ids)),
+            ActivitySignup.member_id == member.id,
+            ActivitySignup.status == SignupStatus.WAITLISTED,
+        )
+        .subquery()
+    )
+    rows = session.exec(
+        select(mine.c.activity_id, func.count())
+        .select_from(mine)
+        .join(
+            ActivitySignup,
+            sa.and_(
+                col(ActivitySignup.activity_id) == mine.c.activity_id,
+                col(ActivitySignup.status) == SignupStatus.WAITLISTED,
+                col(ActivitySignup.queue_no) <= mine.c.queue_no,
+            ),
+        )
+        .group_by(mine.c.activity_id)
+    ).all()
+    return {int(activity_id): int(position) for activity_id, position in rows}
 
 
 def member_activity(session: Session, *, member: Member, activity_id: int) -> Activity:
@@ -638,49 +703,124 @@ def _check_open(activity: Activity, now: datetime) -> None:
         raise InvalidInput("activity.deadline_passed", N_("这个活动的报名已经截止了。"))
 
 
-def sign_up(session: Session, *, actor: Member, activity_id: int, now: datetime) -> SignupOutcome:
-    """Sign the actor up, if the activity is open to them and has a place left.
+def _next_queue_no(session: Session, activity_id: int) -> int:
+    """The next number in the activity's order of requests; only read under the activity's lock."""
+    last = session.exec(
+        select(func.max(ActivitySignup.queue_no)).where(ActivitySignup.activity_id == activity_id)
+    ).one()
+    return int(last or 0) + 1
+
+
+def sign_up(
+    session: Session, *, actor: Member, activity_id: int, now: datetime, waitlist: bool = False
+) -> SignupOutcome:
+    """Sign the actor up, if the activity is open to them and has a place left; else, if they
+    asked to (``waitlist``), put them at the end of its waitlist.
 
     The activity's row stays locked until the caller commits, so the count of
-    places and the new sign-up cannot interleave with another member's.
+    places, the order of requests and the new sign-up cannot interleave with
+    another member's: of two requests for the last place, the one committed
+    first has it and the other waits behind everyone already waiting.
 
     Returns:
-        ``SIGNED_UP``, or ``ALREADY_SIGNED_UP`` when they were (nothing changes).
+        ``SIGNED_UP`` or ``WAITLISTED``; ``ALREADY_SIGNED_UP`` or ``ALREADY_WAITLISTED``
+        when they were (nothing changes).
 
     Raises:
         NotFound: no such activity.
         PermissionDenied: ``activity.not_eligible``, not open to the member's unit.
-        InvalidInput: ``activity.cancelled``, ``activity.deadline_passed`` or ``activity.full``.
+        InvalidInput: ``activity.cancelled``, ``activity.deadline_passed``, or ``activity.full``
+            when there is no place and ``waitlist`` was not asked for.
     """
     activity = _locked(session, activity_id)
     signup = _signup(session, activity_id, actor.id)
     if signup is not None and signup.status is SignupStatus.SIGNED_UP:
         return SignupOutcome.ALREADY_SIGNED_UP
+    if signup is not None and signup.status is SignupStatus.WAITLISTED:
+        return SignupOutcome.ALREADY_WAITLISTED
     eligible = session.exec(
         select(Activity.id).where(Activity.id == activity_id, _eligible(session, actor))
     ).first()
     if eligible is None:
         raise PermissionDenied("activity.not_eligible", N_("抱歉，这个活动不面向您所在的单位。"))
     _check_open(activity, now)
-    if activity.capacity is not None and signup_counts(session, [activity_id]).get(activity_id, 0) >= (
-        activity.capacity
-    ):
+    # A place freed goes to the first in line in the same transaction (cancel_signup), so
+    # a newcomer never finds a free place while others wait for one.
+    full = activity.capacity is not None and (
+        signup_counts(session, [activity_id]).get(activity_id, 0) >= activity.capacity
+    )
+    if full and not waitlist:
         raise InvalidInput(
-            "activity.full", N_("很抱歉，名额已满（共 {capacity} 个名额）。"), capacity=activity.capacity
+            "activity.full",
+            N_("很抱歉，名额已满（共 {capacity} 个名额）。可以排队候补，有人取消时按顺序递补。"),
+            capacity=activity.capacity,
         )
+    status = SignupStatus.WAITLISTED if full else SignupStatus.SIGNED_UP
     assert actor.id is not None
     if signup is None:
-        signup = ActivitySignup(activity_id=activity_id, member_id=actor.id, signed_up_at=now)
+        signup = ActivitySignup(activity_id=activity_id, member_id=actor.id, status=status)
     else:
-        transition_signup(signup, SignupStatus.SIGNED_UP)
-        signup.signed_up_at, signup.cancelled_at = now, None
+        transition_signup(signup, status)
+    signup.signed_up_at, signup.cancelled_at = now, None
+    signup.queue_no = _next_queue_no(session, activity_id)
     session.add(signup)
     session.flush()
-    return SignupOutcome.SIGNED_UP
+    return SignupOutcome.WAITLISTED if full else SignupOutcome.SIGNED_UP
+
+
+def promoted_key(activity_id: int, member_id: int, queue_no: int) -> str:
+    # The queue number tells apart two promotions of one member (they declined, then waited again).
+    return f"activity:{activity_id}:promoted:member:{member_id}:{queue_no}"
+
+
+def _promote_waiting(session: Session, activity: Activity, now: datetime) -> int | None:
+    """Move the first in line into a freed place and queue the news to them; their id, or None.
+
+    Called under the activity's lock, in the transaction that freed the place, so
+    the place goes to exactly one member even while others cancel at once.
+    """
+    assert activity.id is not None
+    if activity.capacity is not None and (
+        signup_counts(session, [activity.id]).get(activity.id, 0) >= activity.capacity
+    ):
+        return None
+    first = session.exec(
+        select(ActivitySignup)
+        .join(Member, col(Member.id) == col(ActivitySignup.member_id))
+        .where(
+            ActivitySignup.activity_id == activity.id,
+            ActivitySignup.status == SignupStatus.WAITLISTED,
+            Member.status == MemberStatus.ACTIVE,
+        )
+        .order_by(col(ActivitySignup.queue_no))
+        .limit(1)
+    ).first()
+    if first is None:
+        return None
+    transition_signup(first, SignupStatus.SIGNED_UP)
+    session.add(first)
+    enqueue(
+        session,
+        [
+            NewPush(
+                key=promoted_key(activity.id, first.member_id, first.queue_no),
+                member_id=first.member_id,
+                kind=PushKind.STATUS,
+                topic=PROMOTED_TOPIC,
+                subject_id=activity.id,
+            )
+        ],
+        now=now,
+    )
+    return first.member_id
 
 
 def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: datetime) -> None:
-    """Withdraw the actor's sign-up; allowed until the deadline, after which the organiser plans on them.
+    """Withdraw the actor's sign-up, or take them out of the waitlist; allowed until the deadline,
+    after which the organiser plans on them.
+
+    A place freed goes at once, in the same transaction, to the first member
+    waiting, who is told; declining it is cancelling in turn, which passes it on.
 
     Raises:
         NotFound: no such activity.
@@ -688,7 +828,7 @@ def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: dat
     """
     activity = _locked(session, activity_id)
     signup = _signup(session, activity_id, actor.id)
-    if signup is None or signup.status is not SignupStatus.SIGNED_UP:
+    if signup is None or signup.status is SignupStatus.CANCELLED:
         raise InvalidInput("activity.not_signed_up", N_("您没有报名这个活动。"))
     if activity.status is ActivityStatus.CANCELLED:
         raise InvalidInput("activity.cancelled", N_("很抱歉，这个活动已经取消了。"))
@@ -696,7 +836,11 @@ def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: dat
         raise InvalidInput(
             "activity.cancel_too_late", N_("报名已经截止，不能再取消了。如果去不了，请联系活动组织人。")
         )
+    freed = signup.status is SignupStatus.SIGNED_UP
     transition_signup(signup, SignupStatus.CANCELLED)
     signup.cancelled_at = now
     session.add(signup)
     session.flush()
+    if freed:
+        _promote_waiting(session, activity, now)
+        session.flush()

@@ -3,7 +3,7 @@
 from handlers.activities import browse, manage, organise, render
 from handlers.activities.demo import seed_activities
 from handlers.core.module import MenuGroup, MenuSlot, Module
-from models.activities import CANCELLED_TOPIC
+from models.activities import CANCELLED_TOPIC, PROMOTED_TOPIC
 
 MODULE = Module(
     name="activities",
@@ -15,8 +15,8 @@ MODULE = Module(
         manage.MANAGED_ACTIVITIES,
         manage.MANAGE_ACTIVITY,
     ),
-    renderers={CANCELLED_TOPIC: render.render_cancelled},
-    produces=(CANCELLED_TOPIC,),
+    renderers={CANCELLED_TOPIC: render.render_cancelled, PROMOTED_TOPIC: render.render_promoted},
+    produces=(CANCELLED_TOPIC, PROMOTED_TOPIC),
     menu=(MenuSlot(MenuGroup.SERVICES, browse.BROWSE.name, 40),),
     demo=seed_activities,
 )

@@ -32,6 +32,9 @@ from models.activities import (
     sign_up,
     signup_counts,
     signups_for,
+    waitlist_counts,
+    waitlist_position,
+    waitlist_positions,
 )
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member
@@ -49,11 +52,15 @@ def _short(moment: datetime, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%m-%d %H:%M")
 
 
-def _places(ctx: Context, activity: Activity, count: int) -> str:
-    """How many places are left, as a member weighs whether to hurry."""
+def _places(ctx: Context, activity: Activity, count: int, waiting: int = 0) -> str:
+    """How many places are left (or how long the line is), as a member weighs whether to hurry."""
     if activity.capacity is None:
         return ctx.t("不限")
     left = max(activity.capacity - count, 0)
+    if left == 0 and waiting:
+        return ctx.t("已满（共 {capacity} 个），{waiting} 人候补").format(
+            capacity=activity.capacity, waiting=waiting
+        )
     if left == 0:
         return ctx.t("已满（共 {capacity} 个）").format(capacity=activity.capacity)
     return ctx.t("剩余 {left} 个（共 {capacity} 个）").format(left=left, capacity=activity.capacity)
@@ -63,7 +70,7 @@ def _is_full(activity: Activity, count: int) -> bool:
     return activity.capacity is not None and count >= activity.capacity
 
 
-def activity_text(ctx: Context, activity: Activity, count: int) -> str:
+def activity_text(ctx: Context, activity: Activity, count: int, waiting: int = 0) -> str:
     """An activity in full, as a member reads it before signing up."""
     _ = ctx.t
     zone = ctx.config.timezone
@@ -73,7 +80,7 @@ def activity_text(ctx: Context, activity: Activity, count: int) -> str:
         activity.description,
         _("时间：{time}").format(time=local_time(activity.starts_at, zone)),
         _("地点：{place}").format(place=activity.place),
-        _("名额：{places}").format(places=_places(ctx, activity, count)),
+        _("名额：{places}").format(places=_places(ctx, activity, count, waiting)),
         _("报名截止：{time}").format(time=local_time(activity.signup_deadline, zone)),
         _("报名范围：{units}").format(units=units_text(ctx.session, activity.id)),
     ]
@@ -93,7 +100,15 @@ def _sections(ctx: Context, data: Data) -> Sequence[Option]:
     return []
 
 
-def _entry(ctx: Context, number: int, activity: Activity, count: int, section: str) -> str:
+def _entry(
+    ctx: Context,
+    number: int,
+    activity: Activity,
+    count: int,
+    section: str,
+    waiting: int,
+    position: int | None,
+) -> str:
     _ = ctx.t
     zone = ctx.config.timezone
     lines = [
@@ -107,11 +122,13 @@ def _entry(ctx: Context, number: int, activity: Activity, count: int, section: s
         lines.append("   " + _("（活动已取消）"))
         if activity.cancel_reason:
             lines.append("   " + _("取消原因：{reason}").format(reason=activity.cancel_reason))
+    elif section == MINE and position is not None:
+        lines.append("   " + _("（候补第 {position} 位）").format(position=position))
     elif section == OPEN:
         lines.append(
             "   "
             + _("名额：{places}　报名截止：{deadline}").format(
-                places=_places(ctx, activity, count), deadline=_short(activity.signup_deadline, zone)
+                places=_places(ctx, activity, count, waiting), deadline=_short(activity.signup_deadline, zone)
             )
         )
     return "\n".join(lines)
@@ -133,7 +150,12 @@ class BrowseStep(PagedList[Activity]):
         if page.total == 0:
             return _("目前没有可以报名的活动。有新活动时会在这里列出。")
         section = data["section"]
-        counts = signup_counts(ctx.session, [a.id for a in page.items if a.id is not None])
+        ids = [a.id for a in page.items if a.id is not None]
+        counts = signup_counts(ctx.session, ids)
+        waiting = waitlist_counts(ctx.session, ids) if section == OPEN else {}
+        positions = (
+            waitlist_positions(ctx.session, member=_actor(ctx), activity_ids=ids) if section == MINE else {}
+        )
         heading = (
             _("活动报名（第 {page}/{pages} 页，共 {count} 个）：")
             if section == OPEN
@@ -141,7 +163,15 @@ class BrowseStep(PagedList[Activity]):
         ).format(page=page.number, pages=page.pages, count=page.total)
         # Numbered as the choices below are, page by page, so "1" picks the first one shown.
         entries = [
-            _entry(ctx, number, activity, counts.get(activity.id or 0, 0), section)
+            _entry(
+                ctx,
+                number,
+                activity,
+                counts.get(activity.id or 0, 0),
+                section,
+                waiting.get(activity.id or 0, 0),
+                positions.get(activity.id or 0),
+            )
             for number, activity in enumerate(page.items, start=1)
         ]
         return "\n".join([heading, *entries, _("请选择要查看的活动：")])
@@ -163,13 +193,21 @@ def _browsed(ctx: Context, data: Data) -> list[Reply]:
 def _show_activity(ctx: Context, activity_id: int, section: str, page: int) -> list[Reply]:
     activity = member_activity(ctx.session, member=_actor(ctx), activity_id=activity_id)
     count = signup_counts(ctx.session, [activity_id]).get(activity_id, 0)
-    lines = [activity_text(ctx, activity, count)]
+    waiting = waitlist_counts(ctx.session, [activity_id]).get(activity_id, 0)
+    lines = [activity_text(ctx, activity, count, waiting)]
+    position = waitlist_position(ctx.session, member=_actor(ctx), activity_id=activity_id)
     if activity.status is ActivityStatus.CANCELLED:
         lines.append(ctx.t("这个活动已经取消了。"))
         if activity.cancel_reason:
             lines.append(ctx.t("取消原因：{reason}").format(reason=activity.cancel_reason))
     elif is_signed_up(ctx.session, member=_actor(ctx), activity_id=activity_id):
         lines.append(ctx.t("您已报名这个活动。"))
+    elif position is not None:
+        lines.append(
+            ctx.t("您正在候补，目前排第 {position} 位。有人取消时会按顺序为您报名并通知您。").format(
+                position=position
+            )
+        )
     elif activity.signup_deadline <= ctx.now:
         lines.append(ctx.t("报名已经截止。"))
     data = {"activity_id": activity_id, "section": section, "page": page}
@@ -192,8 +230,14 @@ def _action_options(ctx: Context, data: Data) -> Sequence[Option]:
     if activity.status is ActivityStatus.OPEN and activity.signup_deadline > ctx.now:
         if is_signed_up(ctx.session, member=_actor(ctx), activity_id=activity_id):
             options.append(Option("cancel", N_("取消报名"), aliases=("取消報名", "cancel sign-up")))
+        elif waitlist_position(ctx.session, member=_actor(ctx), activity_id=activity_id) is not None:
+            options.append(Option("leave", N_("退出候补"), aliases=("退出候補", "leave the waitlist")))
         elif not _is_full(activity, signup_counts(ctx.session, [activity_id]).get(activity_id, 0)):
             options.append(Option("sign_up", N_("报名"), aliases=("報名", "我要报名", "sign up")))
+        else:
+            options.append(
+                Option("waitlist", N_("排队候补"), aliases=("排隊候補", "候补", "join the waitlist"))
+            )
     options.append(Option("list", N_("返回列表")))
     return options
 
@@ -204,7 +248,7 @@ class ActionStep(Choose):
     another phone meanwhile): the rules then say what is what, not "this button expired"."""
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        for action in ("sign_up", "cancel"):
+        for action in ("sign_up", "cancel", "waitlist", "leave"):
             if ctx.incoming.button == step_payload(flow, self.key, action):
                 return action
         return super().accept(ctx, flow, data)
@@ -222,18 +266,34 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
         return _browse(ctx, section, page)
     if action == "cancel" and not data.get("sure"):
         return _browse(ctx, section, page, intro=[Reply(ctx.t("好的，您的报名保留着。"))])
+    if action == "leave" and not data.get("leave_sure"):
+        return _browse(ctx, section, page, intro=[Reply(ctx.t("好的，您继续候补。"))])
     try:
-        if action == "sign_up":
-            outcome = sign_up(ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now)
+        if action in ("sign_up", "waitlist"):
+            outcome = sign_up(
+                ctx.session,
+                actor=_actor(ctx),
+                activity_id=activity_id,
+                now=ctx.now,
+                waitlist=action == "waitlist",
+            )
             activity = member_activity(ctx.session, member=_actor(ctx), activity_id=activity_id)
             if outcome is SignupOutcome.ALREADY_SIGNED_UP:
                 text = ctx.t("您已经报名了，不用再报一次。")
+            elif outcome in (SignupOutcome.WAITLISTED, SignupOutcome.ALREADY_WAITLISTED):
+                position = waitlist_position(ctx.session, member=_actor(ctx), activity_id=activity_id)
+                text = ctx.t(
+                    "您已排队候补“{title}”，目前排第 {position} 位。有人取消时会按顺序为您报名并通知您。"
+                ).format(title=activity.title, position=position)
             else:
                 text = ctx.t("报名成功！“{title}”{time}在{place}举行，请准时参加。").format(
                     title=activity.title,
                     time=local_time(activity.starts_at, ctx.config.timezone),
                     place=activity.place,
                 )
+        elif action == "leave":
+            cancel_signup(ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now)
+            text = ctx.t("已退出候补。")
         else:
             cancel_signup(ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now)
             text = ctx.t("已取消报名。报名截止前还可以再报名。")
@@ -253,6 +313,13 @@ ACTIVITY_ACTIONS = Flow(
             params=_title_of,
             skip_if=lambda data: data.get("action") != "cancel",
             keeps=N_("好的，您的报名保留着。"),
+        ),
+        YesNo(
+            "leave_sure",
+            N_("确定要退出“{title}”的候补吗？再排队要排到最后。"),
+            params=_title_of,
+            skip_if=lambda data: data.get("action") != "leave",
+            keeps=N_("好的，您继续候补。"),
         ),
     ),
     on_done=_acted,

@@ -23,11 +23,13 @@ from models.activities import (
     CANCEL_REASON_MAX,
     Activity,
     ActivityStatus,
+    SignupStatus,
     activities_managed_by,
     cancel_activity,
     managed_activity,
     signup_counts,
     signups_of,
+    waitlist_counts,
 )
 from models.errors import N_
 from models.members import Member
@@ -112,6 +114,20 @@ def _report(ctx: Context, activity_id: int) -> Reply:
     if count > NAMES_LISTED:
         more = count - NAMES_LISTED
         lines.append(_.ngettext("……还有 {count} 人", "……还有 {count} 人", more).format(count=more))
+    waiting = signups_of(
+        ctx.session, actor=_actor(ctx), activity_id=activity_id, status=SignupStatus.WAITLISTED
+    )
+    if waiting:
+        lines.append(_("候补（按排队顺序）：{count} 人").format(count=len(waiting)))
+        lines.extend(
+            _("候补{number}. {name}（{employee_no}，{unit}）").format(
+                number=number, name=a.member.name, employee_no=a.member.employee_no, unit=a.unit
+            )
+            for number, a in enumerate(waiting[:NAMES_LISTED], start=1)
+        )
+        if len(waiting) > NAMES_LISTED:
+            more = len(waiting) - NAMES_LISTED
+            lines.append(_.ngettext("……还有 {count} 人", "……还有 {count} 人", more).format(count=more))
     return Reply("\n".join(lines))
 
 
@@ -156,9 +172,15 @@ def _cancel_question(ctx: Context, data: Data) -> dict[str, Any]:
     activity_id = int(data["activity_id"])
     activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id)
     count = signup_counts(ctx.session, [activity_id]).get(activity_id, 0)
-    told = ctx.t.ngettext(
-        "已报名的 {count} 人会收到取消通知。", "已报名的 {count} 人会收到取消通知。", count
-    ).format(count=count)
+    waiting = waitlist_counts(ctx.session, [activity_id]).get(activity_id, 0)
+    if waiting:
+        told = ctx.t("已报名的 {count} 人和候补的 {waiting} 人会收到取消通知。").format(
+            count=count, waiting=waiting
+        )
+    else:
+        told = ctx.t.ngettext(
+            "已报名的 {count} 人会收到取消通知。", "已报名的 {count} 人会收到取消通知。", count
+        ).format(count=count)
     reason = data.get("reason")
     if reason:
         told += "\n" + ctx.t("取消原因：{reason}").format(reason=reason)
@@ -174,14 +196,19 @@ def _managed_acted(ctx: Context, data: Data) -> list[Reply]:
         return ctx.dialogs.start(ctx, MANAGED_ACTIVITIES, data={"page": page})
     if action == "cancel" and data.get("sure"):
         activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id)
+        waiting = waitlist_counts(ctx.session, [activity_id]).get(activity_id, 0)
         count = cancel_activity(
             ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now, reason=data.get("reason")
         )
-        text = ctx.t.ngettext(
-            "已取消活动“{title}”，正在通知已报名的 {count} 人。",
-            "已取消活动“{title}”，正在通知已报名的 {count} 人。",
-            count,
-        ).format(title=activity.title, count=count)
+        if waiting:
+            text = ctx.t("已取消活动“{title}”，正在通知已报名和候补的 {count} 人。")
+        else:
+            text = ctx.t.ngettext(
+                "已取消活动“{title}”，正在通知已报名的 {count} 人。",
+                "已取消活动“{title}”，正在通知已报名的 {count} 人。",
+                count,
+            )
+        text = text.format(title=activity.title, count=count)
         return show_menu(ctx, intro=[Reply(text)])
     if action == "cancel":
         return [Reply(ctx.t("好的，活动照常进行。")), *_show_managed(ctx, activity_id, page)]
