@@ -1,0 +1,342 @@
+"""The member's side: what is open to them, signing up, the waitlist, cancelling."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from models.activities.tables import (
+    PROMOTED_TOPIC,
+    Activity,
+    ActivitySignup,
+    ActivityStatus,
+    ActivityUnit,
+    SignupOutcome,
+    SignupStatus,
+    locked_activity,
+    transition_signup,
+)
+from models.errors import N_, InvalidInput, NotFound, PermissionDenied
+from models.members import Member, MemberStatus
+from models.outbox import NewPush, PushKind, enqueue
+from models.units import PATH_SEPARATOR, Unit
+
+# ------------------------------------------------------------------------------ members
+
+
+def _ancestor_ids(unit: Unit) -> list[int]:
+    return [int(part) for part in unit.id_path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR)]
+
+
+def _eligible(session: Session, member: Member) -> sa.ColumnElement[bool]:
+    """The condition for the activities open to a member's unit: one of its units is at or above it."""
+    unit = session.get(Unit, member.unit_id)
+    if unit is None or not member.is_active:
+        return sa.false()
+    return (
+        select(ActivityUnit.activity_id)
+        .where(
+            col(ActivityUnit.activity_id) == col(Activity.id),
+            col(ActivityUnit.unit_id).in_(_ancestor_ids(unit)),
+        )
+        .exists()
+    )
+
+
+def _soonest_first(
+    session: Session, condition: sa.ColumnElement[bool], *, offset: int, limit: int | None
+) -> tuple[list[Activity], int]:
+    """One page of the activities meeting ``condition``, soonest first, and how many in all."""
+    total = session.exec(select(func.count()).select_from(Activity).where(condition)).one()
+    page = session.exec(
+        select(Activity)
+        .where(condition)
+        .order_by(col(Activity.starts_at), col(Activity.id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(page), int(total)
+
+
+def open_activities_for(
+    session: Session, *, member: Member, now: datetime, offset: int = 0, limit: int | None = 5
+) -> tuple[list[Activity], int]:
+    """One page of the activities a member may sign up for now, soonest first, and how many in all."""
+    condition = sa.and_(
+        _eligible(session, member),
+        col(Activity.status) == ActivityStatus.OPEN,
+        col(Activity.signup_deadline) > now,
+    )
+    return _soonest_first(session, condition, offset=offset, limit=limit)
+
+
+def signups_for(
+    session: Session, *, member: Member, now: datetime, offset: int = 0, limit: int | None = 5
+) -> tuple[list[Activity], int]:
+    """One page of the activities a member is signed up or waiting for that have not started, soonest first.
+
+    Cancelled activities stay in the list until their time, so the member sees why they are off.
+    """
+    condition = sa.and_(
+        col(Activity.id).in_(
+            select(ActivitySignup.activity_id).where(
+                ActivitySignup.member_id == member.id,
+                col(ActivitySignup.status).in_([SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED]),
+            )
+        ),
+        col(Activity.starts_at) > now,
+    )
+    return _soonest_first(session, condition, offset=offset, limit=limit)
+
+
+def signup_counts(
+    session: Session, activity_ids: Collection[int], status: SignupStatus = SignupStatus.SIGNED_UP
+) -> dict[int, int]:
+    """How many are signed up for (or waiting for) each activity; activities with none are left out."""
+    if not activity_ids:
+        return {}
+    rows = session.exec(
+        select(ActivitySignup.activity_id, func.count())
+        .where(col(ActivitySignup.activity_id).in_(list(activity_ids)), ActivitySignup.status == status)
+        .group_by(col(ActivitySignup.activity_id))
+    ).all()
+    return dict(rows)
+
+
+def waitlist_counts(session: Session, activity_ids: Collection[int]) -> dict[int, int]:
+    """How many wait for a place in each activity; activities with nobody waiting are left out."""
+    return signup_counts(session, activity_ids, SignupStatus.WAITLISTED)
+
+
+def _signup(session: Session, activity_id: int, member_id: int | None) -> ActivitySignup | None:
+    return session.exec(
+        select(ActivitySignup).where(
+            ActivitySignup.activity_id == activity_id, ActivitySignup.member_id == member_id
+        )
+    ).first()
+
+
+def is_signed_up(session: Session, *, member: Member, activity_id: int) -> bool:
+    signup = _signup(session, activity_id, member.id)
+    return signup is not None and signup.status is SignupStatus.SIGNED_UP
+
+
+def waitlist_position(session: Session, *, member: Member, activity_id: int) -> int | None:
+    """Where the member stands in the activity's waitlist (1 is next in), or None when not waiting."""
+    signup = _signup(session, activity_id, member.id)
+    if signup is None or signup.status is not SignupStatus.WAITLISTED:
+        return None
+    ahead = session.exec(
+        select(func.count())
+        .select_from(ActivitySignup)
+        .where(
+            ActivitySignup.activity_id == activity_id,
+            ActivitySignup.status == SignupStatus.WAITLISTED,
+            col(ActivitySignup.queue_no) < signup.queue_no,
+        )
+    ).one()
+    return int(ahead) + 1
+
+
+def waitlist_positions(session: Session, *, member: Member, activity_ids: Collection[int]) -> dict[int, int]:
+    """The member's place in each of these activities' waitlists, where they wait: for a list of them."""
+    if not activity_ids:
+        return {}
+    mine = (
+        select(ActivitySignup.activity_id, ActivitySignup.queue_no)
+        .where(
+            col(ActivitySignup.activity_id).in_(list(activity_ids)),
+            ActivitySignup.member_id == member.id,
+            ActivitySignup.status == SignupStatus.WAITLISTED,
+        )
+        .subquery()
+    )
+    rows = session.exec(
+        select(mine.c.activity_id, func.count())
+        .select_from(mine)
+        .join(
+            ActivitySignup,
+            sa.and_(
+                col(ActivitySignup.activity_id) == mine.c.activity_id,
+                col(ActivitySignup.status) == SignupStatus.WAITLISTED,
+                col(ActivitySignup.queue_no) <= mine.c.queue_no,
+            ),
+        )
+        .group_by(mine.c.activity_id)
+    ).all()
+    return {int(activity_id): int(position) for activity_id, position in rows}
+
+
+def member_activity(session: Session, *, member: Member, activity_id: int) -> Activity:
+    """An activity a member may look at: one open to their unit, or one they signed up for.
+
+    Raises:
+        NotFound: no such activity, or one the member has nothing to do with.
+    """
+    activity = session.exec(
+        select(Activity).where(
+            Activity.id == activity_id,
+            sa.or_(
+                _eligible(session, member),
+                col(Activity.id).in_(
+                    select(ActivitySignup.activity_id).where(ActivitySignup.member_id == member.id)
+                ),
+            ),
+        )
+    ).first()
+    if activity is None:
+        raise NotFound("activity.not_found", N_("找不到这个活动。"))
+    return activity
+
+
+def _check_open(activity: Activity, now: datetime) -> None:
+    if activity.status is ActivityStatus.CANCELLED:
+        raise InvalidInput("activity.cancelled", N_("很抱歉，这个活动已经取消了。"))
+    if activity.signup_deadline <= now:
+        raise InvalidInput("activity.deadline_passed", N_("这个活动的报名已经截止了。"))
+
+
+def _next_queue_no(session: Session, activity_id: int) -> int:
+    """The next number in the activity's order of requests; only read under the activity's lock."""
+    last = session.exec(
+        select(func.max(ActivitySignup.queue_no)).where(ActivitySignup.activity_id == activity_id)
+    ).one()
+    return int(last or 0) + 1
+
+
+def sign_up(
+    session: Session, *, actor: Member, activity_id: int, now: datetime, waitlist: bool = False
+) -> SignupOutcome:
+    """Sign the actor up, if the activity is open to them and has a place left; else, if they
+    asked to (``waitlist``), put them at the end of its waitlist.
+
+    The activity's row stays locked until the caller commits, so the count of
+    places, the order of requests and the new sign-up cannot interleave with
+    another member's: of two requests for the last place, the one committed
+    first has it and the other waits behind everyone already waiting.
+
+    Returns:
+        ``SIGNED_UP`` or ``WAITLISTED``; ``ALREADY_SIGNED_UP`` or ``ALREADY_WAITLISTED``
+        when they were (nothing changes).
+
+    Raises:
+        NotFound: no such activity.
+        PermissionDenied: ``activity.not_eligible``, not open to the member's unit.
+        InvalidInput: ``activity.cancelled``, ``activity.deadline_passed``, or ``activity.full``
+            when there is no place and ``waitlist`` was not asked for.
+    """
+    activity = locked_activity(session, activity_id)
+    signup = _signup(session, activity_id, actor.id)
+    if signup is not None and signup.status is SignupStatus.SIGNED_UP:
+        return SignupOutcome.ALREADY_SIGNED_UP
+    if signup is not None and signup.status is SignupStatus.WAITLISTED:
+        return SignupOutcome.ALREADY_WAITLISTED
+    eligible = session.exec(
+        select(Activity.id).where(Activity.id == activity_id, _eligible(session, actor))
+    ).first()
+    if eligible is None:
+        raise PermissionDenied("activity.not_eligible", N_("抱歉，这个活动不面向您所在的单位。"))
+    _check_open(activity, now)
+    # A place freed goes to the first in line in the same transaction (cancel_signup), so
+    # a newcomer never finds a free place while others wait for one.
+    full = activity.capacity is not None and (
+        signup_counts(session, [activity_id]).get(activity_id, 0) >= activity.capacity
+    )
+    if full and not waitlist:
+        raise InvalidInput(
+            "activity.full",
+            N_("很抱歉，名额已满（共 {capacity} 个名额）。可以排队候补，有人取消时按顺序递补。"),
+            capacity=activity.capacity,
+        )
+    status = SignupStatus.WAITLISTED if full else SignupStatus.SIGNED_UP
+    assert actor.id is not None
+    if signup is None:
+        signup = ActivitySignup(activity_id=activity_id, member_id=actor.id, status=status)
+    else:
+        transition_signup(signup, status)
+    signup.signed_up_at, signup.cancelled_at = now, None
+    signup.queue_no = _next_queue_no(session, activity_id)
+    session.add(signup)
+    session.flush()
+    return SignupOutcome.WAITLISTED if full else SignupOutcome.SIGNED_UP
+
+
+def promoted_key(activity_id: int, member_id: int, queue_no: int) -> str:
+    # The queue number tells apart two promotions of one member (they declined, then waited again).
+    return f"activity:{activity_id}:promoted:member:{member_id}:{queue_no}"
+
+
+def _promote_waiting(session: Session, activity: Activity, now: datetime) -> int | None:
+    """Move the first in line into a freed place and queue the news to them; their id, or None.
+
+    Called under the activity's lock, in the transaction that freed the place, so
+    the place goes to exactly one member even while others cancel at once.
+    """
+    assert activity.id is not None
+    if activity.capacity is not None and (
+        signup_counts(session, [activity.id]).get(activity.id, 0) >= activity.capacity
+    ):
+        return None
+    first = session.exec(
+        select(ActivitySignup)
+        .join(Member, col(Member.id) == col(ActivitySignup.member_id))
+        .where(
+            ActivitySignup.activity_id == activity.id,
+            ActivitySignup.status == SignupStatus.WAITLISTED,
+            Member.status == MemberStatus.ACTIVE,
+        )
+        .order_by(col(ActivitySignup.queue_no))
+        .limit(1)
+    ).first()
+    if first is None:
+        return None
+    transition_signup(first, SignupStatus.SIGNED_UP)
+    session.add(first)
+    enqueue(
+        session,
+        [
+            NewPush(
+                key=promoted_key(activity.id, first.member_id, first.queue_no),
+                member_id=first.member_id,
+                kind=PushKind.STATUS,
+                topic=PROMOTED_TOPIC,
+                subject_id=activity.id,
+            )
+        ],
+        now=now,
+    )
+    return first.member_id
+
+
+def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: datetime) -> None:
+    """Withdraw the actor's sign-up, or take them out of the waitlist; allowed until the deadline,
+    after which the organiser plans on them.
+
+    A place freed goes at once, in the same transaction, to the first member
+    waiting, who is told; declining it is cancelling in turn, which passes it on.
+
+    Raises:
+        NotFound: no such activity.
+        InvalidInput: ``activity.not_signed_up``, ``activity.cancelled`` or ``activity.cancel_too_late``.
+    """
+    activity = locked_activity(session, activity_id)
+    signup = _signup(session, activity_id, actor.id)
+    if signup is None or signup.status is SignupStatus.CANCELLED:
+        raise InvalidInput("activity.not_signed_up", N_("您没有报名这个活动。"))
+    if activity.status is ActivityStatus.CANCELLED:
+        raise InvalidInput("activity.cancelled", N_("很抱歉，这个活动已经取消了。"))
+    if activity.signup_deadline <= now:
+        raise InvalidInput(
+            "activity.cancel_too_late", N_("报名已经截止，不能再取消了。如果去不了，请联系活动组织人。")
+        )
+    freed = signup.status is SignupStatus.SIGNED_UP
+    transition_signup(signup, SignupStatus.CANCELLED)
+    signup.cancelled_at = now
+    session.add(signup)
+    session.flush()
+    if freed:
+        _promote_waiting(session, activity, now)
+        session.flush()

@@ -1,0 +1,156 @@
+"""The activities' tables, statuses and the rules on how they change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.base import UTCDateTime, string_enum, utcnow
+from models.errors import N_, NotFound
+from models.members import Member
+
+TITLE_MAX = 40
+# Under Telegram's 4,096-character message, with room for the title, time and place.
+DESCRIPTION_MAX = 2000
+PLACE_MAX = 100
+# No union hall seats more; a larger number is a typo (an extra zero).
+CAPACITY_MAX = 100_000
+# Why an activity is off, in a sentence or two: it goes into the news to everyone signed up.
+CANCEL_REASON_MAX = 100
+
+CANCELLED_TOPIC = "activity_cancelled"
+PROMOTED_TOPIC = "activity_promoted"
+
+
+class ActivityStatus(StrEnum):
+    OPEN = "open"  # members may sign up until the deadline
+    CANCELLED = "cancelled"  # called off; those signed up were told
+
+
+ACTIVITY_TRANSITIONS: dict[ActivityStatus, frozenset[ActivityStatus]] = {
+    ActivityStatus.OPEN: frozenset({ActivityStatus.CANCELLED}),
+    ActivityStatus.CANCELLED: frozenset(),
+}
+
+
+class SignupStatus(StrEnum):
+    SIGNED_UP = "signed_up"
+    WAITLISTED = "waitlisted"  # the activity was full: in line for a place that frees
+    CANCELLED = "cancelled"  # by the member, before the deadline
+
+
+SIGNUP_TRANSITIONS: dict[SignupStatus, frozenset[SignupStatus]] = {
+    SignupStatus.SIGNED_UP: frozenset({SignupStatus.CANCELLED}),
+    # Moved in when a place frees, or out of the line by the member's own choice.
+    SignupStatus.WAITLISTED: frozenset({SignupStatus.SIGNED_UP, SignupStatus.CANCELLED}),
+    SignupStatus.CANCELLED: frozenset({SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED}),
+}
+
+
+class SignupOutcome(StrEnum):
+    """What :func:`sign_up` did: a second tap on 报名 is not an error, just already done."""
+
+    SIGNED_UP = "signed_up"
+    ALREADY_SIGNED_UP = "already_signed_up"
+    WAITLISTED = "waitlisted"
+    ALREADY_WAITLISTED = "already_waitlisted"
+
+
+class Activity(SQLModel, table=True):
+    """An activity as the cadre set it out; its eligible units are rows of ``activity_unit``."""
+
+    __tablename__ = "activity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organiser_id: int = Field(foreign_key="member.id", index=True)
+    status: ActivityStatus = Field(default=ActivityStatus.OPEN, sa_type=string_enum(ActivityStatus, 16))
+    # Lengths are counted as members count characters; an emoji may take several code points.
+    title: str = Field(max_length=400)
+    description: str = Field(sa_type=sa.Text)
+    place: str = Field(max_length=1000)
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    signup_deadline: datetime = Field(sa_type=UTCDateTime, index=True)
+    capacity: int | None = Field(default=None)  # None: as many as come
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why it was called off, as the cadre wrote it, told to those signed up; None when not given.
+    cancel_reason: str | None = Field(default=None, max_length=1000)
+
+
+class ActivityUnit(SQLModel, table=True):
+    """One unit whose subtree may sign up for an activity: "open to me" is then one indexed query."""
+
+    __tablename__ = "activity_unit"
+
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True, index=True)
+
+
+class ActivitySignup(SQLModel, table=True):
+    """One member's sign-up for one activity, and where it stands."""
+
+    __tablename__ = "activity_signup"
+    __table_args__ = (sa.UniqueConstraint("activity_id", "member_id", name="uq_activity_signup"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # uq_activity_signup indexes activity_id as its first column.
+    activity_id: int = Field(foreign_key="activity.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    status: SignupStatus = Field(default=SignupStatus.SIGNED_UP, sa_type=string_enum(SignupStatus, 16))
+    signed_up_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The order requests were committed in, per activity (1, 2, …), taken under the activity's
+    # lock: the waitlist is served in it. Two requests of one instant still get two numbers,
+    # and a member who cancels and comes back joins the end of the line.
+    queue_no: int = Field(default=0)
+
+
+@dataclass(frozen=True)
+class ActivityDraft:
+    """What the cadre set out, not yet checked. Times are aware; ``capacity`` None means unlimited."""
+
+    title: str
+    description: str
+    place: str
+    starts_at: datetime
+    signup_deadline: datetime
+    capacity: int | None
+    unit_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """One member signed up, as the cadre's list shows them."""
+
+    member: Member
+    unit: str
+    signed_up_at: datetime
+
+
+def transition(activity: Activity, to: ActivityStatus) -> None:
+    if to not in ACTIVITY_TRANSITIONS[activity.status]:
+        raise ValueError(f"a {activity.status} activity cannot become {to}")
+    activity.status = to
+
+
+def transition_signup(signup: ActivitySignup, to: SignupStatus) -> None:
+    if to not in SIGNUP_TRANSITIONS[signup.status]:
+        raise ValueError(f"a {signup.status} sign-up cannot become {to}")
+    signup.status = to
+
+
+def locked_activity(session: Session, activity_id: int | None) -> Activity:
+    """The activity's row, locked until the transaction ends, read afresh."""
+    activity = session.exec(
+        select(Activity)
+        .where(Activity.id == activity_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if activity is None:
+        raise NotFound("activity.not_found", N_("找不到这个活动。"))
+    return activity
