@@ -1,9 +1,10 @@
 """活动报名: cadres set out activities for their units; members sign up and cancel."""
 
-from handlers.activities import browse, manage, organise, render
+from handlers.activities import browse, manage, organise, reminders, render
 from handlers.activities.demo import seed_activities
+from handlers.activities.settings import ActivitySettings
 from handlers.core.module import MenuGroup, MenuSlot, Module
-from models.activities import CANCELLED_TOPIC, PROMOTED_TOPIC
+from models.activities import CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC
 
 MODULE = Module(
     name="activities",
@@ -15,8 +16,14 @@ MODULE = Module(
         manage.MANAGED_ACTIVITIES,
         manage.MANAGE_ACTIVITY,
     ),
-    renderers={CANCELLED_TOPIC: render.render_cancelled, PROMOTED_TOPIC: render.render_promoted},
-    produces=(CANCELLED_TOPIC, PROMOTED_TOPIC),
+    renderers={
+        CANCELLED_TOPIC: render.render_cancelled,
+        PROMOTED_TOPIC: render.render_promoted,
+        REMINDER_TOPIC: reminders.render_reminder,
+    },
+    produces=(CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC),
+    jobs=(reminders.REMINDERS_JOB,),
+    settings=ActivitySettings,
     menu=(MenuSlot(MenuGroup.SERVICES, browse.BROWSE.name, 40),),
     demo=seed_activities,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ CANCEL_REASON_MAX = 100
 
 CANCELLED_TOPIC = "activity_cancelled"
 PROMOTED_TOPIC = "activity_promoted"
+REMINDER_TOPIC = "activity_reminder"
 
 
 class ActivityStatus(StrEnum):
@@ -154,3 +155,15 @@ def locked_activity(session: Session, activity_id: int | None) -> Activity:
     if activity is None:
         raise NotFound("activity.not_found", N_("找不到这个活动。"))
     return activity
+
+
+@dataclass(frozen=True)
+class ActivityPolicy:
+    """The union's settings for activities.
+
+    Attributes:
+        remind_before: how long before an activity starts its reminders go to those signed up,
+            longest first (a day, then an hour, by default); empty sends none.
+    """
+
+    remind_before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
