@@ -25,6 +25,7 @@ from models.activities import (
     Activity,
     ActivityStatus,
     SignupOutcome,
+    attended,
     cancel_signup,
     is_signed_up,
     member_activity,
@@ -37,7 +38,7 @@ from models.activities import (
     waitlist_positions,
 )
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
-from models.members import Member
+from models.members import Member, normalise_digits
 
 OPEN, MINE = "open", "mine"
 
@@ -108,6 +109,7 @@ def _entry(
     section: str,
     waiting: int,
     position: int | None,
+    there: bool = False,
 ) -> str:
     _ = ctx.t
     zone = ctx.config.timezone
@@ -124,6 +126,8 @@ def _entry(
             lines.append("   " + _("取消原因：{reason}").format(reason=activity.cancel_reason))
     elif section == MINE and position is not None:
         lines.append("   " + _("（候补第 {position} 位）").format(position=position))
+    elif section == MINE and activity.starts_at <= ctx.now:
+        lines.append("   " + (_("（已签到）") if there else _("（未签到）")))
     elif section == OPEN:
         lines.append(
             "   "
@@ -153,9 +157,9 @@ class BrowseStep(PagedList[Activity]):
         ids = [a.id for a in page.items if a.id is not None]
         counts = signup_counts(ctx.session, ids)
         waiting = waitlist_counts(ctx.session, ids) if section == OPEN else {}
-        positions = (
-            waitlist_positions(ctx.session, member=_actor(ctx), activity_ids=ids) if section == MINE else {}
-        )
+        mine = section == MINE
+        positions = waitlist_positions(ctx.session, member=_actor(ctx), activity_ids=ids) if mine else {}
+        present = attended(ctx.session, member=_actor(ctx), activity_ids=ids) if mine else frozenset()
         heading = (
             _("活动报名（第 {page}/{pages} 页，共 {count} 个）：")
             if section == OPEN
@@ -171,6 +175,7 @@ class BrowseStep(PagedList[Activity]):
                 section,
                 waiting.get(activity.id or 0, 0),
                 positions.get(activity.id or 0),
+                activity.id in present,
             )
             for number, activity in enumerate(page.items, start=1)
         ]
@@ -200,6 +205,13 @@ def _show_activity(ctx: Context, activity_id: int, section: str, page: int) -> l
         lines.append(ctx.t("这个活动已经取消了。"))
         if activity.cancel_reason:
             lines.append(ctx.t("取消原因：{reason}").format(reason=activity.cancel_reason))
+    elif activity.starts_at <= ctx.now and is_signed_up(
+        ctx.session, member=_actor(ctx), activity_id=activity_id
+    ):
+        there = attended(ctx.session, member=_actor(ctx), activity_ids=[activity_id])
+        lines.append(
+            ctx.t("您参加了这个活动，已签到。") if there else ctx.t("这个活动已经举行；没有您的签到记录。")
+        )
     elif is_signed_up(ctx.session, member=_actor(ctx), activity_id=activity_id):
         lines.append(ctx.t("您已报名这个活动。"))
     elif position is not None:
@@ -328,6 +340,13 @@ ACTIVITY_ACTIONS = Flow(
 
 
 def _activities(ctx: Context, arg: str) -> list[Reply]:
+    """The list, or with a number (``/activities 12``, the deep link ``act_12``) that activity."""
+    number = normalise_digits(arg)
+    if number.isdigit():
+        try:
+            return _show_activity(ctx, int(number), OPEN, 1)
+        except NotFound as error:
+            return show_menu(ctx, intro=[Reply(ctx.t.error(error))])
     if open_activities_for(ctx.session, member=_actor(ctx), now=ctx.now, limit=0)[1] == 0:
         if _has_signups(ctx):
             return _browse(ctx, MINE)

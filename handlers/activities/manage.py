@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from handlers.activities.attendance import attendee_numbers, code_reply, marked
 from handlers.activities.organise import can_manage_activities
 from handlers.activities.render import local_time
 from handlers.core.context import Context
@@ -105,10 +107,14 @@ def _report(ctx: Context, activity_id: int) -> Reply:
     if activity.cancel_reason:
         lines.append(_("取消原因：{reason}").format(reason=activity.cancel_reason))
     lines.append(figures)
+    there = sum(1 for a in attendees if a.attended_at is not None)
+    if there or activity.starts_at <= ctx.now:
+        lines.append(_("到场：{there}/{count} 人（✓ 为已到）").format(there=there, count=count))
     lines.extend(
         _("{number}. {name}（{employee_no}，{unit}）").format(
             number=number, name=a.member.name, employee_no=a.member.employee_no, unit=a.unit
         )
+        + (" ✓" if a.attended_at is not None else "")
         for number, a in enumerate(attendees[:NAMES_LISTED], start=1)
     )
     if count > NAMES_LISTED:
@@ -153,6 +159,12 @@ MANAGED_ACTIVITIES = paged_flow(
 def _manage_options(ctx: Context, data: Data) -> Sequence[Option]:
     activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=int(data["activity_id"]))
     options = []
+    if activity.status is ActivityStatus.OPEN:
+        options.append(Option("code", N_("签到码"), aliases=("簽到碼", "check-in code")))
+        if activity.starts_at - timedelta(hours=12) <= ctx.now and signup_counts(
+            ctx.session, [int(data["activity_id"])]
+        ):
+            options.append(Option("attend", N_("登记到场"), aliases=("登記到場", "mark attendance")))
     if activity.status is ActivityStatus.OPEN and activity.starts_at > ctx.now:
         options.append(Option("cancel", N_("取消活动"), aliases=("取消活動", "cancel the activity")))
     options += [Option("refresh", N_("刷新")), Option("list", N_("返回列表"))]
@@ -212,6 +224,14 @@ def _managed_acted(ctx: Context, data: Data) -> list[Reply]:
         return show_menu(ctx, intro=[Reply(text)])
     if action == "cancel":
         return [Reply(ctx.t("好的，活动照常进行。")), *_show_managed(ctx, activity_id, page)]
+    if action == "code":
+        activity = managed_activity(ctx.session, actor=_actor(ctx), activity_id=activity_id)
+        return [
+            code_reply(ctx, activity, ctx.config.telegram_bot_username),
+            *_show_managed(ctx, activity_id, page),
+        ]
+    if action == "attend":
+        return [Reply(marked(ctx, data)), *_show_managed(ctx, activity_id, page)]
     return _show_managed(ctx, activity_id, page)
 
 
@@ -219,6 +239,13 @@ MANAGE_ACTIVITY = Flow(
     name="manage_activity",
     steps=(
         Choose("action", N_("接下来要做什么？"), options=_manage_options),
+        Ask(
+            "attendees",
+            N_("请回复到场会员在上面名单中的序号，用空格或逗号分开，例如 1 3 5；都到了请回复“全部”。"),
+            max_length=2000,
+            validate=attendee_numbers,
+            skip_if=lambda data: data.get("action") != "attend",
+        ),
         ReasonStep(
             "reason",
             N_("请简单说明取消的原因，会一并告诉已报名的会员（最多 {limit} 个字）。"),

@@ -166,8 +166,15 @@ class Bot:
         stripped = text.strip()
         if stripped.startswith("/"):
             head, _, rest = stripped.partition(" ")
-            head = head.split("@", 1)[0]  # Telegram groups send /start@BotName
-            return self.words.get(normalise(head)), rest.strip(), True
+            head = normalise(head.split("@", 1)[0])  # Telegram groups send /start@BotName
+            rest = rest.strip()
+            if head == "/start" and rest:
+                # A deep link (t.me/<bot>?start=act_12) opens the feature that declared its prefix.
+                prefix, underscore, argument = rest.partition("_")
+                linked = self.registry.links.get(prefix) if underscore else None
+                if linked is not None:
+                    return linked, argument, True
+            return self.words.get(head), rest, True
         said = normalise(stripped)
         feature = self.words.get(said)
         if feature is None:

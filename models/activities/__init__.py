@@ -43,6 +43,7 @@ from models.activities.organise import (
     units_in_scope,
 )
 from models.activities.signups import (
+    attended,
     cancel_signup,
     is_signed_up,
     member_activity,
@@ -103,6 +104,7 @@ __all__ = [
     "activities_managed_by",
     "activity_scope",
     "activity_units",
+    "attended",
     "cancel_activity",
     "cancel_signup",
     "cancelled_key",

@@ -293,7 +293,10 @@ def signups_of(
     ).all()
     units = {unit.id: unit for unit in session.exec(select(Unit))}
     paths = {unit_id: _path(units, unit) for unit_id, unit in units.items()}
-    return [Attendee(member, paths[member.unit_id], signup.signed_up_at) for signup, member in rows]
+    return [
+        Attendee(member, paths[member.unit_id], signup.signed_up_at, signup.attended_at)
+        for signup, member in rows
+    ]
 
 
 def _path(units: dict[int | None, Unit], unit: Unit) -> str:

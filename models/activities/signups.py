@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -46,18 +47,33 @@ def _eligible(session: Session, member: Member) -> sa.ColumnElement[bool]:
     )
 
 
+# How long an activity stays in 我的报名 after it took place: long enough to see one was counted.
+RECENTLY = timedelta(days=7)
+
+
 def _soonest_first(
-    session: Session, condition: sa.ColumnElement[bool], *, offset: int, limit: int | None
+    session: Session,
+    condition: sa.ColumnElement[bool],
+    *,
+    offset: int,
+    limit: int | None,
+    now: datetime | None = None,
 ) -> tuple[list[Activity], int]:
-    """One page of the activities meeting ``condition``, soonest first, and how many in all."""
+    """One page of the activities meeting ``condition``, soonest first, and how many in all.
+
+    With ``now``, those still to come come first, then those past, the latest first.
+    """
     total = session.exec(select(func.count()).select_from(Activity).where(condition)).one()
-    page = session.exec(
-        select(Activity)
-        .where(condition)
-        .order_by(col(Activity.starts_at), col(Activity.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    order: list[Any] = [col(Activity.starts_at), col(Activity.id)]
+    if now is not None:
+        starts = col(Activity.starts_at)
+        order = [
+            sa.case((starts <= now, 1), else_=0),  # what is to come, then what is past
+            sa.case((starts > now, starts)),  # to come: the soonest first
+            sa.case((starts <= now, starts)).desc(),  # past: the latest first
+            col(Activity.id),
+        ]
+    page = session.exec(select(Activity).where(condition).order_by(*order).offset(offset).limit(limit)).all()
     return list(page), int(total)
 
 
@@ -76,20 +92,48 @@ def open_activities_for(
 def signups_for(
     session: Session, *, member: Member, now: datetime, offset: int = 0, limit: int | None = 5
 ) -> tuple[list[Activity], int]:
-    """One page of the activities a member is signed up or waiting for that have not started, soonest first.
+    """One page of what a member signed up or waits for: what is still to come, soonest first, then
+    what they signed up for in the last week, the latest first, so they see whether they were
+    counted as there.
 
     Cancelled activities stay in the list until their time, so the member sees why they are off.
     """
-    condition = sa.and_(
-        col(Activity.id).in_(
-            select(ActivitySignup.activity_id).where(
-                ActivitySignup.member_id == member.id,
-                col(ActivitySignup.status).in_([SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED]),
-            )
+    condition = sa.or_(
+        sa.and_(
+            col(Activity.id).in_(
+                select(ActivitySignup.activity_id).where(
+                    ActivitySignup.member_id == member.id,
+                    col(ActivitySignup.status).in_([SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED]),
+                )
+            ),
+            col(Activity.starts_at) > now,
         ),
-        col(Activity.starts_at) > now,
+        sa.and_(
+            col(Activity.id).in_(
+                select(ActivitySignup.activity_id).where(
+                    ActivitySignup.member_id == member.id, ActivitySignup.status == SignupStatus.SIGNED_UP
+                )
+            ),
+            col(Activity.status) == ActivityStatus.OPEN,
+            col(Activity.starts_at) <= now,
+            col(Activity.starts_at) > now - RECENTLY,
+        ),
     )
-    return _soonest_first(session, condition, offset=offset, limit=limit)
+    return _soonest_first(session, condition, offset=offset, limit=limit, now=now)
+
+
+def attended(session: Session, *, member: Member, activity_ids: Collection[int]) -> frozenset[int]:
+    """Which of these activities the member was counted as at."""
+    if not activity_ids:
+        return frozenset()
+    rows = session.exec(
+        select(ActivitySignup.activity_id).where(
+            ActivitySignup.member_id == member.id,
+            col(ActivitySignup.activity_id).in_(list(activity_ids)),
+            col(ActivitySignup.attended_at).is_not(None),
+        )
+    )
+    return frozenset(rows)
 
 
 def signup_counts(

@@ -80,6 +80,9 @@ class Activity(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why it was called off, as the cadre wrote it, told to those signed up; None when not given.
     cancel_reason: str | None = Field(default=None, max_length=1000)
+    # The key its daily check-in codes are derived from (models.activities.attendance); set when
+    # the first code is asked for, so the codes of two activities never coincide by design.
+    checkin_secret: str | None = Field(default=None, max_length=64)
 
 
 class ActivityUnit(SQLModel, table=True):
@@ -108,6 +111,9 @@ class ActivitySignup(SQLModel, table=True):
     # lock: the waitlist is served in it. Two requests of one instant still get two numbers,
     # and a member who cancels and comes back joins the end of the line.
     queue_no: int = Field(default=0)
+    # When the member was there: checked in with the day's code, or marked by a cadre (who, then).
+    attended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attendance_marked_by: int | None = Field(default=None, foreign_key="member.id")
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,7 @@ class Attendee:
     member: Member
     unit: str
     signed_up_at: datetime
+    attended_at: datetime | None = None
 
 
 def transition(activity: Activity, to: ActivityStatus) -> None:
