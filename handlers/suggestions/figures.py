@@ -27,15 +27,14 @@ from handlers.core.parsing import parse_index
 from handlers.suggestions.workbook import MIME_TYPE, file_name, period_title, row_name, save_report
 from models.errors import N_, InvalidInput
 from models.members import Member
+from models.periods import Period, parse_period
 from models.suggestions import SuggestionPolicy, review_scope, reviews_suggestions
 from models.suggestions.figures import (
     FiguresReport,
-    Period,
     RowKind,
     UnitFigures,
     figures_report,
     money_text,
-    parse_period,
 )
 from models.units import unit_path
 

@@ -26,11 +26,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from models.errors import N_
+from models.periods import Period
 from models.suggestions import AWARD_LABELS, STATUS_LABELS, SuggestionPolicy
 from models.suggestions.figures import (
     Actor,
     FiguresReport,
-    Period,
     RowKind,
     UnitFigures,
     figures_report,
