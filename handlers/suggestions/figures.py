@@ -22,7 +22,8 @@ from handlers.core.dialogs import Choose, Data, Flow, Option
 from handlers.core.features import Feature, MenuSection
 from handlers.core.messages import OutgoingFile, Reply
 from handlers.core.steps import PeriodStep, choice_or_period
-from handlers.suggestions.workbook import MIME_TYPE, file_name, period_title, row_name, save_report
+from handlers.core.workbook import MIME_TYPE
+from handlers.suggestions.workbook import file_name, period_title, row_name, save_report
 from models.errors import N_, InvalidInput
 from models.members import Member
 from models.periods import Period, parse_period
