@@ -304,3 +304,24 @@ class PeriodStep(Choose):
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
         return choice_or_period(self, ctx, flow, data)
+
+
+def figures_result_options(ctx: Context, data: Data) -> Sequence[Option]:
+    return [
+        Option("export", N_("导出Excel"), aliases=("导出", "導出", "excel", "export")),
+        Option("again", N_("换个时段"), aliases=("換個時段", "another period")),
+    ]
+
+
+@dataclass(frozen=True)
+class FiguresResultStep(Choose):
+    """After a table of figures: 导出Excel, 换个时段, or another period typed ("2026Q3") at once.
+
+    The answer is "export", "again", or "period:<key>".
+    """
+
+    options: Sequence[Option] | Callable[[Context, Data], Sequence[Option]] = figures_result_options
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        value = choice_or_period(self, ctx, flow, data)
+        return value if value in {"export", "again"} else f"period:{value}"

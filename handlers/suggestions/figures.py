@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Option
 from handlers.core.features import Feature, MenuSection
 from handlers.core.messages import OutgoingFile, Reply
-from handlers.core.steps import PeriodStep, choice_or_period
+from handlers.core.steps import FiguresResultStep, PeriodStep
 from handlers.core.workbook import MIME_TYPE
 from handlers.suggestions.workbook import file_name, period_title, row_name, save_report
 from models.errors import N_, InvalidInput
@@ -172,22 +170,6 @@ def show_figures(ctx: Context, *, unit_id: int, period: Period) -> list[Reply]:
     return ctx.dialogs.start(ctx, RESULT, data=data, intro=[Reply(figures_text(ctx, report))])
 
 
-def _result_options(ctx: Context, data: Data) -> Sequence[Option]:
-    return [
-        Option("export", N_("导出Excel"), aliases=("导出", "導出", "excel", "export")),
-        Option("again", N_("换个时段"), aliases=("換個時段", "another period")),
-    ]
-
-
-@dataclass(frozen=True)
-class ResultStep(Choose):
-    """导出Excel or 换个时段; typing another period ("2026Q3") shows that one at once."""
-
-    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        value = choice_or_period(self, ctx, flow, data)
-        return value if value in {"export", "again"} else f"period:{value}"
-
-
 def export_figures(ctx: Context, *, unit_id: int, period: Period) -> Reply:
     """The workbook as a file reply; each export gets a fresh file, so two cadres never share one.
 
@@ -224,7 +206,7 @@ def _result(ctx: Context, data: Data) -> list[Reply]:
 
 RESULT = Flow(
     name="suggestion_figures_result",
-    steps=(ResultStep("action", N_("需要导出Excel，或换个时段看看吗？"), options=_result_options),),
+    steps=(FiguresResultStep("action", N_("需要导出Excel，或换个时段看看吗？")),),
     on_done=_result,
     browse=True,
 )

@@ -19,7 +19,14 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlmodel import Session
 
-from handlers.core.workbook import DATE_FORMAT, DECIMAL_FORMAT, PERCENT_FORMAT, YUAN_FORMAT, Sheet
+from handlers.core.workbook import (
+    DATE_FORMAT,
+    DECIMAL_FORMAT,
+    PERCENT_FORMAT,
+    YUAN_FORMAT,
+    Sheet,
+    save_workbook,
+)
 from models.errors import N_
 from models.periods import Period
 from models.suggestions import AWARD_LABELS, STATUS_LABELS, SuggestionPolicy
@@ -197,14 +204,7 @@ def build_workbook(report: FiguresReport, t: Translate) -> Workbook:
 
 def save_report(report: FiguresReport, *, path: Path, t: Translate) -> Path:
     """Write the workbook whole or not at all: a half-written file is never left under ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    try:
-        build_workbook(report, t).save(partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
+    return save_workbook(build_workbook(report, t), path)
 
 
 def write_workbook(
