@@ -1,6 +1,6 @@
 """活动报名: cadres set out activities for their units; members sign up and cancel."""
 
-from handlers.activities import attendance, browse, manage, organise, reminders, render
+from handlers.activities import attendance, browse, figures, manage, organise, reminders, render
 from handlers.activities.demo import seed_activities
 from handlers.activities.settings import ActivitySettings
 from handlers.core.module import MenuGroup, MenuSlot, Module
@@ -8,7 +8,14 @@ from models.activities import CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC
 
 MODULE = Module(
     name="activities",
-    features=(browse.BROWSE, organise.ORGANISE, manage.MANAGED, browse.MY_SIGNUPS, attendance.CHECK_IN),
+    features=(
+        browse.BROWSE,
+        organise.ORGANISE,
+        manage.MANAGED,
+        figures.ACTIVITY_FIGURES,
+        browse.MY_SIGNUPS,
+        attendance.CHECK_IN,
+    ),
     flows=(
         browse.BROWSE_ACTIVITIES,
         browse.ACTIVITY_ACTIONS,
@@ -16,6 +23,8 @@ MODULE = Module(
         manage.MANAGED_ACTIVITIES,
         manage.MANAGE_ACTIVITY,
         attendance.CHECK_IN_FLOW,
+        figures.FIGURES,
+        figures.RESULT,
     ),
     renderers={
         CANCELLED_TOPIC: render.render_cancelled,
@@ -27,6 +36,7 @@ MODULE = Module(
     # t.me/<bot>?start=act_12 opens activity 12; the check-in QR code carries ci_<code>.
     links={"act": browse.BROWSE.name, attendance.CHECKIN_LINK_PREFIX: attendance.CHECK_IN.name},
     settings=ActivitySettings,
+    scores=(figures.PARTICIPATION_SCORE,),
     menu=(MenuSlot(MenuGroup.SERVICES, browse.BROWSE.name, 40),),
     demo=seed_activities,
 )
