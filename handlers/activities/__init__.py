@@ -1,10 +1,10 @@
 """活动报名: cadres set out activities for their units; members sign up and cancel."""
 
-from handlers.activities import attendance, browse, figures, manage, organise, reminders, render
+from handlers.activities import attendance, browse, figures, manage, organise, reminders, render, roster
 from handlers.activities.demo import seed_activities
 from handlers.activities.settings import ActivitySettings
 from handlers.core.module import MenuGroup, MenuSlot, Module
-from models.activities import CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC
+from models.activities import CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC, REMOVED_TOPIC
 
 MODULE = Module(
     name="activities",
@@ -30,8 +30,9 @@ MODULE = Module(
         CANCELLED_TOPIC: render.render_cancelled,
         PROMOTED_TOPIC: render.render_promoted,
         REMINDER_TOPIC: reminders.render_reminder,
+        REMOVED_TOPIC: roster.render_removed,
     },
-    produces=(CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC),
+    produces=(CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC, REMOVED_TOPIC),
     jobs=(reminders.REMINDERS_JOB,),
     # t.me/<bot>?start=act_12 opens activity 12; the check-in QR code carries ci_<code>.
     links={"act": browse.BROWSE.name, attendance.CHECKIN_LINK_PREFIX: attendance.CHECK_IN.name},

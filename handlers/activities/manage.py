@@ -15,6 +15,7 @@ from typing import Any
 from handlers.activities.attendance import attendee_numbers, code_reply, marked
 from handlers.activities.organise import can_manage_activities
 from handlers.activities.render import local_time
+from handlers.activities.roster import export_signups, pick_removed, removal_question
 from handlers.core.context import Context
 from handlers.core.dialogs import Ask, Choose, Data, Flow, Option, YesNo
 from handlers.core.features import Feature, MenuSection
@@ -23,12 +24,14 @@ from handlers.core.messages import Reply
 from handlers.core.paging import Page, PagedList, paged_flow
 from models.activities import (
     CANCEL_REASON_MAX,
+    REMOVE_REASON_MAX,
     Activity,
     ActivityStatus,
     SignupStatus,
     activities_managed_by,
     cancel_activity,
     managed_activity,
+    remove_signup,
     signup_counts,
     signups_of,
     waitlist_counts,
@@ -165,7 +168,13 @@ def _manage_options(ctx: Context, data: Data) -> Sequence[Option]:
             ctx.session, [int(data["activity_id"])]
         ):
             options.append(Option("attend", N_("登记到场"), aliases=("登記到場", "mark attendance")))
+    activity_id = int(data["activity_id"])
+    listed = bool(signup_counts(ctx.session, [activity_id]) or waitlist_counts(ctx.session, [activity_id]))
+    if listed:
+        options.append(Option("export", N_("导出名单"), aliases=("導出名單", "export the list")))
     if activity.status is ActivityStatus.OPEN and activity.starts_at > ctx.now:
+        if listed:
+            options.append(Option("remove", N_("移除报名"), aliases=("移除報名", "remove a sign-up")))
         options.append(Option("cancel", N_("取消活动"), aliases=("取消活動", "cancel the activity")))
     options += [Option("refresh", N_("刷新")), Option("list", N_("返回列表"))]
     return options
@@ -232,6 +241,21 @@ def _managed_acted(ctx: Context, data: Data) -> list[Reply]:
         ]
     if action == "attend":
         return [Reply(marked(ctx, data)), *_show_managed(ctx, activity_id, page)]
+    if action == "export":
+        return [export_signups(ctx, activity_id), *_show_managed(ctx, activity_id, page)]
+    if action == "remove" and data.get("remove_sure"):
+        remove_signup(
+            ctx.session,
+            actor=_actor(ctx),
+            activity_id=activity_id,
+            member_id=int(data["removed_member"]),
+            reason=str(data["removed_reason"]),
+            now=ctx.now,
+        )
+        text = ctx.t("已把 {name} 移出名单，并告诉了本人原因。").format(name=data["removed_name"])
+        return [Reply(text), *_show_managed(ctx, activity_id, page)]
+    if action == "remove":
+        return [Reply(ctx.t("好的，名单不变。")), *_show_managed(ctx, activity_id, page)]
     return _show_managed(ctx, activity_id, page)
 
 
@@ -245,6 +269,26 @@ MANAGE_ACTIVITY = Flow(
             max_length=2000,
             validate=attendee_numbers,
             skip_if=lambda data: data.get("action") != "attend",
+        ),
+        Ask(
+            "removed",
+            N_("请回复要移除的会员在名单上的序号（候补的回复“候补2”这样的序号）："),
+            max_length=20,
+            validate=pick_removed,
+            skip_if=lambda data: data.get("action") != "remove",
+        ),
+        Ask(
+            "removed_reason",
+            N_("请说明移除的原因，会告诉这位会员（最多 100 个字）："),
+            max_length=REMOVE_REASON_MAX,
+            skip_if=lambda data: data.get("action") != "remove",
+        ),
+        YesNo(
+            "remove_sure",
+            N_("确定把 {name} 移出“{title}”的名单吗？会告诉本人原因：{reason}"),
+            params=removal_question,
+            skip_if=lambda data: data.get("action") != "remove",
+            keeps=N_("好的，名单不变。"),
         ),
         ReasonStep(
             "reason",

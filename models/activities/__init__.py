@@ -25,6 +25,7 @@ The package, by what each module holds:
 """
 
 from models.activities.organise import (
+    REMOVE_REASON_MAX,
     activities_managed_by,
     activity_scope,
     activity_units,
@@ -38,6 +39,7 @@ from models.activities.organise import (
     check_units,
     create_activity,
     managed_activity,
+    remove_signup,
     signed_up_members,
     signups_of,
     units_in_scope,
@@ -65,6 +67,7 @@ from models.activities.tables import (
     PLACE_MAX,
     PROMOTED_TOPIC,
     REMINDER_TOPIC,
+    REMOVED_TOPIC,
     SIGNUP_TRANSITIONS,
     TITLE_MAX,
     Activity,
@@ -90,6 +93,8 @@ __all__ = [
     "PLACE_MAX",
     "PROMOTED_TOPIC",
     "REMINDER_TOPIC",
+    "REMOVED_TOPIC",
+    "REMOVE_REASON_MAX",
     "SIGNUP_TRANSITIONS",
     "TITLE_MAX",
     "Activity",
@@ -121,6 +126,7 @@ __all__ = [
     "member_activity",
     "open_activities_for",
     "promoted_key",
+    "remove_signup",
     "sign_up",
     "signed_up_members",
     "signup_counts",

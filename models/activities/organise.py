@@ -8,12 +8,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from models.activities.signups import promote_waiting
 from models.activities.tables import (
     CANCEL_REASON_MAX,
     CANCELLED_TOPIC,
     CAPACITY_MAX,
     DESCRIPTION_MAX,
     PLACE_MAX,
+    REMOVED_TOPIC,
     TITLE_MAX,
     Activity,
     ActivityDraft,
@@ -24,6 +26,7 @@ from models.activities.tables import (
     SignupStatus,
     locked_activity,
     transition,
+    transition_signup,
 )
 from models.base import visible_length
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
@@ -383,3 +386,68 @@ def cancel_activity(
     )
     session.flush()
     return len(members)
+
+
+REMOVE_REASON_MAX = 100
+
+
+def removed_key(activity_id: int, member_id: int, queue_no: int) -> str:
+    return f"activity:{activity_id}:removed:member:{member_id}:{queue_no}"
+
+
+def remove_signup(
+    session: Session, *, actor: Member, activity_id: int, member_id: int, reason: str, now: datetime
+) -> None:
+    """The organiser takes a member off the list (or the waitlist), telling them why.
+
+    A place freed goes to the first member waiting, as when a member cancels.
+
+    Raises:
+        NotFound, PermissionDenied: as :func:`managed_activity`.
+        InvalidInput: ``activity.not_signed_up`` (not on the list), ``activity.reason_missing``
+            or ``activity.reason_too_long``, ``activity.cancelled``, ``activity.already_started``.
+    """
+    activity = locked_activity(session, managed_activity(session, actor=actor, activity_id=activity_id).id)
+    said = (reason or "").strip()
+    if not said:
+        raise InvalidInput("activity.reason_missing", N_("请说明移除的原因，会告诉这位会员。"))
+    count = visible_length(said)
+    if count > REMOVE_REASON_MAX:
+        raise InvalidInput(
+            "activity.reason_too_long",
+            N_("原因太长了：最多 {limit} 个字，您写了 {count} 个字。请精简后重新发送。"),
+            limit=REMOVE_REASON_MAX,
+            count=count,
+        )
+    if activity.status is ActivityStatus.CANCELLED:
+        raise InvalidInput("activity.cancelled", N_("很抱歉，这个活动已经取消了。"))
+    if activity.starts_at <= now:
+        raise InvalidInput("activity.already_started", N_("这个活动已经开始了，名单不能再改。"))
+    signup = session.exec(
+        select(ActivitySignup).where(
+            ActivitySignup.activity_id == activity_id, ActivitySignup.member_id == member_id
+        )
+    ).first()
+    if signup is None or signup.status not in (SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED):
+        raise InvalidInput("activity.not_signed_up", N_("这位会员不在报名名单上。"))
+    freed = signup.status is SignupStatus.SIGNED_UP
+    transition_signup(signup, SignupStatus.REMOVED)
+    signup.cancelled_at, signup.removed_reason = now, said
+    session.add(signup)
+    enqueue(
+        session,
+        [
+            NewPush(
+                key=removed_key(activity_id, member_id, signup.queue_no),
+                member_id=member_id,
+                kind=PushKind.STATUS,
+                topic=REMOVED_TOPIC,
+                subject_id=activity_id,
+            )
+        ],
+        now=now,
+    )
+    session.flush()
+    if freed:
+        promote_waiting(session, activity, now)
+        session.flush()

@@ -278,6 +278,10 @@ def sign_up(
         return SignupOutcome.ALREADY_SIGNED_UP
     if signup is not None and signup.status is SignupStatus.WAITLISTED:
         return SignupOutcome.ALREADY_WAITLISTED
+    if signup is not None and signup.status is SignupStatus.REMOVED:
+        raise PermissionDenied(
+            "activity.removed", N_("您的报名已被活动组织人移除，不能再报名。如有疑问请联系组织人。")
+        )
     eligible = session.exec(
         select(Activity.id).where(Activity.id == activity_id, _eligible(session, actor))
     ).first()
@@ -313,7 +317,7 @@ def promoted_key(activity_id: int, member_id: int, queue_no: int) -> str:
     return f"activity:{activity_id}:promoted:member:{member_id}:{queue_no}"
 
 
-def _promote_waiting(session: Session, activity: Activity, now: datetime) -> int | None:
+def promote_waiting(session: Session, activity: Activity, now: datetime) -> int | None:
     """Move the first in line into a freed place and queue the news to them; their id, or None.
 
     Called under the activity's lock, in the transaction that freed the place, so
@@ -368,7 +372,7 @@ def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: dat
     """
     activity = locked_activity(session, activity_id)
     signup = _signup(session, activity_id, actor.id)
-    if signup is None or signup.status is SignupStatus.CANCELLED:
+    if signup is None or signup.status in (SignupStatus.CANCELLED, SignupStatus.REMOVED):
         raise InvalidInput("activity.not_signed_up", N_("您没有报名这个活动。"))
     if activity.status is ActivityStatus.CANCELLED:
         raise InvalidInput("activity.cancelled", N_("很抱歉，这个活动已经取消了。"))
@@ -382,5 +386,5 @@ def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: dat
     session.add(signup)
     session.flush()
     if freed:
-        _promote_waiting(session, activity, now)
+        promote_waiting(session, activity, now)
         session.flush()

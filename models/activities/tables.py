@@ -24,6 +24,7 @@ CANCEL_REASON_MAX = 100
 
 CANCELLED_TOPIC = "activity_cancelled"
 PROMOTED_TOPIC = "activity_promoted"
+REMOVED_TOPIC = "activity_signup_removed"
 REMINDER_TOPIC = "activity_reminder"
 
 
@@ -42,13 +43,18 @@ class SignupStatus(StrEnum):
     SIGNED_UP = "signed_up"
     WAITLISTED = "waitlisted"  # the activity was full: in line for a place that frees
     CANCELLED = "cancelled"  # by the member, before the deadline
+    REMOVED = "removed"  # by the organiser, with a reason the member was told
 
 
 SIGNUP_TRANSITIONS: dict[SignupStatus, frozenset[SignupStatus]] = {
-    SignupStatus.SIGNED_UP: frozenset({SignupStatus.CANCELLED}),
+    SignupStatus.SIGNED_UP: frozenset({SignupStatus.CANCELLED, SignupStatus.REMOVED}),
     # Moved in when a place frees, or out of the line by the member's own choice.
-    SignupStatus.WAITLISTED: frozenset({SignupStatus.SIGNED_UP, SignupStatus.CANCELLED}),
+    SignupStatus.WAITLISTED: frozenset(
+        {SignupStatus.SIGNED_UP, SignupStatus.CANCELLED, SignupStatus.REMOVED}
+    ),
     SignupStatus.CANCELLED: frozenset({SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED}),
+    # The organiser's decision stands: the member asks them, rather than signing up again.
+    SignupStatus.REMOVED: frozenset(),
 }
 
 
@@ -114,6 +120,8 @@ class ActivitySignup(SQLModel, table=True):
     # When the member was there: checked in with the day's code, or marked by a cadre (who, then).
     attended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     attendance_marked_by: int | None = Field(default=None, foreign_key="member.id")
+    # Why the organiser removed the sign-up, as told to the member.
+    removed_reason: str | None = Field(default=None, max_length=1000)
 
 
 @dataclass(frozen=True)
