@@ -4,7 +4,14 @@ from handlers.activities import attendance, browse, figures, manage, organise, r
 from handlers.activities.demo import seed_activities
 from handlers.activities.settings import ActivitySettings
 from handlers.core.module import MenuGroup, MenuSlot, Module
-from models.activities import CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC, REMOVED_TOPIC
+from models.activities import (
+    ANNOUNCED_TOPIC,
+    CANCELLED_TOPIC,
+    CHANGED_TOPIC,
+    PROMOTED_TOPIC,
+    REMINDER_TOPIC,
+    REMOVED_TOPIC,
+)
 
 MODULE = Module(
     name="activities",
@@ -31,8 +38,10 @@ MODULE = Module(
         PROMOTED_TOPIC: render.render_promoted,
         REMINDER_TOPIC: reminders.render_reminder,
         REMOVED_TOPIC: roster.render_removed,
+        ANNOUNCED_TOPIC: render.render_announced,
+        CHANGED_TOPIC: render.render_changed,
     },
-    produces=(CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC, REMOVED_TOPIC),
+    produces=(CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC, REMOVED_TOPIC, ANNOUNCED_TOPIC, CHANGED_TOPIC),
     jobs=(reminders.REMINDERS_JOB,),
     # t.me/<bot>?start=act_12 opens activity 12; the check-in QR code carries ci_<code>.
     links={"act": browse.BROWSE.name, attendance.CHECKIN_LINK_PREFIX: attendance.CHECK_IN.name},

@@ -14,19 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from handlers.activities.render import local_time, units_text
+from handlers.activities.render import local_time, time_span, units_text
 from handlers.core.context import Context
-from handlers.core.dialogs import Choose, Data, Flow, Option, YesNo, step_payload
+from handlers.core.dialogs import Ask, Choose, Data, Flow, Option, YesNo, step_payload
 from handlers.core.features import Feature
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.paging import Page, PagedList, paged_flow
 from models.activities import (
+    ANSWER_MAX,
+    KIND_LABELS,
     Activity,
     ActivityStatus,
     SignupOutcome,
+    answer_of,
     attended,
     cancel_signup,
+    choices_of,
     is_signed_up,
     member_activity,
     open_activities_for,
@@ -79,12 +83,15 @@ def activity_text(ctx: Context, activity: Activity, count: int, waiting: int = 0
     lines = [
         _("【活动】{title}").format(title=activity.title),
         activity.description,
-        _("时间：{time}").format(time=local_time(activity.starts_at, zone)),
+        _("类别：{kind}").format(kind=_(KIND_LABELS[activity.kind])),
+        _("时间：{time}").format(time=time_span(activity.starts_at, activity.ends_at, zone)),
         _("地点：{place}").format(place=activity.place),
         _("名额：{places}").format(places=_places(ctx, activity, count, waiting)),
         _("报名截止：{time}").format(time=local_time(activity.signup_deadline, zone)),
         _("报名范围：{units}").format(units=units_text(ctx.session, activity.id)),
     ]
+    if activity.question:
+        lines.append(_("报名时请回答：{question}").format(question=activity.question))
     return "\n".join(lines)
 
 
@@ -214,6 +221,9 @@ def _show_activity(ctx: Context, activity_id: int, section: str, page: int) -> l
         )
     elif is_signed_up(ctx.session, member=_actor(ctx), activity_id=activity_id):
         lines.append(ctx.t("您已报名这个活动。"))
+        answer = answer_of(ctx.session, member=_actor(ctx), activity_id=activity_id)
+        if answer:
+            lines.append(ctx.t("您的回答：{answer}").format(answer=answer))
     elif position is not None:
         lines.append(
             ctx.t("您正在候补，目前排第 {position} 位。有人取消时会按顺序为您报名并通知您。").format(
@@ -222,7 +232,13 @@ def _show_activity(ctx: Context, activity_id: int, section: str, page: int) -> l
         )
     elif activity.signup_deadline <= ctx.now:
         lines.append(ctx.t("报名已经截止。"))
-    data = {"activity_id": activity_id, "section": section, "page": page}
+    data = {
+        "activity_id": activity_id,
+        "section": section,
+        "page": page,
+        "question": activity.question,
+        "choices": list(choices_of(activity)),
+    }
     return ctx.dialogs.start(ctx, ACTIVITY_ACTIONS, data=data, intro=[Reply("\n".join(lines))])
 
 
@@ -288,6 +304,7 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
                 activity_id=activity_id,
                 now=ctx.now,
                 waitlist=action == "waitlist",
+                answer=data.get("answer_choice") or data.get("answer_text"),
             )
             activity = member_activity(ctx.session, member=_actor(ctx), activity_id=activity_id)
             if outcome is SignupOutcome.ALREADY_SIGNED_UP:
@@ -315,6 +332,31 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
     return _browse(ctx, section, page, intro=[Reply(text)])
 
 
+SIGNING_UP = ("sign_up", "waitlist")
+
+
+def _answer_options(ctx: Context, data: Data) -> Sequence[Option]:
+    return [Option(choice, choice, literal=True) for choice in data.get("choices") or ()]
+
+
+@dataclass(frozen=True)
+class AnswerChoice(Choose):
+    """The organiser's question at sign-up, answered by picking one of its choices."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        return Reply(ctx.t(self.question).format(question=data["question"]), buttons=reply.buttons)
+
+
+@dataclass(frozen=True)
+class AnswerText(Ask):
+    """The organiser's question at sign-up, answered in the member's own words."""
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        text = ctx.t(self.question).format(question=data["question"])
+        return Reply(text + "\n" + ctx.t("（最多 {limit} 个字）").format(limit=self.max_length))
+
+
 ACTIVITY_ACTIONS = Flow(
     name="activity_action",
     steps=(
@@ -325,6 +367,20 @@ ACTIVITY_ACTIONS = Flow(
             params=_title_of,
             skip_if=lambda data: data.get("action") != "cancel",
             keeps=N_("好的，您的报名保留着。"),
+        ),
+        AnswerChoice(
+            "answer_choice",
+            N_("报名请回答：{question}"),
+            options=_answer_options,
+            skip_if=lambda data: data.get("action") not in SIGNING_UP or not data.get("choices"),
+        ),
+        AnswerText(
+            "answer_text",
+            N_("报名请回答：{question}"),
+            max_length=ANSWER_MAX,
+            skip_if=lambda data: (
+                data.get("action") not in SIGNING_UP or not data.get("question") or bool(data.get("choices"))
+            ),
         ),
         YesNo(
             "leave_sure",
@@ -368,6 +424,7 @@ BROWSE = Feature(
     summary=N_("查看可以报名的活动，报名或取消报名，查看我的报名"),
     words=("/activities", "活动", "活動", "活动报名", "活動報名", "报名", "報名", "activities"),
     run=_activities,
+    numbered=True,
 )
 MY_SIGNUPS = Feature(
     name="my_signups",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from handlers.activities.attendance import attendee_numbers, code_reply, marked
@@ -22,20 +22,24 @@ from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.paging import Page, PagedList, paged_flow
+from handlers.core.steps import MomentStep
 from models.activities import (
     CANCEL_REASON_MAX,
+    PLACE_MAX,
     REMOVE_REASON_MAX,
     Activity,
     ActivityStatus,
     SignupStatus,
     activities_managed_by,
     cancel_activity,
+    check_start,
     managed_activity,
     remove_signup,
     signup_counts,
     signups_of,
     waitlist_counts,
 )
+from models.activities.news import change_activity
 from models.errors import N_
 from models.members import Member
 
@@ -117,6 +121,7 @@ def _report(ctx: Context, activity_id: int) -> Reply:
         _("{number}. {name}（{employee_no}，{unit}）").format(
             number=number, name=a.member.name, employee_no=a.member.employee_no, unit=a.unit
         )
+        + (_("：{answer}").format(answer=a.answer) if a.answer else "")
         + (" ✓" if a.attended_at is not None else "")
         for number, a in enumerate(attendees[:NAMES_LISTED], start=1)
     )
@@ -173,6 +178,7 @@ def _manage_options(ctx: Context, data: Data) -> Sequence[Option]:
     if listed:
         options.append(Option("export", N_("导出名单"), aliases=("導出名單", "export the list")))
     if activity.status is ActivityStatus.OPEN and activity.starts_at > ctx.now:
+        options.append(Option("change", N_("修改时间地点"), aliases=("修改時間地點", "change time or place")))
         if listed:
             options.append(Option("remove", N_("移除报名"), aliases=("移除報名", "remove a sign-up")))
         options.append(Option("cancel", N_("取消活动"), aliases=("取消活動", "cancel the activity")))
@@ -210,6 +216,35 @@ def _cancel_question(ctx: Context, data: Data) -> dict[str, Any]:
     return {"title": activity.title, "told": told}
 
 
+def _current_place(ctx: Context, data: Data) -> str:
+    return managed_activity(ctx.session, actor=_actor(ctx), activity_id=int(data["activity_id"])).place
+
+
+def _new_start(ctx: Context, data: Data) -> datetime:
+    if data.get("new_start"):
+        return datetime.fromisoformat(data["new_start"])
+    return managed_activity(ctx.session, actor=_actor(ctx), activity_id=int(data["activity_id"])).starts_at
+
+
+def _check_new_start(moment: datetime, data: Data, now: datetime) -> None:
+    check_start(moment, now)
+
+
+def _a_week_ahead(today: date) -> str:
+    return f"{(today + timedelta(days=7)).isoformat()} 14:00"
+
+
+def _change_question(ctx: Context, data: Data) -> dict[str, Any]:
+    activity_id = int(data["activity_id"])
+    count = signup_counts(ctx.session, [activity_id]).get(activity_id, 0)
+    count += waitlist_counts(ctx.session, [activity_id]).get(activity_id, 0)
+    return {
+        "time": local_time(_new_start(ctx, data), ctx.config.timezone),
+        "place": data.get("new_place") or _current_place(ctx, data),
+        "count": count,
+    }
+
+
 def _managed_acted(ctx: Context, data: Data) -> list[Reply]:
     activity_id, page = int(data["activity_id"]), int(data.get("page", 1))
     action = data["action"]
@@ -243,6 +278,21 @@ def _managed_acted(ctx: Context, data: Data) -> list[Reply]:
         return [Reply(marked(ctx, data)), *_show_managed(ctx, activity_id, page)]
     if action == "export":
         return [export_signups(ctx, activity_id), *_show_managed(ctx, activity_id, page)]
+    if action == "change" and data.get("change_sure"):
+        told = change_activity(
+            ctx.session,
+            actor=_actor(ctx),
+            activity_id=activity_id,
+            starts_at=_new_start(ctx, data),
+            place=data.get("new_place") or _current_place(ctx, data),
+            now=ctx.now,
+        )
+        text = ctx.t.ngettext(
+            "已修改，正在通知已报名和候补的 {count} 人。", "已修改，正在通知已报名和候补的 {count} 人。", told
+        ).format(count=told)
+        return [Reply(text), *_show_managed(ctx, activity_id, page)]
+    if action == "change":
+        return [Reply(ctx.t("好的，时间地点不变。")), *_show_managed(ctx, activity_id, page)]
     if action == "remove" and data.get("remove_sure"):
         remove_signup(
             ctx.session,
@@ -269,6 +319,29 @@ MANAGE_ACTIVITY = Flow(
             max_length=2000,
             validate=attendee_numbers,
             skip_if=lambda data: data.get("action") != "attend",
+        ),
+        MomentStep(
+            "new_start",
+            N_("新的开始时间是？例如“{example}”；时间不变请回复“跳过”："),
+            check=_check_new_start,
+            example=_a_week_ahead,
+            unreadable=N_("没看懂这个时间。请写明日期和几点，例如“{example}”。"),
+            optional=True,
+            skip_if=lambda data: data.get("action") != "change",
+        ),
+        Ask(
+            "new_place",
+            N_("新的地点是？地点不变请回复“跳过”："),
+            max_length=PLACE_MAX,
+            optional=True,
+            skip_if=lambda data: data.get("action") != "change",
+        ),
+        YesNo(
+            "change_sure",
+            N_("确定改为 {time}，在{place}举行吗？已报名和候补的 {count} 人会收到通知。"),
+            params=_change_question,
+            skip_if=lambda data: data.get("action") != "change",
+            keeps=N_("好的，时间地点不变。"),
         ),
         Ask(
             "removed",

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from handlers.activities.render import local_time, units_text
+from handlers.activities.render import local_time, time_span, units_text
 from handlers.core.context import Context
-from handlers.core.dialogs import SKIP_WORDS, Ask, Choose, Confirm, Data, Flow, Invalid, Option, Step
+from handlers.core.dialogs import SKIP_WORDS, Ask, Choose, Confirm, Data, Flow, Invalid, Option, Step, YesNo
 from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
@@ -17,18 +17,25 @@ from handlers.core.parsing import normalise, parse_number
 from handlers.core.steps import MomentStep, UnitsStep
 from models.activities import (
     DESCRIPTION_MAX,
+    KIND_LABELS,
     PLACE_MAX,
+    QUESTION_MAX,
     TITLE_MAX,
     ActivityDraft,
+    ActivityKind,
     activity_scope,
     check_activity,
     check_capacity,
     check_deadline,
+    check_end,
+    check_question,
     check_start,
     check_units,
     create_activity,
+    split_choices,
     units_in_scope,
 )
+from models.activities.news import announce_activity, count_members_in
 from models.errors import N_, InvalidInput, PermissionDenied
 from models.members import Member
 from models.roles import Permission
@@ -48,6 +55,10 @@ def can_manage_activities(ctx: Context) -> bool:
 _UNREADABLE_TIME = N_("没看懂这个时间。请写明日期和几点，例如“{example}”或“明天下午3点”。")
 
 
+def _a_week_ahead_evening(today: date) -> str:
+    return f"{(today + timedelta(days=7)).isoformat()} 17:00"
+
+
 def _a_week_ahead(today: date) -> str:
     """The example a cadre is shown: an afternoon a week ahead, enough time for members to sign up."""
     return f"{(today + timedelta(days=7)).isoformat()} 14:00"
@@ -60,6 +71,35 @@ def _check_start(moment: datetime, data: Data, now: datetime) -> None:
 def _check_deadline(moment: datetime, data: Data, now: datetime) -> None:
     check_deadline(moment, datetime.fromisoformat(data["starts_at"]), now)
 
+
+def _check_end(moment: datetime, data: Data, now: datetime) -> None:
+    check_end(moment, datetime.fromisoformat(data["starts_at"]))
+
+
+def _kind_options(ctx: Context, data: Data) -> Sequence[Option]:
+    return [Option(kind.value, label) for kind, label in KIND_LABELS.items()]
+
+
+def _check_choices(ctx: Context, text: str, data: Data) -> None:
+    try:
+        check_question(data.get("question"), split_choices(text))
+    except InvalidInput as error:
+        raise Invalid.from_error(error) from None
+
+
+def _check_question(ctx: Context, text: str, data: Data) -> None:
+    try:
+        check_question(text, ())
+    except InvalidInput as error:
+        raise Invalid.from_error(error) from None
+
+
+def _announce_question(ctx: Context, data: Data) -> dict[str, Any]:
+    return {"count": count_members_in(ctx.session, _unit_ids(ctx, data))}
+
+
+# The choices as typed: ten of twenty characters, with their separators.
+CHOICES_TEXT_MAX = 250
 
 UNLIMITED_WORDS = frozenset({"不限", "不限名额", "不限名額", "不限制", "unlimited", *SKIP_WORDS})
 
@@ -123,6 +163,10 @@ def _draft(ctx: Context, data: Data) -> ActivityDraft:
         signup_deadline=datetime.fromisoformat(data["deadline"]),
         capacity=data.get("capacity"),
         unit_ids=_unit_ids(ctx, data),
+        kind=ActivityKind(data.get("kind", ActivityKind.OTHER)),
+        ends_at=datetime.fromisoformat(data["ends_at"]) if data.get("ends_at") else None,
+        question=data.get("question"),
+        choices=split_choices(data.get("choices") or ""),
     )
 
 
@@ -136,19 +180,34 @@ def _summary(ctx: Context, data: Data) -> str:
         if draft.capacity is None
         else _.ngettext("{count} 人", "{count} 人", draft.capacity).format(count=draft.capacity)
     )
-    return "\n".join(
-        [
-            _("请核对活动信息，会员看到的内容如下："),
-            "",
-            _("【活动】{title}").format(title=draft.title),
-            draft.description,
-            _("时间：{time}").format(time=local_time(draft.starts_at, zone)),
-            _("地点：{place}").format(place=draft.place),
-            _("名额：{places}").format(places=capacity),
-            _("报名截止：{time}").format(time=local_time(draft.signup_deadline, zone)),
-            _("报名范围：{units}").format(units="、".join(unit_path(ctx.session, unit) for unit in units)),
-        ]
-    )
+    lines = [
+        _("请核对活动信息，会员看到的内容如下："),
+        "",
+        _("【活动】{title}").format(title=draft.title),
+        draft.description,
+        _("类别：{kind}").format(kind=_(KIND_LABELS[draft.kind])),
+        _("时间：{time}").format(time=time_span(draft.starts_at, draft.ends_at, zone)),
+        _("地点：{place}").format(place=draft.place),
+        _("名额：{places}").format(places=capacity),
+        _("报名截止：{time}").format(time=local_time(draft.signup_deadline, zone)),
+        _("报名范围：{units}").format(units="、".join(unit_path(ctx.session, unit) for unit in units)),
+    ]
+    if draft.question:
+        asked = draft.question + (
+            _("（{choices}）").format(choices="、".join(draft.choices)) if draft.choices else ""
+        )
+        lines.append(_("报名时回答：{question}").format(question=asked))
+    lines.append("")
+    if data.get("announce"):
+        count = count_members_in(ctx.session, draft.unit_ids)
+        lines.append(
+            _.ngettext(
+                "发布后通知可以报名的 {count} 位会员。", "发布后通知可以报名的 {count} 位会员。", count
+            ).format(count=count)
+        )
+    else:
+        lines.append(_("发布后不另行通知，会员在“活动报名”里可以看到。"))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -172,10 +231,18 @@ class ActivityConfirm(Confirm):
 def _publish(ctx: Context, data: Data) -> list[Reply]:
     activity = create_activity(ctx.session, actor=_actor(ctx), draft=_draft(ctx, data), now=ctx.now)
     assert activity.id is not None
-    text = ctx.t(
-        "好的，活动“{title}”已发布，{units}的会员现在可以在“活动报名”里报名了。"
-        "需要提醒大家的话，可以再用“发通知”告诉会员。"
-    ).format(title=activity.title, units=units_text(ctx.session, activity.id))
+    units = units_text(ctx.session, activity.id)
+    if data.get("announce"):
+        told = announce_activity(ctx.session, actor=_actor(ctx), activity_id=activity.id, now=ctx.now)
+        text = ctx.t.ngettext(
+            "好的，活动“{title}”已发布，正在通知{units}的 {count} 位会员。",
+            "好的，活动“{title}”已发布，正在通知{units}的 {count} 位会员。",
+            told,
+        ).format(title=activity.title, units=units, count=told)
+    else:
+        text = ctx.t("好的，活动“{title}”已发布，{units}的会员现在可以在“活动报名”里报名了。").format(
+            title=activity.title, units=units
+        )
     return show_menu(ctx, intro=[Reply(text)])
 
 
@@ -183,6 +250,7 @@ ORGANISE_ACTIVITY = Flow(
     name="organise_activity",
     steps=(
         Ask("title", N_("请输入活动名称，例如“职工篮球赛”："), max_length=TITLE_MAX, label=N_("活动名称")),
+        Choose("kind", N_("这是哪一类活动？"), options=_kind_options, label=N_("类别")),
         Ask(
             "description",
             N_("请介绍一下活动：内容、要求、需要带什么："),
@@ -197,6 +265,15 @@ ORGANISE_ACTIVITY = Flow(
             example=_a_week_ahead,
             unreadable=_UNREADABLE_TIME,
             label=N_("时间"),
+        ),
+        MomentStep(
+            "ends_at",
+            N_("活动什么时候结束？例如“{example}”："),
+            check=_check_end,
+            example=_a_week_ahead_evening,
+            unreadable=_UNREADABLE_TIME,
+            optional=True,
+            label=N_("结束时间"),
         ),
         MomentStep(
             "deadline",
@@ -215,6 +292,29 @@ ORGANISE_ACTIVITY = Flow(
             scope=units_in_scope,
             check=_require_activity_units,
             label=N_("报名范围"),
+        ),
+        Ask(
+            "question",
+            N_("报名时要会员回答一个问题吗？例如“衣服尺码”“参赛项目”（最多 30 个字）："),
+            max_length=QUESTION_MAX,
+            optional=True,
+            validate=_check_question,
+            label=N_("报名问题"),
+        ),
+        Ask(
+            "choices",
+            N_("有固定选项吗？用“、”隔开，例如“S、M、L、XL”；自由填写请回复“跳过”："),
+            max_length=CHOICES_TEXT_MAX,
+            optional=True,
+            validate=_check_choices,
+            skip_if=lambda data: not data.get("question"),
+            label=N_("选项"),
+        ),
+        YesNo(
+            "announce",
+            N_("发布时要通知可以报名的 {count} 位会员吗？"),
+            params=_announce_question,
+            label=N_("发布通知"),
         ),
         ActivityConfirm(summary=_summary, question=N_("确认后会员就可以报名了。")),
     ),

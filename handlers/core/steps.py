@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from handlers.core.context import Context
-from handlers.core.dialogs import Choose, Data, Invalid, Option, Step
+from handlers.core.dialogs import SKIP_WORDS, Choose, Data, Invalid, Option, Step
 from handlers.core.messages import Reply
 from handlers.core.parsing import chinese_numeral, normalise, parse_date, parse_index
 from models.errors import N_, InvalidInput
@@ -211,12 +211,18 @@ class MomentStep(Step):
     example: Callable[[date], str]
     unreadable: str
     skip_if: Callable[[Data], bool] | None = None
+    optional: bool = False  # 跳过 answers None
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        return Reply(ctx.t(self.question).format(example=self.example(ctx.local_now().date())))
+        text = ctx.t(self.question).format(example=self.example(ctx.local_now().date()))
+        if self.optional:
+            text += "\n" + ctx.t("（没有可回复“跳过”）")
+        return Reply(text)
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
         text = ctx.incoming.text
+        if self.optional and text is not None and normalise(text) in SKIP_WORDS:
+            return None
         today = ctx.local_now().date()
         parsed = parse_moment(text, today=today, ahead=True) if text else None
         if parsed is None:
@@ -231,6 +237,8 @@ class MomentStep(Step):
         return moment.isoformat()
 
     def understood(self, ctx: Context, value: Any) -> str | None:
+        if value is None:
+            return None
         return ctx.t("好的，时间定在 {moment}。").format(
             moment=moment_text(ctx, datetime.fromisoformat(value))
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
@@ -13,8 +14,11 @@ from models.activities.tables import (
     CANCEL_REASON_MAX,
     CANCELLED_TOPIC,
     CAPACITY_MAX,
+    CHOICE_MAX,
+    CHOICES_MAX,
     DESCRIPTION_MAX,
     PLACE_MAX,
+    QUESTION_MAX,
     REMOVED_TOPIC,
     TITLE_MAX,
     Activity,
@@ -169,8 +173,55 @@ def check_activity(session: Session, *, actor: Member, draft: ActivityDraft, now
     _check_text(draft)
     check_start(draft.starts_at, now)
     check_deadline(draft.signup_deadline, draft.starts_at, now)
+    check_end(draft.ends_at, draft.starts_at)
     check_capacity(draft.capacity)
+    check_question(draft.question, draft.choices)
     return units
+
+
+def check_end(ends_at: datetime | None, starts_at: datetime) -> None:
+    """An end, when given, comes after the start."""
+    if ends_at is not None and ends_at <= starts_at:
+        raise InvalidInput("activity.end_before_start", N_("结束时间要晚于开始时间，请重新输入。"))
+
+
+def split_choices(text: str) -> tuple[str, ...]:
+    """Choices as a cadre types them: "S、M、L", "S M L", "单打,双打"."""
+    return tuple(dict.fromkeys(part.strip() for part in re.split(r"[、,，;；/\s]+", text) if part.strip()))
+
+
+def check_question(question: str | None, choices: Sequence[str]) -> None:
+    """A sign-up question, when there is one, and its choices: short, and two to ten of them."""
+    if question is None:
+        if choices:
+            raise InvalidInput("activity.choices_without_question", N_("有选项就要有问题，请先写问题。"))
+        return
+    count = visible_length(question.strip())
+    if not count:
+        raise InvalidInput("activity.question_empty", N_("问题不能为空，请重新输入。"))
+    if count > QUESTION_MAX:
+        raise InvalidInput(
+            "activity.question_too_long",
+            N_("问题太长了：最多 {limit} 个字，现在是 {count} 个字。请精简后重新发送。"),
+            limit=QUESTION_MAX,
+            count=count,
+        )
+    if not choices:
+        return
+    if not 2 <= len(choices) <= CHOICES_MAX:
+        raise InvalidInput(
+            "activity.choices_count",
+            N_("选项要有 2 到 {limit} 个，用“、”隔开，例如“S、M、L、XL”。"),
+            limit=CHOICES_MAX,
+        )
+    for choice in choices:
+        if visible_length(choice) > CHOICE_MAX:
+            raise InvalidInput(
+                "activity.choice_too_long",
+                N_("选项“{choice}”太长了：每个最多 {limit} 个字。"),
+                choice=choice,
+                limit=CHOICE_MAX,
+            )
 
 
 # ------------------------------------------------------------------------- organising
@@ -193,6 +244,10 @@ def create_activity(session: Session, *, actor: Member, draft: ActivityDraft, no
         signup_deadline=draft.signup_deadline,
         capacity=draft.capacity,
         created_at=now,
+        kind=draft.kind,
+        ends_at=draft.ends_at,
+        question=draft.question.strip() if draft.question else None,
+        choices="、".join(draft.choices) or None,
     )
     session.add(activity)
     session.flush()
@@ -297,7 +352,7 @@ def signups_of(
     units = {unit.id: unit for unit in session.exec(select(Unit))}
     paths = {unit_id: _path(units, unit) for unit_id, unit in units.items()}
     return [
-        Attendee(member, paths[member.unit_id], signup.signed_up_at, signup.attended_at)
+        Attendee(member, paths[member.unit_id], signup.signed_up_at, signup.attended_at, signup.answer)
         for signup, member in rows
     ]
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from models.activities.tables import (
+    ANSWER_MAX,
     PROMOTED_TOPIC,
     Activity,
     ActivitySignup,
@@ -17,9 +18,11 @@ from models.activities.tables import (
     ActivityUnit,
     SignupOutcome,
     SignupStatus,
+    choices_of,
     locked_activity,
     transition_signup,
 )
+from models.base import visible_length
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
 from models.outbox import NewPush, PushKind, enqueue
@@ -168,6 +171,12 @@ def is_signed_up(session: Session, *, member: Member, activity_id: int) -> bool:
     return signup is not None and signup.status is SignupStatus.SIGNED_UP
 
 
+def answer_of(session: Session, *, member: Member, activity_id: int) -> str | None:
+    """What the member answered to the activity's question when signing up."""
+    signup = _signup(session, activity_id, member.id)
+    return signup.answer if signup is not None else None
+
+
 def waitlist_position(session: Session, *, member: Member, activity_id: int) -> int | None:
     """Where the member stands in the activity's waitlist (1 is next in), or None when not waiting."""
     signup = _signup(session, activity_id, member.id)
@@ -251,8 +260,44 @@ def _next_queue_no(session: Session, activity_id: int) -> int:
     return int(last or 0) + 1
 
 
+def check_answer(activity: Activity, answer: str | None) -> str | None:
+    """The answer as kept: one of the choices, or free text within its limit; None with no question.
+
+    Raises:
+        InvalidInput: ``activity.answer_missing``, ``activity.answer_not_a_choice`` or
+            ``activity.answer_too_long``.
+    """
+    if activity.question is None:
+        return None
+    said = (answer or "").strip()
+    if not said:
+        raise InvalidInput(
+            "activity.answer_missing", N_("报名需要回答：{question}"), question=activity.question
+        )
+    choices = choices_of(activity)
+    if choices and said not in choices:
+        raise InvalidInput(
+            "activity.answer_not_a_choice", N_("请从这些选项中选一个：{choices}"), choices="、".join(choices)
+        )
+    count = visible_length(said)
+    if count > ANSWER_MAX:
+        raise InvalidInput(
+            "activity.answer_too_long",
+            N_("回答太长了：最多 {limit} 个字，现在是 {count} 个字。请精简后重新发送。"),
+            limit=ANSWER_MAX,
+            count=count,
+        )
+    return said
+
+
 def sign_up(
-    session: Session, *, actor: Member, activity_id: int, now: datetime, waitlist: bool = False
+    session: Session,
+    *,
+    actor: Member,
+    activity_id: int,
+    now: datetime,
+    waitlist: bool = False,
+    answer: str | None = None,
 ) -> SignupOutcome:
     """Sign the actor up, if the activity is open to them and has a place left; else, if they
     asked to (``waitlist``), put them at the end of its waitlist.
@@ -288,6 +333,7 @@ def sign_up(
     if eligible is None:
         raise PermissionDenied("activity.not_eligible", N_("抱歉，这个活动不面向您所在的单位。"))
     _check_open(activity, now)
+    kept = check_answer(activity, answer)
     # A place freed goes to the first in line in the same transaction (cancel_signup), so
     # a newcomer never finds a free place while others wait for one.
     full = activity.capacity is not None and (
@@ -305,7 +351,7 @@ def sign_up(
         signup = ActivitySignup(activity_id=activity_id, member_id=actor.id, status=status)
     else:
         transition_signup(signup, status)
-    signup.signed_up_at, signup.cancelled_at = now, None
+    signup.signed_up_at, signup.cancelled_at, signup.answer = now, None, kept
     signup.queue_no = _next_queue_no(session, activity_id)
     session.add(signup)
     session.flush()

@@ -25,7 +25,36 @@ CANCEL_REASON_MAX = 100
 CANCELLED_TOPIC = "activity_cancelled"
 PROMOTED_TOPIC = "activity_promoted"
 REMOVED_TOPIC = "activity_signup_removed"
+ANNOUNCED_TOPIC = "activity_announced"
+CHANGED_TOPIC = "activity_changed"
 REMINDER_TOPIC = "activity_reminder"
+
+
+class ActivityKind(StrEnum):
+    """What sort of activity: how unions report them ("文体、技能比武、培训…")."""
+
+    SPORTS_CULTURE = "sports_culture"  # 文体
+    SKILLS = "skills"  # 技能比武
+    TRAINING = "training"  # 培训讲座
+    RETREAT = "retreat"  # 疗养
+    VOLUNTEER = "volunteer"  # 志愿服务
+    OTHER = "other"  # 其他
+
+
+KIND_LABELS: dict[ActivityKind, str] = {
+    ActivityKind.SPORTS_CULTURE: N_("文体"),
+    ActivityKind.SKILLS: N_("技能比武"),
+    ActivityKind.TRAINING: N_("培训讲座"),
+    ActivityKind.RETREAT: N_("疗养"),
+    ActivityKind.VOLUNTEER: N_("志愿服务"),
+    ActivityKind.OTHER: N_("其他"),
+}
+
+# A question asked at sign-up (衣服尺码, 参赛项目): short, with at most a handful of short choices.
+QUESTION_MAX = 30
+CHOICE_MAX = 20
+CHOICES_MAX = 10
+ANSWER_MAX = 100
 
 
 class ActivityStatus(StrEnum):
@@ -82,6 +111,13 @@ class Activity(SQLModel, table=True):
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
     signup_deadline: datetime = Field(sa_type=UTCDateTime, index=True)
     capacity: int | None = Field(default=None)  # None: as many as come
+    kind: ActivityKind = Field(default=ActivityKind.OTHER, sa_type=string_enum(ActivityKind, 20))
+    ends_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Asked of each member signing up; with choices ("S、M、L") the answer is one of them.
+    question: str | None = Field(default=None, max_length=200)
+    choices: str | None = Field(default=None, max_length=400)  # "、"-separated
+    # Bumped when its time or place changes: the news of each change is its own push.
+    revision: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why it was called off, as the cadre wrote it, told to those signed up; None when not given.
@@ -122,6 +158,7 @@ class ActivitySignup(SQLModel, table=True):
     attendance_marked_by: int | None = Field(default=None, foreign_key="member.id")
     # Why the organiser removed the sign-up, as told to the member.
     removed_reason: str | None = Field(default=None, max_length=1000)
+    answer: str | None = Field(default=None, max_length=400)  # to the activity's question
 
 
 @dataclass(frozen=True)
@@ -135,6 +172,10 @@ class ActivityDraft:
     signup_deadline: datetime
     capacity: int | None
     unit_ids: tuple[int, ...]
+    kind: ActivityKind = ActivityKind.OTHER
+    ends_at: datetime | None = None
+    question: str | None = None
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +186,7 @@ class Attendee:
     unit: str
     signed_up_at: datetime
     attended_at: datetime | None = None
+    answer: str | None = None
 
 
 def transition(activity: Activity, to: ActivityStatus) -> None:
@@ -182,3 +224,8 @@ class ActivityPolicy:
     """
 
     remind_before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+
+
+def choices_of(activity: Activity) -> tuple[str, ...]:
+    """The answers a member picks from, in the organiser's order; empty for a free answer."""
+    return tuple(part for part in (activity.choices or "").split("、") if part)
