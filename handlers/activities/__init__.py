@@ -1,6 +1,16 @@
 """活动报名: cadres set out activities for their units; members sign up and cancel."""
 
-from handlers.activities import attendance, browse, figures, manage, organise, reminders, render, roster
+from handlers.activities import (
+    attendance,
+    browse,
+    figures,
+    lottery,
+    manage,
+    organise,
+    reminders,
+    render,
+    roster,
+)
 from handlers.activities.demo import seed_activities
 from handlers.activities.settings import ActivitySettings
 from handlers.core.module import MenuGroup, MenuSlot, Module
@@ -8,6 +18,8 @@ from models.activities import (
     ANNOUNCED_TOPIC,
     CANCELLED_TOPIC,
     CHANGED_TOPIC,
+    DRAWN_TOPIC,
+    OFFERED_TOPIC,
     PROMOTED_TOPIC,
     REMINDER_TOPIC,
     REMOVED_TOPIC,
@@ -40,9 +52,20 @@ MODULE = Module(
         REMOVED_TOPIC: roster.render_removed,
         ANNOUNCED_TOPIC: render.render_announced,
         CHANGED_TOPIC: render.render_changed,
+        DRAWN_TOPIC: lottery.render_drawn,
+        OFFERED_TOPIC: lottery.render_offered,
     },
-    produces=(CANCELLED_TOPIC, PROMOTED_TOPIC, REMINDER_TOPIC, REMOVED_TOPIC, ANNOUNCED_TOPIC, CHANGED_TOPIC),
-    jobs=(reminders.REMINDERS_JOB,),
+    produces=(
+        CANCELLED_TOPIC,
+        PROMOTED_TOPIC,
+        REMINDER_TOPIC,
+        REMOVED_TOPIC,
+        ANNOUNCED_TOPIC,
+        CHANGED_TOPIC,
+        DRAWN_TOPIC,
+        OFFERED_TOPIC,
+    ),
+    jobs=(reminders.REMINDERS_JOB, lottery.DRAWS_JOB),
     # t.me/<bot>?start=act_12 opens activity 12; the check-in QR code carries ci_<code>.
     links={"act": browse.BROWSE.name, attendance.CHECKIN_LINK_PREFIX: attendance.CHECK_IN.name},
     settings=ActivitySettings,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from handlers.activities import lottery
 from handlers.activities.render import local_time, time_span, units_text
 from handlers.core.context import Context
 from handlers.core.dialogs import Ask, Choose, Data, Flow, Option, YesNo, step_payload
@@ -26,6 +27,7 @@ from models.activities import (
     KIND_LABELS,
     Activity,
     ActivityStatus,
+    Allocation,
     SignupOutcome,
     answer_of,
     attended,
@@ -36,11 +38,13 @@ from models.activities import (
     open_activities_for,
     sign_up,
     signup_counts,
+    signup_of,
     signups_for,
     waitlist_counts,
     waitlist_position,
     waitlist_positions,
 )
+from models.activities.lottery import confirm_place
 from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.members import Member, normalise_digits
 
@@ -59,6 +63,8 @@ def _short(moment: datetime, zone: tzinfo) -> str:
 
 def _places(ctx: Context, activity: Activity, count: int, waiting: int = 0) -> str:
     """How many places are left (or how long the line is), as a member weighs whether to hurry."""
+    if activity.allocation is Allocation.LOTTERY:
+        return lottery.places_text(ctx, activity)
     if activity.capacity is None:
         return ctx.t("不限")
     left = max(activity.capacity - count, 0)
@@ -224,6 +230,10 @@ def _show_activity(ctx: Context, activity_id: int, section: str, page: int) -> l
         answer = answer_of(ctx.session, member=_actor(ctx), activity_id=activity_id)
         if answer:
             lines.append(ctx.t("您的回答：{answer}").format(answer=answer))
+    elif said := lottery.status_line(
+        ctx, activity, signup_of(ctx.session, member=_actor(ctx), activity_id=activity_id)
+    ):
+        lines.append(said)
     elif position is not None:
         lines.append(
             ctx.t("您正在候补，目前排第 {position} 位。有人取消时会按顺序为您报名并通知您。").format(
@@ -254,8 +264,12 @@ BROWSE_ACTIVITIES = paged_flow(
 def _action_options(ctx: Context, data: Data) -> Sequence[Option]:
     activity_id = int(data["activity_id"])
     activity = member_activity(ctx.session, member=_actor(ctx), activity_id=activity_id)
-    options = []
-    if activity.status is ActivityStatus.OPEN and activity.signup_deadline > ctx.now:
+    options: list[Option] = []
+    if activity.allocation is Allocation.LOTTERY and activity.status is ActivityStatus.OPEN:
+        signup = signup_of(ctx.session, member=_actor(ctx), activity_id=activity_id)
+        if activity.starts_at > ctx.now:
+            options = lottery.options(ctx, activity, signup)
+    elif activity.status is ActivityStatus.OPEN and activity.signup_deadline > ctx.now:
         if is_signed_up(ctx.session, member=_actor(ctx), activity_id=activity_id):
             options.append(Option("cancel", N_("取消报名"), aliases=("取消報名", "cancel sign-up")))
         elif waitlist_position(ctx.session, member=_actor(ctx), activity_id=activity_id) is not None:
@@ -276,7 +290,7 @@ class ActionStep(Choose):
     another phone meanwhile): the rules then say what is what, not "this button expired"."""
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        for action in ("sign_up", "cancel", "waitlist", "leave"):
+        for action in ("sign_up", "cancel", "waitlist", "leave", "confirm"):
             if ctx.incoming.button == step_payload(flow, self.key, action):
                 return action
         return super().accept(ctx, flow, data)
@@ -309,6 +323,10 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
             activity = member_activity(ctx.session, member=_actor(ctx), activity_id=activity_id)
             if outcome is SignupOutcome.ALREADY_SIGNED_UP:
                 text = ctx.t("您已经报名了，不用再报一次。")
+            elif outcome in (SignupOutcome.ENTERED, SignupOutcome.ALREADY_ENTERED):
+                text = ctx.t("您已报名参加“{title}”的抽签，{time} 抽签后会告诉您结果。").format(
+                    title=activity.title, time=local_time(activity.signup_deadline, ctx.config.timezone)
+                )
             elif outcome in (SignupOutcome.WAITLISTED, SignupOutcome.ALREADY_WAITLISTED):
                 position = waitlist_position(ctx.session, member=_actor(ctx), activity_id=activity_id)
                 text = ctx.t(
@@ -320,6 +338,14 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
                     time=local_time(activity.starts_at, ctx.config.timezone),
                     place=activity.place,
                 )
+        elif action == "confirm":
+            confirm_place(ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now)
+            activity = member_activity(ctx.session, member=_actor(ctx), activity_id=activity_id)
+            text = ctx.t("好的，已确认参加“{title}”：{time}，在{place}举行。").format(
+                title=activity.title,
+                time=local_time(activity.starts_at, ctx.config.timezone),
+                place=activity.place,
+            )
         elif action == "leave":
             cancel_signup(ctx.session, actor=_actor(ctx), activity_id=activity_id, now=ctx.now)
             text = ctx.t("已退出候补。")

@@ -23,6 +23,7 @@ from models.activities import (
     TITLE_MAX,
     ActivityDraft,
     ActivityKind,
+    Allocation,
     activity_scope,
     check_activity,
     check_capacity,
@@ -38,7 +39,7 @@ from models.activities import (
 from models.activities.news import announce_activity, count_members_in
 from models.errors import N_, InvalidInput, PermissionDenied
 from models.members import Member
-from models.roles import Permission
+from models.roles import ROLE_LABELS, Permission, Role
 from models.units import unit_path
 
 
@@ -92,6 +93,37 @@ def _check_question(ctx: Context, text: str, data: Data) -> None:
         check_question(text, ())
     except InvalidInput as error:
         raise Invalid.from_error(error) from None
+
+
+def _allocation_options(ctx: Context, data: Data) -> Sequence[Option]:
+    return [
+        Option(
+            Allocation.FIRST_COME.value,
+            N_("先到先得（满了可以排队候补）"),
+            aliases=("先到先得", "first come"),
+        ),
+        Option(Allocation.LOTTERY.value, N_("截止后抽签"), aliases=("抽签", "抽簽", "lottery")),
+    ]
+
+
+def _priority_options(ctx: Context, data: Data) -> Sequence[Option]:
+    roles = [
+        Option(f"role:{role.value}", label) for role, label in ROLE_LABELS.items() if role is not Role.ADMIN
+    ]
+    return [
+        Option("none", N_("不设优先"), aliases=("不设", "没有", "無", "no")),
+        *roles,
+        Option("list", N_("优先名单（发布后由管理员导入）"), aliases=("名单", "名單", "list")),
+    ]
+
+
+def _check_priority_until(moment: datetime, data: Data, now: datetime) -> None:
+    if moment <= now:
+        raise InvalidInput("activity.priority_past", N_("这个时间已经过去了，请输入以后的时间。"))
+    if moment > datetime.fromisoformat(data["deadline"]):
+        raise InvalidInput(
+            "activity.priority_after_deadline", N_("优先报名时间不能晚于报名截止时间，请重新输入。")
+        )
 
 
 def _announce_question(ctx: Context, data: Data) -> dict[str, Any]:
@@ -167,6 +199,11 @@ def _draft(ctx: Context, data: Data) -> ActivityDraft:
         ends_at=datetime.fromisoformat(data["ends_at"]) if data.get("ends_at") else None,
         question=data.get("question"),
         choices=split_choices(data.get("choices") or ""),
+        allocation=Allocation(data.get("allocation") or Allocation.FIRST_COME),
+        priority_role=str(data["priority"]).removeprefix("role:")
+        if str(data.get("priority", "")).startswith("role:")
+        else None,
+        priority_until=datetime.fromisoformat(data["priority_until"]) if data.get("priority_until") else None,
     )
 
 
@@ -192,6 +229,15 @@ def _summary(ctx: Context, data: Data) -> str:
         _("报名截止：{time}").format(time=local_time(draft.signup_deadline, zone)),
         _("报名范围：{units}").format(units="、".join(unit_path(ctx.session, unit) for unit in units)),
     ]
+    if draft.allocation is Allocation.LOTTERY:
+        lines.append(_("分配方式：报名截止后抽签，中签者确认后参加"))
+    if draft.priority_until is not None:
+        group = _(ROLE_LABELS[Role(draft.priority_role)]) if draft.priority_role else _("优先名单上的会员")
+        lines.append(
+            _("优先报名：{until}前只有{group}可以报名").format(
+                until=local_time(draft.priority_until, zone), group=group
+            )
+        )
     if draft.question:
         asked = draft.question + (
             _("（{choices}）").format(choices="、".join(draft.choices)) if draft.choices else ""
@@ -284,6 +330,28 @@ ORGANISE_ACTIVITY = Flow(
             label=N_("报名截止"),
         ),
         CapacityStep("capacity", N_("有多少个名额？请回复人数；不限名额请回复“不限”。"), label=N_("名额")),
+        Choose(
+            "allocation",
+            N_("名额怎么分配？"),
+            options=_allocation_options,
+            skip_if=lambda data: data.get("capacity") is None,
+            label=N_("分配方式"),
+        ),
+        Choose(
+            "priority",
+            N_("有优先报名的人吗？例如疗养优先劳模："),
+            options=_priority_options,
+            label=N_("优先"),
+        ),
+        MomentStep(
+            "priority_until",
+            N_("优先报名到什么时候？之后所有会员都可以报名。例如“{example}”："),
+            check=_check_priority_until,
+            example=_a_week_ahead,
+            unreadable=_UNREADABLE_TIME,
+            skip_if=lambda data: data.get("priority") in (None, "none"),
+            label=N_("优先截止"),
+        ),
         Choose("scope", N_("哪些会员可以报名？"), options=_scope_options, label=N_("报名范围")),
         UnitsStep(
             "units",

@@ -91,7 +91,8 @@ def _open_button(t: Translator, activity: Activity) -> Button:
     return Button(t("查看活动"), f"go:activities:{activity.id}")
 
 
-def _unit_of(session: Session, activity: Activity) -> str | None:
+def unit_of(session: Session, activity: Activity) -> str | None:
+    """The first unit an activity is open to, as a template's sender field names it."""
     assert activity.id is not None
     units = activity_units(session, activity.id)
     return unit_path(session, units[0]) if units else None
@@ -116,7 +117,7 @@ def render_announced(session: Session, row: PushRow, t: Translator, zone: tzinfo
         ]
     )
     reply = Reply(text, buttons=(_open_button(t, activity),))
-    return Push(title=title, reply=reply, body=text, unit=_unit_of(session, activity))
+    return Push(title=title, reply=reply, body=text, unit=unit_of(session, activity))
 
 
 def render_changed(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> Push | None:
@@ -131,4 +132,4 @@ def render_changed(session: Session, row: PushRow, t: Translator, zone: tzinfo) 
         title=activity.title, time=local_time(activity.starts_at, zone), place=activity.place
     )
     reply = Reply(text, buttons=(_open_button(t, activity),))
-    return Push(title=t("活动变动通知"), reply=reply, body=text, unit=_unit_of(session, activity))
+    return Push(title=t("活动变动通知"), reply=reply, body=text, unit=unit_of(session, activity))

@@ -26,6 +26,7 @@ from models.activities.tables import (
     ActivitySignup,
     ActivityStatus,
     ActivityUnit,
+    Allocation,
     Attendee,
     SignupStatus,
     locked_activity,
@@ -37,7 +38,7 @@ from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.facts import Fact
 from models.members import Member, MemberStatus
 from models.outbox import NewPush, PushKind, enqueue
-from models.roles import Permission, has_permission, scope_units
+from models.roles import Permission, Role, has_permission, scope_units
 from models.units import PATH_SEPARATOR, Unit, ordered_units, unit_path
 
 # ----------------------------------------------------------------------------- checks
@@ -176,7 +177,22 @@ def check_activity(session: Session, *, actor: Member, draft: ActivityDraft, now
     check_end(draft.ends_at, draft.starts_at)
     check_capacity(draft.capacity)
     check_question(draft.question, draft.choices)
+    check_allocation(draft)
     return units
+
+
+def check_allocation(draft: ActivityDraft) -> None:
+    """A lottery needs a number of places; a priority period ends by the deadline, for a known role."""
+    if draft.allocation is Allocation.LOTTERY and draft.capacity is None:
+        raise InvalidInput(
+            "activity.lottery_needs_places", N_("抽签要先定名额：不限名额的活动人人都能参加。")
+        )
+    if draft.priority_until is not None and draft.priority_until > draft.signup_deadline:
+        raise InvalidInput(
+            "activity.priority_after_deadline", N_("优先报名时间不能晚于报名截止时间，请重新输入。")
+        )
+    if draft.priority_role is not None and draft.priority_role not in {role.value for role in Role}:
+        raise InvalidInput("activity.priority_role", N_("没有这个角色。"))
 
 
 def check_end(ends_at: datetime | None, starts_at: datetime) -> None:
@@ -248,6 +264,9 @@ def create_activity(session: Session, *, actor: Member, draft: ActivityDraft, no
         ends_at=draft.ends_at,
         question=draft.question.strip() if draft.question else None,
         choices="、".join(draft.choices) or None,
+        allocation=draft.allocation,
+        priority_role=draft.priority_role,
+        priority_until=draft.priority_until,
     )
     session.add(activity)
     session.flush()

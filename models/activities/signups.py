@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from models.activities.lottery import in_priority, offer_next
 from models.activities.tables import (
     ANSWER_MAX,
     PROMOTED_TOPIC,
@@ -16,6 +17,7 @@ from models.activities.tables import (
     ActivitySignup,
     ActivityStatus,
     ActivityUnit,
+    Allocation,
     SignupOutcome,
     SignupStatus,
     choices_of,
@@ -49,6 +51,15 @@ def _eligible(session: Session, member: Member) -> sa.ColumnElement[bool]:
         .exists()
     )
 
+
+# Sign-ups still in play, shown in 我的报名 until the activity: signed up, waiting, or in a draw.
+IN_PLAY = (
+    SignupStatus.SIGNED_UP,
+    SignupStatus.WAITLISTED,
+    SignupStatus.ENTERED,
+    SignupStatus.OFFERED,
+    SignupStatus.NOT_DRAWN,
+)
 
 # How long an activity stays in 我的报名 after it took place: long enough to see one was counted.
 RECENTLY = timedelta(days=7)
@@ -106,7 +117,7 @@ def signups_for(
             col(Activity.id).in_(
                 select(ActivitySignup.activity_id).where(
                     ActivitySignup.member_id == member.id,
-                    col(ActivitySignup.status).in_([SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED]),
+                    col(ActivitySignup.status).in_(IN_PLAY),
                 )
             ),
             col(Activity.starts_at) > now,
@@ -169,6 +180,32 @@ def _signup(session: Session, activity_id: int, member_id: int | None) -> Activi
 def is_signed_up(session: Session, *, member: Member, activity_id: int) -> bool:
     signup = _signup(session, activity_id, member.id)
     return signup is not None and signup.status is SignupStatus.SIGNED_UP
+
+
+def signup_of(session: Session, *, member: Member, activity_id: int) -> ActivitySignup | None:
+    """The member's sign-up row for the activity, whatever its status."""
+    return _signup(session, activity_id, member.id)
+
+
+def entered_count(session: Session, activity_id: int) -> int:
+    """How many are in a lottery's draw (before it), or were drawn (after)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(ActivitySignup)
+            .where(
+                ActivitySignup.activity_id == activity_id,
+                col(ActivitySignup.status).in_(
+                    [
+                        SignupStatus.ENTERED,
+                        SignupStatus.OFFERED,
+                        SignupStatus.NOT_DRAWN,
+                        SignupStatus.SIGNED_UP,
+                    ]
+                ),
+            )
+        ).one()
+    )
 
 
 def answer_of(session: Session, *, member: Member, activity_id: int) -> str | None:
@@ -323,6 +360,8 @@ def sign_up(
         return SignupOutcome.ALREADY_SIGNED_UP
     if signup is not None and signup.status is SignupStatus.WAITLISTED:
         return SignupOutcome.ALREADY_WAITLISTED
+    if signup is not None and signup.status is SignupStatus.ENTERED:
+        return SignupOutcome.ALREADY_ENTERED
     if signup is not None and signup.status is SignupStatus.REMOVED:
         raise PermissionDenied(
             "activity.removed", N_("您的报名已被活动组织人移除，不能再报名。如有疑问请联系组织人。")
@@ -334,6 +373,16 @@ def sign_up(
         raise PermissionDenied("activity.not_eligible", N_("抱歉，这个活动不面向您所在的单位。"))
     _check_open(activity, now)
     kept = check_answer(activity, answer)
+    assert actor.id is not None
+    in_priority_period = activity.priority_until is not None and now < activity.priority_until
+    if in_priority_period and not in_priority(session, activity, actor.id):
+        raise PermissionDenied(
+            "activity.priority_only",
+            N_("现在是优先报名时间，只有优先人员可以报名；优先期过后对所有会员开放，请到时再来。"),
+        )
+    if activity.allocation is Allocation.LOTTERY:
+        # Everyone enters until the deadline; the draw decides, so nobody is told "full".
+        return _enter(session, activity, signup, actor.id, kept, now)
     # A place freed goes to the first in line in the same transaction (cancel_signup), so
     # a newcomer never finds a free place while others wait for one.
     full = activity.capacity is not None and (
@@ -356,6 +405,26 @@ def sign_up(
     session.add(signup)
     session.flush()
     return SignupOutcome.WAITLISTED if full else SignupOutcome.SIGNED_UP
+
+
+def _enter(
+    session: Session,
+    activity: Activity,
+    signup: ActivitySignup | None,
+    member_id: int,
+    answer: str | None,
+    now: datetime,
+) -> SignupOutcome:
+    assert activity.id is not None
+    if signup is None:
+        signup = ActivitySignup(activity_id=activity.id, member_id=member_id, status=SignupStatus.ENTERED)
+    else:
+        transition_signup(signup, SignupStatus.ENTERED)
+    signup.signed_up_at, signup.cancelled_at, signup.answer = now, None, answer
+    signup.queue_no = _next_queue_no(session, activity.id)
+    session.add(signup)
+    session.flush()
+    return SignupOutcome.ENTERED
 
 
 def promoted_key(activity_id: int, member_id: int, queue_no: int) -> str:
@@ -422,11 +491,26 @@ def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: dat
         raise InvalidInput("activity.not_signed_up", N_("您没有报名这个活动。"))
     if activity.status is ActivityStatus.CANCELLED:
         raise InvalidInput("activity.cancelled", N_("很抱歉，这个活动已经取消了。"))
+    drawn_place = signup.status is SignupStatus.OFFERED or (
+        activity.allocation is Allocation.LOTTERY and signup.status is SignupStatus.SIGNED_UP
+    )
+    if drawn_place:
+        # Giving up a place the draw gave passes it on to the next drawn, until the start.
+        if activity.starts_at <= now:
+            raise InvalidInput("activity.already_started", N_("这个活动已经开始了。"))
+        transition_signup(signup, SignupStatus.CANCELLED)
+        signup.cancelled_at = now
+        session.add(signup)
+        session.flush()
+        offer_next(session, activity=activity, now=now)
+        return
+    if signup.status in (SignupStatus.NOT_DRAWN, SignupStatus.LAPSED):
+        raise InvalidInput("activity.not_signed_up", N_("您没有报名这个活动。"))
     if activity.signup_deadline <= now:
         raise InvalidInput(
             "activity.cancel_too_late", N_("报名已经截止，不能再取消了。如果去不了，请联系活动组织人。")
         )
-    freed = signup.status is SignupStatus.SIGNED_UP
+    freed = signup.status is SignupStatus.SIGNED_UP and activity.allocation is Allocation.FIRST_COME
     transition_signup(signup, SignupStatus.CANCELLED)
     signup.cancelled_at = now
     session.add(signup)

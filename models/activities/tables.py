@@ -27,6 +27,8 @@ PROMOTED_TOPIC = "activity_promoted"
 REMOVED_TOPIC = "activity_signup_removed"
 ANNOUNCED_TOPIC = "activity_announced"
 CHANGED_TOPIC = "activity_changed"
+DRAWN_TOPIC = "activity_drawn"
+OFFERED_TOPIC = "activity_offered"
 REMINDER_TOPIC = "activity_reminder"
 
 
@@ -73,15 +75,31 @@ class SignupStatus(StrEnum):
     WAITLISTED = "waitlisted"  # the activity was full: in line for a place that frees
     CANCELLED = "cancelled"  # by the member, before the deadline
     REMOVED = "removed"  # by the organiser, with a reason the member was told
+    # A lottery (allocation LOTTERY): in the draw until the deadline, then offered a place to
+    # confirm, or kept in reserve in draw order; an offer not confirmed in time lapses.
+    ENTERED = "entered"
+    OFFERED = "offered"
+    NOT_DRAWN = "not_drawn"
+    LAPSED = "lapsed"
 
 
 SIGNUP_TRANSITIONS: dict[SignupStatus, frozenset[SignupStatus]] = {
     SignupStatus.SIGNED_UP: frozenset({SignupStatus.CANCELLED, SignupStatus.REMOVED}),
+    SignupStatus.ENTERED: frozenset(
+        {SignupStatus.OFFERED, SignupStatus.NOT_DRAWN, SignupStatus.CANCELLED, SignupStatus.REMOVED}
+    ),
+    SignupStatus.OFFERED: frozenset(
+        {SignupStatus.SIGNED_UP, SignupStatus.LAPSED, SignupStatus.CANCELLED, SignupStatus.REMOVED}
+    ),
+    SignupStatus.NOT_DRAWN: frozenset({SignupStatus.OFFERED, SignupStatus.CANCELLED, SignupStatus.REMOVED}),
+    SignupStatus.LAPSED: frozenset(),
     # Moved in when a place frees, or out of the line by the member's own choice.
     SignupStatus.WAITLISTED: frozenset(
         {SignupStatus.SIGNED_UP, SignupStatus.CANCELLED, SignupStatus.REMOVED}
     ),
-    SignupStatus.CANCELLED: frozenset({SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED}),
+    SignupStatus.CANCELLED: frozenset(
+        {SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED, SignupStatus.ENTERED}
+    ),
     # The organiser's decision stands: the member asks them, rather than signing up again.
     SignupStatus.REMOVED: frozenset(),
 }
@@ -94,6 +112,15 @@ class SignupOutcome(StrEnum):
     ALREADY_SIGNED_UP = "already_signed_up"
     WAITLISTED = "waitlisted"
     ALREADY_WAITLISTED = "already_waitlisted"
+    ENTERED = "entered"  # in a lottery's draw
+    ALREADY_ENTERED = "already_entered"
+
+
+class Allocation(StrEnum):
+    """How places are given: in the order members ask, or by a draw at the deadline."""
+
+    FIRST_COME = "first_come"
+    LOTTERY = "lottery"
 
 
 class Activity(SQLModel, table=True):
@@ -118,6 +145,15 @@ class Activity(SQLModel, table=True):
     choices: str | None = Field(default=None, max_length=400)  # "、"-separated
     # Bumped when its time or place changes: the news of each change is its own push.
     revision: int = Field(default=0)
+    allocation: Allocation = Field(default=Allocation.FIRST_COME, sa_type=string_enum(Allocation, 16))
+    # Members holding this role, or on the activity's priority list, come first until this moment:
+    # alone may sign up (first come), or are drawn first (lottery).
+    priority_role: str | None = Field(default=None, max_length=32)
+    priority_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The draw: when, and the seed anyone can re-run it from (models.activities.lottery).
+    drawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    draw_seed: str | None = Field(default=None, max_length=64)
+    confirm_hours: int = Field(default=48)  # a winner confirms within this, or the place passes on
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why it was called off, as the cadre wrote it, told to those signed up; None when not given.
@@ -159,6 +195,20 @@ class ActivitySignup(SQLModel, table=True):
     # Why the organiser removed the sign-up, as told to the member.
     removed_reason: str | None = Field(default=None, max_length=1000)
     answer: str | None = Field(default=None, max_length=400)  # to the activity's question
+    # The lottery: the place in the draw's order, whether drawn among the priority group, and
+    # until when an offered place waits for the member's confirmation.
+    draw_rank: int | None = Field(default=None)
+    drawn_with_priority: bool = Field(default=False)
+    offer_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ActivityPriority(SQLModel, table=True):
+    """A member on an activity's priority list (劳模, 先进 — imported from a spreadsheet)."""
+
+    __tablename__ = "activity_priority"
+
+    activity_id: int = Field(foreign_key="activity.id", primary_key=True)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
 
 
 @dataclass(frozen=True)
@@ -176,6 +226,9 @@ class ActivityDraft:
     ends_at: datetime | None = None
     question: str | None = None
     choices: tuple[str, ...] = ()
+    allocation: Allocation = Allocation.FIRST_COME
+    priority_role: str | None = None
+    priority_until: datetime | None = None
 
 
 @dataclass(frozen=True)
