@@ -95,7 +95,7 @@ def code_reply(ctx: Context, activity: Activity, bot_username: str | None) -> Re
     assert activity.id is not None
     zone = ctx.config.timezone
     today = ctx.now.astimezone(zone).date()
-    days = activity_days(activity, zone)
+    days = activity_days(ctx.session, activity, zone)
     day: date = today if today in days else days[0]
     code = checkin_code(ctx.session, actor=_actor(ctx), activity_id=activity.id, day=day)
     lines = [

@@ -26,11 +26,14 @@ from models.activities import (
     ANSWER_MAX,
     KIND_LABELS,
     Activity,
+    ActivityBatch,
     ActivityStatus,
     Allocation,
     SignupOutcome,
     answer_of,
     attended,
+    batch_counts,
+    batches_of,
     cancel_signup,
     choices_of,
     is_signed_up,
@@ -96,9 +99,45 @@ def activity_text(ctx: Context, activity: Activity, count: int, waiting: int = 0
         _("报名截止：{time}").format(time=local_time(activity.signup_deadline, zone)),
         _("报名范围：{units}").format(units=units_text(ctx.session, activity.id)),
     ]
+    batches = batches_of(ctx.session, activity.id)
+    if batches:
+        counts = batch_counts(ctx.session, activity.id)
+        lines.append(_("分 {count} 批举行：").format(count=len(batches)))
+        lines.extend(_batch_line(ctx, batch, *counts.get(batch.id or 0, (0, 0))) for batch in batches)
     if activity.question:
         lines.append(_("报名时请回答：{question}").format(question=activity.question))
     return "\n".join(lines)
+
+
+def _batch_line(ctx: Context, batch: ActivityBatch, signed: int, waiting: int) -> str:
+    left = max(batch.capacity - signed, 0)
+    if left:
+        places = ctx.t("剩余 {left} 个（共 {capacity} 个）").format(left=left, capacity=batch.capacity)
+    elif waiting:
+        places = ctx.t("已满（共 {capacity} 个），{waiting} 人候补").format(
+            capacity=batch.capacity, waiting=waiting
+        )
+    else:
+        places = ctx.t("已满（共 {capacity} 个）").format(capacity=batch.capacity)
+    return ctx.t("第{number}批 {time}：{places}").format(
+        number=batch.number, time=local_time(batch.starts_at, ctx.config.timezone), places=places
+    )
+
+
+def _chosen_batch(ctx: Context, activity_id: int) -> ActivityBatch | None:
+    signup = signup_of(ctx.session, member=_actor(ctx), activity_id=activity_id)
+    if signup is None or signup.batch_id is None:
+        return None
+    return ctx.session.get(ActivityBatch, signup.batch_id)
+
+
+def _batch_options(ctx: Context, data: Data) -> Sequence[Option]:
+    activity_id = int(data["activity_id"])
+    counts = batch_counts(ctx.session, activity_id)
+    return [
+        Option(str(batch.id), _batch_line(ctx, batch, *counts.get(batch.id or 0, (0, 0))), literal=True)
+        for batch in batches_of(ctx.session, activity_id)
+    ]
 
 
 def _has_signups(ctx: Context) -> bool:
@@ -227,6 +266,13 @@ def _show_activity(ctx: Context, activity_id: int, section: str, page: int) -> l
         )
     elif is_signed_up(ctx.session, member=_actor(ctx), activity_id=activity_id):
         lines.append(ctx.t("您已报名这个活动。"))
+        chosen = _chosen_batch(ctx, activity_id)
+        if chosen is not None:
+            lines.append(
+                ctx.t("您报名的是第{number}批：{time}。").format(
+                    number=chosen.number, time=local_time(chosen.starts_at, ctx.config.timezone)
+                )
+            )
         answer = answer_of(ctx.session, member=_actor(ctx), activity_id=activity_id)
         if answer:
             lines.append(ctx.t("您的回答：{answer}").format(answer=answer))
@@ -248,6 +294,7 @@ def _show_activity(ctx: Context, activity_id: int, section: str, page: int) -> l
         "page": page,
         "question": activity.question,
         "choices": list(choices_of(activity)),
+        "batched": bool(batches_of(ctx.session, activity_id)),
     }
     return ctx.dialogs.start(ctx, ACTIVITY_ACTIONS, data=data, intro=[Reply("\n".join(lines))])
 
@@ -317,8 +364,10 @@ def _acted(ctx: Context, data: Data) -> list[Reply]:
                 actor=_actor(ctx),
                 activity_id=activity_id,
                 now=ctx.now,
-                waitlist=action == "waitlist",
+                # In batches a full one is waited for: the member picked it knowing it was full.
+                waitlist=action == "waitlist" or bool(data.get("batch")),
                 answer=data.get("answer_choice") or data.get("answer_text"),
+                batch_id=int(data["batch"]) if data.get("batch") else None,
             )
             activity = member_activity(ctx.session, member=_actor(ctx), activity_id=activity_id)
             if outcome is SignupOutcome.ALREADY_SIGNED_UP:
@@ -393,6 +442,12 @@ ACTIVITY_ACTIONS = Flow(
             params=_title_of,
             skip_if=lambda data: data.get("action") != "cancel",
             keeps=N_("好的，您的报名保留着。"),
+        ),
+        Choose(
+            "batch",
+            N_("报名哪一批？已满的一批可以排队候补："),
+            options=_batch_options,
+            skip_if=lambda data: data.get("action") not in SIGNING_UP or not data.get("batched"),
         ),
         AnswerChoice(
             "answer_choice",

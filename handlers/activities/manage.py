@@ -121,6 +121,7 @@ def _report(ctx: Context, activity_id: int) -> Reply:
         _("{number}. {name}（{employee_no}，{unit}）").format(
             number=number, name=a.member.name, employee_no=a.member.employee_no, unit=a.unit
         )
+        + (_("（第{number}批）").format(number=a.batch) if a.batch else "")
         + (_("：{answer}").format(answer=a.answer) if a.answer else "")
         + (" ✓" if a.attended_at is not None else "")
         for number, a in enumerate(attendees[:NAMES_LISTED], start=1)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from handlers.activities.render import local_time, time_span, units_text
@@ -14,8 +15,9 @@ from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.parsing import normalise, parse_number
-from handlers.core.steps import MomentStep, UnitsStep
+from handlers.core.steps import MomentStep, UnitsStep, parse_moment
 from models.activities import (
+    BATCHES_MAX,
     DESCRIPTION_MAX,
     KIND_LABELS,
     PLACE_MAX,
@@ -38,7 +40,7 @@ from models.activities import (
 )
 from models.activities.news import announce_activity, count_members_in
 from models.errors import N_, InvalidInput, PermissionDenied
-from models.members import Member
+from models.members import Member, normalise_digits
 from models.roles import ROLE_LABELS, Permission, Role
 from models.units import unit_path
 
@@ -93,6 +95,64 @@ def _check_question(ctx: Context, text: str, data: Data) -> None:
         check_question(text, ())
     except InvalidInput as error:
         raise Invalid.from_error(error) from None
+
+
+def _batched(data: Data) -> bool:
+    return data.get("held") == "batches"
+
+
+def _held_options(ctx: Context, data: Data) -> Sequence[Option]:
+    return [
+        Option("once", N_("一次举行"), aliases=("一次", "once")),
+        Option("batches", N_("分批举行"), aliases=("分批", "in batches")),
+    ]
+
+
+_BATCH_LINE = re.compile(r"^(.*?\S)[\s,，]+(\d{1,6})\s*(?:人|个|名|places?)?$")
+
+
+@dataclass(frozen=True)
+class BatchesStep(Step):
+    """Several dates sharing one sign-up: a line each, its start and its places ("12月10日上午8点 30").
+
+    The first start becomes the activity's, so the deadline is checked against it.
+    """
+
+    key: str
+    question: str
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        today = ctx.local_now().date()
+        first, second = today + timedelta(days=14), today + timedelta(days=21)
+        return Reply(
+            ctx.t(self.question).format(
+                first=f"{first.isoformat()} 08:00", second=f"{second.isoformat()} 08:00"
+            )
+        )
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        today = ctx.local_now().date()
+        batches: list[list[Any]] = []
+        for line in filter(None, (part.strip() for part in re.split(r"[\n;；]", ctx.incoming.text or ""))):
+            found = _BATCH_LINE.match(normalise_digits(line))
+            moment = parse_moment(found[1], today=today, ahead=True) if found else None
+            if found is None or moment is None:
+                raise Invalid(
+                    N_("没看懂“{line}”。请每行写开始时间和名额，例如“12月10日上午8点 30”。"), line=line
+                )
+            start = datetime.combine(moment[0], moment[1], tzinfo=ctx.config.timezone).astimezone(UTC)
+            try:
+                check_start(start, ctx.now)
+                check_capacity(int(found[2]))
+            except InvalidInput as error:
+                raise Invalid.from_error(error) from None
+            batches.append([start.isoformat(), int(found[2])])
+        if not 2 <= len(batches) <= BATCHES_MAX:
+            raise Invalid(N_("分批要有 2 到 {limit} 批；只有一批请返回选“一次举行”。"), limit=BATCHES_MAX)
+        batches.sort()
+        data["starts_at"] = batches[0][0]
+        return batches
 
 
 def _allocation_options(ctx: Context, data: Data) -> Sequence[Option]:
@@ -204,6 +264,11 @@ def _draft(ctx: Context, data: Data) -> ActivityDraft:
         if str(data.get("priority", "")).startswith("role:")
         else None,
         priority_until=datetime.fromisoformat(data["priority_until"]) if data.get("priority_until") else None,
+        batches=tuple(
+            (datetime.fromisoformat(start), int(places)) for start, places in data.get("batches") or ()
+        )
+        if _batched(data)
+        else (),
     )
 
 
@@ -213,7 +278,9 @@ def _summary(ctx: Context, data: Data) -> str:
     zone = ctx.config.timezone
     units = check_activity(ctx.session, actor=_actor(ctx), draft=draft, now=ctx.now)
     capacity = (
-        _("不限")
+        _("按批次")
+        if draft.batches
+        else _("不限")
         if draft.capacity is None
         else _.ngettext("{count} 人", "{count} 人", draft.capacity).format(count=draft.capacity)
     )
@@ -223,7 +290,15 @@ def _summary(ctx: Context, data: Data) -> str:
         _("【活动】{title}").format(title=draft.title),
         draft.description,
         _("类别：{kind}").format(kind=_(KIND_LABELS[draft.kind])),
-        _("时间：{time}").format(time=time_span(draft.starts_at, draft.ends_at, zone)),
+        _("时间：{time}").format(time=time_span(draft.starts_at, draft.ends_at, zone))
+        if not draft.batches
+        else _("分 {count} 批举行：").format(count=len(draft.batches))
+        + "；".join(
+            _("第{number}批 {time}（{places} 人）").format(
+                number=n, time=local_time(start, zone), places=places
+            )
+            for n, (start, places) in enumerate(draft.batches, start=1)
+        ),
         _("地点：{place}").format(place=draft.place),
         _("名额：{places}").format(places=capacity),
         _("报名截止：{time}").format(time=local_time(draft.signup_deadline, zone)),
@@ -304,12 +379,25 @@ ORGANISE_ACTIVITY = Flow(
             label=N_("活动介绍"),
         ),
         Ask("place", N_("活动在哪里举行？"), max_length=PLACE_MAX, label=N_("地点")),
+        Choose(
+            "held",
+            N_("活动是一次举行，还是分几批举行（例如疗养）？"),
+            options=_held_options,
+            label=N_("举行"),
+        ),
+        BatchesStep(
+            "batches",
+            N_("请每行写一批的开始时间和名额，例如：\n{first} 30\n{second} 30"),
+            skip_if=lambda data: data.get("held") != "batches",
+            label=N_("批次"),
+        ),
         MomentStep(
             "starts_at",
             N_("活动什么时候开始？请输入日期和时间，例如“{example}”："),
             check=_check_start,
             example=_a_week_ahead,
             unreadable=_UNREADABLE_TIME,
+            skip_if=_batched,
             label=N_("时间"),
         ),
         MomentStep(
@@ -319,6 +407,7 @@ ORGANISE_ACTIVITY = Flow(
             example=_a_week_ahead_evening,
             unreadable=_UNREADABLE_TIME,
             optional=True,
+            skip_if=_batched,
             label=N_("结束时间"),
         ),
         MomentStep(
@@ -329,12 +418,17 @@ ORGANISE_ACTIVITY = Flow(
             unreadable=_UNREADABLE_TIME,
             label=N_("报名截止"),
         ),
-        CapacityStep("capacity", N_("有多少个名额？请回复人数；不限名额请回复“不限”。"), label=N_("名额")),
+        CapacityStep(
+            "capacity",
+            N_("有多少个名额？请回复人数；不限名额请回复“不限”。"),
+            skip_if=_batched,
+            label=N_("名额"),
+        ),
         Choose(
             "allocation",
             N_("名额怎么分配？"),
             options=_allocation_options,
-            skip_if=lambda data: data.get("capacity") is None,
+            skip_if=lambda data: data.get("capacity") is None or _batched(data),
             label=N_("分配方式"),
         ),
         Choose(

@@ -12,7 +12,7 @@ from handlers.core.i18n import Translator
 from handlers.core.messages import Reply
 from handlers.core.module import Job, JobContext
 from handlers.core.pushes import Push
-from models.activities import Activity, ActivityPolicy, ActivityStatus, is_signed_up
+from models.activities import Activity, ActivityBatch, ActivityPolicy, ActivityStatus, is_signed_up, signup_of
 from models.activities.reminders import enqueue_activity_reminders
 from models.members import Member
 from models.outbox import PushRow
@@ -27,13 +27,18 @@ def render_reminder(session: Session, row: PushRow, t: Translator, zone: tzinfo)
     if activity is None or member is None or activity.status is not ActivityStatus.OPEN:
         return None
     assert activity.id is not None
-    if activity.starts_at.isoformat() != row.params.get("starts_at"):
+    starts = activity.starts_at
+    signup = signup_of(session, member=member, activity_id=activity.id)
+    if signup is not None and signup.batch_id is not None:
+        batch = session.get(ActivityBatch, signup.batch_id)
+        starts = batch.starts_at if batch is not None else starts
+    if starts.isoformat() != row.params.get("starts_at"):
         return None  # moved: the reminder for the new time says it
     if not is_signed_up(session, member=member, activity_id=activity.id):
         return None
     title = t("活动提醒")
     text = t("您报名的活动“{title}”将于 {time} 在{place}举行，请准时参加。").format(
-        title=activity.title, time=local_time(activity.starts_at, zone), place=activity.place
+        title=activity.title, time=local_time(starts, zone), place=activity.place
     )
     text += "\n" + t("如果去不了，请回复“我的报名”取消报名，把名额让给别人。")
     return Push(title=title, reply=Reply(t("【{title}】").format(title=title) + text), body=text)

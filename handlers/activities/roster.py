@@ -37,7 +37,17 @@ from models.members import Member
 from models.outbox import PushRow
 from models.units import unit_path
 
-EXPORT_HEADERS = (N_("序号"), N_("姓名"), N_("工号"), N_("单位"), N_("状态"), N_("报名时间"), N_("到场"))
+EXPORT_HEADERS = (
+    N_("序号"),
+    N_("姓名"),
+    N_("工号"),
+    N_("单位"),
+    N_("状态"),
+    N_("报名时间"),
+    N_("到场"),
+    N_("批次"),
+    N_("回答"),
+)
 _WAITING = re.compile(r"候[补補](\d+)")
 
 
@@ -92,7 +102,9 @@ def export_signups(ctx: Context, activity_id: int) -> Reply:
         signed_at = attendee.signed_up_at.astimezone(zone).replace(tzinfo=None)
         there = ctx.t("已到") if attendee.attended_at is not None else ""
         member = attendee.member
-        sheet.add((number, member.name, member.employee_no, attendee.unit, state, signed_at, there), formats)
+        batch = ctx.t("第{number}批").format(number=attendee.batch) if attendee.batch else ""
+        row = (number, member.name, member.employee_no, attendee.unit, state, signed_at, there, batch)
+        sheet.add((*row, attendee.answer or ""), formats)
     sheet.finish()
     path = ctx.config.export_dir / f"activity-{activity_id}-signups-{secrets.token_hex(8)}.xlsx"
     save_workbook(workbook, path)

@@ -19,10 +19,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from models.activities.organise import managed_activity
-from models.activities.tables import Activity, ActivitySignup, ActivityStatus, SignupStatus
+from models.activities.tables import (
+    Activity,
+    ActivityBatch,
+    ActivitySignup,
+    ActivityStatus,
+    SignupStatus,
+    batches_of,
+)
 from models.errors import N_, InvalidInput
 from models.members import Member, normalise_digits
 
@@ -42,9 +50,23 @@ class CheckIn:
     activity: Activity
 
 
-def activity_days(activity: Activity, zone: tzinfo) -> tuple[date, ...]:
-    """The days an activity runs, in the union's zone: its start's day (more once it has an end)."""
-    return (activity.starts_at.astimezone(zone).date(),)
+def activity_days(session: Session, activity: Activity, zone: tzinfo) -> tuple[date, ...]:
+    """The days an activity runs, in the union's zone: its start's, or each batch's."""
+    assert activity.id is not None
+    batches = batches_of(session, activity.id)
+    starts = [batch.starts_at for batch in batches] or [activity.starts_at]
+    return tuple(sorted({start.astimezone(zone).date() for start in starts}))
+
+
+def _member_days(
+    session: Session, activity: Activity, signup: ActivitySignup, zone: tzinfo
+) -> tuple[date, ...]:
+    """The day a member signed up for: their batch's, or the activity's."""
+    if signup.batch_id is not None:
+        batch = session.get(ActivityBatch, signup.batch_id)
+        if batch is not None:
+            return (batch.starts_at.astimezone(zone).date(),)
+    return activity_days(session, activity, zone)
 
 
 def _code(secret: str, day: date) -> str:
@@ -86,12 +108,17 @@ def check_in(session: Session, *, actor: Member, code: str, now: datetime, zone:
         )
     today = now.astimezone(zone).date()
     start, end = _today_window(today, zone)
+    batched = select(ActivityBatch.activity_id).where(
+        col(ActivityBatch.starts_at) >= start, col(ActivityBatch.starts_at) < end
+    )
     nearby = session.exec(
         select(Activity).where(
             Activity.status == ActivityStatus.OPEN,
             col(Activity.checkin_secret).is_not(None),
-            col(Activity.starts_at) >= start,
-            col(Activity.starts_at) < end,
+            sa.or_(
+                sa.and_(col(Activity.starts_at) >= start, col(Activity.starts_at) < end),
+                col(Activity.id).in_(batched),
+            ),
         )
     ).all()
     mine = {
@@ -108,11 +135,14 @@ def check_in(session: Session, *, actor: Member, code: str, now: datetime, zone:
     not_mine = False
     for activity in nearby:
         assert activity.checkin_secret is not None
-        days = activity_days(activity, zone)
+        days = activity_days(session, activity, zone)
         signup = mine.get(activity.id or 0)
         if today in days and hmac.compare_digest(_code(activity.checkin_secret, today), typed):
             if signup is None:
                 not_mine = True
+                continue
+            if today not in _member_days(session, activity, signup, zone):
+                wrong_day = True  # today is another batch's day
                 continue
             if signup.attended_at is not None:
                 return CheckIn(CheckInOutcome.ALREADY, activity)
@@ -132,7 +162,9 @@ def check_in(session: Session, *, actor: Member, code: str, now: datetime, zone:
         raise InvalidInput(
             "checkin.not_signed_up", N_("您没有报名这个活动，不能签到。如有疑问请联系活动组织人。")
         )
-    if not any(today in activity_days(a, zone) for a in nearby if (a.id or 0) in mine):
+    if not any(
+        today in _member_days(session, a, mine[a.id or 0], zone) for a in nearby if (a.id or 0) in mine
+    ):
         raise InvalidInput("checkin.nothing_today", N_("您今天没有报名的活动需要签到。"))
     raise InvalidInput("checkin.bad_code", N_("签到码不对，请核对组织人公布的签到码后再发一次。"))
 

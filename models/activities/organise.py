@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from models.activities.signups import promote_waiting
 from models.activities.tables import (
+    BATCHES_MAX,
     CANCEL_REASON_MAX,
     CANCELLED_TOPIC,
     CAPACITY_MAX,
@@ -22,6 +23,7 @@ from models.activities.tables import (
     REMOVED_TOPIC,
     TITLE_MAX,
     Activity,
+    ActivityBatch,
     ActivityDraft,
     ActivitySignup,
     ActivityStatus,
@@ -29,6 +31,7 @@ from models.activities.tables import (
     Allocation,
     Attendee,
     SignupStatus,
+    batches_of,
     locked_activity,
     transition,
     transition_signup,
@@ -178,7 +181,29 @@ def check_activity(session: Session, *, actor: Member, draft: ActivityDraft, now
     check_capacity(draft.capacity)
     check_question(draft.question, draft.choices)
     check_allocation(draft)
+    check_batches(draft, now)
     return units
+
+
+def check_batches(draft: ActivityDraft, now: datetime) -> None:
+    """Batches, when given: two to ten, each still to come, after the deadline, with its places."""
+    if not draft.batches:
+        return
+    if not 2 <= len(draft.batches) <= BATCHES_MAX:
+        raise InvalidInput(
+            "activity.batches_count",
+            N_("分批要有 2 到 {limit} 批；只有一批请选“一次举行”。"),
+            limit=BATCHES_MAX,
+        )
+    if draft.allocation is Allocation.LOTTERY:
+        raise InvalidInput("activity.batches_lottery", N_("分批的活动按先到先得分配，不能抽签。"))
+    starts = [start for start, _places in draft.batches]
+    if len(set(starts)) != len(starts):
+        raise InvalidInput("activity.batches_same_time", N_("有两批的开始时间相同，请改一下。"))
+    for start, places in draft.batches:
+        check_start(start, now)
+        check_deadline(draft.signup_deadline, start, now)
+        check_capacity(places)
 
 
 def check_allocation(draft: ActivityDraft) -> None:
@@ -256,9 +281,9 @@ def create_activity(session: Session, *, actor: Member, draft: ActivityDraft, no
         title=draft.title.strip(),
         description=draft.description.strip(),
         place=draft.place.strip(),
-        starts_at=draft.starts_at,
+        starts_at=min((start for start, _places in draft.batches), default=draft.starts_at),
         signup_deadline=draft.signup_deadline,
-        capacity=draft.capacity,
+        capacity=None if draft.batches else draft.capacity,
         created_at=now,
         kind=draft.kind,
         ends_at=draft.ends_at,
@@ -274,6 +299,8 @@ def create_activity(session: Session, *, actor: Member, draft: ActivityDraft, no
     for unit in units:
         assert unit.id is not None
         session.add(ActivityUnit(activity_id=activity.id, unit_id=unit.id))
+    for number, (start, places) in enumerate(sorted(draft.batches), start=1):
+        session.add(ActivityBatch(activity_id=activity.id, number=number, starts_at=start, capacity=places))
     session.flush()
     return activity
 
@@ -370,8 +397,16 @@ def signups_of(
     ).all()
     units = {unit.id: unit for unit in session.exec(select(Unit))}
     paths = {unit_id: _path(units, unit) for unit_id, unit in units.items()}
+    numbers = {batch.id: batch.number for batch in batches_of(session, activity_id)}
     return [
-        Attendee(member, paths[member.unit_id], signup.signed_up_at, signup.attended_at, signup.answer)
+        Attendee(
+            member,
+            paths[member.unit_id],
+            signup.signed_up_at,
+            signup.attended_at,
+            signup.answer,
+            numbers.get(signup.batch_id) if signup.batch_id is not None else None,
+        )
         for signup, member in rows
     ]
 
@@ -523,5 +558,5 @@ def remove_signup(
     )
     session.flush()
     if freed:
-        promote_waiting(session, activity, now)
+        promote_waiting(session, activity, now, signup.batch_id)
         session.flush()

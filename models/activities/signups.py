@@ -14,12 +14,14 @@ from models.activities.tables import (
     ANSWER_MAX,
     PROMOTED_TOPIC,
     Activity,
+    ActivityBatch,
     ActivitySignup,
     ActivityStatus,
     ActivityUnit,
     Allocation,
     SignupOutcome,
     SignupStatus,
+    batches_of,
     choices_of,
     locked_activity,
     transition_signup,
@@ -335,6 +337,7 @@ def sign_up(
     now: datetime,
     waitlist: bool = False,
     answer: str | None = None,
+    batch_id: int | None = None,
 ) -> SignupOutcome:
     """Sign the actor up, if the activity is open to them and has a place left; else, if they
     asked to (``waitlist``), put them at the end of its waitlist.
@@ -383,16 +386,16 @@ def sign_up(
     if activity.allocation is Allocation.LOTTERY:
         # Everyone enters until the deadline; the draw decides, so nobody is told "full".
         return _enter(session, activity, signup, actor.id, kept, now)
+    batch = _batch(session, activity, batch_id)
+    capacity = batch.capacity if batch is not None else activity.capacity
     # A place freed goes to the first in line in the same transaction (cancel_signup), so
     # a newcomer never finds a free place while others wait for one.
-    full = activity.capacity is not None and (
-        signup_counts(session, [activity_id]).get(activity_id, 0) >= activity.capacity
-    )
+    full = capacity is not None and _taken(session, activity_id, batch) >= capacity
     if full and not waitlist:
         raise InvalidInput(
             "activity.full",
             N_("很抱歉，名额已满（共 {capacity} 个名额）。可以排队候补，有人取消时按顺序递补。"),
-            capacity=activity.capacity,
+            capacity=capacity,
         )
     status = SignupStatus.WAITLISTED if full else SignupStatus.SIGNED_UP
     assert actor.id is not None
@@ -401,10 +404,64 @@ def sign_up(
     else:
         transition_signup(signup, status)
     signup.signed_up_at, signup.cancelled_at, signup.answer = now, None, kept
+    signup.batch_id = batch.id if batch is not None else None
     signup.queue_no = _next_queue_no(session, activity_id)
     session.add(signup)
     session.flush()
     return SignupOutcome.WAITLISTED if full else SignupOutcome.SIGNED_UP
+
+
+def _batch(session: Session, activity: Activity, batch_id: int | None) -> ActivityBatch | None:
+    """The batch a member picked, which an activity held in batches needs.
+
+    Raises:
+        InvalidInput: ``activity.batch_missing``, or ``activity.batch_unknown`` (not this activity's).
+    """
+    assert activity.id is not None
+    batches = batches_of(session, activity.id)
+    if not batches:
+        return None
+    if batch_id is None:
+        raise InvalidInput("activity.batch_missing", N_("这个活动分批举行，请先选一批。"))
+    for batch in batches:
+        if batch.id == batch_id:
+            return batch
+    raise InvalidInput("activity.batch_unknown", N_("没有这一批，请重新选择。"))
+
+
+def _taken(session: Session, activity_id: int, batch: ActivityBatch | None) -> int:
+    """Places taken in the activity, or in one of its batches."""
+    query = (
+        select(func.count())
+        .select_from(ActivitySignup)
+        .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status == SignupStatus.SIGNED_UP)
+    )
+    if batch is not None:
+        query = query.where(ActivitySignup.batch_id == batch.id)
+    return int(session.exec(query).one())
+
+
+def batch_counts(session: Session, activity_id: int) -> dict[int, tuple[int, int]]:
+    """Per batch of an activity: (signed up, waiting)."""
+    rows = session.exec(
+        select(ActivitySignup.batch_id, ActivitySignup.status, func.count())
+        .where(
+            ActivitySignup.activity_id == activity_id,
+            col(ActivitySignup.status).in_([SignupStatus.SIGNED_UP, SignupStatus.WAITLISTED]),
+            col(ActivitySignup.batch_id).is_not(None),
+        )
+        .group_by(col(ActivitySignup.batch_id), col(ActivitySignup.status))
+    ).all()
+    counts: dict[int, tuple[int, int]] = {}
+    for batch_id, status, count in rows:
+        assert batch_id is not None
+        signed, waiting = counts.get(batch_id, (0, 0))
+        if SignupStatus(status) is SignupStatus.SIGNED_UP:
+            signed = count
+        else:
+            waiting = count
+        counts[batch_id] = (signed, waiting)
+    return counts
 
 
 def _enter(
@@ -432,16 +489,18 @@ def promoted_key(activity_id: int, member_id: int, queue_no: int) -> str:
     return f"activity:{activity_id}:promoted:member:{member_id}:{queue_no}"
 
 
-def promote_waiting(session: Session, activity: Activity, now: datetime) -> int | None:
+def promote_waiting(
+    session: Session, activity: Activity, now: datetime, batch_id: int | None = None
+) -> int | None:
     """Move the first in line into a freed place and queue the news to them; their id, or None.
 
     Called under the activity's lock, in the transaction that freed the place, so
     the place goes to exactly one member even while others cancel at once.
     """
     assert activity.id is not None
-    if activity.capacity is not None and (
-        signup_counts(session, [activity.id]).get(activity.id, 0) >= activity.capacity
-    ):
+    batch = next((b for b in batches_of(session, activity.id) if b.id == batch_id), None)
+    capacity = batch.capacity if batch is not None else activity.capacity
+    if capacity is not None and _taken(session, activity.id, batch) >= capacity:
         return None
     first = session.exec(
         select(ActivitySignup)
@@ -449,6 +508,7 @@ def promote_waiting(session: Session, activity: Activity, now: datetime) -> int 
         .where(
             ActivitySignup.activity_id == activity.id,
             ActivitySignup.status == SignupStatus.WAITLISTED,
+            ActivitySignup.batch_id == batch_id,
             Member.status == MemberStatus.ACTIVE,
         )
         .order_by(col(ActivitySignup.queue_no))
@@ -516,5 +576,5 @@ def cancel_signup(session: Session, *, actor: Member, activity_id: int, now: dat
     session.add(signup)
     session.flush()
     if freed:
-        promote_waiting(session, activity, now)
+        promote_waiting(session, activity, now, signup.batch_id)
         session.flush()

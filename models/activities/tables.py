@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import UTCDateTime, string_enum, utcnow
 from models.errors import N_, NotFound
@@ -54,6 +54,7 @@ KIND_LABELS: dict[ActivityKind, str] = {
 
 # A question asked at sign-up (衣服尺码, 参赛项目): short, with at most a handful of short choices.
 QUESTION_MAX = 30
+BATCHES_MAX = 10
 CHOICE_MAX = 20
 CHOICES_MAX = 10
 ANSWER_MAX = 100
@@ -195,11 +196,25 @@ class ActivitySignup(SQLModel, table=True):
     # Why the organiser removed the sign-up, as told to the member.
     removed_reason: str | None = Field(default=None, max_length=1000)
     answer: str | None = Field(default=None, max_length=400)  # to the activity's question
+    batch_id: int | None = Field(default=None, foreign_key="activity_batch.id")  # the date chosen
     # The lottery: the place in the draw's order, whether drawn among the priority group, and
     # until when an offered place waits for the member's confirmation.
     draw_rank: int | None = Field(default=None)
     drawn_with_priority: bool = Field(default=False)
     offer_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ActivityBatch(SQLModel, table=True):
+    """One of several dates sharing one sign-up (疗养 in batches), each with its own places."""
+
+    __tablename__ = "activity_batch"
+    __table_args__ = (sa.UniqueConstraint("activity_id", "number", name="uq_activity_batch_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    number: int  # 第1批, 第2批…, in the order they start
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    capacity: int
 
 
 class ActivityPriority(SQLModel, table=True):
@@ -229,6 +244,8 @@ class ActivityDraft:
     allocation: Allocation = Allocation.FIRST_COME
     priority_role: str | None = None
     priority_until: datetime | None = None
+    # Several dates sharing one sign-up: (start, places) each; ``starts_at`` is then the first.
+    batches: tuple[tuple[datetime, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -240,6 +257,7 @@ class Attendee:
     signed_up_at: datetime
     attended_at: datetime | None = None
     answer: str | None = None
+    batch: int | None = None  # 第几批, for an activity held in batches
 
 
 def transition(activity: Activity, to: ActivityStatus) -> None:
@@ -282,3 +300,14 @@ class ActivityPolicy:
 def choices_of(activity: Activity) -> tuple[str, ...]:
     """The answers a member picks from, in the organiser's order; empty for a free answer."""
     return tuple(part for part in (activity.choices or "").split("、") if part)
+
+
+def batches_of(session: Session, activity_id: int) -> list[ActivityBatch]:
+    """An activity's batches in order; empty for one held once."""
+    return list(
+        session.exec(
+            select(ActivityBatch)
+            .where(ActivityBatch.activity_id == activity_id)
+            .order_by(col(ActivityBatch.number))
+        )
+    )

@@ -63,7 +63,8 @@ def test_bad_answers_are_refused_kindly_and_asked_again(db: SessionFactory, bot:
     cadre.send("技能比武", expect="请介绍一下活动")
     cadre.send(HOSTILE_BODY)
     cadre.send("地" * 101, expect=["最多 100 个字", "活动在哪里举行"])
-    cadre.send("礼堂")
+    cadre.send("礼堂", expect="一次举行")
+    cadre.send("1")
     cadre.send("今天 8:00", expect=["这个活动时间已经过去了", "活动什么时候开始"])
     cadre.send("下周", expect=["没看懂这个时间", "活动什么时候开始"])
     cadre.send("明天 15:00", expect="活动什么时候结束")
@@ -123,7 +124,8 @@ def test_in_december_a_january_date_without_its_year_is_the_coming_january(
     cadre.send("新春联欢会")
     cadre.send("文体")
     cadre.send("职工自编节目，欢迎报名表演。")
-    cadre.send("职工之家礼堂", expect="活动什么时候开始")
+    cadre.send("职工之家礼堂")
+    cadre.send("一次举行", expect="活动什么时候开始")
     cadre.send(
         "1月10号下午两点",
         expect=["好的，时间定在 2027年1月10日（周日）14:00。", "活动什么时候结束"],
@@ -158,6 +160,7 @@ def test_other_ways_of_naming_a_day_are_understood(
     cadre.send("1")
     cadre.send("绕厂区一圈。")
     cadre.send("厂门口")
+    cadre.send("一次举行")
     cadre.send("明年5月1日上午9点", expect="好的，时间定在 2027年5月1日（周六）09:00。")
     cadre.send("返回")
     cadre.send("后天上午9点", expect="好的，时间定在 2027年1月2日（周六）09:00。")

@@ -45,7 +45,7 @@ def test_the_organiser_removes_a_sign_up_the_member_is_told_and_the_first_waitin
     sheet = load_workbook(file.path).active
     assert sheet is not None
     rows = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert rows[0] == ["序号", "姓名", "工号", "单位", "状态", "报名时间", "到场"]
+    assert rows[0] == ["序号", "姓名", "工号", "单位", "状态", "报名时间", "到场", "批次", "回答"]
     assert [row[:5] for row in rows[1:]] == [
         [1, "李娜", "1001", "厂工会/一车间/甲班", "已报名"],
         [2, "赵强", "1002", "厂工会/一车间/乙班", "候补"],
