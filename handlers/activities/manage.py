@@ -29,6 +29,7 @@ from models.activities import (
     REMOVE_REASON_MAX,
     Activity,
     ActivityStatus,
+    Allocation,
     SignupStatus,
     activities_managed_by,
     cancel_activity,
@@ -129,6 +130,8 @@ def _report(ctx: Context, activity_id: int) -> Reply:
     if count > NAMES_LISTED:
         more = count - NAMES_LISTED
         lines.append(_.ngettext("……还有 {count} 人", "……还有 {count} 人", more).format(count=more))
+    if activity.allocation is Allocation.LOTTERY:
+        lines.append(_lottery_line(ctx, activity))
     waiting = signups_of(
         ctx.session, actor=_actor(ctx), activity_id=activity_id, status=SignupStatus.WAITLISTED
     )
@@ -144,6 +147,20 @@ def _report(ctx: Context, activity_id: int) -> Reply:
             more = len(waiting) - NAMES_LISTED
             lines.append(_.ngettext("……还有 {count} 人", "……还有 {count} 人", more).format(count=more))
     return Reply("\n".join(lines))
+
+
+def _lottery_line(ctx: Context, activity: Activity) -> str:
+    """Where a lottery stands, for its organiser: entries before the draw, offers and reserve after."""
+    assert activity.id is not None
+    drawn = {
+        status: len(signups_of(ctx.session, actor=_actor(ctx), activity_id=activity.id, status=status))
+        for status in (SignupStatus.ENTERED, SignupStatus.OFFERED, SignupStatus.NOT_DRAWN)
+    }
+    if activity.drawn_at is None:
+        return ctx.t("抽签报名：{count} 人，报名截止后抽签").format(count=drawn[SignupStatus.ENTERED])
+    return ctx.t("已抽签（种子 {seed}）：中签待确认 {offered} 人，未中签 {reserve} 人").format(
+        seed=activity.draw_seed, offered=drawn[SignupStatus.OFFERED], reserve=drawn[SignupStatus.NOT_DRAWN]
+    )
 
 
 def _show_managed(ctx: Context, activity_id: int, page: int) -> list[Reply]:

@@ -38,10 +38,16 @@ def test_members_enter_the_draw_and_the_one_drawn_confirms(
         )
     Chat(bot, key="member").send("我的报名")
     Chat(bot, key="member").send("1", expect="您已报名参加抽签")
+    cadre.send("我发起的活动")
+    cadre.send("1", expect="抽签报名：2 人，报名截止后抽签")
+    cadre.send("取消")
     clock.move_to(AFTER_THE_DEADLINE)
     context = JobContext(sessions=db, config=CoreConfig())
     assert queue_draws(context) == 1
     assert queue_draws(context) == 0
+    cadre.send("我发起的活动")
+    cadre.send("1", expect="：中签待确认 1 人，未中签 1 人")
+    cadre.send("取消")
     with db() as session:
         activity = session.exec(select(Activity)).one()
         rows = {row.member_id: row for row in session.exec(select(Outbox).where(Outbox.topic == DRAWN_TOPIC))}
