@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from models.activities.tables import Activity, ActivitySignup, ActivityStatus, ActivityUnit, SignupStatus
@@ -72,8 +73,13 @@ def participation(
     paths = {unit.id: unit.id_path for unit in session.exec(select(Unit))}
     wanted = {unit.id: unit for unit in units if unit.id is not None}
 
+    ancestors: dict[int, list[int]] = {}
+
     def rolled_up(unit_id: int) -> list[int]:
-        return [u for u in _ancestors(paths[unit_id]) if u in wanted]
+        found = ancestors.get(unit_id)
+        if found is None:
+            found = ancestors[unit_id] = [u for u in _ancestors(paths[unit_id]) if u in wanted]
+        return found
 
     held = session.exec(
         select(ActivityUnit.activity_id, ActivityUnit.unit_id)
@@ -91,25 +97,35 @@ def participation(
             # Open to the unit's members: opened at or above it, or to a unit inside it.
             if unit.id_path.startswith(open_to) or open_to.startswith(unit.id_path):
                 activities[wanted_id].add(activity_id)
-    signups = session.exec(
-        select(ActivitySignup.member_id, Member.unit_id, col(ActivitySignup.attended_at).is_not(None))
+    held_in = sa.and_(
+        col(Activity.starts_at) >= start,
+        col(Activity.starts_at) < end,
+        col(Activity.status) == ActivityStatus.OPEN,
+        col(ActivitySignup.status) == SignupStatus.SIGNED_UP,
+    )
+    there = sa.case((col(ActivitySignup.attended_at).is_not(None), col(ActivitySignup.member_id)))
+    # Grouped by the member's unit in the database: a member belongs to one unit, so distinct
+    # members per unit add up the tree without counting anyone twice.
+    per_unit = session.exec(
+        select(
+            Member.unit_id,
+            func.count(),
+            func.count(col(ActivitySignup.attended_at)),
+            func.count(sa.distinct(there)),
+        )
+        .select_from(ActivitySignup)
         .join(Activity, col(Activity.id) == col(ActivitySignup.activity_id))
         .join(Member, col(Member.id) == col(ActivitySignup.member_id))
-        .where(
-            col(Activity.starts_at) >= start,
-            col(Activity.starts_at) < end,
-            Activity.status == ActivityStatus.OPEN,
-            ActivitySignup.status == SignupStatus.SIGNED_UP,
-        )
+        .where(held_in)
+        .group_by(col(Member.unit_id))
     ).all()
     counted: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    took_part: dict[int, set[int]] = defaultdict(set)
-    for member_id, unit_id, there in signups:
+    took_part: dict[int, int] = defaultdict(int)
+    for unit_id, signed, attended, people in per_unit:
         for wanted_id in rolled_up(unit_id):
-            counted[wanted_id][0] += 1
-            if there:
-                counted[wanted_id][1] += 1
-                took_part[wanted_id].add(member_id)
+            counted[wanted_id][0] += signed
+            counted[wanted_id][1] += attended
+            took_part[wanted_id] += people
     members: dict[int, int] = defaultdict(int)
     for unit_id, count in session.exec(
         select(Member.unit_id, func.count())
@@ -125,7 +141,7 @@ def participation(
             signups=counted[unit_id][0],
             attended=counted[unit_id][1],
             members=members[unit_id],
-            took_part=len(took_part[unit_id]),
+            took_part=took_part[unit_id],
         )
         for unit_id, unit in wanted.items()
     }
