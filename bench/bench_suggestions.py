@@ -67,6 +67,7 @@ from models.base import utcnow
 from models.db import SessionFactory, make_engine
 from models.members import Member, MemberStatus
 from models.outbox import Outbox
+from models.periods import Period
 from models.roles import Role, grant_role
 from models.suggestions import (
     DEFAULT_CATEGORIES,
@@ -86,7 +87,7 @@ from models.suggestions import (
     submit_suggestion,
 )
 from models.suggestions.deadlines import enqueue_deadline_pushes
-from models.suggestions.figures import Period, figures_report
+from models.suggestions.figures import figures_report
 from models.suggestions.queries import queue_counts
 from models.suggestions.similarity import index_terms, warm_up
 from models.units import UnitTree, get_unit

@@ -91,6 +91,7 @@ class App:
             template_daily_quota=self.settings.wechat_template_daily_quota,
             export_dir=self.settings.data_dir / "exports",
             policies=self.settings.policies,
+            telegram_bot_username=(self.settings.telegram_bot_username or "").strip().lstrip("@") or None,
         )
 
     @cached_property

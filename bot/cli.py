@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import (
+    cli_activities,
     cli_calendar,
     cli_console,
     cli_db,
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_outbox.register(subparsers)
     cli_suggestions.register(subparsers)
     cli_calendar.register(subparsers)
+    cli_activities.register(subparsers)
     return parser
 
 

@@ -19,8 +19,9 @@ from handlers.core.i18n import Translator
 from handlers.suggestions.workbook import file_name, period_title, save_report
 from models.base import utcnow
 from models.errors import DomainError, InvalidInput
+from models.periods import Period, parse_period
 from models.suggestions import SuggestionPolicy
-from models.suggestions.figures import Period, System, figures_report, money_text, parse_period
+from models.suggestions.figures import System, figures_report, money_text
 from models.units import find_unit
 
 

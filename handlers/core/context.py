@@ -38,6 +38,8 @@ class CoreConfig:
     template_kinds: frozenset[str] = frozenset()
     template_daily_quota: int = 100_000
     export_dir: Path = Path("data/exports")  # spreadsheets members ask for (建议统计), one fresh file each
+    # The bot's @username on Telegram, for links that open it (t.me/<name>?start=…); None: not known.
+    telegram_bot_username: str | None = None
     # Each feature's policy by its type, from the feature's part of the settings (handlers.core.module).
     policies: Mapping[type, object] = field(default_factory=dict)
 

@@ -64,6 +64,8 @@ class Feature:
         background: answers a button on a pushed message (已阅); any open form stays open.
         unavailable: what a member who may not use it now is told (a msgid); by default that
             they lack the permission, which is wrong where roles are not the reason.
+        numbered: a word of it followed by a number ("活动 12", "活动12") runs it with that
+            number, as a push tells a WeChat member to reply; WeChat has no buttons to press.
     """
 
     name: str
@@ -79,3 +81,4 @@ class Feature:
     for_unbound: bool = False
     background: bool = False
     unavailable: str | None = None
+    numbered: bool = False

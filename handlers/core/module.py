@@ -192,6 +192,8 @@ class Module:
         unbound: what a member who is not bound meets (exactly one module, the account's).
         scores: what it contributes to the units' ranking.
         reminders: the reminders it sends that a member may turn off in 我的信息.
+        links: Telegram deep links it answers, by prefix: ``{"act": "activities"}`` makes
+            ``t.me/<bot>?start=act_12`` (``/start act_12``) run the feature "activities" with "12".
     """
 
     name: str
@@ -208,6 +210,7 @@ class Module:
     unbound: Greeter | None = None
     scores: tuple[Score, ...] = ()
     reminders: tuple[Reminder, ...] = ()
+    links: Mapping[str, str] = field(default_factory=dict)
 
 
 class RegistryError(ValueError):
@@ -216,6 +219,8 @@ class RegistryError(ValueError):
 
 # What Telegram accepts as a command name; anything else makes it refuse the whole list at start-up.
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+# A deep link's prefix: letters only, so "act_12" splits at its first underscore.
+_LINK_PREFIX = re.compile(r"[a-z]{1,10}")
 
 
 class _Claims:
@@ -265,6 +270,8 @@ class Registry:
     unbound: Greeter
     scores: tuple[Score, ...] = ()
     reminders: tuple[Reminder, ...] = ()
+    # Deep-link prefix → the feature it opens (``/start act_12`` → "activities" with "12").
+    links: Mapping[str, Feature] = field(default_factory=dict)
 
     def policies(self, zone: ZoneInfo, overrides: Mapping[str, object] | None = None) -> dict[type, object]:
         """Each module's policy, from its settings (``overrides`` by field name, for tests and checks).
@@ -308,13 +315,13 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
 
     Raises:
         RegistryError: a module name, a feature name, a word, a flow, a push topic's renderer
-            or after-batch hook, a job id, a menu slot, a command, a score or a reminder
-            topic declared twice; a job's schedule that is no crontab line or gives weekdays
-            by number; a word
-            that is one of ``cancel_words``; a menu slot naming no feature, or one not in
-            the menu; a command naming no feature's word, or one Telegram would refuse; a
-            topic produced, or given an after-batch hook, without a renderer; no module, or
-            two, for members not yet bound.
+            or after-batch hook, a job id, a menu slot, a command, a score, a reminder
+            topic or a deep link prefix declared twice; a job's schedule that is no crontab
+            line or gives weekdays by number; a word that is one of ``cancel_words``; a menu
+            slot naming no feature, or one not in the menu; a command naming no feature's
+            word, or one Telegram would refuse; a deep link naming no feature, or with a
+            prefix not of a-z; a topic produced, or given an after-batch hook, without a
+            renderer; no module, or two, for members not yet bound.
     """
     modules = tuple(modules)
     cancel = {normalise(word) for word in cancel_words}
@@ -367,6 +374,8 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
             claims.claim("score", score.id, owner)
         for reminder in module.reminders:
             claims.claim("reminder topic", reminder.topic, owner)
+        for prefix in module.links:
+            claims.claim("deep link prefix", prefix, owner)
         if module.unbound is not None:
             greeters.append((owner, module.unbound))
     # What a module names must exist somewhere, so these wait until every module is in.
@@ -398,6 +407,16 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
             said = normalise(f"/{command.name}")
             if said not in words and said not in cancel:
                 raise RegistryError(f"command /{command.name} of {owner} names no feature's word")
+    links: dict[str, Feature] = {}
+    for module in modules:
+        for prefix, name in module.links.items():
+            if not _LINK_PREFIX.fullmatch(prefix):
+                raise RegistryError(
+                    f"deep link prefix {prefix!r} of module {module.name!r} is not 1 to 10 of a-z"
+                )
+            if name not in features:
+                raise RegistryError(f"deep link prefix {prefix!r} of module {module.name!r} names no feature")
+            links[prefix] = features[name]
     if not greeters:
         raise RegistryError("no module greets members not yet bound (Module.unbound); exactly one must")
     if len(greeters) > 1:
@@ -424,4 +443,5 @@ def build_registry(modules: Iterable[Module], *, cancel_words: Iterable[str] = (
         unbound=greeters[0][1],
         scores=tuple(score for module in modules for score in module.scores),
         reminders=tuple(reminder for module in modules for reminder in module.reminders),
+        links=links,
     )

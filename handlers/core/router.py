@@ -18,6 +18,7 @@ and anything else is logged with an incident number the member can quote.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -66,6 +67,10 @@ def _cancelling(text: str | None) -> bool:
     if said.startswith("/"):
         said = said.split("@", 1)[0]
     return said in CANCEL_WORDS
+
+
+# "活动 12", "活动12": a word and a number, for features that open one of their things by it.
+_WORD_AND_NUMBER = re.compile(r"(\D+?)\s*(\d{1,9})")
 
 
 class Bot:
@@ -166,12 +171,26 @@ class Bot:
         stripped = text.strip()
         if stripped.startswith("/"):
             head, _, rest = stripped.partition(" ")
-            head = head.split("@", 1)[0]  # Telegram groups send /start@BotName
-            return self.words.get(normalise(head)), rest.strip(), True
+            head = normalise(head.split("@", 1)[0])  # Telegram groups send /start@BotName
+            rest = rest.strip()
+            if head == "/start" and rest:
+                # A deep link (t.me/<bot>?start=act_12) opens the feature that declared its prefix.
+                prefix, underscore, argument = rest.partition("_")
+                linked = self.registry.links.get(prefix) if underscore else None
+                if linked is not None:
+                    return linked, argument, True
+            return self.words.get(head), rest, True
         said = normalise(stripped)
         feature = self.words.get(said)
         if feature is None:
             feature = self._labels(ctx.t).get(said)
+        if feature is None:
+            numbered = _WORD_AND_NUMBER.fullmatch(said)
+            if numbered is not None:
+                feature = self.words.get(numbered[1].strip())
+                if feature is not None and feature.numbered:
+                    return feature, numbered[2], False
+                feature = None
         return feature, "", False
 
     def _labels(self, t: Translator) -> dict[str, Feature]:

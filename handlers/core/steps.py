@@ -1,4 +1,4 @@
-"""Steps more than one feature asks with: units from the cadre's subtree, a date and a time.
+"""Steps more than one feature asks with: units from the cadre's subtree, a date and a time, a period.
 
 A cadre picks units and times the same way whether sending a notice or setting
 out an activity, so both read them alike; what a feature may pick (whose units,
@@ -17,11 +17,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from handlers.core.context import Context
-from handlers.core.dialogs import Data, Invalid, Step
+from handlers.core.dialogs import SKIP_WORDS, Choose, Data, Invalid, Option, Step
 from handlers.core.messages import Reply
 from handlers.core.parsing import chinese_numeral, normalise, parse_date, parse_index
 from models.errors import N_, InvalidInput
 from models.members import Member
+from models.periods import Period, parse_period
 from models.units import Unit, UnitTree
 
 # A cadre over a big plant would get a wall of units; past this many, the rest are typed by name.
@@ -210,12 +211,18 @@ class MomentStep(Step):
     example: Callable[[date], str]
     unreadable: str
     skip_if: Callable[[Data], bool] | None = None
+    optional: bool = False  # 跳过 answers None
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        return Reply(ctx.t(self.question).format(example=self.example(ctx.local_now().date())))
+        text = ctx.t(self.question).format(example=self.example(ctx.local_now().date()))
+        if self.optional:
+            text += "\n" + ctx.t("（没有可回复“跳过”）")
+        return Reply(text)
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
         text = ctx.incoming.text
+        if self.optional and text is not None and normalise(text) in SKIP_WORDS:
+            return None
         today = ctx.local_now().date()
         parsed = parse_moment(text, today=today, ahead=True) if text else None
         if parsed is None:
@@ -230,6 +237,99 @@ class MomentStep(Step):
         return moment.isoformat()
 
     def understood(self, ctx: Context, value: Any) -> str | None:
+        if value is None:
+            return None
         return ctx.t("好的，时间定在 {moment}。").format(
             moment=moment_text(ctx, datetime.fromisoformat(value))
         )
+
+
+# ------------------------------------------------------------------------------ periods
+
+
+def _today(ctx: Context) -> date:
+    return ctx.now.astimezone(ctx.config.timezone).date()
+
+
+def period_options(ctx: Context, data: Data) -> Sequence[Option]:
+    """本月, 本季度, 上季度, 今年: the periods figures are asked for most."""
+    today = _today(ctx)
+    quarter = Period.quarter_of(today)
+    return [
+        Option(Period.month_of(today).key, N_("本月"), aliases=("这个月", "this month")),
+        Option(quarter.key, N_("本季度"), aliases=("这个季度", "this quarter")),
+        Option(quarter.previous().key, N_("上季度"), aliases=("上个季度", "last quarter")),
+        Option(Period.year_of(today).key, N_("今年"), aliases=("本年", "全年", "this year")),
+    ]
+
+
+def period_examples(ctx: Context) -> dict[str, Any]:
+    """A quarter and a month as they are typed, for the question and its corrections."""
+    today = _today(ctx)
+    return {"quarter": Period.quarter_of(today).previous().key, "month": Period.month_of(today).key}
+
+
+_YEAR = re.compile(r"\d{4}")
+
+
+def choice_or_period(step: Choose, ctx: Context, flow: str, data: Data) -> Any:
+    """The chosen option; failing that, a period typed with its year ("2026Q3"), as its key.
+
+    A choice comes first, so "2" still means the second button; only text with a
+    four-digit year is read as a period, and a wrong one is explained ("季度只能是 1 到 4").
+    """
+    try:
+        return Choose.accept(step, ctx, flow, data)
+    except Invalid:
+        text = ctx.incoming.text
+        if ctx.incoming.button is not None or text is None or parse_index(text) is not None:
+            raise
+        if not _YEAR.search(unicodedata.normalize("NFKC", text)):
+            # Words that are no choice ("去年冬天"): say what can be typed, not only "reply a number".
+            raise Invalid(
+                N_("没看懂这个时段。请选择上面的一项，或按“{quarter}”“{month}”的样子输入。"),
+                **period_examples(ctx),
+            ) from None
+    try:
+        return parse_period(text).key
+    except InvalidInput as error:
+        raise Invalid.from_error(error) from None
+
+
+@dataclass(frozen=True)
+class PeriodStep(Choose):
+    """本月, 本季度, 上季度, 今年 — or any month, quarter or year typed as "2026Q3" or "2026年10月".
+
+    The answer is the period's key ("2026Q3"); :func:`models.periods.parse_period` reads it back.
+    The question may name ``{quarter}`` and ``{month}``, filled with examples of this moment.
+    """
+
+    options: Sequence[Option] | Callable[[Context, Data], Sequence[Option]] = period_options
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        reply = super().prompt(ctx, flow, data)
+        return Reply(ctx.t(self.question).format(**period_examples(ctx)), buttons=reply.buttons)
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        return choice_or_period(self, ctx, flow, data)
+
+
+def figures_result_options(ctx: Context, data: Data) -> Sequence[Option]:
+    return [
+        Option("export", N_("导出Excel"), aliases=("导出", "導出", "excel", "export")),
+        Option("again", N_("换个时段"), aliases=("換個時段", "another period")),
+    ]
+
+
+@dataclass(frozen=True)
+class FiguresResultStep(Choose):
+    """After a table of figures: 导出Excel, 换个时段, or another period typed ("2026Q3") at once.
+
+    The answer is "export", "again", or "period:<key>".
+    """
+
+    options: Sequence[Option] | Callable[[Context, Data], Sequence[Option]] = figures_result_options
+
+    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
+        value = choice_or_period(self, ctx, flow, data)
+        return value if value in {"export", "again"} else f"period:{value}"

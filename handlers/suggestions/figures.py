@@ -10,32 +10,28 @@ export under :attr:`CoreConfig.export_dir`.
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from handlers.core.context import Context
-from handlers.core.dialogs import Choose, Data, Flow, Invalid, Option
+from handlers.core.dialogs import Choose, Data, Flow, Option
 from handlers.core.features import Feature, MenuSection
 from handlers.core.messages import OutgoingFile, Reply
-from handlers.core.parsing import parse_index
-from handlers.suggestions.workbook import MIME_TYPE, file_name, period_title, row_name, save_report
+from handlers.core.steps import FiguresResultStep, PeriodStep
+from handlers.core.workbook import MIME_TYPE
+from handlers.suggestions.workbook import file_name, period_title, row_name, save_report
 from models.errors import N_, InvalidInput
 from models.members import Member
+from models.periods import Period, parse_period
 from models.suggestions import SuggestionPolicy, review_scope, reviews_suggestions
 from models.suggestions.figures import (
     FiguresReport,
-    Period,
     RowKind,
     UnitFigures,
     figures_report,
     money_text,
-    parse_period,
 )
 from models.units import unit_path
 
@@ -67,64 +63,6 @@ def _unit_options(ctx: Context, data: Data) -> Sequence[Option]:
     ]
 
 
-def _period_options(ctx: Context, data: Data) -> Sequence[Option]:
-    today = _today(ctx)
-    quarter = Period.quarter_of(today)
-    return [
-        Option(Period.month_of(today).key, N_("本月"), aliases=("这个月", "this month")),
-        Option(quarter.key, N_("本季度"), aliases=("这个季度", "this quarter")),
-        Option(quarter.previous().key, N_("上季度"), aliases=("上个季度", "last quarter")),
-        Option(Period.year_of(today).key, N_("今年"), aliases=("本年", "全年", "this year")),
-    ]
-
-
-def _or_typed_period(step: Choose, ctx: Context, flow: str, data: Data) -> Any:
-    """The chosen option; failing that, a period typed with its year ("2026Q3"), as its key.
-
-    A choice comes first, so "2" still means the second button; only text with a
-    four-digit year is read as a period, and a wrong one is explained ("季度只能是 1 到 4").
-    """
-    try:
-        return Choose.accept(step, ctx, flow, data)
-    except Invalid:
-        text = ctx.incoming.text
-        if ctx.incoming.button is not None or text is None or parse_index(text) is not None:
-            raise
-        if not _YEAR.search(_digits(text)):
-            # Words that are no choice ("去年冬天"): say what can be typed, not only "reply a number".
-            raise Invalid(
-                N_("没看懂这个时段。请选择上面的一项，或按“{quarter}”“{month}”的样子输入。"), **_examples(ctx)
-            ) from None
-    try:
-        return parse_period(text).key
-    except InvalidInput as error:
-        raise Invalid.from_error(error) from None
-
-
-_YEAR = re.compile(r"\d{4}")
-
-
-def _digits(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
-
-
-def _examples(ctx: Context) -> dict[str, Any]:
-    today = _today(ctx)
-    return {"quarter": Period.quarter_of(today).previous().key, "month": Period.month_of(today).key}
-
-
-@dataclass(frozen=True)
-class PeriodStep(Choose):
-    """本月, 本季度, 上季度, 今年 — or any month, quarter or year typed as "2026Q3" or "2026年10月"."""
-
-    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
-        reply = super().prompt(ctx, flow, data)
-        return Reply(ctx.t(self.question).format(**_examples(ctx)), buttons=reply.buttons)
-
-    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        return _or_typed_period(self, ctx, flow, data)
-
-
 def _chosen(ctx: Context, data: Data) -> list[Reply]:
     return show_figures(ctx, unit_id=int(data["unit"]), period=parse_period(str(data["period"])))
 
@@ -134,9 +72,7 @@ FIGURES = Flow(
     steps=(
         Choose("unit", N_("要看哪个单位的建议统计？"), options=_unit_options, skip_if=lambda d: "unit" in d),
         PeriodStep(
-            "period",
-            N_("要看哪个时段？请选择，或直接输入，例如 {quarter}（季度）、{month}（月份）。"),
-            options=_period_options,
+            "period", N_("要看哪个时段？请选择，或直接输入，例如 {quarter}（季度）、{month}（月份）。")
         ),
     ),
     on_done=_chosen,
@@ -234,22 +170,6 @@ def show_figures(ctx: Context, *, unit_id: int, period: Period) -> list[Reply]:
     return ctx.dialogs.start(ctx, RESULT, data=data, intro=[Reply(figures_text(ctx, report))])
 
 
-def _result_options(ctx: Context, data: Data) -> Sequence[Option]:
-    return [
-        Option("export", N_("导出Excel"), aliases=("导出", "導出", "excel", "export")),
-        Option("again", N_("换个时段"), aliases=("換個時段", "another period")),
-    ]
-
-
-@dataclass(frozen=True)
-class ResultStep(Choose):
-    """导出Excel or 换个时段; typing another period ("2026Q3") shows that one at once."""
-
-    def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        value = _or_typed_period(self, ctx, flow, data)
-        return value if value in {"export", "again"} else f"period:{value}"
-
-
 def export_figures(ctx: Context, *, unit_id: int, period: Period) -> Reply:
     """The workbook as a file reply; each export gets a fresh file, so two cadres never share one.
 
@@ -286,7 +206,7 @@ def _result(ctx: Context, data: Data) -> list[Reply]:
 
 RESULT = Flow(
     name="suggestion_figures_result",
-    steps=(ResultStep("action", N_("需要导出Excel，或换个时段看看吗？"), options=_result_options),),
+    steps=(FiguresResultStep("action", N_("需要导出Excel，或换个时段看看吗？")),),
     on_done=_result,
     browse=True,
 )

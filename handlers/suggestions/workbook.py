@@ -11,26 +11,28 @@ Everything members wrote goes in as text, never as a formula: a title such as
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
+from handlers.core.workbook import (
+    DATE_FORMAT,
+    DECIMAL_FORMAT,
+    PERCENT_FORMAT,
+    YUAN_FORMAT,
+    Sheet,
+    save_workbook,
+)
 from models.errors import N_
+from models.periods import Period
 from models.suggestions import AWARD_LABELS, STATUS_LABELS, SuggestionPolicy
 from models.suggestions.figures import (
     Actor,
     FiguresReport,
-    Period,
     RowKind,
     UnitFigures,
     figures_report,
@@ -39,13 +41,6 @@ from models.suggestions.figures import (
 
 Translate = Callable[[str], str]
 
-MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-YUAN_FORMAT = "#,##0.00"
-DECIMAL_FORMAT = "0.0"
-PERCENT_FORMAT = "0.0%"
-DATE_FORMAT = "yyyy-mm-dd"
-WIDTH_MIN, WIDTH_MAX = 6, 50
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 FILE_STEM = N_("建议统计")
 
@@ -112,59 +107,7 @@ def row_name(t: Translate, row: UnitFigures) -> str:
     return row.name
 
 
-def _width(value: object) -> int:
-    """Columns as wide as their text reads: a Chinese character takes two places."""
-    text = value.isoformat() if isinstance(value, date) else str(value if value is not None else "")
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-class _Sheet:
-    """One sheet: a title row, a header row, data rows; text always written as text."""
-
-    def __init__(self, sheet: Worksheet, title: str, headers: Sequence[str]) -> None:
-        self.sheet = sheet
-        self.widths = [_width(header) for header in headers]
-        self._put(1, 1, title).font = Font(bold=True, size=14)
-        if len(headers) > 1:
-            sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(headers))
-        for column, header in enumerate(headers, start=1):
-            cell = self._put(2, column, header)
-            cell.font = Font(bold=True)
-            cell.fill = HEADER_FILL
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        sheet.freeze_panes = "B3"
-        self.next_row = 3
-
-    def _put(self, row: int, column: int, value: Any, number_format: str | None = None) -> Cell:
-        cell = self.sheet.cell(row=row, column=column)
-        assert isinstance(cell, Cell)  # only the title row is merged, after its first cell is written
-        if isinstance(value, str):
-            cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            # "=1+1" from a member stays the text "=1+1": openpyxl would store it as a formula.
-            cell.data_type = "s"
-        else:
-            cell.value = value
-        if number_format is not None and value is not None:
-            cell.number_format = number_format
-        return cell
-
-    def add(self, values: Sequence[Any], formats: Sequence[str | None] = (), bold: bool = False) -> None:
-        for column, value in enumerate(values, start=1):
-            number_format = formats[column - 1] if column <= len(formats) else None
-            cell = self._put(self.next_row, column, value, number_format)
-            if bold:
-                cell.font = Font(bold=True)
-            if column <= len(self.widths):
-                self.widths[column - 1] = max(self.widths[column - 1], _width(value))
-        self.next_row += 1
-
-    def finish(self) -> None:
-        for column, width in enumerate(self.widths, start=1):
-            letter = get_column_letter(column)
-            self.sheet.column_dimensions[letter].width = min(max(width + 2, WIDTH_MIN), WIDTH_MAX)
-
-
-def _summary(sheet: _Sheet, report: FiguresReport, t: Translate) -> None:
+def _summary(sheet: Sheet, report: FiguresReport, t: Translate) -> None:
     formats = (None, None, None, DECIMAL_FORMAT, None, PERCENT_FORMAT, None, YUAN_FORMAT, DECIMAL_FORMAT)
     for row in report.rows:
         sheet.add(
@@ -197,7 +140,7 @@ def _money(fen: int | None) -> Decimal | None:
     return yuan(fen) if fen is not None else None
 
 
-def _lines(sheet: _Sheet, report: FiguresReport, t: Translate) -> None:
+def _lines(sheet: Sheet, report: FiguresReport, t: Translate) -> None:
     yes_no = {True: t("是"), False: t("否"), None: ""}
     formats = (None,) * 7 + (DATE_FORMAT, DATE_FORMAT, None, YUAN_FORMAT, None, YUAN_FORMAT)
     for line in report.lines:
@@ -221,7 +164,7 @@ def _lines(sheet: _Sheet, report: FiguresReport, t: Translate) -> None:
         )
 
 
-def _ranking(sheet: _Sheet, report: FiguresReport) -> None:
+def _ranking(sheet: Sheet, report: FiguresReport) -> None:
     formats = (None,) * 7 + (YUAN_FORMAT,)
     for person in report.proposers:
         sheet.add(
@@ -248,11 +191,11 @@ def build_workbook(report: FiguresReport, t: Translate) -> Workbook:
     summary = workbook.active
     assert summary is not None
     summary.title = t(SUMMARY_SHEET)
-    summary_sheet = _Sheet(summary, title, [t(h) for h in SUMMARY_HEADERS])
+    summary_sheet = Sheet(summary, title, [t(h) for h in SUMMARY_HEADERS])
     _summary(summary_sheet, report, t)
-    lines_sheet = _Sheet(workbook.create_sheet(t(LINES_SHEET)), title, [t(h) for h in LINES_HEADERS])
+    lines_sheet = Sheet(workbook.create_sheet(t(LINES_SHEET)), title, [t(h) for h in LINES_HEADERS])
     _lines(lines_sheet, report, t)
-    ranking_sheet = _Sheet(workbook.create_sheet(t(RANKING_SHEET)), title, [t(h) for h in RANKING_HEADERS])
+    ranking_sheet = Sheet(workbook.create_sheet(t(RANKING_SHEET)), title, [t(h) for h in RANKING_HEADERS])
     _ranking(ranking_sheet, report)
     for sheet in (summary_sheet, lines_sheet, ranking_sheet):
         sheet.finish()
@@ -261,14 +204,7 @@ def build_workbook(report: FiguresReport, t: Translate) -> Workbook:
 
 def save_report(report: FiguresReport, *, path: Path, t: Translate) -> Path:
     """Write the workbook whole or not at all: a half-written file is never left under ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    try:
-        build_workbook(report, t).save(partial)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
+    return save_workbook(build_workbook(report, t), path)
 
 
 def write_workbook(

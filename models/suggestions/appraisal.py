@@ -30,10 +30,11 @@ from models.base import visible_length
 from models.errors import N_, DomainError, InvalidInput, NotFound, PermissionDenied
 from models.members import Member
 from models.notices import BODY_MAX, Notice, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
+from models.periods import QUARTER_TITLES
 from models.roles import Permission, has_permission
 from models.suggestions.actions import award_suggestion
 from models.suggestions.anonymity import shown_units
-from models.suggestions.figures import QUARTER_TITLES, money_text
+from models.suggestions.figures import money_text
 from models.suggestions.tables import (
     AWARD_LABELS,
     Award,

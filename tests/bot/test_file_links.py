@@ -16,7 +16,7 @@ import time_machine
 from bot.file_links import FileLinks, link_key
 from bot.http_server import build_http_app, content_disposition, files_route
 from bot.settings import SettingsError, load_settings
-from handlers.suggestions.workbook import MIME_TYPE
+from handlers.core.workbook import MIME_TYPE
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 KEY = link_key(b"d" * 32)

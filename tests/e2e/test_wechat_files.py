@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from bot.app import App
 from bot.cli_run import serve
 from bot.settings import load_settings
-from handlers.suggestions.workbook import MIME_TYPE
+from handlers.core.workbook import MIME_TYPE
 from models.roles import Role
 from tests.e2e.test_telegram import free_port
 from tests.e2e.wechat_client import WeChatClient

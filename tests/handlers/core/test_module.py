@@ -251,6 +251,20 @@ def test_a_reminder_topic_declared_twice_is_refused_naming_both_modules() -> Non
     assert message == "reminder topic 'trips' is declared twice: by module 'outings' and by module 'travel'"
 
 
+def test_a_deep_link_prefix_declared_twice_or_naming_nothing_is_refused() -> None:
+    trips = feature("trips", "春游")
+    message = refusal(
+        Module(name="outings", features=(trips,), links={"trip": "trips"}),
+        Module(name="travel", links={"trip": "trips"}),
+    )
+    assert message == "deep link prefix 'trip' is declared twice: by module 'outings' and by module 'travel'"
+    message = refusal(Module(name="outings", links={"trip": "voyages"}))
+    assert message == "deep link prefix 'trip' of module 'outings' names no feature"
+    message = refusal(Module(name="outings", features=(trips,), links={"trip_x": "trips"}))
+    assert message == "deep link prefix 'trip_x' of module 'outings' is not 1 to 10 of a-z"
+    assert build(Module(name="outings", features=(trips,), links={"trip": "trips"})).links == {"trip": trips}
+
+
 def test_a_command_naming_no_features_word_is_refused() -> None:
     message = refusal(
         Module(

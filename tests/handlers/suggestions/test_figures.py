@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from handlers.core.context import CoreConfig
 from handlers.core.i18n import Catalogues
 from handlers.core.router import Bot
+from handlers.core.workbook import MIME_TYPE
 from handlers.modules import REGISTRY
-from handlers.suggestions.workbook import MIME_TYPE
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
 from models.suggestions import SuggestionPolicy

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.members import Member, MemberStatus
+from models.periods import Period, PeriodKind
 from models.roles import Role
 from models.suggestions import (
     Suggestion,
@@ -18,7 +19,7 @@ from models.suggestions import (
     submit_suggestion,
 )
 from models.suggestions.anonymity import anonymous_units, shown_unit
-from models.suggestions.figures import Period, PeriodKind, period_suggestions, unit_figures
+from models.suggestions.figures import period_suggestions, unit_figures
 from models.units import find_unit, unit_path
 from tests.factories import make_member
 

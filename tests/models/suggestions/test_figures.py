@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
+from models.periods import Period, PeriodKind, parse_period
 from models.roles import Role
 from models.suggestions import (
     Award,
@@ -28,12 +29,9 @@ from models.suggestions import (
     submit_suggestion,
 )
 from models.suggestions.figures import (
-    Period,
-    PeriodKind,
     RowKind,
     System,
     UnitFigures,
-    parse_period,
     period_suggestions,
     top_proposers,
     unit_figures,
