@@ -1,7 +1,7 @@
 """activities: waitlist order, attendance, check-in codes, removals, batches and lotteries
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import models.base
 
 
 revision: str = '0017'
-down_revision: str | None = '0009'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
