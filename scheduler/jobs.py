@@ -59,7 +59,8 @@ class WorkdayTrigger(BaseTrigger):
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
         start = now
         if previous_fire_time is not None:
-            start = min(now, previous_fire_time + timedelta(microseconds=1))
+            # As APScheduler's cron: from just after the previous time, so a missed time is still found.
+            start = previous_fire_time + timedelta(microseconds=1)
         months: dict[tuple[int, int], frozenset[date]] = {}
         for _ in range(_MAX_CANDIDATES):
             candidate = self._times.get_next_fire_time(None, start)
