@@ -23,12 +23,12 @@ from scheduler.jobs import build_trigger, last_fire_time, trigger
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def shanghai(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
+def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def next_fire(line: str, now: datetime) -> datetime | None:
@@ -52,7 +52,8 @@ def test_the_first_working_day_after_national_day_is_the_eighth() -> None:
     # 2026: 国庆 1–7 October; the call waits for Thursday the 8th, 01:00 UTC.
     fire = next_fire("0 9 1W * *", utc(2026, 9, 30, 12, 0))
     assert fire == shanghai(2026, 10, 8, 9, 0)
-    assert fire is not None and fire.astimezone(UTC) == utc(2026, 10, 8, 1, 0)
+    assert fire is not None
+    assert fire.astimezone(UTC) == utc(2026, 10, 8, 1, 0)
     # The second working day is Friday the 9th; the third the make-up Saturday the 10th.
     assert next_fire("0 9 2W * *", utc(2026, 9, 30, 12, 0)) == shanghai(2026, 10, 9, 9, 0)
     assert next_fire("0 9 3W * *", utc(2026, 9, 30, 12, 0)) == shanghai(2026, 10, 10, 9, 0)
