@@ -30,6 +30,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -155,8 +156,14 @@ class AdvisoryLease:
         self.holder = holder or new_holder_id()
         self.key = key
         self._connection: sa.Connection | None = None
+        # The renewal and a job's run may ask at once, from two threads, and a connection is not shared.
+        self._lock = threading.Lock()
 
     def hold(self, now: datetime) -> bool:
+        with self._lock:
+            return self._hold()
+
+    def _hold(self) -> bool:
         if self._connection is not None:
             try:
                 self._connection.execute(sa.text("SELECT 1"))
@@ -193,6 +200,10 @@ class AdvisoryLease:
             connection.close()
 
     def release(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
         connection, self._connection = self._connection, None
         if connection is None:
             return

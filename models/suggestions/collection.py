@@ -32,6 +32,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.base import UTCDateTime, utcnow, visible_length
 from models.errors import N_, InvalidInput, PermissionDenied
+from models.facts import Fact
 from models.members import Member, MemberStatus
 from models.outbox import Outbox, OutboxStatus, PushKind
 from models.preferences import count_reminder_off, members_with_reminder_off
@@ -278,9 +279,23 @@ class CallFacts:
     adopted_total: int
 
 
+# What a call says is the same for every member of a unit: the delivery worker renders a chunk of
+# pushes in one transaction, and a 班组's members share one read of it (models.facts).
+_UNIT_CALL = Fact[tuple[int, str, str], CallFacts](
+    "collection_call",
+    {Suggestion: None, CollectionTheme: None, Unit: ("id_path", "name"), Member: ("name",)},
+)
+
+
 def call_facts(session: Session, *, member: Member, month: str, zone: tzinfo) -> CallFacts:
-    """What ``member``'s call for ``month`` says (see :class:`CallFacts`): four small queries."""
-    unit = session.get(Unit, member.unit_id)
+    """What ``member``'s call for ``month`` says (see :class:`CallFacts`): five small queries a unit."""
+    return _UNIT_CALL.recall(
+        session, (member.unit_id, month, str(zone)), lambda: _unit_facts(session, member.unit_id, month, zone)
+    )
+
+
+def _unit_facts(session: Session, unit_id: int, month: str, zone: tzinfo) -> CallFacts:
+    unit = session.get(Unit, unit_id)
     assert unit is not None
     period = month_period(month)
     in_unit = sa.and_(
