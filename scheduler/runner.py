@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -125,6 +126,8 @@ class Scheduler:
             if chosen is not None:
                 self.triggers[job.id] = chosen
         self.held = False
+        # The time APScheduler last submitted each job for: the ``due`` of the run it starts.
+        self._submitted: dict[str, datetime] = {}
         self._running: set[asyncio.Future[int]] = set()
         self._scheduler: AsyncIOScheduler | None = None
         self._renewal: asyncio.Task[None] | None = None
@@ -165,11 +168,17 @@ class Scheduler:
                 replace_existing=True,
             )
         self._scheduler = scheduler
+        scheduler.add_listener(self._note_submitted, EVENT_JOB_SUBMITTED)
         self._add_catch_ups(missed)
         scheduler.start()
         on = [job.id for job in self.jobs if job.id in self.triggers]
         log.info("scheduler started: %s", ", ".join(on) or "no jobs")
         self._renewal = asyncio.create_task(self._renew())
+
+    def _note_submitted(self, event: JobSubmissionEvent) -> None:
+        # Called on the loop right after the run is handed to the executor, before it starts.
+        if event.scheduled_run_times and not event.job_id.endswith(CATCH_UP_SUFFIX):  # those carry their own
+            self._submitted[event.job_id] = event.scheduled_run_times[-1]
 
     async def tick(self) -> bool:
         """Take or renew the lease now; on taking it over, catch up. Whether this process holds it.
@@ -233,13 +242,15 @@ class Scheduler:
             How many pushes it queued; None when it failed or another process computes it.
         """
         if not await self.tick():
+            self._submitted.pop(job.id, None)
             log.info("scheduled job %s: another process holds the lease and computes it", job.id)
             return None
+        scheduled = self._submitted.pop(job.id, None)
         context = JobContext(
             sessions=self.context.sessions,
             config=self.context.config,
             clock=self.context.clock,
-            due=due if due is not None else self.context.clock(),
+            due=due or scheduled or self.context.clock(),
         )
         work: asyncio.Future[int] = asyncio.ensure_future(
             asyncio.to_thread(run_recorded, job, context, holder=self.lease.holder, zone=self.zone)

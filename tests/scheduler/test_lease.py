@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 import sqlalchemy as sa
+import time_machine
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlmodel import select
 
@@ -247,3 +248,35 @@ async def test_a_job_the_settings_turn_off_is_not_scheduled(db: SessionFactory) 
 def test_without_redis_nobody_computes_rather_than_everybody() -> None:
     client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
     assert not RedisLease(client, holder="one").hold(T0)
+
+
+async def test_the_call_fires_at_nine_in_shanghai_on_a_server_clock_in_utc(db: SessionFactory) -> None:
+    """The real scheduler, the real job: a second before 01:00 UTC on 8 October, the first working day."""
+    from handlers.suggestions.collection import CALL_JOB
+    from models.outbox import Outbox
+    from tests.factories import make_member
+
+    with db() as session:
+        make_member(session, employee_no="2101", name="张伟")
+    fired = asyncio.Event()
+    results: list[object] = []
+    with time_machine.travel(datetime(2026, 10, 8, 0, 59, 59, tzinfo=UTC), tick=True):
+        scheduler = Scheduler(JobContext(sessions=db, config=CONFIG), [CALL_JOB], zone=SHANGHAI)
+        await scheduler.start()
+        try:
+            # Nothing to catch up: the last first working day (1 September) is past the window.
+            assert [queued.id for queued in scheduler.scheduler.get_jobs()] == ["collect_call"]
+
+            def executed(event: JobExecutionEvent) -> None:
+                results.append(event.retval if event.exception is None else event.exception)
+                fired.set()
+
+            scheduler.scheduler.add_listener(executed, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+            await asyncio.wait_for(fired.wait(), WAIT)
+        finally:
+            await scheduler.stop()
+    assert results == [1]
+    with db() as session:
+        assert [row.key.split(":member:")[0] for row in session.exec(select(Outbox))] == ["collect:2026-10"]
+        [run] = session.exec(select(JobRun)).all()
+    assert (run.period, run.due_at) == ("2026-10", datetime(2026, 10, 8, 1, 0, tzinfo=UTC))
