@@ -298,38 +298,40 @@ def _unit_facts(session: Session, unit_id: int, month: str, zone: tzinfo) -> Cal
     unit = session.get(Unit, unit_id)
     assert unit is not None
     period = month_period(month)
-    in_unit = sa.and_(
-        col(Suggestion.unit_id) == Unit.id,
-        col(Unit.id_path).startswith(unit.id_path, autoescape=True),
-    )
+    # The subtree's units first (one, for a 班组), so the suggestions are read by their indexed unit.
+    units = list(session.exec(select(Unit.id).where(col(Unit.id_path).startswith(unit.id_path))))
     year_start, _ = Period(period.year, PeriodKind.YEAR).bounds(zone)
     _, month_end = period.bounds(zone)
     year_count = session.execute(
         sa.select(func.count())
         .select_from(Suggestion)
-        .join(Unit, in_unit)
-        .where(col(Suggestion.submitted_at) >= year_start, col(Suggestion.submitted_at) < month_end)
+        .where(
+            col(Suggestion.unit_id).in_(units),
+            col(Suggestion.submitted_at) >= year_start,
+            col(Suggestion.submitted_at) < month_end,
+        )
     ).scalar_one()
     last_start, last_end = period.previous().bounds(zone)
-    adopted_in = (
+    adopted = session.execute(
         sa.select(col(Suggestion.title), col(Suggestion.anonymous), col(Member.name))
-        .join(Unit, in_unit)
         .join(Member, col(Member.id) == Suggestion.proposer_id)
         .where(
+            col(Suggestion.unit_id).in_(units),
             col(Suggestion.adopted).is_(True),
             col(Suggestion.decided_at) >= last_start,
             col(Suggestion.decided_at) < last_end,
         )
-    )
-    total = session.execute(sa.select(func.count()).select_from(adopted_in.subquery())).scalar_one()
-    rows = session.execute(adopted_in.order_by(col(Suggestion.decided_at)).limit(ADOPTED_SHOWN)).all()
+        .order_by(col(Suggestion.decided_at), col(Suggestion.id))
+    ).all()
     return CallFacts(
         month=month,
         theme=collection_theme(session, month),
         unit_name=unit.name,
         year_count=int(year_count),
-        adopted=tuple(Adopted(title, None if anonymous else name) for title, anonymous, name in rows),
-        adopted_total=int(total),
+        adopted=tuple(
+            Adopted(title, None if anonymous else name) for title, anonymous, name in adopted[:ADOPTED_SHOWN]
+        ),
+        adopted_total=len(adopted),
     )
 
 
