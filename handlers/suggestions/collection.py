@@ -15,8 +15,7 @@ import logging
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, func
+from sqlmodel import Session
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Choose, Data, Flow, Invalid, Option
@@ -31,7 +30,7 @@ from handlers.suggestions.form import SUGGEST, LimitedAsk
 from models.errors import N_, InvalidInput
 from models.members import Member
 from models.outbox import PushRow
-from models.suggestions import Suggestion, SuggestionPolicy
+from models.suggestions import SuggestionPolicy
 from models.suggestions.collection import (
     REMINDER_TOPIC,
     THEME_MAX,
@@ -121,26 +120,14 @@ def render_call(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> 
     )
 
 
-def _filed_this_month(session: Session, member: Member, month: str, zone: tzinfo) -> bool:
-    start, end = month_period(month).bounds(zone)
-    found = session.execute(
-        sa.select(func.count())
-        .select_from(Suggestion)
-        .where(
-            col(Suggestion.unit_id) == member.unit_id,
-            col(Suggestion.submitted_at) >= start,
-            col(Suggestion.submitted_at) < end,
-        )
-    ).scalar_one()
-    return bool(found)
-
-
 def render_again(session: Session, row: PushRow, t: Translator, zone: tzinfo) -> Push | None:
     """The second call; None once someone in the member's unit has filed one since it was queued."""
     member, month = _member(session, row), _month(row)
-    if member is None or month is None or _filed_this_month(session, member, month, zone):
+    if member is None or month is None:
         return None
     facts = call_facts(session, member=member, month=month, zone=zone)
+    if facts.month_count:
+        return None
     body = t("{unit}本月还没有人提建议。月底前有什么想法，随时可以提，小建议也算数。").format(
         unit=facts.unit_name
     )

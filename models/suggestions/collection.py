@@ -39,7 +39,7 @@ from models.preferences import count_reminder_off, members_with_reminder_off
 from models.roles import Permission, scope_units
 from models.suggestions.figures import Period, PeriodKind
 from models.suggestions.tables import Suggestion
-from models.units import Unit
+from models.units import PATH_SEPARATOR, Unit
 
 CALL_TOPIC = "collect_call"
 AGAIN_TOPIC = "collect_again"
@@ -161,20 +161,39 @@ def call_recipients(session: Session) -> list[int]:
     return [member_id for (member_id,) in session.execute(_reachable().order_by(col(Member.id))).all()]
 
 
-def _quiet(month: str, zone: tzinfo) -> sa.Select[Any]:
+def quiet_units(session: Session, *, month: str, zone: tzinfo) -> list[int]:
+    """The units where nobody filed a suggestion this month, below them included.
+
+    A suggestion counts for the unit it was filed in and every unit above it: a 车间 whose
+    甲班 filed one is not quiet, while its 乙班 may be. Two reads however large the union:
+    the units, and the units filed in this month.
+    """
     start, end = month_period(month).bounds(zone)
-    filed = sa.select(col(Suggestion.unit_id)).where(
-        col(Suggestion.submitted_at) >= start, col(Suggestion.submitted_at) < end
-    )
-    return _reachable().where(col(Member.unit_id).not_in(filed))
+    filed = session.exec(
+        select(Unit.id_path)
+        .join(Suggestion, col(Suggestion.unit_id) == Unit.id)
+        .where(col(Suggestion.submitted_at) >= start, col(Suggestion.submitted_at) < end)
+        .distinct()
+    ).all()
+    busy = {int(part) for path in filed for part in path.strip(PATH_SEPARATOR).split(PATH_SEPARATOR) if part}
+    return [
+        unit_id
+        for unit_id in session.exec(select(Unit.id)).all()
+        if unit_id is not None and unit_id not in busy
+    ]
+
+
+def _quiet(session: Session, month: str, zone: tzinfo) -> sa.Select[Any]:
+    return _reachable().where(col(Member.unit_id).in_(quiet_units(session, month=month, zone=zone)))
 
 
 def quiet_unit_recipients(session: Session, *, month: str, zone: tzinfo) -> list[int]:
     """Who gets the second call: members (reminder on) of units where nobody filed this month.
 
-    A unit is the member's own (their 班组); a suggestion counts for the unit it was filed in.
+    A member's unit is their own (their 班组), with the units below it (see :func:`quiet_units`).
     """
-    return [member_id for (member_id,) in session.execute(_quiet(month, zone)).all()]
+    query = _quiet(session, month, zone).order_by(col(Member.id))
+    return [member_id for (member_id,) in session.execute(query).all()]
 
 
 def _enqueue_all(
@@ -243,7 +262,7 @@ def enqueue_second_calls(session: Session, *, month: str, now: datetime, zone: t
     """
     return _enqueue_all(
         session,
-        _quiet(month, zone),
+        _quiet(session, month, zone),
         key_prefix=f"collect-again:{month}:member:",
         topic=AGAIN_TOPIC,
         month=month,
@@ -267,6 +286,7 @@ class CallFacts:
         theme: the month's theme, if one is set.
         unit_name: the member's unit.
         year_count: suggestions filed in the unit (its subtree) from 1 January to the month's end.
+        month_count: those filed in the month itself: the second call is not sent once there is one.
         adopted: last month's adopted ideas in the unit, at most :data:`ADOPTED_SHOWN`.
         adopted_total: how many there were in all.
     """
@@ -275,6 +295,7 @@ class CallFacts:
     theme: str | None
     unit_name: str
     year_count: int
+    month_count: int
     adopted: tuple[Adopted, ...]
     adopted_total: int
 
@@ -311,6 +332,16 @@ def _unit_facts(session: Session, unit_id: int, month: str, zone: tzinfo) -> Cal
             col(Suggestion.submitted_at) < month_end,
         )
     ).scalar_one()
+    month_start, _ = period.bounds(zone)
+    month_count = session.execute(
+        sa.select(func.count())
+        .select_from(Suggestion)
+        .where(
+            col(Suggestion.unit_id).in_(units),
+            col(Suggestion.submitted_at) >= month_start,
+            col(Suggestion.submitted_at) < month_end,
+        )
+    ).scalar_one()
     last_start, last_end = period.previous().bounds(zone)
     adopted = session.execute(
         sa.select(col(Suggestion.title), col(Suggestion.anonymous), col(Member.name))
@@ -328,6 +359,7 @@ def _unit_facts(session: Session, unit_id: int, month: str, zone: tzinfo) -> Cal
         theme=collection_theme(session, month),
         unit_name=unit.name,
         year_count=int(year_count),
+        month_count=int(month_count),
         adopted=tuple(
             Adopted(title, None if anonymous else name) for title, anonymous, name in adopted[:ADOPTED_SHOWN]
         ),

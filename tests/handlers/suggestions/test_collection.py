@@ -63,14 +63,20 @@ def run(
     return job_run(context)
 
 
-def rendered(db: SessionFactory, catalogues: Catalogues, topic: str, locale: str = "zh_CN") -> list[str]:
+def rendered(db: SessionFactory, catalogues: Catalogues, topic: str, locale: str = "zh_CN") -> dict[int, str]:
+    """Each recipient's push as they read it, by member id; "—" for one that says nothing any more."""
     with db() as session:
         rows = session.exec(select(Outbox).where(Outbox.topic == topic).order_by(col(Outbox.id))).all()
-        pushes = [REGISTRY.pushes.render(session, row, catalogues.get(locale), SHANGHAI) for row in rows]
-    return [
-        push.reply.text + "".join(f"\n[{button.label}]" for button in push.reply.buttons) if push else "—"
-        for push in pushes
-    ]
+        pushes = {
+            row.member_id: REGISTRY.pushes.render(session, row, catalogues.get(locale), SHANGHAI)
+            for row in rows
+        }
+    return {
+        member_id: push.reply.text + "".join(f"\n[{button.label}]" for button in push.reply.buttons)
+        if push
+        else "—"
+        for member_id, push in pushes.items()
+    }
 
 
 def keys(db: SessionFactory, topic: str) -> list[str]:
@@ -95,7 +101,7 @@ def test_the_call_after_national_day_reaches_everyone_once(
     assert run(CALL_JOB.run, db, clock=due, due=due) == 0  # run twice: nothing twice
     assert keys(db, CALL_TOPIC) == sorted(f"collect:2026-10:member:{member_id}" for member_id in ids)
     texts = rendered(db, catalogues, CALL_TOPIC)
-    assert texts[-1] == (
+    assert texts[found["chair"].id or 0] == (
         "【每月征集】2026年10月合理化建议征集开始了。\n"
         "本月征集主题：“安全生产”，其他方面的好点子同样欢迎。\n"
         "厂工会今年已提建议 0 条。\n"
@@ -139,13 +145,16 @@ def test_a_late_run_at_the_years_end_still_names_its_own_month(
     assert due == shanghai(2026, 12, 29, 9, 0)
     # The process was down: it runs at 00:30 on 1 January in Shanghai, 16:30 UTC on the 31st.
     late = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)
-    assert run(AGAIN_JOB.run, db, clock=late, due=due) == 3  # 乙班, and the committee and the chair's units
+    # 乙班 alone: 甲班 filed one, and so did 一车间 and 厂工会 above it.
+    assert run(AGAIN_JOB.run, db, clock=late, due=due) == 1
     assert run(AGAIN_JOB.run, db, clock=late, due=due) == 0
     with db() as session:
         other_id = found["other"].id
     assert f"collect-again:2026-12:member:{other_id}" in keys(db, AGAIN_TOPIC)
     assert all(key.startswith("collect-again:2026-12:") for key in keys(db, AGAIN_TOPIC))
-    assert rendered(db, catalogues, AGAIN_TOPIC)[0].startswith("【每月征集】")
+    assert rendered(db, catalogues, AGAIN_TOPIC)[other_id or 0].startswith(
+        "【每月征集】乙班本月还没有人提建议。"
+    )
 
 
 def test_a_second_call_is_dropped_once_the_unit_files_one(db: SessionFactory, catalogues: Catalogues) -> None:
@@ -153,8 +162,10 @@ def test_a_second_call_is_dropped_once_the_unit_files_one(db: SessionFactory, ca
         found = people(session)
     due = shanghai(2026, 12, 29, 9, 0)
     run(AGAIN_JOB.run, db, clock=due, due=due)
+    ids = {name: member.id or 0 for name, member in found.items()}
     before = rendered(db, catalogues, AGAIN_TOPIC)
-    assert before[0] == (
+    assert len(before) == 5
+    assert before[ids["member"]] == (
         "【每月征集】甲班本月还没有人提建议。月底前有什么想法，随时可以提，小建议也算数。\n"
         "不想再收到这个提醒，可在“我的信息”里关闭。\n"
         "[提建议]"
@@ -171,7 +182,14 @@ def test_a_second_call_is_dropped_once_the_unit_files_one(db: SessionFactory, ca
             )
         )
     after = rendered(db, catalogues, AGAIN_TOPIC)
-    assert after[:2] == ["—", "—"]  # both 甲班 members: nothing to say any more
+    # 甲班 has one now, and so have 一车间 and 厂工会 above it: only 乙班 still hears.
+    assert {name: after[member_id] == "—" for name, member_id in ids.items()} == {
+        "member": True,
+        "colleague": True,
+        "committee": True,
+        "chair": True,
+        "other": False,
+    }
 
 
 @pytest.fixture

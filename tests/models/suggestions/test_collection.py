@@ -81,15 +81,22 @@ def test_the_second_call_goes_only_to_units_with_nothing_filed_this_month(sessio
     jia_too = make_member(session, employee_no="2102", name="陈静", unit="厂工会/一车间/甲班")
     yi = make_member(session, employee_no="2201", name="赵磊", unit="厂工会/一车间/乙班")
     bing = make_member(session, employee_no="2301", name="孙丽", unit="厂工会/一车间/丙班")
+    # A suggestion of 甲班 counts for 一车间 above it too; 二车间 filed nothing.
+    workshop = make_member(session, employee_no="2001", name="李委员", unit="厂工会/一车间")
+    other_workshop = make_member(session, employee_no="3001", name="吴刚", unit="厂工会/二车间")
     turn_off_reminder(session, actor=bing, topic=REMINDER_TOPIC)
     # 甲班 filed on 3 December (Shanghai); 乙班 only on 30 November, last month.
     suggestion(session, jia, "余热回收", submitted=datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
     suggestion(session, yi, "照明改造", submitted=datetime(2026, 11, 30, 15, 0, tzinfo=UTC))
     now = datetime(2026, 12, 29, 1, 0, tzinfo=UTC)
-    assert enqueue_second_calls(session, month="2026-12", now=now, zone=SHANGHAI) == 1
+    assert enqueue_second_calls(session, month="2026-12", now=now, zone=SHANGHAI) == 2
     assert enqueue_second_calls(session, month="2026-12", now=now, zone=SHANGHAI) == 0
-    assert keys(session, AGAIN_TOPIC) == [f"collect-again:2026-12:member:{yi.id}"]
-    assert jia_too.id is not None
+    assert keys(session, AGAIN_TOPIC) == sorted(
+        f"collect-again:2026-12:member:{member.id}" for member in (yi, other_workshop)
+    )
+    assert {jia_too.id, workshop.id}.isdisjoint(
+        int(key.rsplit(":", 1)[1]) for key in keys(session, AGAIN_TOPIC)
+    )
 
 
 def test_the_month_is_the_unions_not_the_servers() -> None:
