@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from common import fresh_database, machine, postgres_answers
+from sqlmodel import col, select
 
 from handlers.core.i18n import Catalogues
 from handlers.suggestions.collection import render_call
@@ -92,7 +93,7 @@ def seed(sessions: SessionFactory, members: int, units: int) -> None:
         ]
         for start in range(0, len(rows), 5000):
             session.execute(sa.insert(table), rows[start : start + 5000])
-        ids = [row[0] for row in session.execute(sa.select(Member.id, Member.unit_id).order_by(Member.id))]
+        ids = list(session.exec(select(Member.id).order_by(col(Member.id))))
         off = rng.sample(ids, members // 20)
         session.execute(
             sa.insert(ReminderOptOut.__table__),  # type: ignore[attr-defined]
@@ -101,7 +102,7 @@ def seed(sessions: SessionFactory, members: int, units: int) -> None:
         by_unit = {
             unit_id: member_id
             for unit_id, member_id in session.execute(
-                sa.select(Member.unit_id, sa.func.min(Member.id)).group_by(Member.unit_id)
+                sa.select(col(Member.unit_id), sa.func.min(col(Member.id))).group_by(col(Member.unit_id))
             ).all()
         }
         filed = [
@@ -147,11 +148,14 @@ def measure(engine: sa.Engine, renders: int) -> dict[str, float]:
     figures["second_s"] = time.perf_counter() - started
     translator = Catalogues().get("zh_CN")
     with sessions() as session:
-        rows = session.execute(
-            sa.select(Outbox.id).where(Outbox.topic == CALL_TOPIC).order_by(Outbox.id).limit(renders)
-        ).all()
+        ids = [
+            row_id
+            for row_id in session.exec(
+                select(Outbox.id).where(Outbox.topic == CALL_TOPIC).order_by(col(Outbox.id)).limit(renders)
+            )
+            if row_id is not None
+        ]
     times: list[float] = []
-    ids = [row_id for (row_id,) in rows]
     for start in range(0, len(ids), RENDER_CHUNK):
         chunk = ids[start : start + RENDER_CHUNK]
         started = time.perf_counter()
