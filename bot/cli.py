@@ -15,6 +15,7 @@ from bot import (
     cli_calendar,
     cli_console,
     cli_db,
+    cli_jobs,
     cli_members,
     cli_outbox,
     cli_run,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_suggestions.register(subparsers)
     cli_calendar.register(subparsers)
     cli_activities.register(subparsers)
+    cli_jobs.register(subparsers)
     return parser
 
 

@@ -7,10 +7,10 @@ Redis let them share the work and the channels' limits).
 The scheduled jobs (scheduler/) run beside the delivery worker: in the default
 mode and with ``--only worker``, never with ``--only channels``. Channel
 processes are the ones put behind a load balancer in numbers to answer members
-quickly; background work belongs with the pushes it produces. Until the
-scheduler elects a leader, several worker processes each run the jobs, which is
-harmless (every job is idempotent) and can be turned off in all but one with
-``UNIONBOT_SCHEDULER=false``.
+quickly; background work belongs with the pushes it produces. Several worker
+processes each schedule the jobs, and the holder of the scheduler's lease
+computes each run (scheduler/lease.py: Redis when configured, else a PostgreSQL
+advisory lock); ``UNIONBOT_SCHEDULER=false`` keeps a process out of it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import logging
 import signal
 import sys
 import threading
+from datetime import timedelta
 from typing import Any
 
 from starlette.routing import Route
@@ -37,6 +38,7 @@ from bot.file_links import FileLinks, link_key
 from bot.http_server import build_http_app, files_route, make_server, telegram_route
 from bot.settings import Settings, data_key
 from handlers.core.module import JobContext
+from scheduler.lease import lease_for
 from scheduler.runner import Scheduler
 
 log = logging.getLogger(__name__)
@@ -157,7 +159,14 @@ def build_scheduler(app: App) -> Scheduler:
     """The scheduled jobs of this process, in the union's time zone."""
     settings = app.settings
     context = JobContext(sessions=app.sessions, config=app.core_config)
-    return Scheduler(context, app.registry.jobs, zone=settings.zone)
+    return Scheduler(
+        context,
+        app.registry.jobs,
+        zone=settings.zone,
+        schedules=settings.job_schedules,
+        lease=lease_for(app.engine, settings.redis_url),
+        misfire_grace=timedelta(hours=settings.job_misfire_hours),
+    )
 
 
 async def _serve_with_worker(app: App, stop: asyncio.Event, *, worker: bool) -> None:

@@ -40,6 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from handlers import modules
+from scheduler.jobs import check_schedules
 
 ENV_PREFIX = "UNIONBOT_"
 # The proxies every Bot API client we use can speak (socks5h: the proxy resolves the host name).
@@ -170,9 +171,14 @@ class Settings(BaseSettings):
 
     dialog_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
-    # Scheduled jobs (scheduler/: the "三及时" reminders) in `run` and `run --only worker`. Jobs are
-    # idempotent, so several processes running them send nothing twice; false spares the work in all but one.
+    # Scheduled jobs (scheduler/: reminders, the monthly call) in `run` and `run --only worker`. Several
+    # processes may run them: one computes each run (scheduler/lease.py); false keeps a process out of it.
     scheduler: bool = True
+    # When each job runs, by job id, as JSON: {"collect_call": "0 9 2W * *", "collect_again": "off"}.
+    # Crontab in the union's time zone; 1W…23W, LW, L2W… in the day field are working days of the month.
+    job_schedules: dict[str, str] = Field(default_factory=dict)
+    # How late a run the process could not start on time (a busy or suspended machine) still starts.
+    job_misfire_hours: float = Field(default=6, gt=0, le=72)
     bind_max_attempts: int = Field(default=3, ge=1, le=20)
     bind_cooldown_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Bindings per account (and per member) within the window before the next must wait it out.
@@ -311,6 +317,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{ENV_PREFIX}CORE_PROCESSES: more than 1 needs PostgreSQL and {ENV_PREFIX}REDIS_URL"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _job_schedules(self) -> Settings:
+        try:
+            check_schedules(self.job_schedules, modules.REGISTRY.jobs, self.zone)
+        except ValueError as error:
+            raise ValueError(f"{ENV_PREFIX}JOB_SCHEDULES: {error}") from None
         return self
 
     @model_validator(mode="after")

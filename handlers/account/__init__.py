@@ -6,7 +6,14 @@ from models.errors import N_
 
 MODULE = Module(
     name="account",
-    features=(profile.FEATURE, push_channel.FEATURE, language.FEATURE, binding.UNBIND, binding.START),
+    features=(
+        profile.FEATURE,
+        profile.REMINDERS,
+        push_channel.FEATURE,
+        language.FEATURE,
+        binding.UNBIND,
+        binding.START,
+    ),
     flows=(binding.BIND_FLOW, binding.UNBIND_FLOW, language.FLOW, push_channel.FLOW),
     menu=(MenuSlot(MenuGroup.MINE, profile.FEATURE.name, 20),),
     commands=(

@@ -23,6 +23,7 @@ P = TypeVar("P")
 if TYPE_CHECKING:
     from handlers.core.dialogs import DialogEngine
     from handlers.core.features import Feature
+    from handlers.core.module import Reminder
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class Context:
     features: Mapping[str, Feature]
     # The dialog was closed in this message and not yet deleted (DialogEngine.close, .settle).
     dialog_closed: bool = False
+    # Every module's reminders a member may turn off (Registry.reminders): what 我的信息 lists.
+    reminders: tuple[Reminder, ...] = ()
 
     @property
     def account_id(self) -> int:

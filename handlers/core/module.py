@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -28,6 +28,7 @@ from handlers.core.features import Feature
 from handlers.core.messages import Reply
 from handlers.core.parsing import normalise
 from handlers.core.pushes import AfterBatch, PushRenderers, Renderer
+from handlers.core.schedule import ScheduleError, parse_schedule
 from models.base import utcnow
 from models.db import SessionFactory
 from models.errors import N_
@@ -54,14 +55,26 @@ class ModuleSettings(BaseSettings):
 
 @dataclass(frozen=True)
 class JobContext:
-    """What a scheduled job gets: the database, the union's configuration, and a clock tests can set."""
+    """What a scheduled job gets: the database, the union's configuration, and a clock tests can set.
+
+    ``due`` is the scheduled time the run stands for: the trigger's time when the scheduler fires
+    it, the time it missed when it catches up after start-up, a time in the month asked for with
+    ``jobs run NAME --period 2026-12``. A job that works per period takes its period from it
+    (:meth:`due_at`), so a late run still queues the missed period's pushes under that period's
+    keys, and never a second time.
+    """
 
     sessions: SessionFactory
     config: CoreConfig
     clock: Callable[[], datetime] = field(default=utcnow)
+    due: datetime | None = None
 
     def policy(self, kind: type[P]) -> P:
         return self.config.policy(kind)
+
+    def due_at(self) -> datetime:
+        """The scheduled time this run stands for: ``due``, or now when run by hand."""
+        return self.due if self.due is not None else self.clock()
 
 
 @dataclass(frozen=True)
@@ -72,16 +85,28 @@ class Job:
         id: stable name, for the logs and the command line.
         run: does the work, in a thread; returns how many pushes it queued. It only queues
             outbox rows under keys that name its period, so a second run sends nothing twice.
-        schedule: when, as a crontab line ("30 8 * * *", "0 9 * * mon") in the union's time zone;
-            weekdays by name, since the scheduler reads weekday numbers from 0 = Monday, a day
-            off from crontab's 0 = Sunday (the registry refuses them).
-        catch_up: also run shortly after start-up, for what a stopped process missed.
+        schedule: when, as a crontab line ("30 8 * * *", "0 9 * * mon") in the union's time zone,
+            working days allowed in the day field ("0 9 1W * *": the month's first working day;
+            handlers.core.schedule). The default: the settings may give another
+            (``UNIONBOT_JOB_SCHEDULES``). Weekdays by name, since the scheduler reads weekday
+            numbers from 0 = Monday, a day off from crontab's 0 = Sunday (the registry refuses them).
+        catch_up: also run shortly after start-up (and when this process takes over from one that
+            died), for what a stopped process missed.
+        catch_up_window: None: that run is for the present, for a job that works out from the clock
+            what is due (the "三及时" deadlines). A span: the run is for the schedule's latest time
+            within it that no run finished after (``JobContext.due``), and there is none when the
+            schedule had no time in it, or a run already covered it: a monthly call missed on the
+            1st is sent on the 2nd for that month, and not again at every restart.
+        monthly: the run stands for the month of its ``due`` time, and ``jobs run NAME
+            --period 2026-12`` may run it for another month.
     """
 
     id: str
     run: Callable[[JobContext], int]
     schedule: str
     catch_up: bool = True
+    catch_up_window: timedelta | None = None
+    monthly: bool = False
 
 
 class MenuGroup(StrEnum):
@@ -243,14 +268,11 @@ class _Claims:
 
 
 def _check_schedule(job: Job, owner: str) -> None:
-    fields = job.schedule.split()
-    if len(fields) != 5:
-        raise RegistryError(f"job {job.id!r} of {owner} has no crontab line of five fields: {job.schedule!r}")
-    if any(character.isdigit() for character in fields[4]):
-        raise RegistryError(
-            f"job {job.id!r} of {owner} gives weekdays by number ({fields[4]!r}), which the scheduler"
-            " reads a day off from crontab; give them by name (mon-sun)"
-        )
+    """A job's schedule must be a crontab line, working days (1W, LW) allowed, weekdays by name."""
+    try:
+        parse_schedule(job.schedule)
+    except ScheduleError as error:
+        raise RegistryError(f"job {job.id!r} of {owner} {error}") from None
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,7 @@ class Bot:
             now=now,
             dialogs=self.dialogs,
             features=self.features,
+            reminders=self.registry.reminders,
         )
 
     def _command(self, ctx: Context, text: str | None) -> tuple[Feature | None, str, bool]:

@@ -1,25 +1,36 @@
-"""合理化建议 (金点子): the form, 我的建议, the review, 季度评比, 建议统计 and the "三及时" reminders."""
+"""合理化建议 (金点子): the form, 我的建议, the review, 季度评比, 建议统计, "三及时" reminders, 月征集."""
 
 from handlers.core.module import MenuGroup, MenuSlot, Module
-from handlers.suggestions import appraisal, figures, form, mine, reminders, review
+from handlers.suggestions import appraisal, collection, figures, form, mine, reminders, review
 from handlers.suggestions.demo import seed_suggestions
 from handlers.suggestions.settings import SuggestionSettings
 from models.notices import TOPIC as NOTICE_TOPIC
 from models.suggestions import UPDATE_TOPIC
+from models.suggestions.collection import AGAIN_TOPIC, CALL_TOPIC
 from models.suggestions.deadlines import DUE_TOPIC, OVERDUE_TOPIC
 
 MODULE = Module(
     name="suggestions",
-    features=(form.SUGGEST, mine.MY_SUGGESTIONS, review.REVIEW, appraisal.FEATURE, figures.FEATURE),
-    flows=(*form.FLOWS, *mine.FLOWS, *review.FLOWS, *appraisal.FLOWS, *figures.FLOWS),
+    features=(
+        form.SUGGEST,
+        mine.MY_SUGGESTIONS,
+        review.REVIEW,
+        appraisal.FEATURE,
+        figures.FEATURE,
+        collection.FEATURE,
+    ),
+    flows=(*form.FLOWS, *mine.FLOWS, *review.FLOWS, *appraisal.FLOWS, *figures.FLOWS, *collection.FLOWS),
     renderers={
         UPDATE_TOPIC: mine.render_update,
         DUE_TOPIC: reminders.render_due,
         OVERDUE_TOPIC: reminders.render_overdue,
+        CALL_TOPIC: collection.render_call,
+        AGAIN_TOPIC: collection.render_again,
     },
     # 季度评比's result goes out as a notice, which the notices module renders.
-    produces=(UPDATE_TOPIC, DUE_TOPIC, OVERDUE_TOPIC, NOTICE_TOPIC),
-    jobs=(reminders.DEADLINES_JOB,),
+    produces=(UPDATE_TOPIC, DUE_TOPIC, OVERDUE_TOPIC, NOTICE_TOPIC, CALL_TOPIC, AGAIN_TOPIC),
+    jobs=(reminders.DEADLINES_JOB, collection.CALL_JOB, collection.AGAIN_JOB),
+    reminders=(collection.REMINDER,),
     settings=SuggestionSettings,
     menu=(
         MenuSlot(MenuGroup.SERVICES, form.SUGGEST.name, 10),

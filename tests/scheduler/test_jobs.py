@@ -26,14 +26,17 @@ POLICY = SuggestionPolicy()
 
 
 def test_the_deadline_job_runs_at_half_past_eight_in_the_unions_zone() -> None:
-    [job] = [job for job in REGISTRY.jobs if job.id == "suggestion_deadlines"]
+    job = next(job for job in REGISTRY.jobs if job.id == "suggestion_deadlines")
     assert job.catch_up
     # 09:00 in Shanghai on Monday 23 November: the next run is Tuesday 08:30 there, 00:30 UTC.
-    after = trigger(job, SHANGHAI).get_next_fire_time(None, datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
+    shanghai = trigger(job, SHANGHAI)
+    assert shanghai is not None
+    after = shanghai.get_next_fire_time(None, datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
     assert after == datetime(2026, 11, 24, 8, 30, tzinfo=SHANGHAI)
     assert after.astimezone(UTC) == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
     # Another zone, another hour in UTC.
     berlin = trigger(job, ZoneInfo("Europe/Berlin"))
+    assert berlin is not None
     assert berlin.get_next_fire_time(None, datetime(2026, 11, 23, 12, 0, tzinfo=UTC)).astimezone(
         UTC
     ) == datetime(2026, 11, 24, 7, 30, tzinfo=UTC)

@@ -42,7 +42,7 @@ BUDGETS: dict[str, int] = {
     "menu (member)": 2,
     "menu (cadre holding every role)": 3,  # and the cadre's grants, read once for every check
     "a section of the menu (建议管理)": 3,  # the same: its entries are checked with the same grants
-    "button press (我的信息 on the menu)": 4,  # and the member's unit, with its path
+    "button press (我的信息 on the menu)": 5,  # and the member's unit, with its path, and the reminders off
     "dialog step (提建议: the category)": 2,  # who, the next step saved
     "/lang": 2,
     "/lang answered (the menu follows)": 4,  # and the language, on the account and the member

@@ -39,7 +39,6 @@ def member(db: SessionFactory, chat: Chat) -> Chat:
         ("交会费", "会费缴纳"),
         ("排行", "排行榜"),
         ("排名", "排行榜"),
-        ("每月征集", "每月征集"),
     ],
 )
 def test_a_service_not_online_names_the_nearest_chair(member: Chat, typed: str, service: str) -> None:
