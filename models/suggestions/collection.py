@@ -35,9 +35,9 @@ from models.errors import N_, InvalidInput, PermissionDenied
 from models.facts import Fact
 from models.members import Member, MemberStatus
 from models.outbox import Outbox, OutboxStatus, PushKind
+from models.periods import Period, PeriodKind
 from models.preferences import count_reminder_off, members_with_reminder_off
 from models.roles import Permission, scope_units
-from models.suggestions.figures import Period, PeriodKind
 from models.suggestions.tables import Suggestion
 from models.units import PATH_SEPARATOR, Unit
 
