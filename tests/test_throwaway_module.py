@@ -209,9 +209,9 @@ async def test_its_job_is_run_by_the_scheduler_and_its_pushes_rendered(db: Sessi
     with db() as session:
         make_member(session, employee_no="1001")
         make_member(session, employee_no="1002", phone="13900001002")
-    assert trigger(JOB, SHANGHAI).get_next_fire_time(None, MONDAY + timedelta(minutes=1)) == (
-        MONDAY + timedelta(days=7)
-    )
+    weekly = trigger(JOB, SHANGHAI)
+    assert weekly is not None
+    assert weekly.get_next_fire_time(None, MONDAY + timedelta(minutes=1)) == MONDAY + timedelta(days=7)
     context = JobContext(sessions=db, config=CoreConfig(), clock=lambda: MONDAY)
     jobs = [job for job in WITH_OUTINGS.jobs if job.id == JOB.id]
     scheduler = Scheduler(context, jobs, zone=SHANGHAI, startup_delay=timedelta(0))
