@@ -11,9 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from bot import (
+    cli_audit,
     cli_calendar,
     cli_console,
     cli_db,
+    cli_keys,
     cli_members,
     cli_outbox,
     cli_run,
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_outbox.register(subparsers)
     cli_suggestions.register(subparsers)
     cli_calendar.register(subparsers)
+    cli_keys.register(subparsers)
+    cli_audit.register(subparsers)
     return parser
 
 
