@@ -61,11 +61,12 @@ class Interrupted(Exception):
     """Stands for the operator's Ctrl-C or a crash halfway through."""
 
 
-def _stop_after(batches: int) -> Callable[[str, int], None]:
+def _stop_after(batches: int, of: str) -> Callable[[str, int], None]:
     seen = []
 
     def hook(target: str, count: int) -> None:
-        seen.append(target)
+        if target == of:
+            seen.append(target)
         if len(seen) == batches:
             raise Interrupted
 
@@ -97,7 +98,7 @@ def test_a_rotation_interrupted_halfway_resumes_and_then_the_old_key_is_not_need
 
     sealed.use_key(NEW, old=[OLD])
     with pytest.raises(Interrupted):
-        rotate_keys(db, media_dir=media, batch=3, after_batch=_stop_after(2))
+        rotate_keys(db, media_dir=media, batch=3, after_batch=_stop_after(2, of="member.phone"))
     halfway = _stored_phones(db)
     assert halfway[:6] != before[:6]
     assert halfway[6:] == before[6:]
@@ -110,7 +111,8 @@ def test_a_rotation_interrupted_halfway_resumes_and_then_the_old_key_is_not_need
         assert not progress.finished
 
     report = rotate_keys(db, media_dir=media, batch=3)
-    assert report.resealed == {"member.phone": 1, MEDIA_TARGET: 3}
+    assert report.resealed["member.phone"] == 1
+    assert report.resealed[MEDIA_TARGET] == 3
     assert _stored_phones(db)[:6] == halfway[:6]  # what was done is not done again
 
     sealed.use_key(NEW)  # the old key is dropped: everything still opens
@@ -121,7 +123,7 @@ def test_a_rotation_interrupted_halfway_resumes_and_then_the_old_key_is_not_need
     assert (media / "telegram" / "plain.jpg").read_bytes() == b"a photo nobody sealed"
     again = rotate_keys(db, media_dir=media)
     assert again.total == 0
-    assert set(again.already_done) == {"member.phone", MEDIA_TARGET}
+    assert {"member.phone", MEDIA_TARGET} <= set(again.already_done)
 
 
 def test_a_value_the_bot_rewrote_during_the_rotation_is_kept(db: SessionFactory) -> None:
