@@ -148,5 +148,7 @@ def parse_period(text: str) -> Period:
             text=text.strip(),
         )
     if not YEAR_MIN <= period.year <= YEAR_MAX:
-        raise InvalidInput("period.year", N_("年份请填 {first} 到 {last} 之间。"), first=YEAR_MIN, last=YEAR_MAX)
+        raise InvalidInput(
+            "period.year", N_("年份请填 {first} 到 {last} 之间。"), first=YEAR_MIN, last=YEAR_MAX
+        )
     return period
