@@ -47,10 +47,7 @@ MODULE = Module(
     ),
     jobs=(jobs.DEADLINES_JOB, jobs.RETENTION_JOB),
     settings=HardshipSettings,
-    menu=(
-        MenuSlot(MenuGroup.SERVICES, report.REPORT_FEATURE.name, 15),
-        MenuSlot(MenuGroup.MINE, mine.MY_CASES.name, 25),
-    ),
+    menu=(MenuSlot(MenuGroup.SERVICES, report.REPORT_FEATURE.name, 30),),
     commands=(Command("hardship", report.REPORT_FEATURE.label, rank=35),),
     demo=seed_hardship,
     scores=(ON_TIME,),

@@ -1,4 +1,4 @@
-"""帮扶办理 in chat: the queue, a case opened (and audited), the steps, two cadres at once, who may not look."""
+"""帮扶办理 in chat: the queue, a case opened (and audited), the steps, two cadres at once, who may not."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def test_from_consent_to_close(
         given = session.exec(select(HardshipDisbursement)).all()
         assert [(row.amount_fen, row.goods) for row in given] == [(300000, None), (200000, "米一袋、油一桶")]
 
-    # The working day before the review date (a Monday): the chair is reminded, once however often the job runs.
+    # The working day before the review date (a Monday): the chair is reminded, once however often it runs.
     config = CoreConfig(policies={HardshipPolicy: HardshipPolicy(media_dir=union.media_dir)})
     review_eve = NOW.replace(year=2027, month=2, day=26)
     context = JobContext(sessions=db, config=config, clock=lambda: review_eve)

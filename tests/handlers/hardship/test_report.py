@@ -1,4 +1,4 @@
-"""困难申报 in chat: consent first, the form, the receipt; refusing stores nothing; a cadre files for a member."""
+"""困难申报 in chat: consent first, the form, the receipt; refusing stores nothing; filing for a member."""
 
 from __future__ import annotations
 
