@@ -1,4 +1,4 @@
-"""送温暖 in chat: a cadre opens a holiday-gift campaign, records a gift from the list, reads the totals, exports."""
+"""送温暖 in chat: a cadre opens a campaign, gives from the list, reads the totals, exports."""
 
 from __future__ import annotations
 
