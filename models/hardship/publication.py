@@ -40,6 +40,7 @@ from models.hardship.periods import Period, parse_period
 from models.hardship.policy import HardshipPolicy
 from models.members import Member
 from models.notices import BODY_MAX, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
+from models.notices import TOPIC as NOTICES_TOPIC
 from models.outbox import NewPush, PushKind, enqueue
 from models.roles import Permission, scope_units
 from models.units import Unit, ordered_units
@@ -48,6 +49,8 @@ NOTICE_TOPIC = "hardship_publication"
 """The push telling a member a publication including them is coming (no amount, no category)."""
 
 NOTICE_CATEGORY = NoticeCategory.DUES_USE
+# The topic of the notices a 公示 goes out as: the hardship module declares that it queues them.
+NOTICE_TOPIC_OF_NOTICES: str = NOTICES_TOPIC
 # The default of the setting ``publication_notice_days``.
 PUBLICATION_NOTICE_DAYS = 3
 PERIOD_KEY_MAX = 16
