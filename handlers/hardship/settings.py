@@ -28,6 +28,8 @@ class HardshipSettings(ModuleSettings):
     hardship_retention_years: int = Field(default=3, ge=1, le=30)
     # Whether a member told of a coming 公示 may ask the union to leave them out of it.
     hardship_publication_may_withhold: bool = True
+    # Days between telling the members concerned of a 公示 and its earliest publication.
+    hardship_publication_notice_days: int = Field(default=3, ge=0, le=30)
     data_dir: Path = Path("data")
 
     def policy(self, zone: ZoneInfo) -> HardshipPolicy:
@@ -40,6 +42,7 @@ class HardshipSettings(ModuleSettings):
             review_months=self.hardship_review_months,
             retention_years=self.hardship_retention_years,
             publication_may_withhold=self.hardship_publication_may_withhold,
+            publication_notice_days=self.hardship_publication_notice_days,
             media_dir=self.data_dir / "media",
             zone=zone,
         )

@@ -26,6 +26,8 @@ class HardshipPolicy:
         review_months: the default interval of a dynamic review (动态管理), in months.
         retention_years: a closed case's sensitive fields are erased this many years after closing.
         publication_may_withhold: a member may ask the union to leave them out of a 公示.
+        publication_notice_days: days between telling the members concerned of a 公示 and its
+            earliest publication, in which they may ask to be left out.
         media_dir: the channels' media folder; a case's photos are sealed into its ``hardship``
             folder and the clear copies the channel left there are removed.
         zone: the union's time zone, for dates.
@@ -39,6 +41,7 @@ class HardshipPolicy:
     review_months: int = 6
     retention_years: int = 3
     publication_may_withhold: bool = True
+    publication_notice_days: int = 3
     media_dir: Path = Path("data/media")
     zone: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
 
