@@ -398,7 +398,7 @@ def _mine(ctx: Context, arg: str) -> list[Reply]:
 
 MY_PUBLICATION = Feature(
     name="hardship_publication_mine",
-    rank=266,
+    rank=268,
     label=N_("公示意见"),
     summary=N_("查看涉及您的帮扶公示，可以申请不公示"),
     words=("公示意见", "不公示", "我的公示"),
