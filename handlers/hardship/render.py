@@ -59,8 +59,8 @@ def _unit(session: Session, row: PushRow, case: HardshipCase) -> str:
 
 def render_update(session: Session, row: PushRow, t: Translator, _zone: tzinfo) -> Push:
     """The member's push: no stage, no amount, nothing but where to look."""
-    text = t(FILED_TEXT if row.params.get("event") == "filed" else UPDATE_TEXT)
-    return _push(t, UPDATE_TITLE, text)
+    msgid = FILED_TEXT if row.params.get("event") == "filed" else UPDATE_TEXT
+    return _push(t, UPDATE_TITLE, t(msgid))
 
 
 def render_new(session: Session, row: PushRow, t: Translator, _zone: tzinfo) -> Push | None:
