@@ -112,3 +112,18 @@ def test_a_cases_campaign_lists_only_members_with_an_open_case_in_the_cadres_uni
         top.press("对象名单", expect=["符合条件的会员共 1 人", "孙强"], absent=["李娜"])
         Chat(hardship_bot, key="other").send("送温暖", expect="夏送清凉")
         Chat(hardship_bot, key="member").send("送温暖", absent=["夏送清凉"])
+
+
+def test_the_demo_union_gets_one_campaign_with_a_gift(db: SessionFactory, union: Union) -> None:
+    from handlers.core.context import CoreConfig
+    from handlers.hardship.campaigns import seed_demo_campaign
+    from models.hardship.campaigns import HardshipCampaign
+
+    apply(db)
+    with db() as session:
+        seed_demo_campaign(session, CoreConfig(), NOW)
+    with db() as session:
+        [campaign] = session.exec(select(HardshipCampaign)).all()
+        assert campaign.name == "2027年元旦春节送温暖"
+        [gift] = session.exec(select(HardshipDisbursement)).all()
+        assert gift.campaign_id == campaign.id
