@@ -17,7 +17,7 @@ it under 我的申请.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,18 +76,56 @@ def opened(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class SealedAsk(Ask):
-    """Free text that is sealed the moment it is accepted: the dialog's row never holds it in clear."""
+class SealedAsk(Step):
+    """Free text that is sealed the moment it is accepted: the dialog's row never holds it in clear.
+
+    It asks as :class:`Ask` does but is no ``Ask`` to the engine: the engine keeps a spoken
+    answer in clear in the form's row while it reads it back ("我听到的是…"), and what a member
+    confides here must never wait there in clear, so a spoken answer is taken as said (the
+    summary shows it, and any answer can be changed from there).
+    """
+
+    key: str
+    question: str
+    min_length: int = 1
+    max_length: int = 200
+    optional: bool = False
+    skip_if: Callable[[Data], bool] | None = None
+
+    def _ask(self) -> Ask:
+        return Ask(
+            self.key,
+            self.question,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            optional=self.optional,
+            label=self.label,
+        )
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        return self._ask().prompt(ctx, flow, data)
 
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        value = super().accept(ctx, flow, data)
+        value = self._ask().accept(ctx, flow, data)
         return None if value is None else seal(value, DRAFT_PURPOSE)
 
 
 @dataclass(frozen=True)
-class SealedNumber(Number):
+class SealedNumber(Step):
+    """A whole number sealed once accepted (the household's size); no read-back of speech, as above."""
+
+    key: str
+    question: str
+    minimum: int
+    maximum: int
+    skip_if: Callable[[Data], bool] | None = None
+
+    def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
+        return Reply(ctx.t(self.question))
+
     def accept(self, ctx: Context, flow: str, data: Data) -> Any:
-        return seal(str(super().accept(ctx, flow, data)), DRAFT_PURPOSE)
+        number = Number(self.key, self.question, minimum=self.minimum, maximum=self.maximum)
+        return seal(str(number.accept(ctx, flow, data)), DRAFT_PURPOSE)
 
 
 @dataclass(frozen=True)
@@ -104,7 +142,7 @@ class ManyChoices(Step):
     key: str
     question: str
     options: Sequence[Option]
-    skip_if: Any = None
+    skip_if: Callable[[Data], bool] | None = None
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
         lines = [ctx.t(self.question)]
