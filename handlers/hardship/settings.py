@@ -24,7 +24,6 @@ class HardshipSettings(ModuleSettings):
     hardship_visit_days: int = Field(default=5, ge=1, le=60)
     hardship_decide_days: int = Field(default=10, ge=1, le=120)
     hardship_help_days: int = Field(default=10, ge=1, le=120)
-    hardship_review_months: int = Field(default=6, ge=1, le=24)
     hardship_retention_years: int = Field(default=3, ge=1, le=30)
     # Whether a member told of a coming 公示 may ask the union to leave them out of it.
     hardship_publication_may_withhold: bool = True
@@ -39,7 +38,6 @@ class HardshipSettings(ModuleSettings):
             visit_days=self.hardship_visit_days,
             decide_days=self.hardship_decide_days,
             help_days=self.hardship_help_days,
-            review_months=self.hardship_review_months,
             retention_years=self.hardship_retention_years,
             publication_may_withhold=self.hardship_publication_may_withhold,
             publication_notice_days=self.hardship_publication_notice_days,

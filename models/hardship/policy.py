@@ -23,7 +23,6 @@ class HardshipPolicy:
         visit_days: working days within which a case is verified by a visit (走访).
         decide_days: working days from the visit to the decision.
         help_days: working days from the decision to the first help given.
-        review_months: the default interval of a dynamic review (动态管理), in months.
         retention_years: a closed case's sensitive fields are erased this many years after closing.
         publication_may_withhold: a member may ask the union to leave them out of a 公示.
         publication_notice_days: days between telling the members concerned of a 公示 and its
@@ -38,7 +37,6 @@ class HardshipPolicy:
     visit_days: int = 5
     decide_days: int = 10
     help_days: int = 10
-    review_months: int = 6
     retention_years: int = 3
     publication_may_withhold: bool = True
     publication_notice_days: int = 3
