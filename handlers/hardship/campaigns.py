@@ -58,6 +58,7 @@ from models.hardship.campaigns import (
     campaigns_for,
     give_in_campaign,
     open_campaign,
+    qualifier_counts,
     qualifiers,
     spent_fen,
 )
@@ -239,7 +240,7 @@ def _given_text(ctx: Context, row: Qualifier) -> str:
 
 @dataclass(frozen=True)
 class QualifierList(PagedList[Qualifier]):
-    """Who qualifies in the cadre's units, not yet given first; picking one records their gift."""
+    """Who qualifies in the cadre's units and has not been given yet; picking one records their gift."""
 
     def fetch(self, ctx: Context, data: Data, offset: int, limit: int) -> tuple[Sequence[Qualifier], int]:
         page = qualifiers(
@@ -249,8 +250,9 @@ class QualifierList(PagedList[Qualifier]):
             offset=offset,
             limit=limit,
             channel=ctx.incoming.channel,
+            not_given_only=True,
         )
-        return page.rows, page.total
+        return page.rows, page.listed
 
     def item(self, ctx: Context, item: Qualifier) -> Option:
         label = ctx.t("{name}（{unit}）{given}").format(
@@ -259,9 +261,14 @@ class QualifierList(PagedList[Qualifier]):
         return Option(str(item.member_id), label, literal=True)
 
     def text(self, ctx: Context, data: Data, page: Page[Qualifier]) -> str:
-        if not page.total:
+        total, given = qualifier_counts(ctx.session, actor=_actor(ctx), campaign_id=int(data["campaign"]))
+        if not total:
             return ctx.t("您负责的单位里没有符合本次活动条件的会员。")
-        return ctx.t("符合条件的会员共 {count} 人。选择一位登记发放：").format(count=page.total)
+        if not page.total:
+            return ctx.t("符合条件的 {count} 人都已登记发放。").format(count=total)
+        return ctx.t(
+            "符合条件 {total} 人，已发放 {given} 人。还没发放的 {count} 人，选择一位登记发放："
+        ).format(total=total, given=given, count=page.total)
 
 
 def _qualifier_options(ctx: Context, data: Data) -> Sequence[Option]:

@@ -352,9 +352,12 @@ class Qualifier:
 
 @dataclass(frozen=True)
 class QualifierPage:
+    """Who qualifies (``total``), how many were given, and a page of the list asked for (``listed`` long)."""
+
     total: int
     given: int
     rows: Sequence[Qualifier]
+    listed: int
 
 
 def qualifiers(
@@ -367,7 +370,9 @@ def qualifiers(
     channel: str = SYSTEM_CHANNEL,
     not_given_only: bool = False,
 ) -> QualifierPage:
-    """Who qualifies in the actor's units, not yet given first, then by unit and 工号; the listing is audited.
+    """Who qualifies in the actor's units (only those not given yet: the cadre's to-do), by unit and 工号.
+
+    The listing is audited: it names members, and for a cases campaign, members with hardship cases.
 
     Raises:
         NotFound, PermissionDenied: see :func:`campaign_view`.
@@ -383,40 +388,79 @@ def qualifiers(
     return _qualifier_page(session, view, offset=offset, limit=limit, not_given_only=not_given_only)
 
 
+def _eligible(view: CampaignView) -> list[sa.ColumnElement[bool]]:
+    """Conditions on a query over members joined to their units: who qualifies and whom this cadre sees.
+
+    A units campaign filters the members themselves (an index range of unit paths), not through a
+    subquery over the same 20,000 members; a cases campaign goes through its few hundred cases.
+    """
+    if view.campaign.basis is CampaignBasis.UNITS:
+        return [col(Member.status) == MemberStatus.ACTIVE, _under(view.paths)]
+    return [col(Member.id).in_(_qualifying(view))]
+
+
+def qualifier_counts(session: Session, *, actor: Member, campaign_id: int) -> tuple[int, int]:
+    """How many qualify in the actor's units and how many of them were given: counts name nobody.
+
+    Raises:
+        NotFound, PermissionDenied: see :func:`campaign_view`.
+    """
+    view = _view(session, actor, campaign_id)
+    return _counts(session, view)
+
+
+def _counts(session: Session, view: CampaignView) -> tuple[int, int]:
+    eligible = _eligible(view)
+    total = session.execute(
+        sa.select(func.count())
+        .select_from(Member)
+        .join(Unit, col(Unit.id) == col(Member.unit_id))
+        .where(*eligible)
+    ).scalar_one()
+    given_count = session.execute(
+        sa.select(func.count(sa.distinct(col(HardshipDisbursement.member_id))))
+        .select_from(HardshipDisbursement)
+        .join(Member, col(Member.id) == col(HardshipDisbursement.member_id))
+        .join(Unit, col(Unit.id) == col(Member.unit_id))
+        .where(col(HardshipDisbursement.campaign_id) == view.campaign.id, *eligible)
+    ).scalar_one()
+    return int(total), int(given_count)
+
+
 def _qualifier_page(
     session: Session, view: CampaignView, *, offset: int, limit: int | None, not_given_only: bool
 ) -> QualifierPage:
     campaign_id = view.campaign.id
     assert campaign_id is not None
-    given = _given(campaign_id)
-    eligible = col(Member.id).in_(_qualifying(view))
-    counts = session.execute(
-        sa.select(func.count(), func.count(given.c.member_id))
-        .select_from(Member)
-        .outerjoin(given, given.c.member_id == col(Member.id))
-        .where(eligible)
-    ).one()
-    query = (
-        sa.select(
-            col(Member.id),
-            col(Member.name),
-            col(Member.employee_no),
-            col(Unit.id),
-            col(Unit.name),
-            given.c.given_on,
-            given.c.amount_fen,
-            given.c.goods,
-        )
-        .join(Unit, col(Unit.id) == col(Member.unit_id))
-        .outerjoin(given, given.c.member_id == col(Member.id))
-        .where(eligible)
-        .order_by(
-            given.c.given_on.is_not(None), _bytewise(session, col(Unit.id_path)), col(Member.employee_no)
-        )
-        .offset(offset)
-    )
+    eligible = _eligible(view)
+    total, given_count = _counts(session, view)
+    columns = (col(Member.id), col(Member.name), col(Member.employee_no), col(Unit.id), col(Unit.name))
+    order = (_bytewise(session, col(Unit.id_path)), col(Member.employee_no))
     if not_given_only:
-        query = query.where(given.c.member_id.is_(None))
+        # What is still to do, a page at a time: an anti-join and a top-N sort, however many were given.
+        pending = ~sa.exists().where(
+            col(HardshipDisbursement.campaign_id) == campaign_id,
+            col(HardshipDisbursement.member_id) == col(Member.id),
+        )
+        query = (
+            sa.select(*columns, sa.null(), sa.null(), sa.null())
+            .join(Unit, col(Unit.id) == col(Member.unit_id))
+            .where(*eligible, pending)
+            .order_by(*order)
+            .offset(offset)
+        )
+        listed = int(total) - int(given_count)
+    else:
+        given = _given(campaign_id)
+        query = (
+            sa.select(*columns, given.c.given_on, given.c.amount_fen, given.c.goods)
+            .join(Unit, col(Unit.id) == col(Member.unit_id))
+            .outerjoin(given, given.c.member_id == col(Member.id))
+            .where(*eligible)
+            .order_by(*order)
+            .offset(offset)
+        )
+        listed = int(total)
     if limit is not None:
         query = query.limit(limit)
     rows = [
@@ -434,7 +478,7 @@ def _qualifier_page(
             query
         )
     ]
-    return QualifierPage(total=int(counts[0]), given=int(counts[1]), rows=rows)
+    return QualifierPage(total=int(total), given=int(given_count), rows=rows, listed=listed)
 
 
 def _bytewise(session: Session, column: Any) -> Any:
@@ -445,9 +489,9 @@ def _bytewise(session: Session, column: Any) -> Any:
 def _qualifies(session: Session, view: CampaignView, member_id: int) -> bool:
     return (
         session.execute(
-            sa.select(col(Member.id)).where(
-                col(Member.id) == member_id, col(Member.id).in_(_qualifying(view))
-            )
+            sa.select(col(Member.id))
+            .join(Unit, col(Unit.id) == col(Member.unit_id))
+            .where(col(Member.id) == member_id, *_eligible(view))
         ).first()
         is not None
     )
@@ -613,7 +657,7 @@ def campaign_totals(
         sa.select(col(Unit.id_path), func.count())
         .select_from(Member)
         .join(Unit, col(Unit.id) == col(Member.unit_id))
-        .where(col(Member.id).in_(_qualifying(view)))
+        .where(*_eligible(view))
         .group_by(col(Unit.id_path))
     ).all()
     for id_path, count in qualifying:

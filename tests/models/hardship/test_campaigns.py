@@ -128,7 +128,7 @@ def test_cases_campaign_lists_who_qualifies_in_each_cadres_units(session: Sessio
     union = build_union(session)
     campaign = open_campaign(session, actor=union.chair, draft=_spring(union), now=NOW)
     everyone = qualifiers(session, actor=union.chair, campaign_id=campaign.id or 0)
-    assert [row.name for row in everyone.rows] == ["张三", "赵六"]  # 李四: 子女就学; 王五: closed
+    assert sorted(row.name for row in everyone.rows) == ["张三", "赵六"]  # 李四: 子女就学; 王五: closed
     workshop = qualifiers(session, actor=union.committee, campaign_id=campaign.id or 0)
     assert [row.name for row in workshop.rows] == ["张三"]
     assert workshop.total == 1
@@ -163,6 +163,9 @@ def test_totals_per_unit_and_against_the_budget(session: Session) -> None:
 
     listed = qualifiers(session, actor=union.chair, campaign_id=campaign.id or 0)
     assert listed.given == 2
+    assert (
+        qualifiers(session, actor=union.chair, campaign_id=campaign.id or 0, not_given_only=True).rows == []
+    )
     assert {row.name: row.amount_fen for row in listed.rows} == {"张三": 800_00, "赵六": 500_00}
 
 
