@@ -33,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,11 @@ def seed(factory: SessionFactory, *, workshops: int, members: int, cases: int) -
             connection.exec_driver_sql("ANALYZE")
 
 
+def _first_page(session: Session, *, actor: Member, campaign_id: int) -> Any:
+    """对象名单's first page as chat shows it: who is still to be given, ten at a time (audited)."""
+    return qualifiers(session, actor=actor, campaign_id=campaign_id, limit=10, not_given_only=True)
+
+
 def timed(factory: SessionFactory, runs: int, call: Callable[[Session], Any]) -> tuple[float, float]:
     samples = []
     for index in range(runs + 1):
@@ -240,7 +246,7 @@ def _run(factory: SessionFactory, runs: int) -> list[tuple[str, float, float, bo
             (CampaignBasis.CASES, "cases campaign"),
             (CampaignBasis.UNITS, "holiday campaign"),
         ):
-            listing = lambda s, a=actor, c=campaigns[basis]: qualifiers(s, actor=a, campaign_id=c, limit=10)  # noqa: E731
+            listing = partial(_first_page, actor=actor, campaign_id=campaigns[basis])
             results.append((f"qualifiers first page, {label}, {who}", *timed(factory, runs, listing), True))
     totals = lambda s: campaign_totals(s, actor=chair, campaign_id=campaigns[CampaignBasis.UNITS])  # noqa: E731
     results.append(
