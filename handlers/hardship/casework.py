@@ -237,10 +237,17 @@ def view_text(ctx: Context, view: CaseView) -> str:
             category=_(CATEGORY_LABELS[case.category]),
             urgent=_("（紧急）") if case.urgent else "",
         ),
-        _("申请人：{name}（工号 {employee_no}），{unit}").format(
-            name=view.member.name, employee_no=view.member.employee_no, unit=unit_path(ctx.session, view.unit)
-        ),
     ]
+    if view.member is not None:
+        lines.append(
+            _("申请人：{name}（工号 {employee_no}），{unit}").format(
+                name=view.member.name,
+                employee_no=view.member.employee_no,
+                unit=unit_path(ctx.session, view.unit),
+            )
+        )
+    else:
+        lines.append(_("单位：{unit}").format(unit=unit_path(ctx.session, view.unit)))
     if view.filed_by is not None:
         lines.append(_("代为申报：{name}").format(name=view.filed_by.name))
     if case.erased_at is not None:

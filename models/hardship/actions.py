@@ -323,7 +323,7 @@ class CaseView:
     """A case as its cadre reads it: everything, notes included."""
 
     case: HardshipCase
-    member: Member
+    member: Member | None  # None once the retention job unlinked an old closed case
     unit: Unit
     filed_by: Member | None
     visits: Sequence[HardshipVisit]
@@ -347,9 +347,8 @@ def open_case(session: Session, *, actor: Member, case_id: int, channel: str) ->
 
 
 def _view(session: Session, case: HardshipCase) -> CaseView:
-    member = session.get(Member, case.member_id)
+    member = session.get(Member, case.member_id) if case.member_id is not None else None
     unit = session.get(Unit, case.unit_id)
-    assert member is not None
     assert unit is not None
     filed_by = session.get(Member, case.filed_by_id) if case.filed_by_id is not None else None
     return CaseView(

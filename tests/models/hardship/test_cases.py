@@ -93,7 +93,9 @@ def test_only_cadres_over_the_unit_open_a_case_and_every_attempt_is_audited(
     case = apply(session, cast.member)
     assert case.id is not None
     assert open_case(session, actor=cast.chair, case_id=case.id, channel="wechat").case.story == STORY
-    assert open_case(session, actor=cast.top, case_id=case.id, channel="telegram").member.name == "李娜"
+    seen_by_top = open_case(session, actor=cast.top, case_id=case.id, channel="telegram").member
+    assert seen_by_top is not None
+    assert seen_by_top.name == "李娜"
     for outsider in (cast.other, cast.member):
         with pytest.raises(PermissionDenied):
             open_case(session, actor=outsider, case_id=case.id, channel="telegram")
@@ -331,3 +333,19 @@ def test_help_before_a_decision_is_refused(session: Session, cast: Cast) -> None
             fund="帮扶资金",
             now=NOW,
         )
+
+
+def test_filing_for_a_member_outside_the_cadres_units_is_refused_and_audited(
+    session: Session, cast: Cast
+) -> None:
+    with pytest.raises(PermissionDenied):
+        submit_case(
+            session, actor=cast.other, draft=draft(), policy=POLICY, now=NOW, on_behalf_of=cast.member
+        )
+    assert _audit(session) == [("hardship.case.file", False)]
+    case = submit_case(
+        session, actor=cast.chair, draft=draft(), policy=POLICY, now=NOW, on_behalf_of=cast.member
+    )
+    assert (case.member_id, case.filed_by_id) == (cast.member.id, cast.chair.id)
+    told = session.exec(select(Outbox).where(Outbox.member_id == cast.member.id)).all()
+    assert [row.params for row in told] == [{"event": "filed"}]
