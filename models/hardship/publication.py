@@ -51,8 +51,6 @@ NOTICE_TOPIC = "hardship_publication"
 NOTICE_CATEGORY = NoticeCategory.DUES_USE
 # The topic of the notices a 公示 goes out as: the hardship module declares that it queues them.
 NOTICE_TOPIC_OF_NOTICES: str = NOTICES_TOPIC
-# The default of the setting ``publication_notice_days``.
-PUBLICATION_NOTICE_DAYS = 3
 PERIOD_KEY_MAX = 16
 MASKED_MAX = 20
 LABEL_MAX = 40
@@ -310,7 +308,7 @@ def announce_publication(
 
 def policy_notice_days(policy: HardshipPolicy) -> int:
     """The days members have to ask to be left out (``publication_notice_days``)."""
-    return int(getattr(policy, "publication_notice_days", PUBLICATION_NOTICE_DAYS))
+    return policy.publication_notice_days
 
 
 # ----------------------------------------------------------------------------- the member's side
