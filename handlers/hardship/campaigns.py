@@ -261,14 +261,12 @@ class QualifierList(PagedList[Qualifier]):
         return Option(str(item.member_id), label, literal=True)
 
     def text(self, ctx: Context, data: Data, page: Page[Qualifier]) -> str:
-        total, given = qualifier_counts(ctx.session, actor=_actor(ctx), campaign_id=int(data["campaign"]))
+        if page.total:
+            return ctx.t("还没发放的有 {count} 人（按工号排列），选择一位登记发放：").format(count=page.total)
+        total, _given = qualifier_counts(ctx.session, actor=_actor(ctx), campaign_id=int(data["campaign"]))
         if not total:
             return ctx.t("您负责的单位里没有符合本次活动条件的会员。")
-        if not page.total:
-            return ctx.t("符合条件的 {count} 人都已登记发放。").format(count=total)
-        return ctx.t(
-            "符合条件 {total} 人，已发放 {given} 人。还没发放的 {count} 人，选择一位登记发放："
-        ).format(total=total, given=given, count=page.total)
+        return ctx.t("符合条件的 {count} 人都已登记发放。").format(count=total)
 
 
 def _qualifier_options(ctx: Context, data: Data) -> Sequence[Option]:

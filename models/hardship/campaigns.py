@@ -370,7 +370,7 @@ def qualifiers(
     channel: str = SYSTEM_CHANNEL,
     not_given_only: bool = False,
 ) -> QualifierPage:
-    """Who qualifies in the actor's units (only those not given yet: the cadre's to-do), by unit and 工号.
+    """Who qualifies in the actor's units, by unit and 工号; or only those not given yet, by 工号 (the to-do).
 
     The listing is audited: it names members, and for a cases campaign, members with hardship cases.
 
@@ -410,21 +410,18 @@ def qualifier_counts(session: Session, *, actor: Member, campaign_id: int) -> tu
 
 
 def _counts(session: Session, view: CampaignView) -> tuple[int, int]:
-    eligible = _eligible(view)
-    total = session.execute(
-        sa.select(func.count())
+    """Who qualifies and how many of them were given, in one pass over the members."""
+    gift = sa.orm.aliased(HardshipDisbursement)
+    total, given = session.execute(
+        sa.select(func.count(), func.count(sa.distinct(col(gift.member_id))))
         .select_from(Member)
         .join(Unit, col(Unit.id) == col(Member.unit_id))
-        .where(*eligible)
-    ).scalar_one()
-    given_count = session.execute(
-        sa.select(func.count(sa.distinct(col(HardshipDisbursement.member_id))))
-        .select_from(HardshipDisbursement)
-        .join(Member, col(Member.id) == col(HardshipDisbursement.member_id))
-        .join(Unit, col(Unit.id) == col(Member.unit_id))
-        .where(col(HardshipDisbursement.campaign_id) == view.campaign.id, *eligible)
-    ).scalar_one()
-    return int(total), int(given_count)
+        .outerjoin(
+            gift, sa.and_(col(gift.member_id) == col(Member.id), col(gift.campaign_id) == view.campaign.id)
+        )
+        .where(*_eligible(view))
+    ).one()
+    return int(total), int(given)
 
 
 def _qualifier_page(
@@ -435,9 +432,9 @@ def _qualifier_page(
     eligible = _eligible(view)
     total, given_count = _counts(session, view)
     columns = (col(Member.id), col(Member.name), col(Member.employee_no), col(Unit.id), col(Unit.name))
-    order = (_bytewise(session, col(Unit.id_path)), col(Member.employee_no))
     if not_given_only:
-        # What is still to do, a page at a time: an anti-join and a top-N sort, however many were given.
+        # What is still to do, a page at a time, by 工号: the unique index on it gives the first page
+        # without sorting every member who qualifies, and the anti-join drops those already given.
         pending = ~sa.exists().where(
             col(HardshipDisbursement.campaign_id) == campaign_id,
             col(HardshipDisbursement.member_id) == col(Member.id),
@@ -446,10 +443,10 @@ def _qualifier_page(
             sa.select(*columns, sa.null(), sa.null(), sa.null())
             .join(Unit, col(Unit.id) == col(Member.unit_id))
             .where(*eligible, pending)
-            .order_by(*order)
+            .order_by(col(Member.employee_no))
             .offset(offset)
         )
-        listed = int(total) - int(given_count)
+        listed = total - given_count
     else:
         given = _given(campaign_id)
         query = (
@@ -457,10 +454,10 @@ def _qualifier_page(
             .join(Unit, col(Unit.id) == col(Member.unit_id))
             .outerjoin(given, given.c.member_id == col(Member.id))
             .where(*eligible)
-            .order_by(*order)
+            .order_by(_bytewise(session, col(Unit.id_path)), col(Member.employee_no))
             .offset(offset)
         )
-        listed = int(total)
+        listed = total
     if limit is not None:
         query = query.limit(limit)
     rows = [
