@@ -19,8 +19,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import select
-
 from handlers.core.actions import Seen, VersionedActions, stale, view_data
 from handlers.core.context import Context
 from handlers.core.dialogs import Ask, Choose, Confirm, Data, DateStep, Flow, Invalid, Option, Yuan
@@ -31,6 +29,7 @@ from handlers.core.paging import Page, PagedList, paged_flow
 from handlers.core.parsing import normalise, parse_index
 from handlers.hardship.report import ManyChoices, SealedAsk, can_handle, opened
 from models.errors import N_
+from models.facts import Fact
 from models.hardship import (
     CATEGORY_LABELS,
     DEADLINE_LABELS,
@@ -42,7 +41,6 @@ from models.hardship import (
     Conflict,
     DecisionRecord,
     HardshipCase,
-    HardshipPhoto,
     HardshipPolicy,
     HelpKind,
     VisitRecord,
@@ -65,12 +63,15 @@ from models.hardship.cases import (
     wrong_stage,
 )
 from models.hardship.photos import view_copy
-from models.hardship.queries import QueueEntry, case_queue, parse_case_number, queue_counts
+from models.hardship.queries import QueueCounts, QueueEntry, case_queue, parse_case_number, queue_counts
 from models.members import Member, format_yuan
+from models.roles import RoleGrant
 from models.units import Unit, unit_path
 
 STALE = "stale"
 PHOTOS = "photos"
+PHOTO_COUNT = "photo_count"
+"""Form data key: how many document photos the case shown has, so its steps offer 查看证明材料."""
 KEPT = ("page",)
 
 ACTION_LABELS: dict[Action, str] = {
@@ -121,17 +122,34 @@ def _entry(ctx: Context, number: int, entry: QueueEntry) -> str:
     state.append(ctx.t(STATUS_LABELS[case.status]))
     if due := _due(ctx, case):
         state.append(due)
-    unit = ctx.session.get(Unit, entry.unit_id)
     return "\n".join(
         [
             ctx.t("{index}. {number} {name}（{unit}）").format(
                 index=number,
                 number=case.number,
                 name=entry.member_name,
-                unit=unit_path(ctx.session, unit) if unit is not None else "",
+                unit=unit_path(ctx.session, entry.unit),
             ),
             "   " + "　".join(state),
         ]
+    )
+
+
+# 帮扶办理 asks whether anything is open, then shows the counts and a page: each read once per message.
+_QUEUE_COUNTS = Fact[tuple[Any, ...], QueueCounts](
+    "hardship queue counts", {HardshipCase: None, RoleGrant: None}
+)
+_QUEUE_PAGES = Fact[tuple[Any, ...], tuple[int, Sequence[QueueEntry]]](
+    "hardship queue pages", {HardshipCase: None, RoleGrant: None, Unit: None}
+)
+
+
+def _counts(ctx: Context) -> QueueCounts:
+    today = _today(ctx)
+    return _QUEUE_COUNTS.recall(
+        ctx.session,
+        (_actor(ctx).id, today),
+        lambda: queue_counts(ctx.session, actor=_actor(ctx), today=today),
     )
 
 
@@ -140,8 +158,10 @@ class QueueStep(PagedList[QueueEntry]):
     """A page of the queue: the counts first, then each case with its urgency, stage and deadline."""
 
     def fetch(self, ctx: Context, data: Data, offset: int, limit: int) -> tuple[Sequence[QueueEntry], int]:
-        total, rows = case_queue(
-            ctx.session, actor=_actor(ctx), today=_today(ctx), offset=offset, limit=limit
+        total, rows = _QUEUE_PAGES.recall(
+            ctx.session,
+            (_actor(ctx).id, _today(ctx), offset, limit),
+            lambda: case_queue(ctx.session, actor=_actor(ctx), today=_today(ctx), offset=offset, limit=limit),
         )
         return rows, total
 
@@ -161,7 +181,7 @@ class QueueStep(PagedList[QueueEntry]):
 
     def text(self, ctx: Context, data: Data, page: Page[QueueEntry]) -> str:
         _ = ctx.t
-        counts = queue_counts(ctx.session, actor=_actor(ctx), today=_today(ctx))
+        counts = _counts(ctx)
         lines = [
             _("待办帮扶申请 {open} 件，其中紧急 {urgent} 件，超期 {overdue} 件。").format(
                 open=counts.open, urgent=counts.urgent, overdue=counts.overdue
@@ -175,8 +195,7 @@ class QueueStep(PagedList[QueueEntry]):
 
 
 def _queue(ctx: Context, data: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
-    total, _rows = case_queue(ctx.session, actor=_actor(ctx), today=_today(ctx), offset=0, limit=1)
-    if total == 0:
+    if _counts(ctx).open == 0:
         return show_menu(ctx, intro=[*intro, Reply(ctx.t("您负责的单位目前没有待办理的帮扶申请。"))])
     return ctx.dialogs.start(ctx, QUEUE, data={"page": data.get("page", 1)}, intro=intro)
 
@@ -327,7 +346,7 @@ def _view(ctx: Context, case_id: int) -> CaseView:
 
 def _open(ctx: Context, case_id: int, queue: Data, intro: Sequence[Reply] = ()) -> list[Reply]:
     view = _view(ctx, case_id)
-    data = {**queue, **view_data(case_id, view.case.version)}
+    data = {**queue, **view_data(case_id, view.case.version), PHOTO_COUNT: len(view.photos)}
     return ctx.dialogs.start(ctx, CASE_VIEW, data=data, intro=[*intro, Reply(view_text(ctx, view))])
 
 
@@ -344,17 +363,10 @@ def _case(ctx: Context, data: Data) -> HardshipCase:
 def _action_options(ctx: Context, data: Data) -> Sequence[Option]:
     case = _case(ctx, data)
     options = [Option(action.value, ACTION_LABELS[action]) for action in allowed_actions(case)]
-    if _view_photos(ctx, data):
+    if data.get(PHOTO_COUNT):
         options.append(Option(PHOTOS, N_("查看证明材料"), aliases=("查看照片", "照片", "photos")))
     options.append(Option("list", N_("返回列表")))
     return options
-
-
-def _view_photos(ctx: Context, data: Data) -> bool:
-    return (
-        ctx.session.exec(select(HardshipPhoto.id).where(HardshipPhoto.case_id == int(data["id"]))).first()
-        is not None
-    )
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,15 @@ def _in_units(units: Sequence[Unit]) -> sa.ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """One line of the cadre's queue: the case, whose it is, and their unit."""
+    """One line of the cadre's queue: the case, whose it is, and its unit."""
 
     case: HardshipCase
     member_name: str
-    unit_id: int
+    unit: Unit
+
+    @property
+    def unit_id(self) -> int:
+        return self.case.unit_id
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ def case_queue(
     units = hardship_scope(session, actor)
     conditions = [_in_units(units), col(HardshipCase.status).in_(sorted(OPEN_STATUSES))]
     base = (
-        select(HardshipCase, Member.name)
+        select(HardshipCase, Member.name, Unit)
         .join(Unit, col(Unit.id) == HardshipCase.unit_id)
         .join(Member, col(Member.id) == HardshipCase.member_id)
         .where(*conditions)
@@ -77,7 +81,7 @@ def case_queue(
         .offset(offset)
         .limit(limit)
     ).all()
-    return total, [QueueEntry(case, name, case.unit_id) for case, name in rows]
+    return total, [QueueEntry(case, name, unit) for case, name, unit in rows]
 
 
 def queue_counts(session: Session, *, actor: Member, today: date) -> QueueCounts:
