@@ -10,6 +10,7 @@ from models.audit import AuditEntry
 from models.db import SessionFactory
 from models.hardship import CaseStatus, HardshipCase
 from tests.handlers.conftest import Chat
+from tests.handlers.core.test_statement_budget import statements
 from tests.handlers.hardship.people import NOW, STORY, Union, apply, hardship_bot, union
 
 __all__ = ["hardship_bot", "union"]
@@ -87,3 +88,21 @@ def test_a_step_the_stage_does_not_allow_is_refused_with_where_it_stands(
         chair.send("帮扶办理")
         chair.send("1", absent=["帮扶决定", "登记发放"])
         chair.send("登记发放", expect="目前是“已受理，待走访”")
+
+
+def test_the_queue_and_a_case_cost_a_fixed_number_of_statements(
+    db: SessionFactory, hardship_bot: Bot, union: Union
+) -> None:
+    """帮扶办理 is a cadre's everyday message: who, the grants, the counts, the page and its total,
+    the units' names, the form saved. Opening a case adds its rows and the audit line."""
+    for index in range(7):
+        apply(db, urgent=index % 2 == 0)
+    with time_machine.travel(NOW, tick=False):
+        chair = Chat(hardship_bot, key="chair")
+        chair.send("菜单")
+        with statements(db.engine) as queue:
+            chair.send("帮扶办理", expect="待办帮扶申请 7 件")
+        with statements(db.engine) as opening:
+            chair.send("1", expect="情况说明")
+    assert len(queue) <= 7, "\n".join(queue)
+    assert len(opening) <= 12, "\n".join(opening)
