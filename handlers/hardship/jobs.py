@@ -11,6 +11,7 @@ import logging
 
 from handlers.core.module import Job, JobContext
 from models.hardship.deadlines import enqueue_deadline_pushes
+from models.hardship.photos import sweep_view_copies
 from models.hardship.policy import HardshipPolicy
 from models.hardship.retention import erase_expired_cases
 
@@ -27,11 +28,13 @@ def queue_deadline_pushes(context: JobContext) -> int:
 
 
 def erase_expired(context: JobContext) -> int:
-    """Erase the sensitive fields of cases closed longer than the retention period; queues nothing."""
+    """Erase the sensitive fields of cases closed longer than the retention period, and the clear copies
+    of photos made for cadres to look at that nobody swept since; queues nothing."""
     now = context.clock()
     with context.sessions() as session:
         erased = erase_expired_cases(session, now=now, policy=context.policy(HardshipPolicy))
-    log.info("hardship retention: %d cases erased", erased)
+    swept = sweep_view_copies()
+    log.info("hardship retention: %d cases erased, %d viewing copies of photos removed", erased, swept)
     return 0
 
 

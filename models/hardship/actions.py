@@ -13,6 +13,7 @@ application moved on: the details are read in 我的申请, never in a notificat
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -61,6 +62,8 @@ from models.roles import Permission, has_permission, scope_units
 from models.units import Unit
 from models.versioned import VersionLock
 from models.workdays import add_workdays
+
+log = logging.getLogger(__name__)
 
 SYSTEM_CHANNEL = "system"
 # Help that is no money and no goods: a lawyer's time, a counsellor's, a job found.
@@ -191,6 +194,13 @@ def _tell_handlers(session: Session, case: HardshipCase, now: datetime) -> int:
     """The responsible cadres hear of a new case; an urgent one goes out at once, quiet hours or not."""
     assert case.id is not None
     duty = responsible_for(session, case)
+    if not duty.cadre_ids:
+        # Nobody in the whole union handles hardship over this unit: the roster lacks a role.
+        log.warning(
+            "hardship case %d: nobody handles hardship for its unit (%d), so nobody was told",
+            case.id,
+            case.unit_id,
+        )
     return enqueue(
         session,
         [

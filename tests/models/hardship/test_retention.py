@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from models.hardship import (
     close_case,
     record_visit,
 )
+from models.hardship.photos import VIEW_COPY_SECONDS, seal_photo, sweep_view_copies, view_copy
 from models.hardship.retention import erase_expired_cases
 from tests.models.hardship.cast import NOW, Cast, apply, cast
 
@@ -86,3 +88,19 @@ def test_a_case_closed_three_years_ago_is_erased_once_and_still_counts(
     erased = session.exec(select(AuditEntry).where(AuditEntry.action == "hardship.case.erase")).all()
     assert [entry.subject for entry in erased] == [f"case:{old.id}"]
     assert session.exec(select(HardshipCase)).all() != []
+
+
+def test_a_clear_copy_made_for_a_cadre_goes_with_the_next_sweep(tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    original = media / "wechat" / "x.jpg"
+    original.parent.mkdir(parents=True)
+    original.write_bytes(b"payslip")
+    stored = seal_photo(str(original), media)
+    assert stored is not None
+    assert not original.exists()
+    copy = view_copy(stored)
+    assert copy is not None
+    assert copy.read_bytes() == b"payslip"
+    assert sweep_view_copies(time.time()) == 0
+    assert sweep_view_copies(time.time() + VIEW_COPY_SECONDS + 1) >= 1
+    assert not copy.exists()
