@@ -2,7 +2,9 @@
 
 Every column of type :class:`~models.sealed.Sealed` in any table, found from the
 tables' metadata (a feature's new sealed column is rotated without being listed
-here), and every sealed file under the media folder, is opened with whichever key
+here), the answers open forms keep sealed (purposes declared with
+:func:`models.sealed.sealed_in_forms`), and every sealed file under the media
+folder, is opened with whichever key
 sealed it and sealed again under the current key. Meanwhile the bot runs on with
 both keys (``models.sealed.use_key(new, old=[...])``), so nothing stops working.
 
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -28,6 +31,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from models import sealed
 from models.base import UTCDateTime, utcnow
 from models.db import SessionFactory
+from models.dialog_state import DialogState
 
 MEDIA_TARGET = "media files"
 BATCH = 500
@@ -143,6 +147,71 @@ def _rotate_column(
             return resealed
 
 
+FORMS_TARGET = "dialog_state.data"
+
+
+def _reseal_answers(value: Any, purposes: frozenset[str]) -> tuple[Any, int]:
+    """``value`` (a form's saved answers) with every sealed string re-sealed; and how many were."""
+    if isinstance(value, str) and sealed.is_sealed(value):
+        for purpose in purposes:
+            try:
+                again = sealed.reseal(value, purpose)
+            except sealed.SealBroken:
+                continue
+            return (value, 0) if again is None else (again, 1)
+        return value, 0  # sealed for a purpose nobody declared: left for the form's timeout
+    if isinstance(value, dict):
+        changed = 0
+        result = {}
+        for key, item in value.items():
+            result[key], count = _reseal_answers(item, purposes)
+            changed += count
+        return result, changed
+    if isinstance(value, list):
+        items = [_reseal_answers(item, purposes) for item in value]
+        return [item for item, _count in items], sum(count for _item, count in items)
+    return value, 0
+
+
+def _rotate_forms(sessions: SessionFactory, key_id: str, batch: int, hook: BatchHook) -> int:
+    """Answers sealed into open forms (``models.sealed.sealed_in_forms``), a batch of forms at a time."""
+    purposes = sealed.form_purposes()
+    table = DialogState.__table__  # type: ignore[attr-defined]
+    resealed = 0
+    while True:
+        with sessions() as session:
+            progress = _progress(session, key_id, FORMS_TARGET)
+            if progress.finished:
+                return resealed
+            query = sa.select(table.c.account_id, table.c.data, table.c.updated_at).order_by(
+                table.c.account_id
+            )
+            if progress.position:
+                query = query.where(table.c.account_id > int(progress.position))
+            rows = session.execute(query.limit(batch)).all()
+            changes = 0
+            for account_id, data, updated_at in rows if purposes else ():
+                again, count = _reseal_answers(data, purposes)
+                if count:
+                    # Guarded by the form's last save: a member who answered meanwhile keeps their answer.
+                    session.execute(
+                        sa.update(table)
+                        .where(table.c.account_id == account_id, table.c.updated_at == updated_at)
+                        .values(data=again)
+                    )
+                    changes += count
+            progress.resealed += changes
+            progress.updated_at = utcnow()
+            if rows:
+                progress.position = str(rows[-1][0])
+            if len(rows) < batch:
+                progress.finished = True
+        resealed += changes
+        hook(FORMS_TARGET, changes)
+        if len(rows) < batch:
+            return resealed
+
+
 def _sealed_files(media_dir: Path) -> Iterator[Path]:
     if not media_dir.is_dir():
         return
@@ -225,6 +294,10 @@ def rotate_keys(
             report.already_done.append(item.target)
             continue
         report.resealed[item.target] = _rotate_column(sessions, item, key_id, batch, after_batch)
+    if FORMS_TARGET in finished:
+        report.already_done.append(FORMS_TARGET)
+    else:
+        report.resealed[FORMS_TARGET] = _rotate_forms(sessions, key_id, batch, after_batch)
     if media_dir is not None:
         if MEDIA_TARGET in finished:
             report.already_done.append(MEDIA_TARGET)

@@ -185,6 +185,23 @@ def reseal(stored: str, purpose: str) -> str | None:
     return None if current else seal(plain.decode(), purpose)
 
 
+# Purposes of values a form seals into its saved answers (a JSON column, no Sealed type to find them by).
+_FORM_PURPOSES: set[str] = set()
+
+
+def sealed_in_forms(purpose: str) -> str:
+    """Declare that forms keep answers sealed for ``purpose`` in their saved state; returns ``purpose``.
+
+    Key rotation re-seals such answers in the open forms too (``DRAFT = sealed_in_forms("hardship.draft")``).
+    """
+    _FORM_PURPOSES.add(purpose)
+    return purpose
+
+
+def form_purposes() -> frozenset[str]:
+    return frozenset(_FORM_PURPOSES)
+
+
 def seal_bytes(data: bytes, purpose: str) -> bytes:
     """A file's content sealed for ``purpose`` ("hardship.document"), to be written to disk as it is."""
     label = purpose.encode()

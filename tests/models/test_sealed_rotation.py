@@ -11,9 +11,10 @@ from sqlmodel import col, select
 
 from models import sealed
 from models.db import SessionFactory
-from models.key_rotation import MEDIA_TARGET, KeyRotationProgress, rotate_keys, sealed_columns
+from models.dialog_state import DialogState
+from models.key_rotation import FORMS_TARGET, MEDIA_TARGET, KeyRotationProgress, rotate_keys, sealed_columns
 from models.members import Member
-from tests.factories import make_member
+from tests.factories import bind, make_member
 
 OLD, NEW = bytes(range(32)), bytes(range(1, 33))
 
@@ -153,3 +154,30 @@ def test_a_value_the_bot_rewrote_during_the_rotation_is_kept(db: SessionFactory)
 def test_every_sealed_column_is_found_from_the_tables() -> None:
     targets = {item.target for item in sealed_columns()}
     assert "member.phone" in targets
+
+
+def test_answers_sealed_in_an_open_form_are_rotated_too(db: SessionFactory) -> None:
+    purpose = sealed.sealed_in_forms("test.draft")
+    sealed.use_key(OLD)
+    with db() as session:
+        account = bind(session, make_member(session, phone=None))
+        state = DialogState(
+            account_id=account.id or 0,
+            flow="report",
+            step="income",
+            data={
+                "story": sealed.seal("老人住院", purpose),
+                "size": 4,
+                "photos": [sealed.seal("p", purpose)],
+            },
+        )
+        session.add(state)
+    sealed.use_key(NEW, old=[OLD])
+    report = rotate_keys(db, media_dir=None)
+    assert report.resealed[FORMS_TARGET] == 2
+    sealed.use_key(NEW)
+    with db() as session:
+        data = session.exec(select(DialogState)).one().data
+        assert sealed.unseal(data["story"], purpose) == "老人住院"
+        assert sealed.unseal(data["photos"][0], purpose) == "p"
+        assert data["size"] == 4
