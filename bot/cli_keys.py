@@ -26,7 +26,7 @@ from typing import Any
 from bot.app import App
 from bot.settings import old_data_keys
 from handlers.core.i18n import Translator
-from models.key_rotation import BATCH, MEDIA_TARGET, rotate_keys
+from models.key_rotation import BATCH, FORMS_TARGET, MEDIA_TARGET, rotate_keys
 from models.sealed import SealBroken
 
 
@@ -86,4 +86,8 @@ def _rotate(app: App, args: argparse.Namespace) -> int:
 
 
 def _label(_: Translator, target: str) -> str:
-    return str(_("媒体文件")) if target == MEDIA_TARGET else target
+    if target == MEDIA_TARGET:
+        return str(_("媒体文件"))
+    if target == FORMS_TARGET:
+        return str(_("填写中的表单"))
+    return target
