@@ -68,7 +68,6 @@ from models.roles import RoleGrant
 from models.units import Unit, UnitTree, unit_path
 
 NEW = "new"
-CAMPAIGN = "campaign"
 MEMBER = "member"
 
 
@@ -682,15 +681,13 @@ def seed_demo_campaign(session: Session, config: CoreConfig, now: datetime) -> N
     """The demo union's 元旦春节送温暖, opened by its first hardship cadre, one gift recorded."""
     policy = config.policy(HardshipPolicy)
     today = policy.today(now)
-    grants = session.exec(select(RoleGrant).order_by(col(RoleGrant.id))).all()
-    cadre = None
-    for grant in grants:
-        member = session.get(Member, grant.member_id)
-        if member is not None and handles_hardship(session, member):
-            scope = hardship_scope(session, member)
-            if scope:
-                cadre = member
-                break
+    holders = (
+        session.get(Member, grant.member_id)
+        for grant in session.exec(select(RoleGrant).order_by(col(RoleGrant.id)))
+    )
+    cadre = next(
+        (member for member in holders if member is not None and handles_hardship(session, member)), None
+    )
     if cadre is None:
         return
     root = hardship_scope(session, cadre)[0]
