@@ -188,6 +188,20 @@ def _view(session: Session, actor: Member, campaign_id: int) -> CampaignView:
     return CampaignView(campaign, unit, tuple(paths))
 
 
+def _audited_view(
+    session: Session, actor: Member, campaign_id: int, action: str, channel: str
+) -> CampaignView:
+    """The campaign for a reading that names members: audited, and a refused one audited as refused."""
+    subject = f"campaign:{campaign_id}"
+    try:
+        view = _view(session, actor, campaign_id)
+    except PermissionDenied:
+        record_audit(session, actor=actor, action=action, subject=subject, channel=channel, allowed=False)
+        raise
+    record_audit(session, actor=actor, action=action, subject=subject, channel=channel)
+    return view
+
+
 def campaign_view(session: Session, *, actor: Member, campaign_id: int) -> CampaignView:
     """A campaign the actor takes part in (opened on a unit above, on or below theirs).
 
@@ -377,14 +391,7 @@ def qualifiers(
     Raises:
         NotFound, PermissionDenied: see :func:`campaign_view`.
     """
-    view = _view(session, actor, campaign_id)
-    record_audit(
-        session,
-        actor=actor,
-        action="hardship.campaign.list",
-        subject=f"campaign:{campaign_id}",
-        channel=channel,
-    )
+    view = _audited_view(session, actor, campaign_id, "hardship.campaign.list", channel)
     return _qualifier_page(session, view, offset=offset, limit=limit, not_given_only=not_given_only)
 
 
@@ -726,13 +733,6 @@ def campaign_export(
     Raises:
         NotFound, PermissionDenied: see :func:`campaign_view`.
     """
-    view = _view(session, actor, campaign_id)
-    record_audit(
-        session,
-        actor=actor,
-        action="hardship.campaign.export",
-        subject=f"campaign:{campaign_id}",
-        channel=channel,
-    )
+    view = _audited_view(session, actor, campaign_id, "hardship.campaign.export", channel)
     page = _qualifier_page(session, view, offset=0, limit=None, not_given_only=False)
     return campaign_totals(session, actor=actor, campaign_id=campaign_id, channel=channel), page.rows

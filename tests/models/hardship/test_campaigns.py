@@ -232,4 +232,8 @@ def test_opening_checks_scope_period_and_units(session: Session) -> None:
     assert elsewhere.value.code == "campaign.unit_outside"
     mine = open_campaign(session, actor=union.committee, draft=_spring(union, unit_id=union.one), now=NOW)
     with pytest.raises(PermissionDenied):
-        qualifiers(session, actor=union.m5, campaign_id=mine.id or 0)
+        qualifiers(session, actor=union.m5, campaign_id=mine.id or 0, channel="wechat")
+    refused = session.exec(select(AuditEntry).where(AuditEntry.allowed == False)).all()  # noqa: E712
+    assert [(entry.actor_member_id, entry.subject, entry.channel) for entry in refused] == [
+        (union.m5.id, f"campaign:{mine.id}", "wechat")
+    ]
