@@ -227,7 +227,7 @@ def _lines(ctx: Context, data: Data) -> list[str]:
     _ = ctx.t
     kinds = "、".join(_(HELP_LABELS[HelpKind(kind)]) for kind in data["help"])
     photos = sum(1 for key in ("photo1", "photo2", "photo3") if data.get(key))
-    return [
+    lines = [
         _("困难类别：{category}").format(category=_(CATEGORY_LABELS[HardshipCategory(data["category"])])),
         _("情况说明：{story}").format(story=opened(data["story"])),
         _("家庭人口：{count} 人").format(count=opened(data["household"])),
@@ -236,9 +236,13 @@ def _lines(ctx: Context, data: Data) -> list[str]:
         _("紧急程度：{urgency}").format(
             urgency=_(URGENCY_OPTIONS[0 if data["urgency"] == URGENT else 1].label)
         ),
-        _.ngettext("证明材料照片：{count} 张", "证明材料照片：{count} 张", photos).format(count=photos),
         _("联系方式：{contact}").format(contact=opened(data["contact"])),
     ]
+    if photos:
+        lines.append(
+            _.ngettext("证明材料照片：{count} 张", "证明材料照片：{count} 张", photos).format(count=photos)
+        )
+    return lines
 
 
 def _summary(ctx: Context, data: Data) -> str:
