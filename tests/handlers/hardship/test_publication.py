@@ -9,9 +9,18 @@ from sqlmodel import select
 
 from handlers.core.i18n import Catalogues
 from handlers.core.router import Bot
+from handlers.hardship.publication import notice_texts
+from models.base import visible_length
 from models.db import SessionFactory
 from models.hardship import CaseStatus, HardshipCase, HardshipCategory, HardshipDisbursement
-from models.hardship.publication import NOTICE_TOPIC
+from models.hardship.periods import parse_period
+from models.hardship.publication import (
+    BODY_LIMIT,
+    NOTICE_TOPIC,
+    HardshipPublication,
+    PublicationState,
+    PublicLine,
+)
 from models.members import Member
 from models.notices import Notice
 from models.roles import Role
@@ -102,3 +111,22 @@ def test_a_member_without_a_coming_publication_and_a_cadre_who_is_no_admin(
     with time_machine.travel(NOW, tick=False):
         Chat(hardship_bot, key="member").send("公示意见", expect="目前没有涉及您的帮扶公示")
         Chat(hardship_bot, key="chair").send("帮扶公示", absent=["公示哪个时段"])
+
+
+def test_a_long_publication_is_split_into_notices_that_each_fit(catalogues: Catalogues) -> None:
+
+    lines = [PublicLine(f"张*{n}", "一车间/甲班", "illness", 100_00 + n) for n in range(300)]
+    state = PublicationState(
+        publication=HardshipPublication(period_key="2026-10", unit_id=1, created_by_id=1, publish_from=NOW),
+        period=parse_period("2026-10"),
+        lines=lines,
+        withheld=0,
+        members=300,
+        campaigns={},
+    )
+    texts = notice_texts(catalogues.get("zh_CN"), state)
+    assert len(texts) > 1
+    assert texts[0].title == f"2026年10月帮扶资金公示（1/{len(texts)}）"
+    assert all(visible_length(text.body) <= BODY_LIMIT for text in texts)
+    shown = "\n".join(text.body for text in texts)
+    assert all(f"张*{n}　" in shown for n in range(300))
