@@ -3,9 +3,10 @@
 送温暖 lists the campaigns the cadre takes part in (opened on their unit, above
 or below it) and 开展新活动. A campaign shows its period, its criteria and its
 budget against what was given; from there 对象名单 (who qualifies in the
-cadre's units, those not yet given first; each listing audited), 登记发放 from
-the list, 汇总 (per unit and against the budget) and 导出Excel (the list and
-the totals, audited). The demo union gets one campaign (:func:`seed_demo_campaign`).
+cadre's units and is still to be given, by 工号: the cadre's to-do; each
+listing audited), 登记发放 from the list, 汇总 (per unit and against the
+budget) and 导出Excel (everyone who qualifies, given or not, and the totals;
+audited). The demo union gets one campaign (:func:`seed_demo_campaign`).
 """
 
 from __future__ import annotations
