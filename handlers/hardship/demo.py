@@ -3,7 +3,8 @@
 One urgent application just in (its first contact due), one visited and waiting
 for a decision, one helped twice and kept under dynamic review, one closed. The
 chair of 一车间 handles them, so her 帮扶办理 queue has work and its members'
-我的申请 a history. The stories are made up; demo photos are none.
+我的申请 a history; then a 元旦春节送温暖 campaign with one gift recorded. The
+stories are made up; demo photos are none.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from handlers.core.context import CoreConfig
+from handlers.hardship.campaigns import seed_demo_campaign
 from models.hardship import (
     CaseDraft,
     DecisionRecord,
@@ -82,7 +84,13 @@ CASES: tuple[tuple[str, int, HardshipCategory, bool, str, int, int, tuple[HelpKi
 
 
 def seed_hardship(session: Session, config: CoreConfig, now: datetime) -> None:
-    """The applications, each dated its days before ``now`` and handled since by the chair."""
+    """The applications, dated their days before ``now`` and handled since by the chair; then a campaign."""
+    _seed_cases(session, config, now)
+    # After the cases: the campaign's list is drawn from them, and it records one gift.
+    seed_demo_campaign(session, config, now)
+
+
+def _seed_cases(session: Session, config: CoreConfig, now: datetime) -> None:
     policy = config.policy(HardshipPolicy)
     chair = get_member_by_employee_no(session, CHAIR_NO)
     for employee_no, days_ago, category, urgent, story, household, income, kinds, reached in CASES:

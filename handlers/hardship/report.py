@@ -55,11 +55,12 @@ from models.hardship import (
 from models.hardship.cases import CONTACT_WAY_MAX, HOUSEHOLD_MAX, INCOME_MAX_FEN, STORY_MAX
 from models.members import Member, format_yuan, get_member_by_employee_no
 from models.roles import Permission, has_permission
-from models.sealed import seal, unseal
+from models.sealed import seal, sealed_in_forms, unseal
 from models.units import Unit
 
 # The dialog row holds these answers sealed for the form's own purpose: only this form opens them.
-DRAFT_PURPOSE = "hardship.draft"
+# Declared, so changing the data key re-seals them in the forms still open (python -m bot keys rotate).
+DRAFT_PURPOSE = sealed_in_forms("hardship.draft")
 FOR = "for"
 """Form data key of the member a cadre files for (代为申报)."""
 URGENT, ORDINARY = "urgent", "ordinary"
