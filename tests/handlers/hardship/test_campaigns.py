@@ -11,6 +11,7 @@ from models.audit import AuditEntry
 from models.db import SessionFactory
 from models.hardship import HardshipDisbursement
 from tests.handlers.conftest import Chat
+from tests.handlers.core.test_statement_budget import statements
 from tests.handlers.hardship.people import NOW, Union, apply, hardship_bot, union
 
 __all__ = ["hardship_bot", "union"]
@@ -127,3 +128,16 @@ def test_the_demo_union_gets_one_campaign_with_a_gift(db: SessionFactory, union:
         assert campaign.name == "2027年元旦春节送温暖"
         [gift] = session.exec(select(HardshipDisbursement)).all()
         assert gift.campaign_id == campaign.id
+
+
+def test_the_list_of_who_is_still_to_be_given_costs_a_fixed_number_of_statements(
+    db: SessionFactory, hardship_bot: Bot, union: Union
+) -> None:
+    """对象名单's page, 9 statements: who is writing, the form saved, the campaign, its unit, the grants,
+    the listed units' paths, the audit line, who qualifies and who was given (one count), the page."""
+    with time_machine.travel(NOW, tick=False):
+        chair = Chat(hardship_bot, key="chair")
+        _open_holiday_campaign(chair)
+        with statements(db.engine) as listing:
+            chair.press("对象名单", expect="还没发放的有 3 人")
+    assert len(listing) <= 9, "\n".join(listing)
