@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import time_machine
 from sqlmodel import col, select
 
+from handlers.core.i18n import Catalogues
 from handlers.core.router import Bot
 from models.audit import AuditEntry
 from models.db import SessionFactory
-from models.hardship import CaseStatus, HardshipCase
+from models.hardship import CaseStatus, HardshipCase, HardshipPolicy
+from models.hardship.deadlines import enqueue_deadline_pushes
 from tests.handlers.conftest import Chat
 from tests.handlers.core.test_statement_budget import statements
-from tests.handlers.hardship.people import NOW, STORY, Union, apply, hardship_bot, union
+from tests.handlers.hardship.people import NOW, STORY, Union, apply, hardship_bot, pushes_to, union
 
 __all__ = ["hardship_bot", "union"]
 
@@ -106,3 +110,25 @@ def test_the_queue_and_a_case_cost_a_fixed_number_of_statements(
             chair.send("1", expect="情况说明")
     assert len(queue) <= 7, "\n".join(queue)
     assert len(opening) <= 12, "\n".join(opening)
+
+
+def test_a_push_about_work_done_meanwhile_is_not_sent(
+    db: SessionFactory, hardship_bot: Bot, union: Union, catalogues: Catalogues
+) -> None:
+    """The new-case push and the reminder render to nothing once the step they ask for was taken."""
+    case_id = apply(db)
+    with db() as session:
+        enqueue_deadline_pushes(session, now=NOW + timedelta(days=2), policy=HardshipPolicy())  # due Thursday
+    [(_new, told), (_due, reminded)] = pushes_to(db, catalogues, "C1")
+    assert told is not None
+    assert "新的帮扶申请" in told.reply.text
+    assert reminded is not None
+    assert "“首次联系”期限是 11月26日" in reminded.reply.text
+    with time_machine.travel(NOW + timedelta(days=2), tick=False):
+        chair = Chat(hardship_bot, key="chair")
+        chair.send("帮扶办理")
+        chair.send(f"KN{case_id}")
+        chair.send("记录联系")
+        chair.send("电话联系了本人。")
+        chair.send("确认", expect="已记录首次联系")
+    assert [push for _row, push in pushes_to(db, catalogues, "C1")] == [None, None]
