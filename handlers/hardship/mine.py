@@ -15,7 +15,14 @@ from handlers.core.i18n import Translator
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from models.errors import N_
-from models.hardship import CATEGORY_LABELS, NEXT_STEP, STATUS_LABELS, CaseStatus, HardshipCategory
+from models.hardship import (
+    CATEGORY_LABELS,
+    NEXT_STEP,
+    STATUS_LABELS,
+    CaseStatus,
+    HardshipCategory,
+    HardshipPolicy,
+)
 from models.hardship.cases import HardshipDisbursement
 from models.hardship.queries import MyCase, my_cases
 from models.members import format_yuan
@@ -57,7 +64,7 @@ def case_text(t: Translator, case: MyCase) -> str:
 
 def _mine(ctx: Context, arg: str) -> list[Reply]:
     assert ctx.member is not None
-    cases = my_cases(ctx.session, actor=ctx.member)
+    cases = my_cases(ctx.session, actor=ctx.member, zone=ctx.config.policy(HardshipPolicy).zone)
     if not cases:
         text = ctx.t("您还没有提交过帮扶申请。家里遇到困难，可以回复“困难申报”。")
         return show_menu(ctx, intro=[Reply(text)])

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
@@ -114,8 +114,11 @@ class MyCase:
     given: Sequence[HardshipDisbursement]
 
 
-def my_cases(session: Session, *, actor: Member) -> list[MyCase]:
-    """The member's own applications, newest first, each with what was given: two queries."""
+def my_cases(session: Session, *, actor: Member, zone: tzinfo) -> list[MyCase]:
+    """The member's own applications, newest first, each with what was given: two queries.
+
+    ``zone``: the union's, for the day each was sent.
+    """
     cases = session.exec(
         select(HardshipCase).where(HardshipCase.member_id == actor.id).order_by(col(HardshipCase.id).desc())
     ).all()
@@ -132,7 +135,7 @@ def my_cases(session: Session, *, actor: Member) -> list[MyCase]:
             number=case.number,
             category=case.category.value,
             status=case.status,
-            submitted_on=case.submitted_at.date(),
+            submitted_on=case.submitted_at.astimezone(zone).date(),
             filed_by_cadre=case.filed_by_id is not None,
             next_review_on=case.next_review_on,
             given=[row for row in given if row.case_id == case.id],
