@@ -244,6 +244,11 @@ def _what(ctx: Context, amount_fen: int | None, goods: str | None) -> str:
     return "，".join(parts) or "—"
 
 
+def _name(ctx: Context, member_id: int) -> str:
+    member = ctx.session.get(Member, member_id)
+    return member.name if member is not None else ""
+
+
 def view_text(ctx: Context, view: CaseView) -> str:
     """The case in full as its cadre reads it."""
     _ = ctx.t
@@ -313,10 +318,11 @@ def view_text(ctx: Context, view: CaseView) -> str:
     if view.disbursements:
         lines.append(_("已发放："))
         lines += [
-            _("· {date} {what}（{fund}）").format(
+            _("· {date} {what}（{fund}，{handler}经办）").format(
                 date=given.given_on.isoformat(),
                 what=_what(ctx, given.amount_fen, given.goods),
                 fund=given.fund,
+                handler=_name(ctx, given.handled_by_id),
             )
             for given in view.disbursements
         ]

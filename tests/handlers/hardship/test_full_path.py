@@ -86,7 +86,7 @@ def test_from_consent_to_close(
         chair.send("确认", expect="发放已登记")
     with time_machine.travel(NOW + timedelta(days=7), tick=False):
         chair.send("帮扶办理")
-        chair.send("1", expect="已发放")
+        chair.send("1", expect=["已发放：", "3000.00 元（困难职工帮扶资金，王主席经办）"])
         chair.send("登记发放")
         chair.send("今天")
         chair.send("2000")
