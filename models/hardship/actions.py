@@ -190,8 +190,11 @@ def _tell_member(session: Session, case: HardshipCase, now: datetime, event: str
     )
 
 
-def _tell_handlers(session: Session, case: HardshipCase, now: datetime) -> int:
-    """The responsible cadres hear of a new case; an urgent one goes out at once, quiet hours or not."""
+def _tell_handlers(session: Session, case: HardshipCase, now: datetime, filer: int | None = None) -> int:
+    """The responsible cadres hear of a new case; an urgent one goes out at once, quiet hours or not.
+
+    ``filer``: the cadre who filed it for the member knows already and is not told.
+    """
     assert case.id is not None
     duty = responsible_for(session, case)
     if not duty.cadre_ids:
@@ -213,7 +216,7 @@ def _tell_handlers(session: Session, case: HardshipCase, now: datetime) -> int:
                 params={"unit": duty.unit_id},
                 urgent=case.urgent,
             )
-            for member_id in sorted(duty.cadre_ids)
+            for member_id in sorted(duty.cadre_ids - {filer})
         ],
         now=now,
     )
@@ -318,7 +321,7 @@ def submit_case(
         stored = seal_photo(ref, policy.media_dir)
         if stored is not None:
             session.add(HardshipPhoto(case_id=case.id, position=position, path=stored, mime_type=mime_type))
-    _tell_handlers(session, case, now)
+    _tell_handlers(session, case, now, filer=actor.id if on_behalf_of is not None else None)
     if on_behalf_of is not None:
         _tell_member(session, case, now, "filed")
     session.flush()

@@ -349,3 +349,6 @@ def test_filing_for_a_member_outside_the_cadres_units_is_refused_and_audited(
     assert (case.member_id, case.filed_by_id) == (cast.member.id, cast.chair.id)
     told = session.exec(select(Outbox).where(Outbox.member_id == cast.member.id)).all()
     assert [row.params for row in told] == [{"event": "filed"}]
+    assert session.exec(select(Outbox).where(Outbox.member_id == cast.chair.id)).all() == [], (
+        "the filer knows"
+    )
