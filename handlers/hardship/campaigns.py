@@ -152,7 +152,7 @@ def _list_options(ctx: Context, data: Data) -> Sequence[Option]:
 
 def _picked_campaign(ctx: Context, data: Data) -> list[Reply]:
     if data["campaign"] == NEW:
-        return ctx.dialogs.start(ctx, OPEN)
+        return start_opening(ctx)
     return show_campaign(ctx, int(data["campaign"]))
 
 
@@ -615,6 +615,13 @@ def _open_summary(ctx: Context, data: Data) -> str:
     )
 
 
+def start_opening(ctx: Context) -> list[Reply]:
+    """开展新活动; a cadre over one unit is not asked which."""
+    units = hardship_scope(ctx.session, _actor(ctx))
+    data: Data = {"unit": units[0].id, "one_unit": True} if len(units) == 1 else {}
+    return ctx.dialogs.start(ctx, OPEN, data=data)
+
+
 def _opened(ctx: Context, data: Data) -> list[Reply]:
     campaign = open_campaign(ctx.session, actor=_actor(ctx), draft=_draft(data), now=ctx.now)
     assert campaign.id is not None
@@ -626,7 +633,12 @@ OPEN = Flow(
     name="hardship_campaign_open",
     steps=(
         Ask("name", N_("活动名称？例如“2027年元旦春节送温暖”。"), max_length=NAME_MAX),
-        Choose("unit", N_("在哪个单位开展？"), options=_scope_options),
+        Choose(
+            "unit",
+            N_("在哪个单位开展？"),
+            options=_scope_options,
+            skip_if=lambda d: d.get("one_unit") is True,
+        ),
         DateStep("starts_on", N_("开始日期？")),
         EndDate("ends_on", N_("结束日期？")),
         Budget("budget", N_("活动预算是多少元？")),

@@ -20,8 +20,7 @@ __all__ = ["hardship_bot", "union"]
 def _open_holiday_campaign(chair: Chat) -> None:
     chair.send("送温暖", expect="没有送温暖活动")
     chair.press("开展新活动", expect="活动名称")
-    chair.send("2027年元旦春节送温暖", expect="在哪个单位开展")
-    chair.send("1", expect="开始日期")
+    chair.send("2027年元旦春节送温暖", expect="开始日期")  # one unit: not asked which
     chair.send("2026-11-20", expect="结束日期")
     chair.send("2026-11-01", expect="结束日期不能早于开始日期")
     chair.send("2027-01-31", expect="预算")
@@ -98,8 +97,7 @@ def test_a_cases_campaign_lists_only_members_with_an_open_case_in_the_cadres_uni
         top = Chat(hardship_bot, key="top")
         top.send("送温暖")
         top.press("开展新活动")
-        top.send("夏送清凉")
-        top.send("1")
+        top.send("夏送清凉", expect="开始日期")
         top.send("2026-11-01")
         top.send("2026-11-30")
         top.send("1万")
