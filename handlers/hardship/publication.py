@@ -32,6 +32,7 @@ from models.hardship.publication import (
     NOTICE_TOPIC,
     NOTICE_TOPIC_OF_NOTICES,
     NoticeText,
+    PublicationPreview,
     PublicationState,
     PublicationStatus,
     PublicLine,
@@ -163,7 +164,23 @@ def _confirm_params(ctx: Context, data: Data) -> dict[str, Any]:
         "members": preview.members,
         "amount": format_yuan(preview.total_fen),
         "days": _notice_days(ctx),
+        "sample": _sample(ctx, preview),
     }
+
+
+def _sample(ctx: Context, preview: PublicationPreview) -> str:
+    """The first lines as the 公示 will show them, so the admin sees the masking before anyone is told."""
+    shown = [
+        line_text(
+            ctx.t,
+            PublicLine(line.masked_name, _unit_name(ctx.session, line.unit_id), line.label, line.amount_fen),
+            preview.campaigns,
+        )
+        for line in preview.lines[:PREVIEW_LINES]
+    ]
+    if len(preview.lines) > PREVIEW_LINES:
+        shown.append(ctx.t("……共 {count} 项").format(count=len(preview.lines)))
+    return "\n".join(shown)
 
 
 def _notice_days(ctx: Context) -> int:
@@ -202,7 +219,7 @@ NEW_PUBLICATION = Flow(
             "confirm",
             N_(
                 "{period}共发放帮扶 {lines} 项，涉及 {members} 人，合计 {amount} 元。"
-                "公示只显示打码后的姓名、单位、类别和金额。\n"
+                "公示只显示打码后的姓名、单位、类别和金额：\n{sample}\n"
                 "先通知相关会员，{days} 天后再发布，可以吗？"
             ),
             params=_confirm_params,

@@ -216,6 +216,15 @@ class PublicationPreview:
     lines: Sequence[Line]
     members: int
     total_fen: int
+    campaigns: dict[int, str]  # campaign names for the labels of campaign gifts
+
+
+def _campaign_names(session: Session, labels: Sequence[str]) -> dict[int, str]:
+    ids = {int(label.split(":")[1]) for label in labels if label.startswith("campaign:")}
+    if not ids:
+        return {}
+    rows = session.exec(select(HardshipCampaign).where(col(HardshipCampaign.id).in_(ids)))
+    return {campaign.id: campaign.name for campaign in rows if campaign.id is not None}
 
 
 def preview_publication(
@@ -234,6 +243,7 @@ def preview_publication(
         lines=lines,
         members=len({line.member_id for line in lines}),
         total_fen=sum(line.amount_fen for line in lines),
+        campaigns=_campaign_names(session, [line.label for line in lines]),
     )
 
 
@@ -462,14 +472,7 @@ def publication_state(
     }
     order = {unit.id: index for index, unit in enumerate(ordered_units(session, units.values()))}
     shown.sort(key=lambda entry: (order.get(entry.unit_id, 0), entry.label, entry.masked_name, entry.id or 0))
-    campaign_ids = {int(e.label.split(":")[1]) for e in entries if e.label.startswith("campaign:")}
-    campaigns = {
-        campaign.id: campaign.name
-        for campaign in session.exec(
-            select(HardshipCampaign).where(col(HardshipCampaign.id).in_(campaign_ids))
-        )
-        if campaign.id is not None
-    }
+    campaigns = _campaign_names(session, [entry.label for entry in entries])
     return PublicationState(
         publication=publication,
         period=parse_period(publication.period_key),

@@ -74,7 +74,12 @@ def test_announce_withhold_publish(
         admin = Chat(hardship_bot, key="admin")
         admin.send("帮扶公示", expect="公示哪个时段")
         admin.press(
-            "2026年10月", expect=["2026年10月共发放帮扶 2 项，涉及 2 人，合计 2000.00 元", "3 天后再发布"]
+            "2026年10月",
+            expect=[
+                "2026年10月共发放帮扶 2 项，涉及 2 人，合计 2000.00 元",
+                "李*　甲班　重大疾病　800.00 元",
+                "3 天后再发布",
+            ],
         )
         admin.press("是", expect="已通知 2 位相关会员")
         [push] = [push for row, push in pushes_to(db, catalogues, "1001") if row.topic == NOTICE_TOPIC]
