@@ -88,3 +88,13 @@ def test_rotate_without_the_key_that_sealed_a_value_stops_and_names_the_field(
     assert "UNIONBOT_DATA_KEY_OLD" in captured.out + captured.err
     assert "member.phone" in captured.err
     assert "1380000000" not in captured.out + captured.err
+
+
+def test_an_old_key_that_is_no_key_stops_with_the_settings_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("UNIONBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("UNIONBOT_DATA_KEY_OLD", f"{_text(OLD)},not-a-key")
+    assert main(["keys", "rotate"]) == 2
+    assert "UNIONBOT_DATA_KEY_OLD" in capsys.readouterr().err
