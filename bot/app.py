@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from bot import database, log_safety
-from bot.settings import Settings, data_key
+from bot.settings import Settings, data_key, old_data_keys
 from handlers import modules
 from handlers.core.context import CoreConfig
 from handlers.core.i18n import Catalogues, Translator
@@ -41,7 +41,7 @@ class App:
     @cached_property
     def engine(self) -> sa.Engine:
         # Sealed fields (models.sealed) are read and written with the data key from the first session on.
-        sealed.use_key(data_key(self.settings))
+        sealed.use_key(data_key(self.settings), old=old_data_keys(self.settings))
         url = self.settings.effective_database_url
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):

@@ -12,10 +12,12 @@ from collections.abc import Sequence
 
 from bot import (
     cli_activities,
+    cli_audit,
     cli_calendar,
     cli_console,
     cli_db,
     cli_jobs,
+    cli_keys,
     cli_members,
     cli_outbox,
     cli_run,
@@ -41,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_calendar.register(subparsers)
     cli_activities.register(subparsers)
     cli_jobs.register(subparsers)
+    cli_keys.register(subparsers)
+    cli_audit.register(subparsers)
     return parser
 
 

@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: str = "zh_CN"
     data_key: str | None = None
+    # Keys values were sealed with before UNIONBOT_DATA_KEY, comma-separated: opened, never sealed with
+    # (`python -m bot keys rotate` re-seals everything under the current key; then remove them).
+    data_key_old: str | None = None
 
     dialog_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
@@ -294,6 +297,14 @@ class Settings(BaseSettings):
     def _data_key(cls, value: str | None) -> str | None:
         if value:
             _decode_key(value)
+        return value or None
+
+    @field_validator("data_key_old")
+    @classmethod
+    def _data_key_old(cls, value: str | None) -> str | None:
+        for part in (value or "").split(","):
+            if part.strip():
+                _decode_key(part.strip())
         return value or None
 
     @field_validator("holidays_file", mode="before")
@@ -461,3 +472,8 @@ def data_key(settings: Settings) -> bytes:
         return _decode_key(path.read_text().strip())
     except ValueError as error:
         raise SettingsError(f"{ENV_PREFIX}DATA_KEY: the key file {path} {error}") from None
+
+
+def old_data_keys(settings: Settings) -> list[bytes]:
+    """The keys of ``UNIONBOT_DATA_KEY_OLD``: still opened while a key rotation runs."""
+    return [_decode_key(part.strip()) for part in (settings.data_key_old or "").split(",") if part.strip()]

@@ -56,6 +56,9 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 
 def make_engine(url: str | URL, **kwargs: Any) -> sa.Engine:
     parsed = normalise_database_url(url)
+    # A statement's parameters hold what members confide before it is sealed (a hardship story):
+    # neither SQL echo nor an error message (logged with its incident number) may show them.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         # The connection used last comes back first: its page cache is still valid after its own
         # commits, while a connection idle since another's commit starts cold.

@@ -32,6 +32,7 @@ class MenuSection(StrEnum):
     NOTICES = "notices"
     ACTIVITIES = "activities"
     SUGGESTIONS = "suggestions"
+    HARDSHIP = "hardship"
     SETTINGS = "settings"
 
 
@@ -40,6 +41,7 @@ SECTION_LABELS: dict[MenuSection, str] = {
     MenuSection.NOTICES: N_("通知管理"),
     MenuSection.ACTIVITIES: N_("活动管理"),
     MenuSection.SUGGESTIONS: N_("建议管理"),
+    MenuSection.HARDSHIP: N_("帮扶工作"),
     MenuSection.SETTINGS: N_("我的与设置"),
 }
 

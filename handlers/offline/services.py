@@ -43,12 +43,6 @@ def _service(name: str, label: str, words: tuple[str, ...], phrases: tuple[str, 
 
 SERVICES = (
     _service(
-        "hardship_offline",
-        N_("困难帮扶"),
-        ("困难帮扶", "困難幫扶", "申请困难补助", "困难补助", "困难申报", "困难", "帮扶", "救助", "申请救助"),
-        ("困难补助", "困難補助", "困难帮扶", "困難幫扶", "申请补助", "救助"),
-    ),
-    _service(
         "dues_offline",
         N_("会费缴纳"),
         ("会费", "會費", "交会费", "缴会费", "缴纳会费", "我的会费"),

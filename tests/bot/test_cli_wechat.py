@@ -27,6 +27,7 @@ PUBLISHED = {
             "sub_button": [
                 {"type": "click", "name": "提建议", "key": "go:suggest"},
                 {"type": "click", "name": "我的建议", "key": "go:my_suggestions"},
+                {"type": "click", "name": "困难申报", "key": "go:hardship"},
                 {"type": "click", "name": "活动报名", "key": "go:activities"},
             ],
         },
@@ -80,18 +81,19 @@ async def test_publish_sends_only_existing_features(
     assert await wechat("publish") == 0
     assert stub.menu == PUBLISHED
     out = capsys.readouterr().out.splitlines()
-    assert out[:9] == [
+    assert out[:10] == [
         "已发布微信自定义菜单：",
         "会员服务",
         "  提建议 [go:suggest]",
         "  我的建议 [go:my_suggestions]",
+        "  困难申报 [go:hardship]",
         "  活动报名 [go:activities]",
         "通知公告 [go:notices]",
         "我的",
         "  我的信息 [go:me]",
         "  使用帮助 [go:help]",
     ]
-    assert out[9:] == []
+    assert out[10:] == []
     assert stub.count("/cgi-bin/token") == 0
 
 
@@ -114,6 +116,7 @@ async def test_show_prints_the_live_menu_and_notices_when_it_is_outdated(
         "会员服务",
         "  提建议 [go:suggest]",
         "  我的建议 [go:my_suggestions]",
+        "  困难申报 [go:hardship]",
         "  活动报名 [go:activities]",
         "通知公告 [go:notices]",
         "我的",

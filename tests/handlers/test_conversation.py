@@ -24,8 +24,8 @@ def test_bind_menu_english_me_and_cancel_mid_dialog(db: SessionFactory, chat: Ch
     chat.send("１００１", expect="手机号的后四位")
     chat.send("1234", expect=["绑定成功", HOSTILE_NAME, "会员服务", "我的与设置"])
     # A chair's fifteen entries come in sections, as the WeChat menu groups them: two steps to any.
-    chat.send("菜单", expect=["请选择要办理的事项", "1. 会员服务", "5. 我的与设置"])
-    chat.send("5", expect=["我的与设置：请选择要办理的事项", "1. 我的信息", "切换语言", "返回主菜单"])
+    chat.send("菜单", expect=["请选择要办理的事项", "1. 会员服务", "5. 帮扶工作", "6. 我的与设置"])
+    chat.send("6", expect=["我的与设置：请选择要办理的事项", "1. 我的信息", "切换语言", "返回主菜单"])
     chat.send("返回主菜单", expect="1. 会员服务")
     chat.send("建议管理", expect=["建议办理", "季度评比", "建议统计"])
     chat.send("/lang", expect=["简体中文", "繁體中文", "English"])

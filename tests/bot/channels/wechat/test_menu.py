@@ -40,12 +40,10 @@ def feature(name: str, label: str, *, in_menu: bool = True) -> Feature:
 FUTURE = Module(
     name="future",
     features=(
-        feature("hardship", "困难职工帮扶申报"),
         feature("ranking", "单位排行榜"),
         feature("dues", "我的会费"),
     ),
     menu=(
-        MenuSlot(MenuGroup.SERVICES, "hardship", 30),
         MenuSlot(MenuGroup.NEWS, "ranking", 20),
         MenuSlot(MenuGroup.MINE, "dues", 10),
     ),
@@ -67,6 +65,7 @@ def test_today_suggestions_activities_notices_my_profile_and_help_are_published(
                 "sub_button": [
                     {"type": "click", "name": "提建议", "key": "go:suggest"},
                     {"type": "click", "name": "我的建议", "key": "go:my_suggestions"},
+                    {"type": "click", "name": "困难申报", "key": "go:hardship"},
                     {"type": "click", "name": "活动报名", "key": "go:activities"},
                 ],
             },
@@ -80,7 +79,7 @@ def test_today_suggestions_activities_notices_my_profile_and_help_are_published(
             },
         ]
     }
-    assert plan.published == ("suggest", "my_suggestions", "activities", "notices", "me", "help")
+    assert plan.published == ("suggest", "my_suggestions", "hardship", "activities", "notices", "me", "help")
 
 
 def test_every_published_key_opens_an_existing_feature() -> None:
@@ -98,7 +97,7 @@ def test_the_full_layout_once_the_features_exist() -> None:
         "会员服务",
         "  提建议 [go:suggest]",
         "  我的建议 [go:my_suggestions]",
-        "  困难职工帮扶申报 [go:hardship]",
+        "  困难申报 [go:hardship]",
         "  活动报名 [go:activities]",
         "工会动态",
         "  通知公告 [go:notices]",
