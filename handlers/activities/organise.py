@@ -340,11 +340,7 @@ class ActivityConfirm(Confirm):
         try:
             check_activity(ctx.session, actor=_actor(ctx), draft=_draft(ctx, data), now=ctx.now)
         except InvalidInput as error:
-            goto = {
-                "activity.start_past": "starts_at",
-                "activity.deadline_past": "deadline",
-                "activity.deadline_after_start": "deadline",
-            }.get(error.code)
+            goto = self.fixes.get(error.code)
             raise Invalid.from_error(error, goto=goto) from None
         return value
 
@@ -478,7 +474,17 @@ ORGANISE_ACTIVITY = Flow(
             params=_announce_question,
             label=N_("发布通知"),
         ),
-        ActivityConfirm(summary=_summary, question=N_("确认后会员就可以报名了。")),
+        ActivityConfirm(
+            summary=_summary,
+            question=N_("确认后会员就可以报名了。"),
+            fixes={
+                "activity.start_past": "starts_at",
+                "activity.deadline_past": "deadline",
+                "activity.deadline_after_start": "deadline",
+                "activity.end_before_start": "ends_at",
+                "activity.priority_after_deadline": "priority_until",
+            },
+        ),
     ),
     on_done=_publish,
 )

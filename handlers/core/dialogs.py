@@ -440,6 +440,9 @@ class Confirm(Step):
     question: str = N_("请核对以上内容。")
     key: str = "confirm"
     skip_if: Callable[[Data], bool] | None = None
+    # A broken rule's error code → the step that answers it (a deadline after the start: the
+    # deadline), asked when a change made from the summary breaks that rule.
+    fixes: Mapping[str, str] = field(default_factory=dict)
 
     def prompt(self, ctx: Context, flow: str, data: Data) -> Reply:
         return Reply(
@@ -797,15 +800,19 @@ class DialogEngine:
 
         A change can break a rule between answers the summary checks (an
         activity now starting before its sign-up deadline): then the reason,
-        and the question after the changed one (or the changed one again, when
-        the summary comes next), before the summary is shown again.
+        and the question that answers the broken rule (the confirm step's
+        ``fixes``), else the question after the changed one (or the changed one
+        again, when the summary comes next), before the summary is shown again.
         """
         self._save(ctx, flow, confirm, data)
         try:
             return self._prompt(ctx, flow, confirm, data)
         except InvalidInput as error:
+            fix = confirm.fixes.get(error.code) if isinstance(confirm, Confirm) else None
             after = flow.first(data, flow.position(changed.key) + 1)
             retry = changed if after is None or after.key == confirm.key else after
+            if fix is not None and fix != changed.key:
+                retry = flow.steps[flow.position(fix)]
             data[EDITING] = {"to": confirm.key, "from": retry.key, "kept": {}}
             self._save(ctx, flow, retry, data)
             prompt = self._prompt(ctx, flow, retry, data)

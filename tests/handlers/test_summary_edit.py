@@ -114,12 +114,19 @@ def test_back_to_change_still_goes_one_step_back_on_every_channel(
 def _activity_summary(cadre: Chat, *, starts: str, deadline: str) -> None:
     cadre.send("发起活动")
     cadre.send("一车间职工篮球赛")
+    cadre.send("文体")
     cadre.send("三人制，自带球鞋。")
     cadre.send("职工之家体育馆")
+    cadre.send("一次举行")
     cadre.send(starts)
+    cadre.send("跳过")
     cadre.send(deadline)
     cadre.send("10")
-    cadre.send("1", expect=["请核对活动信息", "要修改哪一项，请直接回复它的名称，例如“活动名称”。"])
+    cadre.send("先到先得")
+    cadre.send("不设优先")
+    cadre.send("1")
+    cadre.send("跳过")
+    cadre.send("否", expect=["请核对活动信息", "要修改哪一项，请直接回复它的名称，例如“活动名称”。"])
 
 
 def test_a_change_that_breaks_a_rule_asks_what_it_affects(
