@@ -1,4 +1,4 @@
-"""困难帮扶, 会费, 排行榜 and 月征集 as members ask for them, answered with whom to ask in person."""
+"""困难帮扶, 排行榜 and 月征集 as members ask for them, answered with whom to ask in person."""
 
 from __future__ import annotations
 
@@ -47,12 +47,6 @@ SERVICES = (
         N_("困难帮扶"),
         ("困难帮扶", "困難幫扶", "申请困难补助", "困难补助", "困难申报", "困难", "帮扶", "救助", "申请救助"),
         ("困难补助", "困難補助", "困难帮扶", "困難幫扶", "申请补助", "救助"),
-    ),
-    _service(
-        "dues_offline",
-        N_("会费缴纳"),
-        ("会费", "會費", "交会费", "缴会费", "缴纳会费", "我的会费"),
-        ("交会费", "缴会费", "缴纳会费", "会费交", "会费缴"),
     ),
     _service(
         "ranking_offline", N_("排行榜"), ("排行", "排名", "排行榜", "排行榜单", "打分排队"), ("排行", "排名")
