@@ -138,9 +138,9 @@ def member(db: SessionFactory, store: EphemeralStore) -> Chat:
 
 
 def test_a_member_finds_it_in_the_menu_and_runs_its_form(member: Chat, db: SessionFactory) -> None:
-    # Opening the menu's sections where it has grown past one list (menu.FLAT_MAX).
-    assert "春游报名" in member.menu()
-    member.send("春游报名", expect="带几位家属？")
+    member.send("菜单", expect="请选择要办理的事项")
+    assert "春游报名" in member.buttons()
+    member.press("春游报名", expect="带几位家属？")
     member.send("5", expect="请输入 0 到 3 之间的数字")
     member.send("2", expect="已报名春游，带 2 位家属。")
     with db() as session:

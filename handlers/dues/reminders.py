@@ -61,8 +61,10 @@ def render_reminder(session: Session, row: PushRow, t: Translator, _zone: tzinfo
         return None
     count = len(owed)
     text = t.ngettext(
-        "您有 {count} 个月的会费尚未缴纳：{months}，共 {total}。请交给本组的会费收缴员或工会小组长，谢谢！",
-        "您有 {count} 个月的会费尚未缴纳：{months}，共 {total}。请交给本组的会费收缴员或工会小组长，谢谢！",
+        "您有 {count} 个月的会费尚未缴纳：{months}，共 {total}。请交给本组的会费收缴员或工会小组长，谢谢！"
+        "回复“我的会费”可以查看明细。",
+        "您有 {count} 个月的会费尚未缴纳：{months}，共 {total}。请交给本组的会费收缴员或工会小组长，谢谢！"
+        "回复“我的会费”可以查看明细。",
         count,
     ).format(
         count=count,

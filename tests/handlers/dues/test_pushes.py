@@ -34,7 +34,7 @@ def test_a_member_is_told_the_months_and_the_total(session: Session, catalogues:
     assert push.title == "会费提醒"
     assert push.reply.text == (
         "【会费提醒】您有 2 个月的会费尚未缴纳：2026-11、2026-12，共 60.00 元。"
-        "请交给本组的会费收缴员或工会小组长，谢谢！"
+        "请交给本组的会费收缴员或工会小组长，谢谢！回复“我的会费”可以查看明细。"
     )
     for locale in ("zh_TW", "en"):
         assert render(session, catalogues, MEMBER_TOPIC, union.a3, locale) is not None
