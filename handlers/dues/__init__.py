@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session
 
-from handlers.core.module import Command, Module, Reminder, Score, ScorePeriod
+from handlers.core.module import Command, MenuGroup, MenuSlot, Module, Reminder, Score, ScorePeriod
 from handlers.dues import figures, mine, record, reminders
 from handlers.dues.demo import seed_dues
 from handlers.dues.settings import DuesSettings, reminder_optional
@@ -32,6 +32,7 @@ MODULE = Module(
     produces=(MEMBER_TOPIC, UNIT_TOPIC, CHAIR_TOPIC),
     jobs=(reminders.REMINDERS_JOB,),
     settings=DuesSettings,
+    menu=(MenuSlot(MenuGroup.MINE, mine.MY_DUES.name, 10),),
     commands=(Command("dues", mine.MY_DUES.label, rank=25),),
     demo=seed_dues,
     scores=(Score("dues_collection", N_("会费收缴率"), _collection),),

@@ -102,8 +102,4 @@ MY_DUES = Feature(
     ),
     phrases=("交会费", "交會費", "缴会费", "繳會費", "缴纳会费", "会费交", "会费缴", "會費繳", "我的会费"),
     run=_mine,
-    # A member's main menu holds nine entries before it turns into sections (handlers.core.menu.FLAT_MAX),
-    # and it has nine: 我的会费 is reached by its words (会费, /dues) and the monthly reminder names it,
-    # until the menu has room.
-    in_menu=False,
 )

@@ -26,8 +26,7 @@ POLICY = SuggestionPolicy()
 
 
 def test_the_deadline_job_runs_at_half_past_eight_in_the_unions_zone() -> None:
-    [job] = REGISTRY.jobs
-    assert job.id == "suggestion_deadlines"
+    [job] = [job for job in REGISTRY.jobs if job.id == "suggestion_deadlines"]
     assert job.catch_up
     # 09:00 in Shanghai on Monday 23 November: the next run is Tuesday 08:30 there, 00:30 UTC.
     after = trigger(job, SHANGHAI).get_next_fire_time(None, datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))

@@ -46,7 +46,8 @@ async def test_the_catch_up_run_after_start_up_queues_the_reminders(db: SessionF
         # Wednesday 18 November: due Monday 23rd, so Friday's run reminds.
         submit_suggestion(session, actor=proposer, draft=draft, policy=POLICY, now=FRIDAY - timedelta(days=2))
     context = JobContext(sessions=db, config=CONFIG, clock=lambda: FRIDAY)
-    scheduler = Scheduler(context, REGISTRY.jobs, zone=SHANGHAI, startup_delay=timedelta(0))
+    jobs = [job for job in REGISTRY.jobs if job.id == "suggestion_deadlines"]  # the other jobs queue too
+    scheduler = Scheduler(context, jobs, zone=SHANGHAI, startup_delay=timedelta(0))
     done = asyncio.Event()
     results: list[object] = []
     await scheduler.start()

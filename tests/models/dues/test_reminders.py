@@ -143,3 +143,16 @@ def test_collectors_and_chairs_get_their_digests(db: SessionFactory, union: Unio
                 f"dues-chair:2026-12:unit:{tree['厂工会/一车间']}:member:{union.workshop_chair.id}",
             ]
         )
+
+
+def test_the_job_runs_at_nine_on_the_third_in_the_unions_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    from scheduler.jobs import trigger
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert REMINDERS_JOB.catch_up
+    after = trigger(REMINDERS_JOB, shanghai).get_next_fire_time(
+        None, datetime(2026, 12, 3, 9, 30, tzinfo=shanghai)
+    )
+    assert after == datetime(2027, 1, 3, 9, 0, tzinfo=shanghai)
