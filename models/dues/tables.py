@@ -78,7 +78,8 @@ class DuesMonth(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("member_id", "month", name="uq_dues_month_member_month"),
         sa.Index("ix_dues_month_month_unit", "month", "unit_id"),
-        sa.Index("ix_dues_month_owing_month", "owing", "month"),
+        # The monthly job reads (member, month) of the owed months from this index alone.
+        sa.Index("ix_dues_month_owing_month", "owing", "month", "member_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -64,7 +64,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('dues_month', schema=None) as batch_op:
         batch_op.create_index('ix_dues_month_month_unit', ['month', 'unit_id'], unique=False)
-        batch_op.create_index('ix_dues_month_owing_month', ['owing', 'month'], unique=False)
+        batch_op.create_index('ix_dues_month_owing_month', ['owing', 'month', 'member_id'], unique=False)
 
     op.create_table('dues_rate',
     sa.Column('id', sa.Integer(), nullable=False),
