@@ -14,6 +14,7 @@ from handlers.core.module import ScorePeriod
 from handlers.dues.settings import DuesSettings
 from handlers.modules import REGISTRY
 from models.dues.tables import DuesPolicy
+from models.units import subtree_ids
 from tests.models.dues.test_figures import paid_union
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -41,6 +42,6 @@ def test_the_ranking_gets_the_collection_rate_of_a_quarter(session: Session) -> 
     assert score.label == "会费收缴率"
     root = union.unit(session, "厂工会")
     quarter = ScorePeriod(datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC))
-    everyone = frozenset({unit_id for unit_id in range(1, 100)})
+    everyone = frozenset(subtree_ids(session, [root]))
     # November 4 of 5, December 2 of 5.
     assert score.compute(session, quarter, {root.id or 0: everyone}) == {root.id: 0.6}
