@@ -73,12 +73,16 @@ def months_to_open(session: Session, *, current: Month, policy: DuesPolicy) -> l
 
 
 def _owing(query: _Select, *, current: Month, optional: bool) -> _Select:
-    """``query`` over the owed months up to ``current`` of active members (and not opted out, if they may)."""
-    query = query.join(Member, col(Member.id) == col(DuesMonth.member_id)).where(
-        col(DuesMonth.owing),
-        col(DuesMonth.month) <= current,
-        col(Member.status) == MemberStatus.ACTIVE,
+    """``query`` over the owed months up to ``current`` of active members (and not opted out, if they may).
+
+    Whether the member is active is asked of each owed month (``EXISTS``), not joined in or
+    listed (``IN``): either way SQLite walked every member and each one's months, 2.4 million
+    index entries for 100,000 members, instead of the few owed months of the partial index.
+    """
+    active = sa.exists().where(
+        col(Member.id) == col(DuesMonth.member_id), col(Member.status) == MemberStatus.ACTIVE
     )
+    query = query.where(col(DuesMonth.owing), col(DuesMonth.month) <= current, active)
     if optional:
         query = query.where(col(DuesMonth.member_id).not_in(members_with_reminder_off(REMINDER_TOPIC)))
     return query

@@ -78,8 +78,15 @@ class DuesMonth(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("member_id", "month", name="uq_dues_month_member_month"),
         sa.Index("ix_dues_month_month_unit", "month", "unit_id"),
-        # The monthly job reads (member, month) of the owed months from this index alone.
-        sa.Index("ix_dues_month_owing_month", "owing", "month", "member_id"),
+        # The owed months only, the few the monthly job reads: a planner cannot tell from an index on
+        # a yes/no column that "yes" is rare, and walked every member's months instead (SQLite).
+        sa.Index(
+            "ix_dues_month_owed",
+            "month",
+            "member_id",
+            sqlite_where=sa.text("owing = 1"),
+            postgresql_where=sa.text("owing"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

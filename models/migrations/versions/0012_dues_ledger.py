@@ -64,7 +64,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('dues_month', schema=None) as batch_op:
         batch_op.create_index('ix_dues_month_month_unit', ['month', 'unit_id'], unique=False)
-        batch_op.create_index('ix_dues_month_owing_month', ['owing', 'month', 'member_id'], unique=False)
+        batch_op.create_index('ix_dues_month_owed', ['month', 'member_id'], unique=False, sqlite_where=sa.text('owing = 1'), postgresql_where=sa.text('owing'))
 
     op.create_table('dues_rate',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -90,7 +90,7 @@ def downgrade() -> None:
 
     op.drop_table('dues_rate')
     with op.batch_alter_table('dues_month', schema=None) as batch_op:
-        batch_op.drop_index('ix_dues_month_owing_month')
+        batch_op.drop_index('ix_dues_month_owed', sqlite_where=sa.text('owing = 1'), postgresql_where=sa.text('owing'))
         batch_op.drop_index('ix_dues_month_month_unit')
 
     op.drop_table('dues_month')
