@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,6 +179,33 @@ def memory() -> dict[str, float]:
     return found
 
 
+class AnonymousPeak:
+    """The highest anonymous (private) memory of this process while running, sampled every 20 ms.
+
+    With SQLite, the peak RSS also counts the database file's pages that SQLite reads through
+    its memory map (models/db.py): page cache the kernel shares and drops at will, not the
+    job's own memory. This is the part that is.
+    """
+
+    def __init__(self) -> None:
+        self.peak = memory()["RssAnon"]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, memory()["RssAnon"])
+
+    def __enter__(self) -> AnonymousPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, memory()["RssAnon"])
+
+
 def run_job(url: str, schema: str | None) -> None:
     """The child's side of :func:`job_in_child`."""
     engine = (
@@ -185,7 +214,7 @@ def run_job(url: str, schema: str | None) -> None:
     sessions = SessionFactory(engine)
     before = memory()
     started = time.perf_counter()
-    with sessions() as session:
+    with AnonymousPeak() as anonymous, sessions() as session:
         added = enqueue_dues_reminders(session, now=NOW, policy=POLICY)
     took = time.perf_counter() - started
     after = memory()
@@ -195,7 +224,7 @@ def run_job(url: str, schema: str | None) -> None:
         "queued": added,
         "rss_before_mb": before["VmRSS"],
         "rss_peak_mb": after["VmHWM"],
-        "anon_mb": after["RssAnon"],
+        "anon_peak_mb": anonymous.peak,
         "file_mb": after["RssFile"],
     }
     print(json.dumps(figures))
@@ -256,12 +285,13 @@ def main(argv: list[str]) -> int:
     databases = ["sqlite", "postgresql"] if choice == "both" else [choice]
     print(machine(databases, args.database_url, ["openpyxl"]), flush=True)
     ok = True
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}")
     print(
-        "| database | members | units | seeded s | job s | queued | job memory MB: before → peak"
-        " (anonymous + file-mapped at the end) | select s | members owing | owed months"
+        "| database | members | units | seeded s | job s | queued | job RSS MB: before → peak"
+        " | of which file-mapped | job's own (anonymous) peak MB | select s | members owing | owed months"
         " | re-run s | quarter score s |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as name:
         for members, units in sizes:
             for kind in databases:
@@ -282,8 +312,9 @@ def main(argv: list[str]) -> int:
                     f"{seeded:.0f}",
                     f"{f['job_seconds']:.2f}",
                     f"{f['job_queued']:,.0f}",
-                    f"{f['job_rss_before_mb']:.0f} → {f['job_rss_peak_mb']:.0f}"
-                    f" ({f['job_anon_mb']:.0f} + {f['job_file_mb']:.0f})",
+                    f"{f['job_rss_before_mb']:.0f} → {f['job_rss_peak_mb']:.0f}",
+                    f"{f['job_file_mb']:.0f}",
+                    f"{f['job_anon_peak_mb']:.0f}",
                     f"{f['select_seconds']:.2f}",
                     f"{f['select_members']:,.0f}",
                     f"{f['select_member_months']:,.0f}",
@@ -296,9 +327,10 @@ def main(argv: list[str]) -> int:
                         ok
                         and f["job_seconds"] < 20
                         and f["select_seconds"] < 2
-                        and f["job_rss_peak_mb"] < 300
+                        and f["job_anon_peak_mb"] < 300
                     )
                 ok = ok and f["rerun_queued"] == 0
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("goals met" if ok else "GOALS MISSED")
     return 0 if ok else 1
 
