@@ -8,6 +8,8 @@
 * 更正一笔记录: the member, one of their recent payments, then 撤销 or another
   amount. The payment is never changed: a reversal cancels it and the right
   amount is recorded anew (models.dues.ledger).
+* 调整月会费: the member, the first month at the new amount, the amount (0
+  exempts); the months before keep theirs (the rate history).
 
 Every rule (scope, months, amounts) is the model's; the form only asks.
 """
@@ -23,7 +25,7 @@ from typing import Any
 from sqlmodel import Session
 
 from handlers.core.context import Context
-from handlers.core.dialogs import Ask, Choose, Confirm, Data, Flow, Invalid, Option, Step
+from handlers.core.dialogs import Ask, Choose, Confirm, Data, Flow, Invalid, Option, Step, Yuan
 from handlers.core.features import Feature, MenuSection
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
@@ -38,14 +40,15 @@ from models.dues.ledger import (
     recent_payments,
     record_dues_payment,
     record_unit_paid,
+    set_dues_rate,
     unit_in_scope,
     unit_outstanding,
     units_in_dues_scope,
 )
-from models.dues.months import month_key, parse_month, previous_month
+from models.dues.months import month_key, next_month, parse_month, previous_month
 from models.dues.tables import DuesEntry, DuesPolicy
 from models.errors import N_, DomainError, InvalidInput
-from models.members import Member, get_member_by_employee_no
+from models.members import MAX_MONTHLY_DUES_FEN, Member, get_member_by_employee_no
 from models.roles import Permission
 from models.units import Unit, get_unit, unit_path
 
@@ -80,6 +83,7 @@ def _mode_options(ctx: Context, data: Data) -> Sequence[Option]:
         Option("member", N_("登记一名会员"), aliases=("一名会员", "个人")),
         Option("unit", N_("按单位登记整月"), aliases=("按单位", "整个单位", "全组")),
         Option("correct", N_("更正一笔记录"), aliases=("更正", "冲销", "改错")),
+        Option("rate", N_("调整月会费"), aliases=("调整", "月会费", "改月会费")),
     ]
 
 
@@ -241,6 +245,11 @@ def _entry_options(ctx: Context, data: Data) -> Sequence[Option]:
     ]
 
 
+def _from_options(ctx: Context, data: Data) -> Sequence[Option]:
+    current = _current(ctx)
+    return [Option(str(month), month_key(month), literal=True) for month in (next_month(current), current)]
+
+
 def _fix_options(ctx: Context, data: Data) -> Sequence[Option]:
     return [
         Option("amount", N_("改成另一个金额"), aliases=("改金额",)),
@@ -296,6 +305,16 @@ def _summary(ctx: Context, data: Data) -> str:
                 )
             )
         return "\n".join(lines)
+    if mode == "rate":
+        member, month = _member(ctx, data), int(data["from_month"])
+        due, _paid = month_standing(ctx.session, member, month)
+        return _("会员：{name}（{employee_no}）\n自 {month} 起月会费：{amount}（原为 {old}）").format(
+            name=member.name,
+            employee_no=member.employee_no,
+            month=month_key(month),
+            amount=yuan(_, int(data["rate"])),
+            old=yuan(_, due),
+        )
     member, entry = _member(ctx, data), _entry(ctx, data)
     was = _("{name}（{employee_no}）{month} 的 {amount}").format(
         name=member.name,
@@ -355,6 +374,19 @@ def _done(ctx: Context, data: Data) -> list[Reply]:
                 month=month_key(month),
                 total=yuan(_, done.total_fen),
             )
+    elif mode == "rate":
+        member, month = _member(ctx, data), int(data["from_month"])
+        rate = set_dues_rate(
+            ctx.session,
+            actor=actor,
+            member=member,
+            from_month=month,
+            amount_fen=int(data["rate"]),
+            now=ctx.now,
+        )
+        text = _("已调整：{name} 自 {month} 起月会费为 {amount}，之前的月份不变。").format(
+            name=member.name, month=month_key(rate.from_month), amount=yuan(_, rate.amount_fen)
+        )
     else:
         amount = int(data["new_amount"]) if data.get("fix") == "amount" else None
         reversal, replacement = correct_dues_entry(
@@ -402,8 +434,22 @@ RECORD = Flow(
             "month",
             N_("登记哪个月的会费？请选择，或直接输入月份，例如 {example}。"),
             options=_month_options,
-            skip_if=lambda data: data.get("mode") == "correct",
+            skip_if=lambda data: data.get("mode") not in ("member", "unit"),
             label=N_("月份"),
+        ),
+        MonthStep(
+            "from_month",
+            N_("新的月会费从哪个月开始？请选择，或直接输入月份，例如 {example}。"),
+            options=_from_options,
+            skip_if=_is("rate"),
+            label=N_("月份"),
+        ),
+        Yuan(
+            "rate",
+            N_("新的月会费是多少元？免缴请回复 0。"),
+            maximum_fen=MAX_MONTHLY_DUES_FEN,
+            skip_if=_is("rate"),
+            label=N_("月会费"),
         ),
         AmountStep(
             "amount",
@@ -451,7 +497,7 @@ RECORD_DUES = Feature(
     rank=125,
     section=MenuSection.SERVICES,
     label=N_("会费登记"),
-    summary=N_("登记会员缴纳的会费：一名会员、整个单位一个月，或更正一笔记录"),
+    summary=N_("登记会员缴纳的会费：一名会员、整个单位一个月，更正一笔记录，或调整月会费"),
     words=("会费登记", "會費登記", "登记会费", "登記會費", "record dues"),
     run=_record,
     available=can_record,

@@ -96,3 +96,16 @@ def test_members_without_the_role_are_not_offered_it(bot: Bot, union: Union) -> 
     assert "会费统计" not in member.menu()
     member.send("会费登记", absent=["要登记哪一种"])
     member.send("会费统计", absent=["要看哪个月"])
+
+
+def test_a_members_rate_changes_from_a_month_on(db: SessionFactory, bot: Bot, union: Union) -> None:
+    cadre = bound(bot, "T1")
+    cadre.send("会费登记", expect="4. 调整月会费")
+    cadre.send("4", expect="请输入会员的工号")
+    cadre.send("1001", expect=["新的月会费从哪个月开始？", "1. 2027-01", "2. 2026-12"])
+    cadre.send("1", expect="新的月会费是多少元？免缴请回复 0。")
+    cadre.send("30", expect="自 2027-01 起月会费：30.00 元（原为 25.00 元）")
+    cadre.send("确认", expect="已调整：张<b>三</b>_*[🌟 自 2027-01 起月会费为 30.00 元，之前的月份不变。")
+    with db() as session:
+        assert month_standing(session, union.a1, DECEMBER) == (2500, 0)
+        assert month_standing(session, union.a1, 202701) == (3000, 0)
