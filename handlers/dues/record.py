@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from handlers.core.context import Context
 from handlers.core.dialogs import Ask, Choose, Confirm, Data, Flow, Invalid, Option, Step, Yuan
@@ -230,18 +230,27 @@ def _check_except(ctx: Context, text: Any, data: Data) -> None:
 
 
 def _entry_options(ctx: Context, data: Data) -> Sequence[Option]:
+    """The member's recent payments, each with when and by whom it was recorded."""
     zone = ctx.config.timezone
+    entries = recent_payments(ctx.session, actor=_actor(ctx), member=_member(ctx, data))
+    recorders = {entry.recorded_by_id for entry in entries if entry.recorded_by_id is not None}
+    names = dict(
+        ctx.session.exec(select(Member.id, Member.name).where(col(Member.id).in_(recorders))).all()
+        if recorders
+        else []
+    )
     return [
         Option(
             str(entry.id),
-            ctx.t("{month} {amount}（登记于 {date}）").format(
+            ctx.t("{month} {amount}（{date} {who}登记）").format(
                 month=month_key(entry.month),
                 amount=yuan(ctx.t, entry.amount_fen),
                 date=entry.recorded_at.astimezone(zone).date().isoformat(),
+                who=names.get(entry.recorded_by_id, "") if entry.recorded_by_id else ctx.t("工会办公室"),
             ),
             literal=True,
         )
-        for entry in recent_payments(ctx.session, actor=_actor(ctx), member=_member(ctx, data))
+        for entry in entries
     ]
 
 

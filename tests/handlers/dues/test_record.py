@@ -79,7 +79,7 @@ def test_a_correction_reverses_and_records_anew(db: SessionFactory, bot: Bot, un
     cadre.send("会费登记")
     cadre.send("更正一笔记录")
     cadre.send("1001", expect="张<b>三</b>_*[🌟 还没有可以更正的缴费记录")
-    cadre.send("1002", expect=["要更正哪一笔？", "2026-12 15.00 元（登记于 2026-12-03）"])
+    cadre.send("1002", expect=["要更正哪一笔？", "2026-12 15.00 元（2026-12-03 赵收缴员登记）"])
     cadre.send("1", expect=["要怎样更正？", "改成另一个金额", "撤销这笔记录"])
     cadre.send("1", expect="正确的金额是多少元？最多 20.00 元")
     cadre.send("全额", expect="更正：陈静（1002）2026-12 的 15.00 元，改为 20.00 元")
