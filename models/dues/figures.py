@@ -20,7 +20,7 @@ from models.dues.ledger import Actor, require_unit_scope
 from models.dues.months import Month, month_middle, months_between, previous_month
 from models.dues.tables import DuesMonth
 from models.members import Member
-from models.units import PATH_SEPARATOR, Unit, UnitTree
+from models.units import PATH_SEPARATOR, Unit, UnitTree, unit_path
 
 
 @dataclass
@@ -187,17 +187,16 @@ def unit_arrears(session: Session, *, unit: Unit, up_to: Month) -> list[Arrear]:
         )
         .order_by(col(Member.employee_no), col(DuesMonth.month))
     ).all()
-    tree = UnitTree(session)
-    units = {
-        found.id: found
-        for found in session.exec(select(Unit).where(col(Unit.id_path).startswith(unit.id_path)))
-    }
+    # Only the units someone owes in, their paths read once for the transaction (a collector's
+    # digest is rendered for each of 2,000 班组 in a delivery run, so never the whole tree).
+    owed_in = {unit_id for _member, _no, _name, unit_id, _month, _owed in rows}
+    units = session.exec(select(Unit).where(col(Unit.id).in_(owed_in))).all() if owed_in else []
+    paths = {found.id: unit_path(session, found) for found in units}
     found: dict[int, Arrear] = {}
     for member_id, employee_no, name, unit_id, month, owed in rows:
         arrear = found.get(member_id)
         if arrear is None:
-            path = tree.path_of(units[unit_id]) if unit_id in units else ""
-            arrear = found[member_id] = Arrear(member_id, employee_no, name, path, [])
+            arrear = found[member_id] = Arrear(member_id, employee_no, name, paths.get(unit_id, ""), [])
         assert isinstance(arrear.months, list)
         arrear.months.append((month, int(owed)))
     return list(found.values())
