@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from models.dues.ledger import MONTHS_AHEAD, charge_months, load_rates
+from models.dues.ledger import MONTHS_AHEAD, add_paid, charge_months, load_rates
 from models.dues.months import Month, add_months, month_key, parse_month
 from models.dues.tables import DuesEntry, DuesMonth, EntryKind, EntrySource
 from models.errors import N_, DomainError, InvalidInput
@@ -226,16 +226,6 @@ def import_payments(
         postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
     ).on_conflict_do_nothing(index_elements=["import_key"])
     inserted = insert.returning(table.c.member_id, table.c.month, table.c.amount_fen)
-    # The table's own update, not the ORM's: run with many rows, the ORM's would expect primary keys.
-    months = DuesMonth.__table__  # type: ignore[attr-defined]
-    update = (
-        sa.update(months)
-        .where(months.c.member_id == sa.bindparam("m_id"), months.c.month == sa.bindparam("m_month"))
-        .values(
-            paid_fen=months.c.paid_fen + sa.bindparam("m_amount"),
-            owing=months.c.paid_fen + sa.bindparam("m_amount") < months.c.due_fen,
-        )
-    )
     added = 0
     for start in range(0, len(payments), CHUNK_SIZE):
         chunk = payments[start : start + CHUNK_SIZE]
@@ -253,14 +243,7 @@ def import_payments(
             for p in chunk
         ]
         new = session.execute(inserted, rows).all()
-        if new:
-            session.execute(
-                update,
-                [
-                    {"m_id": member_id, "m_month": month, "m_amount": amount}
-                    for member_id, month, amount in new
-                ],
-            )
+        add_paid(session, [(member_id, month, amount) for member_id, month, amount in new])
         added += len(new)
         if progress is not None:
             progress(start + len(chunk))

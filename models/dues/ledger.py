@@ -432,12 +432,31 @@ def record_unit_paid(
         ]
     )
     session.flush()
-    session.execute(
-        sa.update(DuesMonth)
-        .where(col(DuesMonth.month) == month, col(DuesMonth.member_id).in_([item.member_id for item in owed]))
-        .values(paid_fen=col(DuesMonth.due_fen), owing=False)
-    )
+    add_paid(session, [(item.member_id, month, item.owed_fen) for item in owed])
     return UnitPaid(len(owed), sum(item.owed_fen for item in owed))
+
+
+def add_paid(session: Session, amounts: Sequence[tuple[int, Month, int]]) -> None:
+    """Add (member, month, amount) to the months' running sums, in the database, so entries made at
+    the same time by someone else count too; the months must be charged already."""
+    # The table's own update, not the ORM's: run with many rows, the ORM's would expect primary keys.
+    months = DuesMonth.__table__  # type: ignore[attr-defined]
+    update = (
+        sa.update(months)
+        .where(months.c.member_id == sa.bindparam("m_id"), months.c.month == sa.bindparam("m_month"))
+        .values(
+            paid_fen=months.c.paid_fen + sa.bindparam("m_amount"),
+            owing=months.c.paid_fen + sa.bindparam("m_amount") < months.c.due_fen,
+        )
+    )
+    if amounts:
+        session.execute(
+            update,
+            [
+                {"m_id": member_id, "m_month": month, "m_amount": amount}
+                for member_id, month, amount in amounts
+            ],
+        )
 
 
 # ----------------------------------------------------------------------------- corrections
