@@ -211,21 +211,27 @@ def opened_months(session: Session) -> list[Month]:
 
 
 def _month_row(session: Session, member: Member, month: Month) -> DuesMonth:
-    """The member's charge for ``month``, posting it now when it was not yet.
+    """The member's charge for ``month``, posting it now when it was not yet; locked until the commit.
+
+    Locked, so two cadres recording the same month at once are checked one after the other
+    against what is still owed, and cannot together pay it twice (PostgreSQL; SQLite has one
+    writer at a time anyway).
 
     Raises:
         InvalidInput: nothing is due from the member for that month.
     """
     assert member.id is not None
-    rows = list(
-        session.exec(select(DuesMonth).where(DuesMonth.member_id == member.id, DuesMonth.month == month))
+    query = (
+        select(DuesMonth)
+        .where(DuesMonth.member_id == member.id, DuesMonth.month == month)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
+    rows = list(session.exec(query))
     if not rows:
         due = load_rates(session, [member.id]).due(member.id, member.monthly_dues_fen, month)
         charge_months(session, [(member.id, month, member.unit_id, due)])
-        rows = list(
-            session.exec(select(DuesMonth).where(DuesMonth.member_id == member.id, DuesMonth.month == month))
-        )
+        rows = list(session.exec(query))
     if not rows:
         raise InvalidInput(
             "dues.nothing_due",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlmodel import Session, col, select
 
+from models.db import SessionFactory
 from models.dues.ledger import (
     Actor,
     System,
@@ -21,6 +24,7 @@ from models.dues.months import month_key, parse_month
 from models.dues.tables import DuesEntry, DuesMonth, EntryKind, EntrySource
 from models.errors import InvalidInput, NotFound, PermissionDenied
 from models.members import Member, MemberStatus
+from tests.factories import wait_for_a_lock_wait
 from tests.models.dues.union import DECEMBER, NOW, build_union
 
 
@@ -230,3 +234,41 @@ def test_months_are_read_as_people_type_them(typed: str, month: int) -> None:
 def test_a_month_that_is_none_is_refused(typed: str) -> None:
     with pytest.raises(InvalidInput):
         parse_month(typed)
+
+
+def test_two_collectors_cannot_both_record_the_same_month(db: SessionFactory) -> None:
+    """On PostgreSQL the second waits for the first to commit, then finds the month paid."""
+    with db() as session:
+        union = build_union(session)
+        member_id, treasurer_id, chair_id = union.a1.id, union.treasurer.id, union.workshop_chair.id
+    outcomes: list[object] = []
+    done = threading.Event()
+
+    def second() -> None:
+        try:
+            with db() as session:
+                actor, member = session.get(Member, chair_id), session.get(Member, member_id)
+                assert actor is not None
+                assert member is not None
+                outcomes.append(pay(session, actor, member).amount_fen)
+        except InvalidInput as error:
+            outcomes.append(error.code)
+        finally:
+            done.set()
+
+    with db() as session:
+        actor, member = session.get(Member, treasurer_id), session.get(Member, member_id)
+        assert actor is not None
+        assert member is not None
+        pay(session, actor, member)
+        thread = threading.Thread(target=second)
+        if db.engine.dialect.name == "postgresql":
+            thread.start()
+            wait_for_a_lock_wait(db, done)
+        # On SQLite the first transaction holds the write lock until it commits.
+    if not thread.is_alive() and not done.is_set():
+        thread.start()
+    thread.join(timeout=30)
+    assert outcomes == ["dues.already_paid"]
+    with db() as session:
+        assert len(session.exec(select(DuesEntry)).all()) == 1
