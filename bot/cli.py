@@ -16,6 +16,7 @@ from bot import (
     cli_calendar,
     cli_console,
     cli_db,
+    cli_dues,
     cli_jobs,
     cli_keys,
     cli_members,
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_jobs.register(subparsers)
     cli_keys.register(subparsers)
     cli_audit.register(subparsers)
+    cli_dues.register(subparsers)
     return parser
 
 

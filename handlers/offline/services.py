@@ -1,4 +1,4 @@
-"""困难帮扶, 会费 and 排行榜 as members ask for them, answered with whom to ask in person."""
+"""排行榜 as members ask for it, answered with whom to ask in person."""
 
 from __future__ import annotations
 
@@ -42,12 +42,6 @@ def _service(name: str, label: str, words: tuple[str, ...], phrases: tuple[str, 
 
 
 SERVICES = (
-    _service(
-        "dues_offline",
-        N_("会费缴纳"),
-        ("会费", "會費", "交会费", "缴会费", "缴纳会费", "我的会费"),
-        ("交会费", "缴会费", "缴纳会费", "会费交", "会费缴"),
-    ),
     _service(
         "ranking_offline", N_("排行榜"), ("排行", "排名", "排行榜", "排行榜单", "打分排队"), ("排行", "排名")
     ),

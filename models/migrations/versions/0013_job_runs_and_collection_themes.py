@@ -1,7 +1,7 @@
 """job runs and collection themes: what the scheduled jobs did, and each month's 月征集 theme
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import models.base
 
 
 revision: str = '0013'
-down_revision: str | None = '0010'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -32,8 +32,6 @@ def member(db: SessionFactory, chat: Chat) -> Chat:
 @pytest.mark.parametrize(
     ("typed", "service"),
     [
-        ("会费", "会费缴纳"),
-        ("交会费", "会费缴纳"),
         ("排行", "排行榜"),
         ("排名", "排行榜"),
     ],

@@ -41,11 +41,9 @@ FUTURE = Module(
     name="future",
     features=(
         feature("ranking", "单位排行榜"),
-        feature("dues", "我的会费"),
     ),
     menu=(
         MenuSlot(MenuGroup.NEWS, "ranking", 20),
-        MenuSlot(MenuGroup.MINE, "dues", 10),
     ),
 )
 
@@ -73,6 +71,7 @@ def test_today_suggestions_activities_notices_my_profile_and_help_are_published(
             {
                 "name": "我的",
                 "sub_button": [
+                    {"type": "click", "name": "我的会费", "key": "go:my_dues"},
                     {"type": "click", "name": "我的信息", "key": "go:me"},
                     {"type": "click", "name": "使用帮助", "key": "go:help"},
                 ],
@@ -103,7 +102,7 @@ def test_the_full_layout_once_the_features_exist() -> None:
         "  通知公告 [go:notices]",
         "  单位排行榜 [go:ranking]",
         "我的",
-        "  我的会费 [go:dues]",
+        "  我的会费 [go:my_dues]",
         "  我的信息 [go:me]",
         "  使用帮助 [go:help]",
     ]
@@ -121,8 +120,12 @@ def test_a_group_of_one_becomes_a_top_level_button_and_names_are_cut_to_bytes() 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_names_fit_wechats_limits_in_every_locale(locale: str) -> None:
-    long_sub = feature("dues", "会费" * 40)
-    future = Module(name="future", features=(*FUTURE.features[:-1], long_sub), menu=FUTURE.menu)
+    long_sub = feature("long", "会费" * 40)
+    future = Module(
+        name="future",
+        features=(*FUTURE.features, long_sub),
+        menu=(*FUTURE.menu, MenuSlot(MenuGroup.MINE, "long", 5)),
+    )
     plan = build_menu(registry(future), CATALOGUES.get(locale))
     buttons = plan.menu["button"]
     assert len(buttons) <= MAX_TOP_BUTTONS
@@ -138,7 +141,7 @@ def test_labels_are_translated_into_the_default_locale() -> None:
     assert [button["name"] for button in plan.menu["button"][:2]] == ["Services", "Notices"]
     assert [sub["name"] for sub in plan.menu["button"][0]["sub_button"]][-1] == "Activities"
     names = [sub["name"] for sub in plan.menu["button"][2]["sub_button"]]
-    assert names == ["My profile", "Help"]
+    assert names == ["My dues", "My profile", "Help"]  # "My dues": once /tmp/a/po/dues.json is applied
 
 
 def test_more_entries_than_wechat_allows_are_refused() -> None:
