@@ -141,6 +141,6 @@ def queue_dues_reminders(context: JobContext) -> int:
     return added
 
 
-# 09:00 on the 3rd of the month; the lead switches it to the third working day ("0 9 3W * *")
-# once working-day tokens are in the scheduler.
-REMINDERS_JOB = Job(id="dues_reminders", run=queue_dues_reminders, schedule="0 9 3 * *")
+# 09:00 on the month's third working day (UNIONBOT_JOB_SCHEDULES may move it): after payday's
+# deductions are in, and never on a Sunday or during 国庆. A missed month is posted by the next run.
+REMINDERS_JOB = Job(id="dues_reminders", run=queue_dues_reminders, schedule="0 9 3W * *")
