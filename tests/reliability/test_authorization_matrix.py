@@ -298,3 +298,33 @@ def test_a_member_cannot_read_a_notice_meant_for_another_unit(db: SessionFactory
     assert _clear_sentence(seen.splitlines()[0]), seen
     # A's cadre cannot withdraw it either: it is not in their list of sent notices.
     Chat(union, key="cadre_a").send("我发的通知", absent=["二车间检修安排"])
+
+
+def _forged(chat: Chat, own: str, other: str) -> str:
+    """A button of ``chat``'s last answer whose payload names ``own``, made to name ``other``."""
+    payloads = [b.payload for r in chat.last for b in r.buttons if b.payload.endswith(f":a:{own}")]
+    assert payloads, transcript(chat.last)
+    return payloads[0].removesuffix(f":a:{own}") + f":a:{other}"
+
+
+def test_activities_stay_in_their_units_whoever_forges_a_button(db: SessionFactory, union: Bot) -> None:
+    from models.activities import Activity
+    from tests.handlers.workshop import organise_basketball
+
+    cadre_a, cadre_b = Chat(union, key="cadre_a"), Chat(union, key="cadre_b")
+    organise_basketball(cadre_a, "一车间篮球赛")
+    organise_basketball(cadre_b, "二车间拔河赛")
+    with db() as session:
+        ids = {a.title: str(a.id) for a in session.exec(select(Activity))}
+    in_a, in_b = ids["一车间篮球赛"], ids["二车间拔河赛"]
+
+    cadre_b.send("活动报名", expect="二车间拔河赛", absent=["一车间篮球赛"])
+    seen = transcript(union.handle(Incoming("telegram", "cadre_b", button=_forged(cadre_b, in_b, in_a))))
+    assert seen.startswith(STALE), seen
+    assert "一车间篮球赛" not in seen
+
+    cadre_b.send("我发起的活动", expect="二车间拔河赛", absent=["一车间篮球赛"])
+    seen = transcript(union.handle(Incoming("telegram", "cadre_b", button=_forged(cadre_b, in_b, in_a))))
+    assert seen.startswith(STALE), seen
+    assert "一车间篮球赛" not in seen
+    Chat(union, key="member").send("活动报名", expect="一车间篮球赛", absent=["二车间拔河赛"])
