@@ -40,6 +40,7 @@ from bot.delivery.runner import run_worker
 from bot.settings import Settings, load_settings
 from handlers.core.i18n import Catalogues
 from handlers.core.messages import Incoming
+from handlers.core.module import JobContext
 from models.db import SessionFactory
 from models.ephemeral import MemoryStore
 from models.invites import create_invite
@@ -259,6 +260,15 @@ def a_day(app: App, seen: Seen) -> None:
     proposer.binds(PROPOSER_NO, expect="后四位")
     proposer.binds(PROPOSER_PHONE[-4:], expect="绑定成功")
 
+    # The days after: every scheduled job runs each morning (reminders the day before a deadline,
+    # escalations the day after it).
+    queued = 0
+    for days in range(1, 6):
+        morning = NOW + timedelta(days=days)
+        context = JobContext(app.sessions, app.core_config, clock=lambda morning=morning: morning)
+        queued += sum(job.run(context) for job in app.registry.jobs)
+    assert queued, "no job queued anything: the day does not reach the scheduled pushes"
+
 
 async def deliver_everything(app: App) -> None:
     """The delivery worker, until no push waits or is on its way."""
@@ -317,6 +327,7 @@ async def test_a_day_of_every_feature_leaves_no_secret_or_personal_detail_in_log
         seen = Seen()
         with time_machine.travel(NOW, tick=True):
             await asyncio.to_thread(a_day, app, seen)
+        with time_machine.travel(NOW + timedelta(days=6), tick=True):  # the jobs' pushes are due too
             await deliver_everything(app)
         with app.sessions() as session:
             sensitive = {what: list(values(session)) for what, values in SENSITIVE_FIELDS.items()}
