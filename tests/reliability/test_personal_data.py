@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,10 @@ def seed(app: App) -> int:
         return proposer.id
 
 
+def _at(moment: datetime) -> datetime:
+    return moment
+
+
 def a_day(app: App, seen: Seen) -> None:
     """Every feature once, through the router, as the members of 一车间 use them."""
     chair, colleague = Person(app, seen, CHAIR_TG), Person(app, seen, COLLEAGUE_TG)
@@ -265,7 +270,7 @@ def a_day(app: App, seen: Seen) -> None:
     queued = 0
     for days in range(1, 6):
         morning = NOW + timedelta(days=days)
-        context = JobContext(app.sessions, app.core_config, clock=lambda morning=morning: morning)
+        context = JobContext(app.sessions, app.core_config, clock=functools.partial(_at, morning))
         queued += sum(job.run(context) for job in app.registry.jobs)
     assert queued, "no job queued anything: the day does not reach the scheduled pushes"
 
