@@ -137,14 +137,15 @@ class Webhook:
         response = self.client.post(f"/wechat?{text}", content=body)
         return response.status_code, response.content
 
-    def deliver(self, xml: bytes) -> tuple[int, bytes]:
-        """``xml`` as WeChat sends it: signed, and in safe mode encrypted in an envelope."""
+    def deliver(self, xml: bytes, extra: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """``xml`` as WeChat sends it: signed, and in safe mode encrypted in an envelope; ``extra``
+        query parameters beside WeChat's (or instead of them)."""
         if not self.safe:
-            return self.post(self.signed_query(), xml)
+            return self.post(self.signed_query() | (extra or {}), xml)
         encrypt = aes_encrypt(xml, decode_aes_key(AES_KEY), APP_ID)
         to = cdata("gh_0123456789ab")
         envelope = f"<xml><ToUserName>{to}</ToUserName><Encrypt>{cdata(encrypt)}</Encrypt></xml>"
-        return self.post(self.signed_query(encrypted_body=encrypt), envelope.encode())
+        return self.post(self.signed_query(encrypted_body=encrypt) | (extra or {}), envelope.encode())
 
 
 def _state(session: Session) -> dict[str, list[tuple[object, ...]]]:
@@ -295,9 +296,17 @@ def test_signed_calls_with_malformed_or_mutated_messages_never_get_a_500(
     caplog.set_level(logging.ERROR)
 
     @settings(FUZZ, max_examples=80)
-    @given(body=st.one_of(_messages(), _hostile_bodies))
-    def call(body: bytes) -> None:
-        status, answer = webhook.deliver(body)
+    @given(
+        body=st.one_of(_messages(), _hostile_bodies),
+        extra=st.one_of(
+            st.just({}),
+            st.dictionaries(
+                st.sampled_from(["encrypt_type", "msg_signature", "echostr", "openid"]), _query_value
+            ),
+        ),
+    )
+    def call(body: bytes, extra: dict[str, str]) -> None:
+        status, answer = webhook.deliver(body, extra)
         assert status in (200, 400, 403, 413), (status, answer)
         if status == 200:
             assert answer == b"success" or answer.startswith(b"<xml>"), answer
