@@ -71,7 +71,7 @@ def test_hostile_input_anywhere_is_answered_with_words_and_leaves_nothing_half_w
     bot = walked
     caplog.set_level(logging.ERROR)
 
-    @settings(FUZZ, max_examples=60)
+    @settings(FUZZ, max_examples=40)
     @given(who=st.sampled_from(WALKERS), opened=st.sampled_from(FEATURES), steps=_steps)
     def walk(who: str, opened: str, steps: list[tuple[str, int, str, MediaKind, bool, str]]) -> None:
         last: list[Reply] = []
@@ -110,8 +110,14 @@ def test_hostile_input_anywhere_is_answered_with_words_and_leaves_nothing_half_w
     walk()
 
 
-@pytest.mark.parametrize("text", NASTY_TEXTS)
-def test_each_nasty_text_at_the_binding_prompt_and_at_the_menu_is_answered(walked: Bot, text: str) -> None:
-    for who in ("unbound", "member"):
-        incoming = Incoming("telegram", who, text=text)
-        _answered(walked.handle(incoming), incoming)
+def test_each_nasty_text_at_the_binding_prompt_at_the_menu_and_in_a_form_is_answered(walked: Bot) -> None:
+    for text in NASTY_TEXTS:
+        for who in ("unbound", "member"):
+            incoming = Incoming("telegram", who, text=text)
+            _answered(walked.handle(incoming), incoming)
+        walked.handle(Incoming("telegram", "member", text="提建议"))
+        walked.handle(Incoming("telegram", "member", text="1"))  # the first category
+        for _step in range(3):  # the title, the measure and what follows, each given the same text
+            incoming = Incoming("telegram", "member", text=text)
+            _answered(walked.handle(incoming), incoming)
+        walked.handle(Incoming("telegram", "member", text="取消"))
