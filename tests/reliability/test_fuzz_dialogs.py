@@ -95,7 +95,7 @@ def test_hostile_input_anywhere_is_answered_with_words_and_leaves_nothing_half_w
             elif action == "word":
                 send(Incoming("telegram", who, text=word))
             elif action == "voice":
-                send(Incoming("wechat", f"wx-{who}", text=text or "嗯", spoken=True))
+                send(Incoming("telegram", who, text=text or "嗯", spoken=True))  # as recognised speech
             elif action == "media":
                 ref = "data/media/telegram/none.jpg" if fetched else ""
                 send(Incoming("telegram", who, media=Media(kind, ref, "image/jpeg" if fetched else None)))
