@@ -51,8 +51,9 @@ from models.roles import Role
 from models.suggestions import Suggestion
 from tests.e2e.telegram_stub import TelegramStub
 from tests.e2e.wechat_stub import WeChatStub
-from tests.factories import make_member
+from tests.factories import bind, make_member
 from tests.handlers.conftest import Chat, transcript
+from tests.handlers.workshop import organise_basketball, sign_up
 from tests.reliability.matrix_support import NOW, make_bot, seed_union
 
 TOKEN = "7301234567:AAHk3v9QxLmN2pR5sT8uW1yZ4bC6dF0gJ7e"
@@ -92,7 +93,6 @@ class Seen:
 
     typed_at_binding: list[str] = field(default_factory=list)
     incident_replies: list[str] = field(default_factory=list)
-    replies: int = 0
 
 
 def settings_for(data_dir: Path, telegram: TelegramStub, wechat: WeChatStub) -> Settings:
@@ -123,7 +123,6 @@ class Person(Chat):
 
     def _deliver(self, incoming: Incoming, expect: Any, absent: Any) -> str:
         shown = super()._deliver(incoming, expect, absent)
-        self.seen.replies += 1
         self.seen.incident_replies += [r.text for r in self.last if "出了点问题" in r.text]
         return shown
 
@@ -171,8 +170,6 @@ def seed(app: App) -> int:
             phone=PROPOSER_PHONE,
             unit="厂工会/一车间/乙班",
         )
-        from tests.factories import bind
-
         bind(session, chair, key=CHAIR_TG)
         bind(session, colleague, key=COLLEAGUE_TG)
         assert proposer.id is not None
@@ -235,8 +232,6 @@ def a_day(app: App, seen: Seen) -> None:
     colleague.send("1", expect="周五下午三点")
 
     # An activity: set out, signed up for, cancelled.
-    from tests.handlers.workshop import organise_basketball, sign_up
-
     organise_basketball(chair)
     sign_up(proposer)
     chair.send("我发起的活动", expect="一车间职工篮球赛")
