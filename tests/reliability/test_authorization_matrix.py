@@ -328,3 +328,12 @@ def test_activities_stay_in_their_units_whoever_forges_a_button(db: SessionFacto
     assert seen.startswith(STALE), seen
     assert "一车间篮球赛" not in seen
     Chat(union, key="member").send("活动报名", expect="一车间篮球赛", absent=["二车间拔河赛"])
+
+
+@pytest.mark.parametrize("forged", ["2147483648", "99999999999999999999", "-1", "0", "１", "1e3", ""])
+def test_a_push_s_button_with_a_forged_id_is_refused_as_stale(union: Bot, forged: str) -> None:
+    """Regression: ``go:notice_read:2147483648`` (a client may send any payload) failed the query on
+    PostgreSQL, whose ids stop at 2**31 - 1, and the member got the incident apology."""
+    for role in ("member", "chair"):
+        seen = transcript(union.handle(Incoming("telegram", role, button=f"go:notice_read:{forged}")))
+        assert seen.startswith(STALE), seen

@@ -19,10 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.core.parsing import (
+    MAX_RECORD_ID,
     chinese_numeral,
     control_characters,
     normalise,
     parse_date,
+    parse_id,
     parse_index,
     parse_number,
     parse_yes_no,
@@ -136,3 +138,10 @@ def test_a_dues_amount_past_the_decimal_range_is_refused_not_a_crash(typed: str)
     so one such 月会费 cell crashed ``members import`` with a traceback."""
     with pytest.raises(InvalidInput):
         parse_yuan(typed)
+
+
+@MANY
+@given(text=st.one_of(any_text, st.integers(-(2**70), 2**70).map(str)))
+def test_a_record_id_from_a_button_is_one_a_table_can_hold_or_none(text: str) -> None:
+    found = parse_id(text)
+    assert found is None or (1 <= found <= MAX_RECORD_ID and str(found) == text)
