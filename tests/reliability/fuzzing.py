@@ -2,16 +2,24 @@
 
 The settings are derandomized (the same examples every run, so a red run is red again on the
 developer's machine and never flickers in CI), keep no example database in the working tree, and
-have no per-example deadline: a busy machine makes examples slow, not wrong.
+have no per-example deadline: a busy machine makes examples slow, not wrong. A long campaign
+(``UNIONBOT_FUZZ_SCALE``) draws new examples instead, and prints how to reproduce what it finds.
 """
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+SCALE = int(os.environ.get("UNIONBOT_FUZZ_SCALE", "1"))
+"""How many times more examples to try than ``make test`` does: a long campaign on a quiet machine
+(``UNIONBOT_FUZZ_SCALE=20 pytest tests/reliability``) explores further with the same tests."""
+
+
 FUZZ = settings(
-    derandomize=True,
+    derandomize=SCALE == 1,  # a campaign draws afresh each time
     database=None,
     deadline=None,
     suppress_health_check=[
@@ -19,9 +27,15 @@ FUZZ = settings(
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
     ],
-    print_blob=False,
+    print_blob=SCALE != 1,  # how to replay what a campaign found
 )
-"""The base of every fuzz test's settings; each gives its own ``max_examples``."""
+"""The base of every fuzz test's settings; each gives its own ``max_examples`` through :func:`examples`."""
+
+
+def examples(count: int) -> int:
+    """``count`` examples, times :data:`SCALE`."""
+    return count * SCALE
+
 
 # What members, copy-paste and hostile senders put in a message, beside random Unicode.
 NASTY_TEXTS: tuple[str, ...] = (

@@ -24,7 +24,7 @@ from handlers.modules import REGISTRY
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
 from tests.handlers.conftest import transcript
-from tests.reliability.fuzzing import FUZZ, NASTY_TEXTS, any_text
+from tests.reliability.fuzzing import FUZZ, NASTY_TEXTS, any_text, examples
 from tests.reliability.matrix_support import NOW, half_written, make_bot, seed_union
 
 WALKERS = ("unbound", "member", "cadre_a", "chair")
@@ -71,7 +71,7 @@ def test_hostile_input_anywhere_is_answered_with_words_and_leaves_nothing_half_w
     bot = walked
     caplog.set_level(logging.ERROR)
 
-    @settings(FUZZ, max_examples=40)
+    @settings(FUZZ, max_examples=examples(40))
     @given(who=st.sampled_from(WALKERS), opened=st.sampled_from(FEATURES), steps=_steps)
     def walk(who: str, opened: str, steps: list[tuple[str, int, str, MediaKind, bool, str]]) -> None:
         last: list[Reply] = []

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from bot.file_links import FileLinks
 from bot.http_server import build_http_app, files_route, telegram_route
-from tests.reliability.fuzzing import FUZZ
+from tests.reliability.fuzzing import FUZZ, examples
 from tests.reliability.test_fuzz_wechat import Portal
 
 SECRET = "telegram-webhook-secret-0123456789"
@@ -61,7 +61,7 @@ def test_telegram_s_webhook_queues_only_what_carries_the_secret_and_never_answer
 
     http = portal.call(connect())
 
-    @settings(FUZZ, max_examples=150)
+    @settings(FUZZ, max_examples=examples(150))
     @given(
         secret=st.one_of(st.none(), st.just(SECRET), st.text(st.characters(codec="ascii"), max_size=40)),
         body=_bodies,

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from bot.cli import main
 from bot.roster_files import read_roster
 from models.roster import roster_records, validate_rows
-from tests.reliability.fuzzing import FUZZ
+from tests.reliability.fuzzing import FUZZ, examples
 from tests.reliability.import_fuzz import (
     CommandLine,
     FileImport,
@@ -120,7 +120,7 @@ def test_a_malformed_file_imports_whole_or_not_at_all(
     check_all_or_nothing(importer, command_line.db, _file(tmp_path, ".csv", csv_bytes(importer.good_rows)))
     names = iter(range(10**6))
 
-    @settings(FUZZ, max_examples=30)
+    @settings(FUZZ, max_examples=examples(30))
     @given(file=hostile_files(importer))
     def one(file: tuple[str, bytes]) -> None:
         suffix, data = file

@@ -39,11 +39,11 @@ from models.roles import Role, parse_role
 from models.roster import parse_roles, parse_status
 from models.suggestions.figures import Period, parse_period
 from models.suggestions.tables import parse_suggestion_number
-from tests.reliability.fuzzing import FUZZ, any_text
+from tests.reliability.fuzzing import FUZZ, any_text, examples
 
 TODAY = date(2026, 11, 23)
 EDGES = (date(1, 1, 1), date(9999, 12, 31), TODAY)
-MANY = settings(FUZZ, max_examples=300)
+MANY = settings(FUZZ, max_examples=examples(300))
 
 
 @MANY
@@ -103,7 +103,7 @@ VALIDATORS: dict[str, tuple[Validator, Callable[[Any], bool]]] = {
 def test_each_validator_returns_a_clean_value_or_refuses_with_a_sentence(field: str) -> None:
     validate, holds = VALIDATORS[field]
 
-    @settings(FUZZ, max_examples=200)
+    @settings(FUZZ, max_examples=examples(200))
     @given(text=any_text)
     def check(text: str) -> None:
         try:

@@ -36,7 +36,7 @@ from handlers.core.messages import Incoming, Reply
 from models.db import SessionFactory
 from models.ephemeral import EphemeralStore
 from tests.e2e.wechat_client import aes_encrypt, cdata, decode_aes_key, sign
-from tests.reliability.fuzzing import FUZZ
+from tests.reliability.fuzzing import FUZZ, examples
 from tests.reliability.matrix_support import NOW, make_bot, seed_union
 
 TOKEN = "wechat-fuzz-token"
@@ -263,7 +263,7 @@ def test_no_call_without_a_valid_signature_is_answered_or_changes_anything(webho
     with webhook.db() as session:
         before = _state(session)
 
-    @settings(FUZZ, max_examples=50)
+    @settings(FUZZ, max_examples=examples(50))
     @given(
         query=st.dictionaries(_query_key, _query_value, max_size=6),
         raw=st.one_of(
@@ -295,7 +295,7 @@ def test_signed_calls_with_malformed_or_mutated_messages_never_get_a_500(
 ) -> None:
     caplog.set_level(logging.ERROR)
 
-    @settings(FUZZ, max_examples=50)
+    @settings(FUZZ, max_examples=examples(50))
     @given(
         body=st.one_of(_messages(), _hostile_bodies),
         extra=st.one_of(
@@ -355,7 +355,7 @@ def test_an_envelope_its_signature_does_not_cover_is_refused_and_changes_nothing
         before = _state(session)
     genuine = _genuine()
 
-    @settings(FUZZ, max_examples=50)
+    @settings(FUZZ, max_examples=examples(50))
     @given(encrypt=_damaged(genuine))
     def call(encrypt: str) -> None:
         if encrypt == genuine:
@@ -377,7 +377,7 @@ def test_a_signed_envelope_damaged_inside_never_gets_a_500(
     another AppID, or decrypts to something that is no message: answered, never a 500."""
     caplog.set_level(logging.ERROR)
 
-    @settings(FUZZ, max_examples=50)
+    @settings(FUZZ, max_examples=examples(50))
     @given(encrypt=_damaged(_genuine()))
     def call(encrypt: str) -> None:
         status, answer = webhook.post(webhook.signed_query(encrypted_body=encrypt), _envelope(encrypt))
