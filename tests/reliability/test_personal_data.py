@@ -168,10 +168,10 @@ def seed(app: App) -> int:
             session,
             employee_no="C1",
             name="王主席",
-            phone="13700001111",
+            phone="13700004729",
             roles=[(Role.CHAIR, "厂工会/一车间")],
         )
-        colleague = make_member(session, employee_no="1002", name="赵强", phone="13600002222")
+        colleague = make_member(session, employee_no="1002", name="赵强", phone="13600008351")
         proposer = make_member(
             session,
             employee_no=PROPOSER_NO,
