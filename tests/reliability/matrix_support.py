@@ -52,13 +52,13 @@ def seed_union(db: SessionFactory) -> None:
             "chair": ("H1", "王主席", "厂工会", Role.CHAIR),
             "admin": ("A1", "吴管理员", "厂工会", Role.ADMIN),
         }
-        for key, (employee_no, name, unit, role) in people.items():
+        for number, (key, (employee_no, name, unit, role)) in enumerate(people.items(), start=1):
             cadre = make_member(
                 session,
                 employee_no=employee_no,
                 name=name,
                 unit=unit,
-                phone=f"1360000{employee_no}{employee_no}"[:11],
+                phone=f"1360000{number:04d}",
                 roles=[(role, unit)],
             )
             bind(session, cadre, key=key)
