@@ -141,15 +141,16 @@ def parse_yuan(raw: str) -> int:
         raise InvalidInput("member.dues_invalid", N_("月会费应为金额，例如 12.50。")) from None
     if not amount.is_finite() or amount < 0:
         raise InvalidInput("member.dues_invalid", N_("月会费应为金额，例如 12.50。"))
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise InvalidInput("member.dues_precision", N_("月会费最多保留两位小数。"))
-    if fen > MAX_MONTHLY_DUES_FEN:
+    # Compared before scaling: "1e999999999" is a finite Decimal whose fen overflow the context.
+    if amount > Decimal(MAX_MONTHLY_DUES_FEN) / 100:
         raise InvalidInput(
             "member.dues_too_large",
             N_("月会费不能超过 {limit} 元，请核对。"),
             limit=MAX_MONTHLY_DUES_FEN // 100,
         )
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise InvalidInput("member.dues_precision", N_("月会费最多保留两位小数。"))
     return int(fen)
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "control_characters",
     "normalise",
     "parse_date",
+    "parse_id",
     "parse_index",
     "parse_number",
     "parse_yes_no",
@@ -245,6 +246,23 @@ def _small_number(text: str) -> int | None:
         value = unicodedata.numeric(text, -1.0)
         return int(value) if value >= 0 and value == int(value) else None  # ❶, ➊
     return chinese_numeral(text)
+
+
+MAX_RECORD_ID = 2**31 - 1
+"""The largest id a table holds (PostgreSQL's integer): a larger one in a query is an error there."""
+
+
+def parse_id(text: str) -> int | None:
+    """A record's id as a button carries it ("go:notice_read:42"), or None when it cannot be one.
+
+    A button's payload comes back from the member's client, which may send anything: plain
+    ASCII digits only, from 1 to :data:`MAX_RECORD_ID`, so that a forged "99999999999"
+    finds no record instead of failing the query on PostgreSQL.
+    """
+    if not _ASCII_DIGITS.fullmatch(text) or len(text) > len(str(MAX_RECORD_ID)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_RECORD_ID else None
 
 
 def parse_index(text: str) -> int | None:

@@ -73,6 +73,22 @@ def _cancelling(text: str | None) -> bool:
 _WORD_AND_NUMBER = re.compile(r"(\D+?)\s*(\d{1,9})")
 
 
+def _without_parameters(error: BaseException) -> None:
+    """Leave the values out of every SQL statement in ``error``'s chain before it is logged.
+
+    SQLAlchemy prints a failed statement with its parameters, and those are what members
+    typed: the 工号 at binding and every answer of a form, which the dialog keeps in
+    ``dialog_state`` after each step. The statement itself stays, to tell what failed.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa.exc.StatementError):
+            current.hide_parameters = True
+        current = current.__cause__ or current.__context__
+
+
 class Bot:
     """The conversation core. Channels call :meth:`handle` for every message."""
 
@@ -125,10 +141,12 @@ class Bot:
                     clear_dialog(session, ctx.account_id)
                     replies = [Reply(t.error(error))]
                     _ = t
-        except TRANSIENT_ERRORS:
+        except TRANSIENT_ERRORS as error:
+            _without_parameters(error)
             log.warning("transient failure for %s:%s", incoming.channel, incoming.account_key, exc_info=True)
             replies = [Reply(_("系统有点忙，请稍后再试。"))]
-        except Exception:
+        except Exception as error:
+            _without_parameters(error)
             incident = secrets.token_hex(4)
             log.exception("incident %s for %s:%s", incident, incoming.channel, incoming.account_key)
             text = _("抱歉，出了点问题（编号 {incident}）。请稍后再试，或联系本单位工会。")

@@ -16,6 +16,7 @@ from handlers.core.features import Feature
 from handlers.core.menu import show_menu
 from handlers.core.messages import Reply
 from handlers.core.paging import Page, PagedList, paged_flow
+from handlers.core.parsing import parse_id
 from handlers.notices.render import READ_FEATURE, full_notice, list_label
 from models.errors import N_
 from models.members import Member
@@ -105,9 +106,8 @@ def _heading(category: NoticeCategory) -> Callable[[Context, str], list[Reply]]:
 
 
 def _read(ctx: Context, arg: str) -> list[Reply]:
-    try:
-        notice_id = int(arg)
-    except ValueError:
+    notice_id = parse_id(arg)
+    if notice_id is None:
         return [Reply(ctx.t("这个按钮已经失效了，请按下面的提示操作。"))]
     mark_notice_read(ctx.session, member=_actor(ctx), notice_id=notice_id, now=ctx.now)
     return [Reply(ctx.t("已收到您的确认，谢谢！"))]
