@@ -39,8 +39,8 @@ from models.hardship.figures import (
     hardship_figures,
     may_see_figures,
 )
-from models.hardship.periods import Period, parse_period
 from models.members import Member, format_yuan
+from models.periods import Period, parse_period
 from models.units import unit_path
 
 

@@ -26,7 +26,6 @@ from handlers.core.parsing import parse_index
 from handlers.core.pushes import Push, Renderer
 from models.errors import N_, InvalidInput
 from models.hardship import CATEGORY_LABELS, HardshipPolicy
-from models.hardship.periods import Period, parse_period
 from models.hardship.publication import (
     BODY_LIMIT,
     NOTICE_TOPIC,
@@ -51,6 +50,7 @@ from models.hardship.publication import (
 from models.hardship.publication import HardshipPublication as Publication
 from models.members import Member, format_yuan
 from models.outbox import PushRow
+from models.periods import Period, parse_period
 from models.units import Unit
 
 PREVIEW_LINES = 10

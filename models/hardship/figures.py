@@ -27,9 +27,9 @@ from sqlmodel import Session, col, select
 from models.errors import N_, NotFound, PermissionDenied
 from models.hardship.campaigns import HardshipCampaign
 from models.hardship.cases import CaseStatus, HardshipCase, HardshipCategory, HardshipDisbursement
-from models.hardship.periods import Period
 from models.hardship.policy import HardshipPolicy
 from models.members import Member
+from models.periods import Period
 from models.roles import Permission, scope_units
 from models.units import Unit, ordered_units, unit_path
 from models.workdays import workdays_between

@@ -36,12 +36,12 @@ from models.errors import N_, InvalidInput, NotFound, PermissionDenied
 from models.hardship.actions import SYSTEM_CHANNEL
 from models.hardship.campaigns import CampaignBasis, HardshipCampaign
 from models.hardship.cases import HardshipCase, HardshipCategory, HardshipDisbursement
-from models.hardship.periods import Period, parse_period
 from models.hardship.policy import HardshipPolicy
 from models.members import Member
 from models.notices import BODY_MAX, NoticeCategory, NoticeDraft, Target, TargetKind, create_notice
 from models.notices import TOPIC as NOTICES_TOPIC
 from models.outbox import NewPush, PushKind, enqueue
+from models.periods import Period, parse_period
 from models.roles import Permission, scope_units
 from models.units import Unit, ordered_units
 

@@ -35,9 +35,9 @@ from handlers.suggestions.appraisal import parse_quarter
 from models.errors import DomainError, InvalidInput
 from models.invites import CODE_ALPHABET, CODE_LENGTH, normalise_code
 from models.members import clean_employee_no, clean_name, clean_phone, parse_yuan
+from models.periods import Period, parse_period
 from models.roles import Role, parse_role
 from models.roster import parse_roles, parse_status
-from models.suggestions.figures import Period, parse_period
 from models.suggestions.tables import parse_suggestion_number
 from tests.reliability.fuzzing import FUZZ, any_text, examples
 

@@ -13,7 +13,6 @@ from handlers.hardship.publication import notice_texts
 from models.base import visible_length
 from models.db import SessionFactory
 from models.hardship import CaseStatus, HardshipCase, HardshipCategory, HardshipDisbursement
-from models.hardship.periods import parse_period
 from models.hardship.publication import (
     BODY_LIMIT,
     NOTICE_TOPIC,
@@ -23,6 +22,7 @@ from models.hardship.publication import (
 )
 from models.members import Member
 from models.notices import Notice
+from models.periods import parse_period
 from models.roles import Role
 from tests.factories import bind, make_member
 from tests.handlers.conftest import Chat

@@ -145,14 +145,17 @@ def test_collectors_and_chairs_get_their_digests(db: SessionFactory, union: Unio
         )
 
 
-def test_the_job_runs_at_nine_on_the_third_in_the_unions_zone() -> None:
+def test_the_job_runs_at_nine_on_the_third_working_day_in_the_unions_zone() -> None:
     from zoneinfo import ZoneInfo
 
     from scheduler.jobs import trigger
 
     shanghai = ZoneInfo("Asia/Shanghai")
     assert REMINDERS_JOB.catch_up
-    after = trigger(REMINDERS_JOB, shanghai).get_next_fire_time(
-        None, datetime(2026, 12, 3, 9, 30, tzinfo=shanghai)
-    )
-    assert after == datetime(2027, 1, 3, 9, 0, tzinfo=shanghai)
+    monthly = trigger(REMINDERS_JOB, shanghai)
+    assert monthly is not None
+    # The third working day: Wednesday 4 November; after 国庆, Saturday 10 October (a make-up day).
+    after = monthly.get_next_fire_time(None, datetime(2026, 10, 31, 9, 30, tzinfo=shanghai))
+    assert after == datetime(2026, 11, 4, 9, 0, tzinfo=shanghai)
+    after = monthly.get_next_fire_time(None, datetime(2026, 9, 30, 12, 0, tzinfo=shanghai))
+    assert after == datetime(2026, 10, 10, 9, 0, tzinfo=shanghai)

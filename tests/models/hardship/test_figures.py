@@ -12,9 +12,9 @@ from models.errors import PermissionDenied
 from models.hardship.campaigns import CampaignBasis, HardshipCampaign
 from models.hardship.cases import CaseStatus, HardshipCase, HardshipCategory, HardshipDisbursement
 from models.hardship.figures import hardship_figures
-from models.hardship.periods import parse_period
 from models.hardship.policy import HardshipPolicy
 from models.members import Member
+from models.periods import parse_period
 from models.roles import Role
 from models.units import UnitTree
 from tests.factories import make_member

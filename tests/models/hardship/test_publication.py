@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, PermissionDenied
 from models.hardship.cases import CaseStatus, HardshipCase, HardshipCategory, HardshipDisbursement
-from models.hardship.periods import parse_period
 from models.hardship.policy import HardshipPolicy
 from models.hardship.publication import (
     NOTICE_CATEGORY,
@@ -28,6 +27,7 @@ from models.hardship.publication import (
 from models.members import Member
 from models.notices import Notice
 from models.outbox import Outbox
+from models.periods import parse_period
 from models.roles import Role
 from tests.factories import make_member
 
