@@ -82,15 +82,16 @@ def parse_amount(raw: str) -> int:
         raise InvalidInput("dues.amount_invalid", N_("金额应为数字，例如 25.00。")) from None
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput("dues.amount_positive", N_("缴纳金额应大于 0。"))
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise InvalidInput("dues.amount_precision", N_("金额最多保留两位小数。"))
-    if fen > MAX_MONTHLY_DUES_FEN:
+    # "1E999999" is a number, but past what arithmetic on it survives: too large before anything else.
+    if amount.adjusted() > 12 or amount * 100 > MAX_MONTHLY_DUES_FEN:
         raise InvalidInput(
             "dues.amount_too_large",
             N_("金额不能超过 {limit} 元，请核对。"),
             limit=MAX_MONTHLY_DUES_FEN // 100,
         )
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise InvalidInput("dues.amount_precision", N_("金额最多保留两位小数。"))
     return int(fen)
 
 

@@ -61,10 +61,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "my_signups": BOUND,
     "section_services": BOUND,
     "section_settings": BOUND,
-    "hardship_offline": BOUND,
-    "dues_offline": BOUND,
     "ranking_offline": BOUND,
-    "collection_offline": BOUND,
+    "activity_check_in": BOUND,
+    "collection": BOUND,
+    "reminder": BOUND,
+    "my_dues": BOUND,
+    "hardship": BOUND,
+    "my_hardship": BOUND,
+    "hardship_publication_mine": BOUND,
     # Only someone bound on both channels has a choice of where pushes go.
     "push_channel": frozenset({"member"}),
     # Cadres who review suggestions, send notices and set out activities (not a treasurer alone).
@@ -77,6 +81,18 @@ EXPECTED: dict[str, frozenset[str]] = {
     "review_suggestions": CADRES,
     "suggestion_figures": CADRES,
     "section_suggestions": CADRES,
+    "activity_figures": CADRES,
+    # Hardship work: those who handle hardship (委员, 主席, 管理员); 公示 and the audit are the office's.
+    "hardship_casework": CADRES,
+    "hardship_report_for": CADRES,
+    "hardship_campaigns": CADRES,
+    "hardship_figures": CADRES,
+    "section_hardship": CADRES,
+    "hardship_publication": frozenset({"admin"}),
+    "hardship_audit": frozenset({"admin"}),
+    # Dues: who records them (收缴员, 主席, 管理员).
+    "dues_record": frozenset({"treasurer", "chair", "admin"}),
+    "dues_figures": frozenset({"treasurer", "chair", "admin"}),
     # 季度评比 is the chair's call.
     "suggestion_appraisal": CHAIRS,
 }

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import io
-import struct
-import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.cli import main
+from bot.cli_dues import read_payments
 from bot.roster_files import read_roster
+from models.db import SessionFactory
+from models.dues.months import parse_month
+from models.dues.tables import DuesEntry
+from models.members import Member, clean_employee_no
 from models.roster import roster_records, validate_rows
+from models.units import UnitTree
 from tests.reliability.fuzzing import FUZZ, examples
 from tests.reliability.import_fuzz import (
     CommandLine,
@@ -33,8 +36,6 @@ from tests.reliability.import_fuzz import (
     command_line,
     csv_bytes,
     hostile_files,
-    run_containing_known_crashes,
-    xlsx_bytes,
 )
 
 __all__ = ["command_line"]  # the fixture, used by name
@@ -98,6 +99,44 @@ def odd_but_valid_rosters(draw: st.DrawFn) -> list[list[str]]:
     return rows
 
 
+# A payroll deduction file: 工号, the month withheld, the amount, and the name as a check.
+DUES_ROWS = [
+    ["工号", "月份", "金额", "姓名"],
+    ["5001", "2026-11", "25", "会员甲"],
+    ["5002", "2026-11", "12.5", "会员乙"],
+    ["5001", "2026-12", "25", "会员甲"],
+]
+
+
+def dues_payers(db: SessionFactory) -> None:
+    """The members a payroll file names, with their monthly dues, once."""
+    with db() as session:
+        if session.exec(select(Member).where(Member.employee_no == "5001")).first() is None:
+            unit = UnitTree(session).ensure("厂工会/一车间")
+            assert unit.id is not None
+            for employee_no, name, fen in (("5001", "会员甲", 2500), ("5002", "会员乙", 1250)):
+                session.add(Member(employee_no=employee_no, name=name, unit_id=unit.id, monthly_dues_fen=fen))
+            session.commit()
+
+
+def dues_in_database(session: Session, path: Path) -> list[str]:
+    """Each row of the file (工号 and month) the ledger holds no payment for."""
+    missing = []
+    for row in read_payments(path):
+        member = session.exec(
+            select(Member).where(Member.employee_no == clean_employee_no(row.employee_no))
+        ).first()
+        whose = member.id if member is not None else -1
+        paid = session.exec(
+            select(DuesEntry.id).where(
+                DuesEntry.member_id == whose, DuesEntry.month == parse_month(row.month)
+            )
+        ).first()
+        if paid is None:
+            missing.append(f"{row.employee_no} {row.month}")
+    return missing
+
+
 IMPORTS: dict[str, FileImport] = {
     "roster": FileImport(
         name="members import",
@@ -107,7 +146,13 @@ IMPORTS: dict[str, FileImport] = {
         valid_tables=odd_but_valid_rosters(),
         known_crashes=(zlib.error,),  # test_a_damaged_workbook_is_refused_with_a_sentence
     ),
-    # The dues import joins here with its own FileImport (its command, a good file, its check).
+    "dues": FileImport(
+        name="dues import",
+        run=cli("dues", "import"),
+        good_rows=DUES_ROWS,
+        complete=dues_in_database,
+        prepare=dues_payers,
+    ),
 }
 
 
@@ -136,73 +181,3 @@ def _file(folder: Path, suffix: str, data: bytes, number: int = 0) -> Path:
     path = folder / f"file-{number}{suffix}"
     path.write_bytes(data)
     return path
-
-
-# -- what the fuzz found in the roster's rules (models/roster.py, models/units.py, models/members.py) --
-
-ROSTER_CHARACTERS = (
-    "issue #15 (6): the roster import accepts control and format characters in units and names;"
-    " the roster's owner fixes it in its validation"
-)
-
-
-def _roster_with(tmp_path: Path, *, unit: str = "厂工会/二车间", name: str = "张三") -> Path:
-    rows = [ROSTER_ROWS[0], ["3001", name, unit, "13800003001", "", "25", "在册"]]
-    return _file(tmp_path, ".csv", csv_bytes(rows))
-
-
-# The rules are the same on every database: these run on SQLite only.
-ON_SQLITE = pytest.mark.parametrize("command_line", ["sqlite"], indirect=True)
-
-
-@ON_SQLITE
-@pytest.mark.xfail(strict=True, reason=ROSTER_CHARACTERS)
-@pytest.mark.parametrize(
-    "unit",
-    ["厂工会/二车间\x01甲班\x1b[31m", "厂工会/一车间\u200b", "厂工会/\u202e一车间"],
-    ids=["escape", "zwsp", "rlo"],
-)
-def test_a_unit_with_invisible_characters_is_refused_with_its_line(
-    command_line: CommandLine, tmp_path: Path, unit: str
-) -> None:
-    outcome = cli("members", "import")(_roster_with(tmp_path, unit=unit))
-    assert outcome.code != 0
-    assert "第 2 行" in outcome.err
-
-
-@ON_SQLITE
-@pytest.mark.xfail(strict=True, reason=ROSTER_CHARACTERS)
-@pytest.mark.parametrize("name", ["张\u202e三", "张\u200b三"], ids=["rlo", "zwsp"])
-def test_a_name_with_invisible_characters_is_refused_with_its_line(
-    command_line: CommandLine, tmp_path: Path, name: str
-) -> None:
-    outcome = cli("members", "import")(_roster_with(tmp_path, name=name))
-    assert outcome.code != 0
-    assert "第 2 行" in outcome.err
-
-
-def _damaged_workbook(folder: Path) -> Path:
-    """A good roster workbook with one byte of its sheet's compressed data changed, as a bad copy does."""
-    data = xlsx_bytes(ROSTER_ROWS)
-    sheet = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/worksheets/sheet1.xml")
-    name_length, extra_length = struct.unpack(
-        "<HH", data[sheet.header_offset + 26 : sheet.header_offset + 30]
-    )
-    at = sheet.header_offset + 30 + name_length + extra_length + sheet.compress_size // 10
-    return _file(folder, ".xlsx", data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :])
-
-
-@ON_SQLITE
-@pytest.mark.xfail(
-    strict=True,
-    raises=zlib.error,
-    reason="bot/roster_files.py: a workbook whose compressed sheet is damaged raises zlib.error out of"
-    " read_roster (members import ends in a traceback); its owner adds it to the refused kinds",
-)
-def test_a_damaged_workbook_is_refused_with_a_sentence(command_line: CommandLine, tmp_path: Path) -> None:
-    importer = replace(IMPORTS["roster"], known_crashes=(zlib.error,))
-    outcome = run_containing_known_crashes(importer, _damaged_workbook(tmp_path))
-    if outcome.code == -1:
-        raise zlib.error(outcome.err)  # the crash, raised again without the file it held open
-    assert outcome.code != 0
-    assert "已损坏" in outcome.err

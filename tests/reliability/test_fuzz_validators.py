@@ -93,7 +93,12 @@ VALIDATORS: dict[str, tuple[Validator, Callable[[Any], bool]]] = {
     "phone": (clean_phone, lambda v: v is None or re.fullmatch(r"1[3-9]\d{9}", v) is not None),
     "yuan": (parse_yuan, lambda v: isinstance(v, int) and v >= 0),
     "role": (parse_role, lambda v: isinstance(v, Role)),
-    "roles": (parse_roles, lambda v: all(isinstance(r, Role) for r in v)),
+    "roles": (
+        parse_roles,
+        lambda v: (
+            all(isinstance(r, Role) for r in v.own) and all(isinstance(r, Role) for r, _ in v.elsewhere)
+        ),
+    ),
     "status": (parse_status, lambda v: True),
     "period": (parse_period, lambda v: isinstance(v, Period)),
 }

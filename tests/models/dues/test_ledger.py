@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from models.db import SessionFactory
+from models.dues.imports import parse_amount
 from models.dues.ledger import (
     Actor,
     System,
@@ -272,3 +273,19 @@ def test_two_collectors_cannot_both_record_the_same_month(db: SessionFactory) ->
     assert outcomes == ["dues.already_paid"]
     with db() as session:
         assert len(session.exec(select(DuesEntry)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("1E999998", "dues.amount_too_large"),
+        ("12.345", "dues.amount_precision"),
+        ("-5", "dues.amount_positive"),
+    ],
+)
+def test_a_payroll_amount_past_reason_is_refused_with_a_sentence_not_a_crash(typed: str, code: str) -> None:
+    """Found by fuzzing the import: "1E999998" is a Decimal, but multiplying it overflowed."""
+    with pytest.raises(InvalidInput) as refused:
+        parse_amount(typed)
+    assert refused.value.code == code
+    assert parse_amount("２５元") == 2500

@@ -39,12 +39,8 @@ def feature(name: str, label: str, *, in_menu: bool = True) -> Feature:
 # Stand-ins for the features later issues bring, with long labels on purpose, each in its menu slot.
 FUTURE = Module(
     name="future",
-    features=(
-        feature("ranking", "单位排行榜"),
-    ),
-    menu=(
-        MenuSlot(MenuGroup.NEWS, "ranking", 20),
-    ),
+    features=(feature("ranking", "单位排行榜"),),
+    menu=(MenuSlot(MenuGroup.NEWS, "ranking", 20),),
 )
 
 
