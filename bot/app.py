@@ -89,6 +89,7 @@ class App:
             template_daily_quota=self.settings.wechat_template_daily_quota,
             export_dir=self.settings.data_dir / "exports",
             policies=self.settings.policies,
+            scores=self.registry.scores,
         )
 
     @cached_property

@@ -7,7 +7,7 @@ then name it here. Where it shows in the menus is set by its ranks, not by its
 place in this list; the place decides the order the demo union is filled in.
 """
 
-from handlers import account, activities, notices, offline, suggestions
+from handlers import account, activities, notices, offline, rankings, suggestions
 from handlers.core import menu
 from handlers.core.module import Module, Registry, build_registry
 from handlers.core.router import CANCEL_WORDS
@@ -18,6 +18,7 @@ MODULES: tuple[Module, ...] = (
     suggestions.MODULE,
     notices.MODULE,
     activities.MODULE,
+    rankings.MODULE,
     offline.MODULE,
 )
 

@@ -23,6 +23,7 @@ P = TypeVar("P")
 if TYPE_CHECKING:
     from handlers.core.dialogs import DialogEngine
     from handlers.core.features import Feature
+    from handlers.core.module import Score
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class CoreConfig:
     export_dir: Path = Path("data/exports")  # spreadsheets members ask for (建议统计), one fresh file each
     # Each feature's policy by its type, from the feature's part of the settings (handlers.core.module).
     policies: Mapping[type, object] = field(default_factory=dict)
+    # Every module's inputs to the units' ranking (Registry.scores), which the ranking feature ranks by.
+    scores: tuple[Score, ...] = ()
 
     def policy(self, kind: type[P]) -> P:
         """The feature policy of type ``kind``; its defaults where the settings gave none (tests)."""

@@ -13,7 +13,8 @@ from handlers.core.module import Command, MenuGroup, MenuSlot, Module
 from models.errors import N_
 
 # Up to this many entries the menu is one list; beyond it (a cadre's), a list of sections first.
-FLAT_MAX = 9
+# Ten: a member on both channels, with 排行榜, still reads one list.
+FLAT_MAX = 10
 SECTION_PREFIX = "s:"
 BACK_TO_MENU = "menu"
 

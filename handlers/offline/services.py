@@ -1,4 +1,4 @@
-"""困难帮扶, 会费, 排行榜 and 月征集 as members ask for them, answered with whom to ask in person."""
+"""困难帮扶, 会费 and 月征集 as members ask for them, answered with whom to ask in person."""
 
 from __future__ import annotations
 
@@ -53,9 +53,6 @@ SERVICES = (
         N_("会费缴纳"),
         ("会费", "會費", "交会费", "缴会费", "缴纳会费", "我的会费"),
         ("交会费", "缴会费", "缴纳会费", "会费交", "会费缴"),
-    ),
-    _service(
-        "ranking_offline", N_("排行榜"), ("排行", "排名", "排行榜", "排行榜单", "打分排队"), ("排行", "排名")
     ),
     _service("collection_offline", N_("每月征集"), ("每月征集", "月征集", "征集"), ("征集",)),
 )

@@ -1,0 +1,147 @@
+"""The digest's chart: a bar chart of a level's units, the reader's own unit highlighted.
+
+Drawn with matplotlib's Agg backend (no display, safe in worker threads with a
+``Figure`` of its own per chart) in the CJK font the project installs itself
+(``cvttf-NotoSansCJK-Regular``: Noto Sans CJK, every Simplified and Traditional
+Chinese glyph), never a font of the machine: a server without Chinese fonts would
+otherwise draw empty boxes. Every text of the chart is given that font file
+directly, so matplotlib cannot fall back to another; a glyph it lacks raises
+:class:`MissingGlyph` instead of drawing a box.
+
+A level may hold hundreds of 班组: the chart shows the best :data:`BARS_MAX` and, when
+it is not among them, the reader's own unit as the last bar, with its rank.
+Charts are files, one per digest, unit, level view and language, drawn once and
+reused: a monthly digest to 100,000 members draws one chart per unit, not per member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import os
+import tempfile
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+
+FONT_PACKAGE = "cvttf_NotoSansCJK_Regular"
+FONT_FILE = "NotoSansCJKtc-Regular.otf"
+BARS_MAX = 15
+HIGHLIGHT = "#c0392b"
+OTHERS = "#9aa5b1"
+
+_lock = threading.Lock()
+
+
+class MissingGlyph(RuntimeError):
+    """A character of the chart's text is not in the font: it would have been drawn as a box."""
+
+
+@cache
+def font_path() -> Path:
+    """The CJK font file the project installs (a package of its own), never one of the system."""
+    path = Path(str(importlib.resources.files(FONT_PACKAGE) / FONT_FILE))
+    if not path.is_file():
+        raise FileNotFoundError(f"the chart font {FONT_FILE} is missing from the package {FONT_PACKAGE}")
+    return path
+
+
+@cache
+def _font(size: float) -> FontProperties:
+    return FontProperties(fname=str(font_path()), size=size)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # the unit, as the reader knows it ("一车间/甲班")
+    score: float
+    rank: int
+    highlighted: bool = False
+
+
+def chart_bars(rows: Sequence[Bar]) -> list[Bar]:
+    """The bars drawn: the best :data:`BARS_MAX`, then the highlighted unit if it is further down."""
+    shown = list(rows[:BARS_MAX])
+    if not any(bar.highlighted for bar in shown):
+        shown.extend(bar for bar in rows[BARS_MAX:] if bar.highlighted)
+    return shown
+
+
+def draw_chart(bars: Sequence[Bar], *, title: str, axis: str, path: Path) -> Path:
+    """Draw the chart as a PNG at ``path`` (written whole or not at all) and return the path.
+
+    Raises:
+        MissingGlyph: a character of the text is not in the project's font.
+    """
+    height = 1.4 + 0.38 * max(len(bars), 1)
+    figure = Figure(figsize=(7.2, height), dpi=110)
+    axes = figure.subplots()
+    labels = [f"{bar.rank}. {bar.label}" for bar in bars]
+    positions = list(range(len(bars)))
+    axes.barh(
+        positions,
+        [bar.score for bar in bars],
+        color=[HIGHLIGHT if bar.highlighted else OTHERS for bar in bars],
+        height=0.66,
+    )
+    axes.set_yticks(positions, labels)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 105)
+    for position, bar in zip(positions, bars, strict=True):
+        axes.text(bar.score + 1, position, f"{bar.score:.1f}", va="center", fontproperties=_font(9))
+    for label in axes.get_yticklabels():
+        label.set_fontproperties(_font(10))
+        if label.get_text() in {f"{bar.rank}. {bar.label}" for bar in bars if bar.highlighted}:
+            label.set_color(HIGHLIGHT)
+    for label in axes.get_xticklabels():
+        label.set_fontproperties(_font(9))
+    axes.set_title(title, fontproperties=_font(13))
+    axes.set_xlabel(axis, fontproperties=_font(10))
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure.savefig(partial, format="png")
+    missing = [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
+    if missing:
+        partial.unlink(missing_ok=True)
+        raise MissingGlyph("; ".join(missing))
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    os.replace(partial, path)
+    return path
+
+
+def chart_dir() -> Path:
+    """Where drawn charts are kept: a cache any process on the machine can fill and send from."""
+    return Path(tempfile.gettempdir()) / "unionbot-charts"
+
+
+def cached_chart(
+    key: str, bars: Sequence[Bar], *, title: str, axis: str, directory: Path | None = None
+) -> Path:
+    """The chart for ``key`` (digest, unit, view, language), drawn now unless already drawn.
+
+    The file name also carries a hash of what is drawn, so a chart drawn from other figures
+    (a digest recomputed in a test database) is never mistaken for this one.
+    """
+    digest = hashlib.sha256(repr((title, axis, tuple(bars))).encode()).hexdigest()[:12]
+    path = (directory or chart_dir()) / f"{key}-{digest}.png"
+    if path.is_file():
+        return path
+    with _lock:
+        if path.is_file():
+            return path
+        return draw_chart(bars, title=title, axis=axis, path=path)
