@@ -14,6 +14,7 @@ from bot import (
     cli_calendar,
     cli_console,
     cli_db,
+    cli_digest,
     cli_members,
     cli_outbox,
     cli_run,
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_outbox.register(subparsers)
     cli_suggestions.register(subparsers)
     cli_calendar.register(subparsers)
+    cli_digest.register(subparsers)
     return parser
 
 

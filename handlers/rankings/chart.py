@@ -1,7 +1,7 @@
 """The digest's chart: a bar chart of a level's units, the reader's own unit highlighted.
 
-Drawn with matplotlib's Agg backend (no display, safe in worker threads with a
-``Figure`` of its own per chart) in the CJK font the project installs itself
+Drawn with matplotlib's Agg renderer (a bare ``Figure`` saved as PNG: no pyplot, no
+display, no global figure state, safe in worker threads) in the CJK font the project installs itself
 (``cvttf-NotoSansCJK-Regular``: Noto Sans CJK, every Simplified and Traditional
 Chinese glyph), never a font of the machine: a server without Chinese fonts would
 otherwise draw empty boxes. Every text of the chart is given that font file
@@ -26,13 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 FONT_PACKAGE = "cvttf_NotoSansCJK_Regular"
 FONT_FILE = "NotoSansCJKtc-Regular.otf"
@@ -58,6 +56,8 @@ def font_path() -> Path:
 
 @cache
 def _font(size: float) -> FontProperties:
+    from matplotlib.font_manager import FontProperties
+
     return FontProperties(fname=str(font_path()), size=size)
 
 
@@ -83,8 +83,27 @@ def draw_chart(bars: Sequence[Bar], *, title: str, axis: str, path: Path) -> Pat
     Raises:
         MissingGlyph: a character of the text is not in the project's font.
     """
-    height = 1.4 + 0.38 * max(len(bars), 1)
-    figure = Figure(figsize=(7.2, height), dpi=110)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    # Laying out the text already looks glyphs up, so everything is drawn under the watch.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _draw(bars, title=title, axis=axis).savefig(partial, format="png")
+    missing = [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
+    if missing:
+        partial.unlink(missing_ok=True)
+        raise MissingGlyph("; ".join(sorted(set(missing))))
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    os.replace(partial, path)
+    return path
+
+
+def _draw(bars: Sequence[Bar], *, title: str, axis: str) -> Figure:
+    # Imported on the first chart: every process loads the handlers, few of them draw.
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.2, 1.4 + 0.38 * max(len(bars), 1)), dpi=110)
     axes = figure.subplots()
     labels = [f"{bar.rank}. {bar.label}" for bar in bars]
     positions = list(range(len(bars)))
@@ -99,9 +118,9 @@ def draw_chart(bars: Sequence[Bar], *, title: str, axis: str, path: Path) -> Pat
     axes.set_xlim(0, 105)
     for position, bar in zip(positions, bars, strict=True):
         axes.text(bar.score + 1, position, f"{bar.score:.1f}", va="center", fontproperties=_font(9))
-    for label in axes.get_yticklabels():
+    for label, bar in zip(axes.get_yticklabels(), bars, strict=True):
         label.set_fontproperties(_font(10))
-        if label.get_text() in {f"{bar.rank}. {bar.label}" for bar in bars if bar.highlighted}:
+        if bar.highlighted:
             label.set_color(HIGHLIGHT)
     for label in axes.get_xticklabels():
         label.set_fontproperties(_font(9))
@@ -109,19 +128,7 @@ def draw_chart(bars: Sequence[Bar], *, title: str, axis: str, path: Path) -> Pat
     axes.set_xlabel(axis, fontproperties=_font(10))
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        figure.savefig(partial, format="png")
-    missing = [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
-    if missing:
-        partial.unlink(missing_ok=True)
-        raise MissingGlyph("; ".join(missing))
-    for warning in caught:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    os.replace(partial, path)
-    return path
+    return figure
 
 
 def chart_dir() -> Path:

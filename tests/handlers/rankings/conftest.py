@@ -18,20 +18,26 @@ November 2026, Shanghai time. With anonymous suggestions counted for their own u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 
 from handlers.core.context import CoreConfig
+from handlers.core.i18n import Catalogues
+from handlers.core.router import Bot
 from handlers.modules import REGISTRY
 from models.activities import Activity, ActivitySignup, ActivityStatus, ActivityUnit, SignupStatus
+from models.db import SessionFactory
+from models.ephemeral import EphemeralStore
 from models.members import Member, MemberStatus
 from models.roles import Role
 from models.suggestions import Award, Suggestion, SuggestionPolicy, SuggestionStatus
 from models.units import Unit, UnitTree
 from tests.factories import make_member
+from tests.handlers.conftest import Chat
 
 # Anonymous suggestions count for their own unit here: the fixture's units are all small.
 CONFIG = CoreConfig(
@@ -50,9 +56,14 @@ class Union:
     units: dict[str, Unit]
 
 
+def ident(row: Member | Unit | Activity) -> int:
+    assert row.id is not None
+    return row.id
+
+
 def _suggestion(session: Session, member: Member, **fields: object) -> Suggestion:
     suggestion = Suggestion(
-        proposer_id=member.id,
+        proposer_id=ident(member),
         unit_id=member.unit_id,
         category="节能降耗",
         title="空压机余热回收",
@@ -135,7 +146,7 @@ def build_union(session: Session) -> Union:
     session.flush()
     chair = members["王主席"]
     held = Activity(
-        organiser_id=chair.id,
+        organiser_id=ident(chair),
         title="登山",
         description="秋季登山",
         place="西山",
@@ -143,7 +154,7 @@ def build_union(session: Session) -> Union:
         signup_deadline=at(13),
     )
     called_off = Activity(
-        organiser_id=chair.id,
+        organiser_id=ident(chair),
         title="球赛",
         description="篮球",
         place="体育馆",
@@ -153,20 +164,20 @@ def build_union(session: Session) -> Union:
     )
     session.add_all([held, called_off])
     session.flush()
-    root_id = units["厂工会"].id
+    root_id = ident(units["厂工会"])
     session.add_all(
         [
-            ActivityUnit(activity_id=held.id, unit_id=root_id),
-            ActivityUnit(activity_id=called_off.id, unit_id=root_id),
-            ActivitySignup(activity_id=held.id, member_id=one.id, signed_up_at=at(10)),
+            ActivityUnit(activity_id=ident(held), unit_id=root_id),
+            ActivityUnit(activity_id=ident(called_off), unit_id=root_id),
+            ActivitySignup(activity_id=ident(held), member_id=ident(one), signed_up_at=at(10)),
             ActivitySignup(
-                activity_id=held.id,
-                member_id=members["张二"].id,
+                activity_id=ident(held),
+                member_id=ident(members["张二"]),
                 signed_up_at=at(10),
                 status=SignupStatus.CANCELLED,
             ),
-            ActivitySignup(activity_id=held.id, member_id=five.id, signed_up_at=at(10)),
-            ActivitySignup(activity_id=called_off.id, member_id=four.id, signed_up_at=at(10)),
+            ActivitySignup(activity_id=ident(held), member_id=ident(five), signed_up_at=at(10)),
+            ActivitySignup(activity_id=ident(called_off), member_id=ident(four), signed_up_at=at(10)),
         ]
     )
     session.flush()
@@ -181,3 +192,19 @@ def union(session: Session) -> Union:
 # The monthly job's morning: 2 December 2026, 09:00 in Shanghai.
 DECEMBER_2 = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
 ONE_DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def ranking_bot(db: SessionFactory, store: EphemeralStore, catalogues: Catalogues, tmp_path: Path) -> Bot:
+    """The bot with every registered score, as bot/app.py configures it."""
+    config = replace(CONFIG, export_dir=tmp_path / "exports")
+    return Bot(sessions=db, store=store, catalogues=catalogues, config=config, registry=REGISTRY)
+
+
+def chat_as(bot: Bot, employee_no: str) -> Chat:
+    """A chat bound to the member with that 工号 (every fixture phone ends in 1234)."""
+    chat = Chat(bot, key=f"tg-{employee_no}")
+    chat.send("/start")
+    chat.send(employee_no)
+    chat.send("1234", expect="绑定成功")
+    return chat
