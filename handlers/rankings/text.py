@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from handlers.core.i18n import Translator
-from handlers.rankings.chart import Bar, cached_chart, chart_bars
+from handlers.rankings.chart import BARS_MAX, Bar, cached_chart, chart_bars
 from models.base import visible_length
 from models.members import Member
 from models.notices import BODY_MAX
@@ -22,6 +22,7 @@ from models.rankings.digests import (
     CadreView,
     entry_of,
     level_entries,
+    level_top,
     member_unit_entry,
     previous_digest,
     subtree_entries,
@@ -199,7 +200,10 @@ def member_digest(
     entry = member_unit_entry(session, digest, member)
     if entry is None:
         return Shown(t("{title}\n您所在的单位不参加本期排名。").format(title=title), None)
-    entries = level_entries(session, digest.id, root_id=entry.root_id, depth=entry.depth)
+    best_of_level = level_top(
+        session, digest.id, root_id=entry.root_id, depth=entry.depth, limit=max(top, BARS_MAX)
+    )
+    entries = [*best_of_level, *([] if entry in best_of_level else [entry])]
     labels = unit_labels(session, [row.unit_id for row in entries])
     lines = [title, t("您所在的单位：{unit}").format(unit=labels[entry.unit_id])]
     if entry.score is None or entry.rank is None:
@@ -217,7 +221,7 @@ def member_digest(
             else None
         )
         lines.extend(_moves(t, digest, entry, before))
-    best = [row for row in entries if row.score is not None][:top]
+    best = best_of_level[:top]
     if best:
         lines.append(t("同级前 {count} 名：").format(count=len(best)))
         lines.extend(_table_lines(t, best, labels))

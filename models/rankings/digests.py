@@ -211,6 +211,26 @@ def level_entries(session: Session, digest_id: int, *, root_id: int, depth: int)
     return sorted(rows, key=_rank_order)
 
 
+def level_top(
+    session: Session, digest_id: int, *, root_id: int, depth: int, limit: int
+) -> list[RankingEntry]:
+    """A level's best ``limit`` entries: what a member's digest and chart show of a level of
+    hundreds, read without the rest of it."""
+    return list(
+        session.exec(
+            select(RankingEntry)
+            .where(
+                RankingEntry.digest_id == digest_id,
+                RankingEntry.root_id == root_id,
+                RankingEntry.depth == depth,
+                col(RankingEntry.rank).is_not(None),
+            )
+            .order_by(col(RankingEntry.rank), col(RankingEntry.unit_id))
+            .limit(limit)
+        ).all()
+    )
+
+
 def _rank_order(entry: RankingEntry) -> tuple[int, int, int]:
     return (entry.rank is None, entry.rank or 0, entry.unit_id)
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlmodel import Session, col, select
 
+from handlers.core.i18n import Catalogues
+from handlers.modules import REGISTRY
 from handlers.rankings.pushes import run_monthly, run_quarterly
+from models.errors import InvalidInput, PermissionDenied
 from models.outbox import Outbox
 from models.rankings.digests import find_digest, level_entries
 from models.rankings.periods import DigestPeriod
+from models.rankings.publishing import publish_digest
 from models.rankings.tables import DRAFT_TOPIC, DigestKind, DigestStatus, RankingEntry, Tier
 from tests.handlers.rankings.conftest import CONFIG, DECEMBER_2, Union
 
 NOVEMBER = DigestPeriod(2026, DigestKind.MONTH, 11)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def entries(session: Session, union: Union) -> dict[str, RankingEntry]:
@@ -125,3 +132,58 @@ def test_a_quarter_is_a_draft_announced_to_the_chair_only_once(session: Session,
     assert digest.id is not None
     level = level_entries(session, digest.id, root_id=union.units["厂工会"].id or 0, depth=1)
     assert next(entry.unit_id for entry in level) == union.units["一车间"].id
+
+
+def test_the_pushes_read_as_the_chat_does_with_the_chart_attached(
+    session: Session, union: Union, catalogues: Catalogues
+) -> None:
+    run_monthly(CONFIG, session, now=DECEMBER_2)
+    member_row = session.exec(
+        select(Outbox).where(Outbox.key == f"digest:2026-11:member:{union.members['李四'].id}")
+    ).one()
+    push = REGISTRY.pushes.render(session, member_row, catalogues.get("zh_CN"), SHANGHAI)
+    assert push is not None
+    assert push.title == "2026年11月单位排名"
+    assert push.reply.text.startswith(
+        "【排行榜】2026年11月\n您所在的单位：一车间/乙班\n在同级 3 个单位中排第 3 名"
+    )
+    assert push.body.startswith("您所在的单位：一车间/乙班")  # a template's body: the text without its title
+    assert push.reply.image is not None
+    table_row = session.exec(
+        select(Outbox).where(Outbox.key == f"digest:2026-11:cadre:{union.members['刘委员'].id}")
+    ).one()
+    table = REGISTRY.pushes.render(session, table_row, catalogues.get("zh_CN"), SHANGHAI)
+    assert table is not None
+    assert "一车间下属单位" in table.reply.text
+
+
+def test_a_drafts_note_says_nothing_once_it_is_published(
+    session: Session, union: Union, catalogues: Catalogues
+) -> None:
+    run_quarterly(CONFIG, session, now=DECEMBER_2.replace(year=2027, month=1))
+    [row] = session.exec(select(Outbox).where(Outbox.topic == DRAFT_TOPIC)).all()
+    note = REGISTRY.pushes.render(session, row, catalogues.get("zh_CN"), SHANGHAI)
+    assert note is not None
+    assert note.reply.buttons[0].label == "审阅季度排名草稿"
+    digest = find_digest(session, DigestPeriod(2026, DigestKind.QUARTER, 4))
+    assert digest is not None
+    publish_digest(
+        session, actor=union.members["王主席"], digest=digest, parts=[("季度排名", "正文")], now=DECEMBER_2
+    )
+    assert REGISTRY.pushes.render(session, row, catalogues.get("zh_CN"), SHANGHAI) is None
+    with pytest.raises(InvalidInput, match=r"ranking\.already_published"):
+        publish_digest(
+            session,
+            actor=union.members["王主席"],
+            digest=digest,
+            parts=[("季度排名", "正文")],
+            now=DECEMBER_2,
+        )
+    with pytest.raises(PermissionDenied, match=r"ranking\.publish_not_allowed"):
+        publish_digest(
+            session,
+            actor=union.members["刘委员"],
+            digest=digest,
+            parts=[("季度排名", "正文")],
+            now=DECEMBER_2,
+        )
