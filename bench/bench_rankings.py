@@ -44,10 +44,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
-from common import fresh_database, machine, postgres_answers  # noqa: E402
+import sqlalchemy as sa
+from common import fresh_database, machine, postgres_answers
 
-from models.db import SessionFactory  # noqa: E402
+from models.db import SessionFactory
 
 # The job's morning: 2 December 2026, 09:00 in Shanghai; November is ranked.
 NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
@@ -70,11 +70,18 @@ def seed(sessions: SessionFactory, scale: float, chance: random.Random) -> None:
         next_id = 2
         for w in range(workshops):
             workshop = next_id
-            units.append({"id": workshop, "name": f"第{w + 1}车间", "parent_id": 1, "id_path": f"/1/{workshop}/"})
+            units.append(
+                {"id": workshop, "name": f"第{w + 1}车间", "parent_id": 1, "id_path": f"/1/{workshop}/"}
+            )
             next_id += 1
             for g in range(groups):
                 units.append(
-                    {"id": next_id, "name": f"{g + 1}班", "parent_id": workshop, "id_path": f"/1/{workshop}/{next_id}/"}
+                    {
+                        "id": next_id,
+                        "name": f"{g + 1}班",
+                        "parent_id": workshop,
+                        "id_path": f"/1/{workshop}/{next_id}/",
+                    }
                 )
                 leaves.append(next_id)
                 next_id += 1
@@ -97,7 +104,12 @@ def seed(sessions: SessionFactory, scale: float, chance: random.Random) -> None:
         insert(session, "member", people)
         grants = [{"member_id": 1, "role": "chair", "unit_id": 1, "granted_at": created}]
         grants += [
-            {"member_id": 2 + w, "role": "chair", "unit_id": units[1 + w * (groups + 1)]["id"], "granted_at": created}
+            {
+                "member_id": 2 + w,
+                "role": "chair",
+                "unit_id": units[1 + w * (groups + 1)]["id"],
+                "granted_at": created,
+            }
             for w in range(workshops)
         ]
         insert(session, "role_grant", grants)
@@ -143,7 +155,12 @@ def seed(sessions: SessionFactory, scale: float, chance: random.Random) -> None:
         )
         if session.get_bind().dialect.name == "postgresql":
             for table in ("unit", "member", "role_grant", "suggestion", "activity", "activity_signup"):
-                session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+                session.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                        f" (SELECT max(id) FROM {table}))"
+                    )
+                )
             session.commit()
             session.connection().exec_driver_sql("ANALYZE")
 
@@ -214,12 +231,12 @@ def suggestion_row(n: int, proposer: int, unit_id: int, chance: random.Random) -
 
 def child(url: str, schema: str | None, runs: int, charts: int) -> dict[str, Any]:
     """The job's work, timed, in this process of its own; returns the figures."""
+    from handlers.core.context import CoreConfig
     from handlers.core.i18n import Catalogues
+    from handlers.modules import REGISTRY
     from handlers.rankings import chart
     from handlers.rankings.inputs import points_input, score_inputs
     from handlers.rankings.text import member_digest
-    from handlers.modules import REGISTRY
-    from handlers.core.context import CoreConfig
     from models.db import make_engine
     from models.members import Member
     from models.rankings.digests import compute_digest, find_digest, queue_monthly_digest
@@ -227,7 +244,9 @@ def child(url: str, schema: str | None, runs: int, charts: int) -> dict[str, Any
     from models.rankings.tables import RankingPolicy
 
     # The parent's schema, as it is: the data lives there.
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}) if schema else make_engine(url)
+    engine = (
+        make_engine(url, connect_args={"options": f"-csearch_path={schema}"}) if schema else make_engine(url)
+    )
     sessions = SessionFactory(engine)
     config = CoreConfig(scores=REGISTRY.scores)
     policy = config.policy(RankingPolicy)
@@ -237,13 +256,23 @@ def child(url: str, schema: str | None, runs: int, charts: int) -> dict[str, Any
         with sessions() as session:
             started = time.perf_counter()
             compute_digest(
-                session, period=month, scores=score_inputs(config), points=points_input(config), policy=policy, now=NOW
+                session,
+                period=month,
+                scores=score_inputs(config),
+                points=points_input(config),
+                policy=policy,
+                now=NOW,
             )
             timings.append(time.perf_counter() - started)
             session.rollback()
     with sessions() as session:
         digest, _computed = compute_digest(
-            session, period=month, scores=score_inputs(config), points=points_input(config), policy=policy, now=NOW
+            session,
+            period=month,
+            scores=score_inputs(config),
+            points=points_input(config),
+            policy=policy,
+            now=NOW,
         )
         started = time.perf_counter()
         queued = queue_monthly_digest(session, digest=digest, now=NOW)
@@ -344,16 +373,14 @@ def main(argv: list[str]) -> int:
             compute = figures["compute"]
             print(
                 f"{kind} at scale {args.scale:g} (seeded in {seeded:.0f} s):\n"
-                f"  monthly digest computed: median {statistics.median(compute):.2f} s, max {max(compute):.2f} s"
-                f" (goal < 5 s)\n"
+                f"  monthly digest computed: median {statistics.median(compute):.2f} s,"
+                f" max {max(compute):.2f} s (goal < 5 s)\n"
                 f"  {figures['queued']:,} pushes queued in {figures['queue_seconds']:.2f} s\n"
                 f"  {figures['charts']} members' digests with {figures['distinct_charts']} distinct charts:"
                 f" {figures['chart_seconds']:.2f} s (goal < 10 s)\n"
                 f"  the job's peak memory: {figures['peak_mb']:.0f} MB (goal < 300 MB)"
             )
-            failed |= (
-                max(compute) >= 5 or figures["chart_seconds"] >= 10 or figures["peak_mb"] >= 300
-            )
+            failed |= max(compute) >= 5 or figures["chart_seconds"] >= 10 or figures["peak_mb"] >= 300
     return 1 if failed else 0
 
 

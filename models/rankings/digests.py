@@ -68,6 +68,9 @@ class Contribution:
 
 PointsInput = Callable[[Session, datetime, datetime], Sequence[Contribution]]
 
+# Pushes queued per statement batch by the monthly job.
+QUEUE_BATCH = 5000
+
 # Who may publish a quarter's ranking: 季评比 is the chair's call (models.roles).
 PUBLISH_PERMISSION = Permission.APPRAISE_SUGGESTIONS
 
@@ -322,22 +325,33 @@ def queue_monthly_digest(session: Session, *, digest: RankingDigest, now: dateti
     """
     assert digest.id is not None
     opted_out = members_with_reminder_off(REMINDER_TOPIC)
-    members = session.execute(
-        sa.select(col(Member.id)).where(
-            col(Member.status) == MemberStatus.ACTIVE, col(Member.id).not_in(opted_out)
+    members = (
+        session.execute(
+            sa.select(col(Member.id))
+            .where(col(Member.status) == MemberStatus.ACTIVE, col(Member.id).not_in(opted_out))
+            .order_by(col(Member.id))
         )
-    ).scalars()
-    pushes = [
-        NewPush(
-            key=digest_key(digest.period, "member", member_id),
-            member_id=member_id,
-            kind=PushKind.DIGEST,
-            topic=DIGEST_TOPIC,
-            subject_id=digest.id,
-            params={"top": top},
+        .scalars()
+        .all()
+    )
+    added = 0
+    # A batch at a time: 100,000 members' pushes are not held in memory at once.
+    for first in range(0, len(members), QUEUE_BATCH):
+        added += enqueue(
+            session,
+            (
+                NewPush(
+                    key=digest_key(digest.period, "member", member_id),
+                    member_id=member_id,
+                    kind=PushKind.DIGEST,
+                    topic=DIGEST_TOPIC,
+                    subject_id=digest.id,
+                    params={"top": top},
+                )
+                for member_id in members[first : first + QUEUE_BATCH]
+            ),
+            now=now,
         )
-        for member_id in members
-    ]
     cadre_roles = [role.value for role, permissions in ROLE_PERMISSIONS.items() if permissions]
     cadres = session.execute(
         sa.select(col(RoleGrant.member_id))
@@ -349,7 +363,7 @@ def queue_monthly_digest(session: Session, *, digest: RankingDigest, now: dateti
             col(Member.id).not_in(members_with_reminder_off(REMINDER_TOPIC)),
         )
     ).scalars()
-    pushes.extend(
+    pushes = [
         NewPush(
             key=digest_key(digest.period, "cadre", member_id),
             member_id=member_id,
@@ -358,8 +372,8 @@ def queue_monthly_digest(session: Session, *, digest: RankingDigest, now: dateti
             subject_id=digest.id,
         )
         for member_id in cadres
-    )
-    return enqueue(session, pushes, now=now)
+    ]
+    return added + enqueue(session, pushes, now=now)
 
 
 def publishers(session: Session) -> list[int]:

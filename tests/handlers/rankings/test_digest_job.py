@@ -12,7 +12,8 @@ from handlers.modules import REGISTRY
 from handlers.rankings.pushes import run_monthly, run_quarterly
 from models.errors import InvalidInput, PermissionDenied
 from models.outbox import Outbox
-from models.rankings.digests import find_digest, level_entries
+from models.preferences import turn_off_reminder
+from models.rankings.digests import REMINDER_TOPIC, find_digest, level_entries
 from models.rankings.periods import DigestPeriod
 from models.rankings.publishing import publish_digest
 from models.rankings.tables import DRAFT_TOPIC, DigestKind, DigestStatus, RankingEntry, Tier
@@ -187,3 +188,12 @@ def test_a_drafts_note_says_nothing_once_it_is_published(
             parts=[("季度排名", "正文")],
             now=DECEMBER_2,
         )
+
+
+def test_a_member_who_turned_the_ranking_off_gets_no_digest(session: Session, union: Union) -> None:
+    turn_off_reminder(session, actor=union.members["张一"], topic=REMINDER_TOPIC)
+    turn_off_reminder(session, actor=union.members["王主席"], topic=REMINDER_TOPIC)
+    assert run_monthly(CONFIG, session, now=DECEMBER_2) == 9 + 2 - 3  # 张一; 王主席 as member and cadre
+    keys = session.exec(select(Outbox.key)).all()
+    assert not any(key.endswith(f":{union.members['张一'].id}") for key in keys)
+    assert not any(key.endswith(f":{union.members['王主席'].id}") for key in keys)
