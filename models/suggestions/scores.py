@@ -186,10 +186,10 @@ def answered_on_time(
             steps[counted] += 1
             on_time[counted] += _local(finished, zone) <= due(_local(began, zone), days)
     started = col(Suggestion.implementation_started_on)
-    query = sa.select(*who, col(Suggestion.decided_at), started).where(
+    implementation = sa.select(*who, col(Suggestion.decided_at), started).where(
         started >= first_day, started < end_day, col(Suggestion.decided_at).is_not(None)
     )
-    for unit_id, anonymous, decided_at, started_on in session.execute(query):
+    for unit_id, anonymous, decided_at, started_on in session.execute(implementation):
         counted = _counted_for(units, unit_id, anonymous, policy)
         steps[counted] += 1
         on_time[counted] += started_on <= due(_local(decided_at, zone), policy.implement_days)
