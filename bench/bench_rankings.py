@@ -23,7 +23,7 @@ job's and not the seeding's), each in a fresh session as the job opens one:
 4. The child's peak memory; goal < 300 MB.
 
 Run: ``.venv/bin/python bench/bench_rankings.py [--database sqlite|postgresql|both]
-[--database-url postgresql://postgres@127.0.0.1:5432/wt_rank] [--scale 1] [--runs 3] [--charts 100]``
+[--database-url postgresql://postgres@127.0.0.1:5432/test] [--scale 1] [--runs 3] [--charts 100]``
 """
 
 from __future__ import annotations
@@ -339,7 +339,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default=None)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("UNIONBOT_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/wt_rank"),
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="PostgreSQL; a throwaway schema, dropped after",
     )
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
