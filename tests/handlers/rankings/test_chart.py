@@ -40,11 +40,12 @@ def test_a_font_without_chinese_fails_instead_of_drawing_boxes(
     latin_only = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     chart._font.cache_clear()
     monkeypatch.setattr(chart, "font_path", lambda: latin_only)
+    monkeypatch.setattr(chart, "_templates", {})
     try:
         with pytest.raises(MissingGlyph, match="missing from font"):
             draw_chart(LEVEL, title="单位排名", axis="得分", path=tmp_path / "boxes.png")
     finally:
-        chart._font.cache_clear()
+        chart._font.cache_clear()  # the project's font again for the next chart
     assert not (tmp_path / "boxes.png").exists()
 
 
@@ -60,3 +61,14 @@ def test_a_chart_is_drawn_once_and_reused(tmp_path: Path) -> None:
     again = cached_chart("2026-11-1-u5-zh_CN", LEVEL, title="单位排名", axis="得分", directory=tmp_path)
     assert again == first
     assert again.stat().st_mtime_ns == stamp
+
+
+def test_a_reused_figure_keeps_nothing_of_the_chart_before(tmp_path: Path) -> None:
+    first = [Bar("甲班", 90.0, 1, highlighted=True), Bar("乙班", 50.0, 2), Bar("丙班", 10.0, 3)]
+    second = [Bar("甲班", 90.0, 1), Bar("乙班", 50.0, 2), Bar("丙班", 10.0, 3, highlighted=True)]
+    draw_chart(first, title="十月", axis="得分", path=tmp_path / "a.png")
+    again = draw_chart(second, title="十月", axis="得分", path=tmp_path / "b.png")
+    fresh_dir = tmp_path / "fresh"
+    chart._templates.clear()
+    fresh = draw_chart(second, title="十月", axis="得分", path=fresh_dir / "b.png")
+    assert again.read_bytes() == fresh.read_bytes()
