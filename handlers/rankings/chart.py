@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.container import BarContainer
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
 
@@ -41,7 +42,7 @@ OTHERS = "#9aa5b1"
 
 # Drawing reuses one figure per number of bars (_template): one chart at a time per process.
 _lock = threading.RLock()
-_templates: dict[int, tuple[Figure, Axes]] = {}
+_templates: dict[int, tuple[Figure, Axes, BarContainer]] = {}
 
 
 class MissingGlyph(RuntimeError):
@@ -103,7 +104,7 @@ def draw_chart(bars: Sequence[Bar], *, title: str, axis: str, path: Path) -> Pat
     return path
 
 
-def _template(count: int) -> tuple[Figure, Axes]:
+def _template(count: int) -> tuple[Figure, Axes, BarContainer]:
     """A figure with ``count`` bars, built once and redrawn with each chart's figures.
 
     Building the figure and its axes is a third of a chart's time; only the bars' lengths and
@@ -118,7 +119,7 @@ def _template(count: int) -> tuple[Figure, Axes]:
     figure = Figure(figsize=(7.2, 1.4 + 0.38 * max(count, 1)), dpi=100)
     axes = figure.subplots()
     positions = list(range(count))
-    axes.barh(positions, [0.0] * count, height=0.66)
+    container = axes.barh(positions, [0.0] * count, height=0.66)
     axes.set_yticks(positions, [""] * count)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
@@ -126,15 +127,15 @@ def _template(count: int) -> tuple[Figure, Axes]:
     axes.set_title(" ", fontproperties=_font(13))
     axes.set_xlabel(" ", fontproperties=_font(10))
     axes.spines[["top", "right", "bottom"]].set_visible(False)
-    _templates[count] = (figure, axes)
-    return figure, axes
+    _templates[count] = (figure, axes, container)
+    return figure, axes, container
 
 
 def _draw(bars: Sequence[Bar], *, title: str, axis: str) -> Figure:
-    figure, axes = _template(len(bars))
+    figure, axes, container = _template(len(bars))
     # The score in the label rather than a text of its own at each bar: half the texts to lay out.
     labels = [f"{bar.rank}. {bar.label}  {bar.score:.1f}" for bar in bars]
-    for rectangle, bar in zip(axes.patches, bars, strict=True):
+    for rectangle, bar in zip(container.patches, bars, strict=True):
         rectangle.set_width(bar.score)
         rectangle.set_facecolor(HIGHLIGHT if bar.highlighted else OTHERS)
     axes.set_yticks(list(range(len(bars))), labels)
