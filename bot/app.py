@@ -92,6 +92,7 @@ class App:
             export_dir=self.settings.data_dir / "exports",
             policies=self.settings.policies,
             telegram_bot_username=(self.settings.telegram_bot_username or "").strip().lstrip("@") or None,
+            scores=self.registry.scores,
         )
 
     @cached_property

@@ -16,6 +16,7 @@ from bot import (
     cli_calendar,
     cli_console,
     cli_db,
+    cli_digest,
     cli_dues,
     cli_jobs,
     cli_keys,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_keys.register(subparsers)
     cli_audit.register(subparsers)
     cli_dues.register(subparsers)
+    cli_digest.register(subparsers)
     return parser
 
 

@@ -7,7 +7,7 @@ then name it here. Where it shows in the menus is set by its ranks, not by its
 place in this list; the place decides the order the demo union is filled in.
 """
 
-from handlers import account, activities, dues, hardship, notices, offline, suggestions
+from handlers import account, activities, dues, hardship, notices, rankings, suggestions
 from handlers.core import menu
 from handlers.core.module import Module, Registry, build_registry
 from handlers.core.router import CANCEL_WORDS
@@ -20,7 +20,7 @@ MODULES: tuple[Module, ...] = (
     activities.MODULE,
     hardship.MODULE,
     dues.MODULE,
-    offline.MODULE,
+    rankings.MODULE,
 )
 
 

@@ -163,6 +163,7 @@ def test_its_slot_is_published_in_the_wechat_menu() -> None:
     news = next(button for button in plan.menu["button"] if button.get("name") == "工会动态")
     assert news["sub_button"] == [
         {"type": "click", "name": "通知公告", "key": "go:notices"},
+        {"type": "click", "name": "排行榜", "key": "go:ranking"},
         {"type": "click", "name": "春游报名", "key": "go:outing"},
     ]
     assert "outing" in plan.published

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from handlers.core.dialogs import DialogEngine
     from handlers.core.features import Feature
     from handlers.core.module import Reminder
+    from handlers.core.module import Score
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class CoreConfig:
     telegram_bot_username: str | None = None
     # Each feature's policy by its type, from the feature's part of the settings (handlers.core.module).
     policies: Mapping[type, object] = field(default_factory=dict)
+    # Every module's inputs to the units' ranking (Registry.scores), which the ranking feature ranks by.
+    scores: tuple[Score, ...] = ()
 
     def policy(self, kind: type[P]) -> P:
         """The feature policy of type ``kind``; its defaults where the settings gave none (tests)."""

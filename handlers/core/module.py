@@ -144,10 +144,15 @@ class Command:
 
 @dataclass(frozen=True)
 class ScorePeriod:
-    """The stretch of time a ranking covers: a month or a quarter, in UTC, the end excluded."""
+    """The stretch of time a ranking covers: a month or a quarter, in UTC, the end excluded.
+
+    ``config`` is the union's configuration, for a score whose rule has settings of its
+    feature (the "三及时" deadlines in working days): ``period.config.policy(ThatPolicy)``.
+    """
 
     start: datetime
     end: datetime
+    config: CoreConfig = field(default_factory=CoreConfig)
 
 
 # (session, period, subtrees: each ranked unit's id → the ids of every unit in its subtree) → a value

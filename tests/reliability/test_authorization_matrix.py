@@ -61,7 +61,6 @@ EXPECTED: dict[str, frozenset[str]] = {
     "my_signups": BOUND,
     "section_services": BOUND,
     "section_settings": BOUND,
-    "ranking_offline": BOUND,
     "activity_check_in": BOUND,
     "collection": BOUND,
     "reminder": BOUND,

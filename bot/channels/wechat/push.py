@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
+from pathlib import Path
 
 from bot.channels.wechat.api import (
     TEMPLATE_SEND_PATH,
@@ -197,6 +198,7 @@ class WeChatPusher:
         key: str,
         unit: str | None = None,
         url: str | None = None,
+        image: Path | None = None,
     ) -> PushResult:
         """Send one push (already in the member's language) and say what became of it. Never raises
         for WeChat's answers: every one becomes a :class:`PushOutcome`.
@@ -209,6 +211,8 @@ class WeChatPusher:
                 picks which of them fill its fields.
             key: the outbox idempotency key; the template's client_msg_id derives from it.
             url: where the full text is (the template's link; appended to a text).
+            image: a picture to follow the text (a ranking's chart), uploaded as temporary
+                media; within the window only, since a template carries text alone.
         """
         if last_seen_at is not None and self.clock() - last_seen_at < CUSTOMER_SERVICE_WINDOW:
             text = "\n".join(part for part in (title, body, unit, url) if part)
@@ -219,6 +223,8 @@ class WeChatPusher:
             except WeChatApiError as error:
                 return await self._failed(openid, error)
             else:
+                if image is not None:
+                    await self._send_image(openid, image)
                 return PushResult(PushOutcome.SENT_CUSTOMER_SERVICE)
         template = self.templates.get(kind)
         if template is None:
@@ -240,6 +246,14 @@ class WeChatPusher:
         except WeChatApiError as error:
             return await self._failed(openid, error)
         return PushResult(PushOutcome.SENT_TEMPLATE, msgid=msgid)
+
+    async def _send_image(self, openid: str, image: Path) -> None:
+        """The picture after its text. The text already went and says everything, so a failed
+        upload is logged, not retried: a retry would send the text a second time."""
+        try:
+            await self.api.send_image(openid, image)
+        except WeChatApiError as error:
+            log.warning("WeChat image after a push's text not sent: %s", error)
 
     async def _failed(self, openid: str, error: WeChatApiError) -> PushResult:
         if isinstance(error, NotSubscribed):
@@ -279,6 +293,7 @@ class WeChatDeliveryPusher:
             key=job.key,
             unit=push.unit,
             url=push.url,
+            image=Path(push.reply.image.path) if push.reply.image is not None else None,
         )
         outcome = result.outcome
         if outcome.delivered:

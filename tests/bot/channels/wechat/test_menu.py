@@ -39,14 +39,15 @@ def feature(name: str, label: str, *, in_menu: bool = True) -> Feature:
 # Stand-ins for the features later issues bring, with long labels on purpose, each in its menu slot.
 FUTURE = Module(
     name="future",
-    features=(feature("ranking", "单位排行榜"),),
-    menu=(MenuSlot(MenuGroup.NEWS, "ranking", 20),),
+    # Ballots (先进评选) are to come: a stand-in with a long label, in 工会动态.
+    features=(feature("ballots", "先进职工评选投票"),),
+    menu=(MenuSlot(MenuGroup.NEWS, "ballots", 30),),
 )
 
 
 def _only_news(full: Registry) -> Registry:
-    """The registry's menu cut to the 工会动态 entries other than 通知公告: one group of one entry."""
-    news = tuple(name for name in full.menu[MenuGroup.NEWS] if name != "notices")
+    """The menu cut to the 工会动态 entries other than 通知公告 and 排行榜: one group of one entry."""
+    news = tuple(name for name in full.menu[MenuGroup.NEWS] if name not in ("notices", "ranking"))
     return replace(full, menu={group: news if group is MenuGroup.NEWS else () for group in full.menu})
 
 
@@ -63,7 +64,13 @@ def test_today_suggestions_activities_notices_my_profile_and_help_are_published(
                     {"type": "click", "name": "活动报名", "key": "go:activities"},
                 ],
             },
-            {"type": "click", "name": "通知公告", "key": "go:notices"},
+            {
+                "name": "工会动态",
+                "sub_button": [
+                    {"type": "click", "name": "通知公告", "key": "go:notices"},
+                    {"type": "click", "name": "排行榜", "key": "go:ranking"},
+                ],
+            },
             {
                 "name": "我的",
                 "sub_button": [
@@ -96,7 +103,7 @@ def test_the_full_layout_once_the_features_exist() -> None:
         "  活动报名 [go:activities]",
         "工会动态",
         "  通知公告 [go:notices]",
-        "  单位排行榜 [go:ranking]",
+        "  排行榜 [go:ranking]",
         "我的",
         "  我的会费 [go:my_dues]",
         "  我的信息 [go:me]",
@@ -134,7 +141,7 @@ def test_names_fit_wechats_limits_in_every_locale(locale: str) -> None:
 
 def test_labels_are_translated_into_the_default_locale() -> None:
     plan = build_menu(REGISTRY, CATALOGUES.get("en"))
-    assert [button["name"] for button in plan.menu["button"][:2]] == ["Services", "Notices"]
+    assert [button["name"] for button in plan.menu["button"][:2]] == ["Services", "Union news"]
     assert [sub["name"] for sub in plan.menu["button"][0]["sub_button"]][-1] == "Activities"
     names = [sub["name"] for sub in plan.menu["button"][2]["sub_button"]]
     assert names == ["My dues", "My profile", "Help"]  # "My dues": once /tmp/a/po/dues.json is applied

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from sqlmodel import select
 
-from bot.channels.wechat.api import CUSTOM_SEND_PATH, TEMPLATE_SEND_PATH, WeChatApi
+from bot.channels.wechat.api import CUSTOM_SEND_PATH, MEDIA_UPLOAD_PATH, TEMPLATE_SEND_PATH, WeChatApi
 from bot.channels.wechat.push import (
     PushOutcome,
     WeChatPusher,
@@ -232,3 +233,43 @@ def test_template_fields_follow_the_configured_mapping() -> None:
         "phrase1": "会费提醒",
         "character_string2": "-",
     }
+
+
+async def test_within_the_window_an_image_follows_its_text(pusher: WeChatPusher, stub: WeChatStub) -> None:
+    chart = Path(__file__).parents[3] / "e2e" / "attachments" / "chart.png"
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        result = await pusher.push(
+            openid=MEMBER,
+            last_seen_at=NOW,
+            kind="digest",
+            title="2026年11月单位排名",
+            body="排第 1 名",
+            time=NOW,
+            key="digest:2026-11:member:42",
+            image=chart,
+        )
+    assert result.outcome is PushOutcome.SENT_CUSTOMER_SERVICE
+    text, image = stub.sent(CUSTOM_SEND_PATH)
+    assert text.body["msgtype"] == "text"
+    assert image.body["msgtype"] == "image"
+    assert stub.uploads[image.body["image"]["media_id"]] == chart.read_bytes()
+
+
+async def test_outside_the_window_the_template_carries_the_text_alone(
+    pusher: WeChatPusher, stub: WeChatStub
+) -> None:
+    chart = Path(__file__).parents[3] / "e2e" / "attachments" / "chart.png"
+    with time_machine.travel(NOW, tick=False):
+        result = await pusher.push(
+            openid=MEMBER,
+            last_seen_at=None,
+            kind="notice",
+            title="2026年11月单位排名",
+            body="排第 1 名",
+            time=NOW,
+            key="digest:2026-11:member:42",
+            image=chart,
+        )
+    assert result.outcome is PushOutcome.SENT_TEMPLATE
+    assert stub.count(MEDIA_UPLOAD_PATH) == 0
+    assert stub.count(CUSTOM_SEND_PATH) == 0
