@@ -40,7 +40,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -148,7 +148,7 @@ def seed(sessions: SessionFactory, scale: float, chance: random.Random) -> None:
                     "activity_id": activity,
                     "member_id": member,
                     "status": "cancelled" if n % 10 == 0 else "signed_up",
-                    "signed_up_at": acts[activity - 1]["starts_at"] - timedelta(days=3),
+                    "signed_up_at": cast(datetime, acts[activity - 1]["starts_at"]) - timedelta(days=3),
                 }
                 for n, (activity, member) in enumerate(sorted(pairs), start=1)
             ],
@@ -282,9 +282,10 @@ def child(url: str, schema: str | None, runs: int, charts: int) -> dict[str, Any
         queue_seconds = time.perf_counter() - started
     t = Catalogues().get("zh_CN")
     with tempfile.TemporaryDirectory() as folder, sessions() as session:
-        chart.chart_dir = lambda: Path(folder)  # type: ignore[assignment]
-        digest = find_digest(session, month)
-        assert digest is not None
+        chart.chart_dir = lambda: Path(folder)
+        kept = find_digest(session, month)
+        assert kept is not None
+        digest = kept
         units = [
             row[0]
             for row in session.execute(

@@ -23,8 +23,7 @@ P = TypeVar("P")
 if TYPE_CHECKING:
     from handlers.core.dialogs import DialogEngine
     from handlers.core.features import Feature
-    from handlers.core.module import Reminder
-    from handlers.core.module import Score
+    from handlers.core.module import Reminder, Score
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ WeChat within its reply window, the text alone in a template message outside it.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session
 
@@ -122,17 +122,30 @@ def run_quarterly(
 
 
 def monthly_digest(context: JobContext) -> int:
+    """Last month's digest, for the month before the one the run stands for (``due_at``): a run
+    caught up after start-up is for the month it missed, and one in mid-month sends nothing new."""
     with context.sessions() as session:
-        return run_monthly(context.config, session, now=context.clock())
+        return run_monthly(context.config, session, now=context.due_at())
 
 
 def quarterly_draft(context: JobContext) -> int:
     with context.sessions() as session:
-        return run_quarterly(context.config, session, now=context.clock())
+        return run_quarterly(context.config, session, now=context.due_at())
 
 
-# 09:00 on the 2nd: last month's figures are in (a suggestion decided late on the 31st counts),
-# and members read it with the morning's messages. The lead may move it to a working day (2W).
-MONTHLY_JOB = Job(id="ranking_monthly", run=monthly_digest, schedule="0 9 2 * *")
-# The first days of January, April, July and October, a little after the month's digest.
-QUARTERLY_JOB = Job(id="ranking_quarterly", run=quarterly_draft, schedule="30 9 2 1,4,7,10 *")
+# 09:00 on the month's second working day: last month's figures are in (a suggestion decided late
+# on the 31st counts), and members read it with the morning's messages.
+MONTHLY_JOB = Job(
+    id="ranking_monthly",
+    run=monthly_digest,
+    schedule="0 9 2W * *",
+    catch_up_window=timedelta(days=31),
+    monthly=True,
+)
+# The second working day of January, April, July and October, a little after the month's digest.
+QUARTERLY_JOB = Job(
+    id="ranking_quarterly",
+    run=quarterly_draft,
+    schedule="30 9 2W 1,4,7,10 *",
+    catch_up_window=timedelta(days=92),
+)

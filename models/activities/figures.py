@@ -44,6 +44,7 @@ class Participation:
     attended: int
     members: int
     took_part: int
+    signed_members: int = 0  # members who signed up for at least one, there or not
 
     @property
     def attendance_rate(self) -> Decimal | None:
@@ -106,12 +107,13 @@ def participation(
     there = sa.case((col(ActivitySignup.attended_at).is_not(None), col(ActivitySignup.member_id)))
     # Grouped by the member's unit in the database: a member belongs to one unit, so distinct
     # members per unit add up the tree without counting anyone twice.
-    per_unit = session.exec(
-        select(
-            Member.unit_id,
+    per_unit = session.execute(
+        sa.select(
+            col(Member.unit_id),
             func.count(),
             func.count(col(ActivitySignup.attended_at)),
             func.count(sa.distinct(there)),
+            func.count(sa.distinct(col(ActivitySignup.member_id))),
         )
         .select_from(ActivitySignup)
         .join(Activity, col(Activity.id) == col(ActivitySignup.activity_id))
@@ -121,11 +123,13 @@ def participation(
     ).all()
     counted: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     took_part: dict[int, int] = defaultdict(int)
-    for unit_id, signed, attended, people in per_unit:
+    signed_members: dict[int, int] = defaultdict(int)
+    for unit_id, signed, attended, people, signers in per_unit:
         for wanted_id in rolled_up(unit_id):
             counted[wanted_id][0] += signed
             counted[wanted_id][1] += attended
             took_part[wanted_id] += people
+            signed_members[wanted_id] += signers
     members: dict[int, int] = defaultdict(int)
     for unit_id, count in session.exec(
         select(Member.unit_id, func.count())
@@ -142,6 +146,7 @@ def participation(
             attended=counted[unit_id][1],
             members=members[unit_id],
             took_part=took_part[unit_id],
+            signed_members=signed_members[unit_id],
         )
         for unit_id, unit in wanted.items()
     }
@@ -167,8 +172,9 @@ def participation_scores(
 ) -> dict[int, float]:
     """Members who took part per 100 members, for the units' ranking; units with no activity held left out.
 
-    A period in which nobody's attendance was recorded anywhere has no data at all (the union
-    does not count attendance), rather than every unit scoring zero.
+    Taking part is being there (checked in or marked) where the union records attendance; in a
+    period in which nobody's attendance was recorded anywhere, it is signing up for at least one
+    activity, rather than every unit scoring zero.
     """
     anyone_there = session.exec(
         select(ActivitySignup.id)
@@ -180,12 +186,12 @@ def participation_scores(
         )
         .limit(1)
     ).first()
-    if anyone_there is None:
-        return {}
     units = session.exec(select(Unit).where(col(Unit.id).in_(list(subtrees)))).all()
     rows = participation(session, units=units, start=start, end=end)
-    return {
-        unit_id: float(row.per_100)
-        for unit_id, row in rows.items()
-        if row.activities and row.per_100 is not None
-    }
+    scores = {}
+    for unit_id, row in rows.items():
+        if not row.activities or not row.members:
+            continue
+        people = row.took_part if anyone_there is not None else row.signed_members
+        scores[unit_id] = 100 * people / row.members
+    return scores

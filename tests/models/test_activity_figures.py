@@ -83,16 +83,14 @@ def test_the_table_of_a_union_and_its_workshops(session: Session, union: None) -
     ]
 
 
-def test_the_ranking_input_is_took_part_per_100_and_nothing_where_nobody_was_counted(
+def test_the_ranking_input_is_took_part_per_100_and_nothing_where_nothing_was_held(
     session: Session, union: None
 ) -> None:
     first, second = unit_id(session, "厂工会/一车间"), unit_id(session, "厂工会/二车间")
     subtrees = {first: frozenset({first}), second: frozenset({second})}
     start, end = DECEMBER.bounds(SHANGHAI)
-    assert participation_scores(session, start=start, end=end, subtrees=subtrees) == {
-        first: 66.7,
-        second: 100.0,
-    }
+    scores = participation_scores(session, start=start, end=end, subtrees=subtrees)
+    assert scores == pytest.approx({first: 200 / 3, second: 100.0})
     november = Period(2026, PeriodKind.MONTH, 11).bounds(SHANGHAI)
     assert participation_scores(session, start=november[0], end=november[1], subtrees=subtrees) == {}
 

@@ -39,9 +39,13 @@ from models.units import Unit, UnitTree
 from tests.factories import make_member
 from tests.handlers.conftest import Chat
 
+# The inputs the fixture's figures are worked out by hand for (dues and hardship have their own
+# tests of their scores; here they would only be left out for want of data).
+WORKED = ("suggestions_per_100", "adoption_rate", "answered_on_time", "activity_participation")
 # Anonymous suggestions count for their own unit here: the fixture's units are all small.
 CONFIG = CoreConfig(
-    scores=REGISTRY.scores, policies={SuggestionPolicy: SuggestionPolicy(anonymity_min_members=1)}
+    scores=tuple(score for score in REGISTRY.scores if score.id in WORKED),
+    policies={SuggestionPolicy: SuggestionPolicy(anonymity_min_members=1)},
 )
 
 
