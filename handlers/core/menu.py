@@ -13,8 +13,9 @@ from handlers.core.module import Command, MenuGroup, MenuSlot, Module
 from models.errors import N_
 
 # Up to this many entries the menu is one list; beyond it (a cadre's), a list of sections first.
-# Ten: a member's own services (困难申报 among them) still fit on one screen.
-FLAT_MAX = 10
+# Twelve: a member's own services (建议, 困难申报, 会费, 活动, 排行榜 and the settings, 推送渠道 for
+# one bound on both channels) still fit on one phone screen as one list; a cadre's do not.
+FLAT_MAX = 12
 SECTION_PREFIX = "s:"
 BACK_TO_MENU = "menu"
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from handlers.core.context import CoreConfig
 from handlers.core.i18n import Catalogues
 from handlers.core.messages import Incoming
-from handlers.core.module import JobContext, Module, Reminder
+from handlers.core.module import JobContext
 from handlers.core.router import Bot
 from handlers.modules import registry
 from handlers.suggestions.collection import CALL_JOB
 from models.db import SessionFactory
+from models.dues.tables import DuesPolicy
 from models.ephemeral import EphemeralStore
 from models.preferences import reminders_off
 from tests.factories import bind, make_member
@@ -51,15 +52,14 @@ def test_the_reminders_word_lists_them_too(db: SessionFactory, chat: Chat) -> No
 def test_a_reminder_the_union_insists_on_is_shown_always_on(
     db: SessionFactory, store: EphemeralStore, catalogues: Catalogues
 ) -> None:
-    dues = Module(
-        name="dues_stand_in", reminders=(Reminder("dues", "会费提醒", optional=lambda config: False),)
-    )
+    # The dues module's reminder, where the union's settings say members may not turn it off.
+    insisted: dict[type, object] = {DuesPolicy: DuesPolicy(reminder_optional=False)}
     bot = Bot(
         sessions=db,
         store=store,
         catalogues=catalogues,
-        config=CoreConfig(dialog_timeout=timedelta(minutes=30)),
-        registry=registry(dues),
+        config=CoreConfig(dialog_timeout=timedelta(minutes=30), policies=insisted),
+        registry=registry(),
     )
     chat = Chat(bot)
     bound_member(db)
