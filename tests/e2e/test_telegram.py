@@ -167,7 +167,7 @@ async def bind(stub: TelegramStub) -> None:
 async def test_commands_are_registered_for_chinese_and_english(
     polling: TelegramChannel, stub: TelegramStub
 ) -> None:
-    assert [c["command"] for c in stub.commands["zh"]][:3] == ["menu", "me", "lang"]
+    assert [c["command"] for c in stub.commands["zh"]][:4] == ["menu", "me", "dues", "lang"]
     assert stub.commands["zh"][0]["description"] == "主菜单"
     assert stub.commands["en"][0]["description"] == "Main menu"
 

@@ -51,7 +51,7 @@ def _only_news(full: Registry) -> Registry:
     return replace(full, menu={group: news if group is MenuGroup.NEWS else () for group in full.menu})
 
 
-def test_today_suggestions_activities_notices_my_profile_and_help_are_published() -> None:
+def test_todays_features_are_published_in_their_groups() -> None:
     plan = build_menu(REGISTRY, ZH)
     assert plan.menu == {
         "button": [
@@ -81,7 +81,17 @@ def test_today_suggestions_activities_notices_my_profile_and_help_are_published(
             },
         ]
     }
-    assert plan.published == ("suggest", "my_suggestions", "hardship", "activities", "notices", "me", "help")
+    assert plan.published == (
+        "suggest",
+        "my_suggestions",
+        "hardship",
+        "activities",
+        "notices",
+        "ranking",
+        "my_dues",
+        "me",
+        "help",
+    )
 
 
 def test_every_published_key_opens_an_existing_feature() -> None:
@@ -104,6 +114,7 @@ def test_the_full_layout_once_the_features_exist() -> None:
         "工会动态",
         "  通知公告 [go:notices]",
         "  排行榜 [go:ranking]",
+        "  先进职工评选投票 [go:ballots]",
         "我的",
         "  我的会费 [go:my_dues]",
         "  我的信息 [go:me]",
