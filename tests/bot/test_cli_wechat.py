@@ -31,16 +31,38 @@ PUBLISHED = {
                 {"type": "click", "name": "活动报名", "key": "go:activities"},
             ],
         },
-        {"type": "click", "name": "通知公告", "key": "go:notices"},
+        {
+            "name": "工会动态",
+            "sub_button": [
+                {"type": "click", "name": "通知公告", "key": "go:notices"},
+                {"type": "click", "name": "排行榜", "key": "go:ranking"},
+            ],
+        },
         {
             "name": "我的",
             "sub_button": [
+                {"type": "click", "name": "我的会费", "key": "go:my_dues"},
                 {"type": "click", "name": "我的信息", "key": "go:me"},
                 {"type": "click", "name": "使用帮助", "key": "go:help"},
             ],
         },
     ]
 }
+# The same as the command prints it.
+PRINTED = [
+    "会员服务",
+    "  提建议 [go:suggest]",
+    "  我的建议 [go:my_suggestions]",
+    "  困难申报 [go:hardship]",
+    "  活动报名 [go:activities]",
+    "工会动态",
+    "  通知公告 [go:notices]",
+    "  排行榜 [go:ranking]",
+    "我的",
+    "  我的会费 [go:my_dues]",
+    "  我的信息 [go:me]",
+    "  使用帮助 [go:help]",
+]
 
 Run = Callable[..., Coroutine[Any, Any, int]]
 
@@ -81,19 +103,7 @@ async def test_publish_sends_only_existing_features(
     assert await wechat("publish") == 0
     assert stub.menu == PUBLISHED
     out = capsys.readouterr().out.splitlines()
-    assert out[:10] == [
-        "已发布微信自定义菜单：",
-        "会员服务",
-        "  提建议 [go:suggest]",
-        "  我的建议 [go:my_suggestions]",
-        "  困难申报 [go:hardship]",
-        "  活动报名 [go:activities]",
-        "通知公告 [go:notices]",
-        "我的",
-        "  我的信息 [go:me]",
-        "  使用帮助 [go:help]",
-    ]
-    assert out[10:] == []
+    assert out == ["已发布微信自定义菜单：", *PRINTED]
     assert stub.count("/cgi-bin/token") == 0
 
 
@@ -112,17 +122,7 @@ async def test_show_prints_the_live_menu_and_notices_when_it_is_outdated(
     await wechat("publish")
     capsys.readouterr()
     assert await wechat("show") == 0
-    assert capsys.readouterr().out.splitlines() == [
-        "会员服务",
-        "  提建议 [go:suggest]",
-        "  我的建议 [go:my_suggestions]",
-        "  困难申报 [go:hardship]",
-        "  活动报名 [go:activities]",
-        "通知公告 [go:notices]",
-        "我的",
-        "  我的信息 [go:me]",
-        "  使用帮助 [go:help]",
-    ]
+    assert capsys.readouterr().out.splitlines() == PRINTED
     stub.menu = {"button": [{"type": "click", "name": "即将上线", "key": "SOON"}]}
     assert await wechat("show") == 0
     out = capsys.readouterr().out.splitlines()
@@ -136,8 +136,8 @@ async def test_labels_in_the_default_locale(
     monkeypatch.setenv("UNIONBOT_DEFAULT_LOCALE", "en")
     assert await wechat("publish") == 0
     assert stub.menu is not None
-    assert [button["name"] for button in stub.menu["button"][:2]] == ["Services", "Notices"]
-    assert [sub["name"] for sub in stub.menu["button"][2]["sub_button"]] == ["My profile", "Help"]
+    assert [button["name"] for button in stub.menu["button"]] == ["Services", "Union news", "Me"]
+    assert [sub["name"] for sub in stub.menu["button"][2]["sub_button"]] == ["My dues", "My profile", "Help"]
 
 
 @pytest.mark.parametrize("action", ["publish", "show"])

@@ -62,6 +62,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "section_services": BOUND,
     "section_settings": BOUND,
     "activity_check_in": BOUND,
+    "ranking": BOUND,
     "collection": BOUND,
     "reminder": BOUND,
     "my_dues": BOUND,
@@ -92,8 +93,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     # Dues: who records them (收缴员, 主席, 管理员).
     "dues_record": frozenset({"treasurer", "chair", "admin"}),
     "dues_figures": frozenset({"treasurer", "chair", "admin"}),
-    # 季度评比 is the chair's call.
+    # 季度评比, and the quarter's ranking drafted and published, are the chair's call.
     "suggestion_appraisal": CHAIRS,
+    "ranking_draft": CHAIRS,
+    "ranking_publish": CHAIRS,
 }
 """Feature name → the people who may use it; everyone else is refused with a sentence."""
 
