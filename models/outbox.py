@@ -433,26 +433,37 @@ def _claim(session: Session, *, worker_id: str, now: datetime, limit: int, urgen
     return [row_id for (row_id,) in result]
 
 
-def mark_sending(session: Session, ids: Collection[int], *, worker_id: str) -> set[int]:
-    """Move claimed rows to SENDING just before their requests go out; commit before sending.
+def mark_sending(
+    session: Session, ids: Collection[int], *, worker_id: str, channel: str | None = None
+) -> set[int]:
+    """Move claimed rows to SENDING as their requests are about to leave on ``channel``; commit, then send.
 
     Only rows this worker still holds are moved (a worker presumed dead may have
-    had them taken back), and only those may be sent. A Core statement built
-    once: the worker runs it hundreds of times a second, and an ORM update
-    rebuilt on every call cost more than the row it changes. Rows loaded into
-    ``session`` are not refreshed; read the status again to see the mark.
+    had them taken back), and only those may be sent. The channel is written with
+    the mark, so a row a killed worker leaves uncertain says where it may have
+    arrived (``outbox status``). A Core statement built once: the worker runs it
+    hundreds of times a second, and an ORM update rebuilt on every call cost more
+    than the row it changes. Rows loaded into ``session`` are not refreshed; read
+    the status again to see the mark.
 
     Returns:
         The ids that may be sent now.
     """
     if not ids:
         return set()
-    result = session.connection().execute(_MARK_SENDING, {"ids": list(ids), "worker_id": worker_id})
+    params = {"ids": list(ids), "worker_id": worker_id}
+    if channel is None:
+        result = session.connection().execute(_MARK_SENDING, params)
+    else:
+        result = session.connection().execute(_MARK_SENDING_ON, {**params, "sending_channel": channel})
     return {row_id for (row_id,) in result}
 
 
-def _mark_sending_statement() -> Any:
+def _mark_sending_statement(*, with_channel: bool = False) -> Any:
     table = Outbox.__table__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {"status": OutboxStatus.SENDING.value}
+    if with_channel:
+        values["channel"] = sa.bindparam("sending_channel")
     return (
         sa.update(table)
         .where(
@@ -460,12 +471,13 @@ def _mark_sending_statement() -> Any:
             table.c.status == OutboxStatus.CLAIMED.value,
             table.c.claimed_by == sa.bindparam("worker_id"),
         )
-        .values(status=OutboxStatus.SENDING.value)
+        .values(**values)
         .returning(table.c.id)
     )
 
 
 _MARK_SENDING = _mark_sending_statement()
+_MARK_SENDING_ON = _mark_sending_statement(with_channel=True)
 
 
 def _settle(
@@ -789,6 +801,16 @@ def uncertain_rows(session: Session, *, limit: int = 100) -> Sequence[Outbox]:
         .order_by(col(Outbox.claimed_at), col(Outbox.id))
         .limit(limit)
     ).all()
+
+
+def uncertain_channels(session: Session) -> dict[str, int]:
+    """How many uncertain pushes each channel may or may not have delivered ("" when none was recorded)."""
+    rows = session.exec(
+        select(Outbox.channel, func.count())
+        .where(col(Outbox.status) == OutboxStatus.UNCERTAIN)
+        .group_by(col(Outbox.channel))
+    ).all()
+    return {channel or "": count for channel, count in rows}
 
 
 def next_due(session: Session) -> datetime | None:

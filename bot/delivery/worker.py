@@ -201,7 +201,7 @@ class _Writer:
         self.worker_id = worker_id
         self.clock = clock
         self.turns = turns
-        self._marks: list[tuple[int, asyncio.Future[bool]]] = []
+        self._marks: list[tuple[int, str | None, asyncio.Future[bool]]] = []
         self._settles: list[tuple[Callable[[Session], None], asyncio.Future[None]]] = []
         self._sent: list[tuple[Sent, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
@@ -217,9 +217,9 @@ class _Writer:
                 await self._task
             self._task = None
 
-    async def mark_sending(self, row_id: int) -> bool:
+    async def mark_sending(self, row_id: int, channel: str | None = None) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._marks.append((row_id, future))
+        self._marks.append((row_id, channel, future))
         self._wake.set()
         return await future
 
@@ -251,20 +251,20 @@ class _Writer:
             try:
                 marked = await asyncio.to_thread(
                     self._apply,
-                    [row_id for row_id, _ in marks],
+                    [(row_id, channel) for row_id, channel, _ in marks],
                     [write for write, _ in settles],
                     [item for item, _ in sent],
                     self.clock(),
                 )
             except Exception as error:
-                for _, mark in marks:
+                for _, _, mark in marks:
                     if not mark.done():
                         mark.set_exception(error)
                 for done in waiting:
                     if not done.done():
                         done.set_exception(error)
                 continue
-            for row_id, mark in marks:
+            for row_id, _, mark in marks:
                 if not mark.done():
                     mark.set_result(row_id in marked)
             for done in waiting:
@@ -272,13 +272,23 @@ class _Writer:
                     done.set_result(None)
 
     def _apply(
-        self, ids: list[int], settles: list[Callable[[Session], None]], sent: list[Sent], now: datetime
+        self,
+        marks: list[tuple[int, str | None]],
+        settles: list[Callable[[Session], None]],
+        sent: list[Sent],
+        now: datetime,
     ) -> set[int]:
+        by_channel: dict[str | None, list[int]] = defaultdict(list)
+        for row_id, channel in marks:
+            by_channel[channel].append(row_id)
+        marked: set[int] = set()
         with self.turns.turn(), self.sessions() as session:
             record_sent_many(session, sent, worker_id=self.worker_id, now=now)
             for write in settles:
                 write(session)
-            return mark_sending(session, ids, worker_id=self.worker_id)
+            for channel, ids in by_channel.items():
+                marked |= mark_sending(session, ids, worker_id=self.worker_id, channel=channel)
+            return marked
 
 
 class DeliveryWorker:
@@ -533,11 +543,11 @@ class DeliveryWorker:
         channel: str | None = None
         marked = False
 
-        async def mark() -> None:
+        async def mark(channel: str) -> None:
             nonlocal marked
             if marked:
                 return
-            if not await self._writer.mark_sending(job.row_id):
+            if not await self._writer.mark_sending(job.row_id, channel):
                 raise TakenBack(job.key)
             marked = True
 
@@ -561,7 +571,7 @@ class DeliveryWorker:
         return SendResult(Outcome.FAILED, error=_refusal(refused)), channel, marked
 
     def _acquirer(
-        self, target: Target, stop: asyncio.Event | None, mark: Callable[[], Any]
+        self, target: Target, stop: asyncio.Event | None, mark: Callable[[str], Any]
     ) -> Callable[[], Any]:
         """The pusher's ``acquire``: the rate wait, then the SENDING mark, committed before the request.
 
@@ -573,13 +583,13 @@ class DeliveryWorker:
             nonlocal first
             if not first:
                 await self.rates.acquire(target.channel, target.external_id)
-                await mark()
+                await mark(target.channel)
                 return
             first = False
             if stop is not None and stop.is_set():
                 raise Stopped
             await self.rates.acquire(target.channel, target.external_id, stop)
-            await mark()
+            await mark(target.channel)
 
         return acquire
 
