@@ -76,7 +76,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str
     schema = f"unionbot_kill_{uuid.uuid4().hex[:12]}"
     postgres_engine(TEST_DATABASE_URL, schema).dispose()
     client = redis.Redis.from_url(TEST_REDIS_URL)
-    client.delete(*(client.keys("unionbot:*") or ["-"]))
+    client.delete(*(client.keys("unionbot:rate:*") or ["-"]))
     try:
         yield {
             "database_url": f"{TEST_DATABASE_URL}?options=-csearch_path%3D{schema}",
