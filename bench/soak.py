@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import re
+import signal
 import socket
 import sys
 import tempfile
@@ -328,12 +329,13 @@ class Soak:
                 "http_host": "127.0.0.1",
             }
             app = App(load_settings(data_dir=self.workdir / "driver", **settings))
-            app.prepare()
-            union = seed_union(app.sessions, self.args.recipients, wechat_every=5)
-            chatters = seed_chatters(app)
+            # On threads: the stand-ins on this loop keep answering the bots meanwhile.
+            await asyncio.to_thread(app.prepare)
+            union = await asyncio.to_thread(seed_union, app.sessions, self.args.recipients, wechat_every=5)
+            chatters = await asyncio.to_thread(seed_chatters, app)
             await self._start_bots(settings)
             started = time.perf_counter()
-            notice_id = send_notice(app.sessions, union, NOTICE_TITLE)
+            notice_id = await asyncio.to_thread(send_notice, app.sessions, union, NOTICE_TITLE)
             sampler = asyncio.create_task(self._sample(app, notice_id, started))
             await self._chat(chatters, started)
             sampler.cancel()
@@ -620,7 +622,12 @@ async def soak(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     return summary, checks(summary, args)
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # asyncio.run cancels the soak: its bots are killed, its schema dropped
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupted)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     args = parse_args(argv)
