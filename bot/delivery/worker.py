@@ -248,14 +248,23 @@ class _Writer:
             if not marks and not settles and not sent:
                 continue
             waiting: list[asyncio.Future[None]] = [done for _, done in [*settles, *sent]]
+            args = (
+                [(row_id, channel) for row_id, channel, _ in marks],
+                [write for write, _ in settles],
+                [item for item, _ in sent],
+                self.clock(),
+            )
             try:
-                marked = await asyncio.to_thread(
-                    self._apply,
-                    [(row_id, channel) for row_id, channel, _ in marks],
-                    [write for write, _ in settles],
-                    [item for item, _ in sent],
-                    self.clock(),
-                )
+                try:
+                    marked = await asyncio.to_thread(self._apply, *args)
+                except sa.exc.DBAPIError as lost:
+                    if not lost.connection_invalidated:
+                        raise
+                    # The connection died (a database restart, a killed backend): the transaction
+                    # rolled back whole, and its writes are fenced, so once more on a new one.
+                    # Failing here would leave requests that went out to be declared uncertain.
+                    log.warning("database connection lost while recording pushes; trying a new one")
+                    marked = await asyncio.to_thread(self._apply, *args)
             except Exception as error:
                 for _, _, mark in marks:
                     if not mark.done():
