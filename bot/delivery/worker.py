@@ -630,21 +630,47 @@ class DeliveryWorker:
                 note=result.error,
             )
         elif result.outcome is Outcome.RETRY:
-            if job.attempts + 1 >= self.config.max_attempts:
+            tries = job.attempts + 1
+            if tries >= self.config.max_attempts:
+                log.warning("push %s on %s failed %d times (%s); given up", job.key, channel, tries, error)
                 record_failed(
                     session, job.row_id, worker_id=worker, channel=channel, error=f"gave up: {error}"
                 )
             else:
-                at = now + retry_delay(job.attempts, result.retry_after, self._rng)
-                record_retry(session, job.row_id, worker_id=worker, channel=channel, error=error, at=at)
+                delay = retry_delay(job.attempts, result.retry_after, self._rng)
+                log.warning(
+                    "push %s on %s not sent (%s); try %d of %d in %.0f s",
+                    job.key,
+                    channel,
+                    error,
+                    tries + 1,
+                    self.config.max_attempts,
+                    delay.total_seconds(),
+                )
+                record_retry(
+                    session, job.row_id, worker_id=worker, channel=channel, error=error, at=now + delay
+                )
         elif result.outcome is Outcome.UNCERTAIN:
             assert channel is not None
             if self.config.resend_uncertain:
-                at = now + retry_delay(job.attempts, None, self._rng)
-                record_retry(session, job.row_id, worker_id=worker, channel=channel, error=error, at=at)
+                delay = retry_delay(job.attempts, None, self._rng)
+                log.warning(
+                    "push %s on %s got no answer (%s); sent again in %.0f s as the settings allow",
+                    job.key,
+                    channel,
+                    error,
+                    delay.total_seconds(),
+                )
+                record_retry(
+                    session, job.row_id, worker_id=worker, channel=channel, error=error, at=now + delay
+                )
             else:
+                log.warning(
+                    "push %s on %s got no answer (%s); uncertain, not sent again", job.key, channel, error
+                )
                 record_uncertain(session, job.row_id, worker_id=worker, channel=channel, error=error)
         else:
+            log.info("push %s failed for good on %s: %s", job.key, channel, error)
             record_failed(session, job.row_id, worker_id=worker, channel=channel, error=error)
 
     # -- the database side, on a thread ------------------------------------------------------------
