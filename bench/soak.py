@@ -472,7 +472,7 @@ class Soak:
             "from bot.app import App\n"
             "from bot.settings import load_settings\n"
             "from tests.reliability.harness import Union, send_notice\n"
-            f"settings = load_settings(database_url={database_url!r}, data_dir={str(self.workdir / 'notice')!r})\n"
+            f"settings = load_settings(database_url={database_url!r}, data_dir={str(self.workdir)!r})\n"
             "app = App(settings)\n"
             f"print(send_notice(app.sessions, Union({chair_id}, ()), {NOTICE_TITLE!r}))\n"
         )

@@ -3,7 +3,8 @@
 Two bot processes on PostgreSQL + Redis under 50 messages a second on both channels,
 a notice to 20,000 members and a scheduled job going out meanwhile: after the first
 minute (the bots' first use of everything, under full load) no errors, p99 reply
-latency within WeChat's 5 s, memory flat, pushes at 80 % of the configured rate. UNIONBOT_SOAK_MINUTES changes the length. Needs PostgreSQL and
+latency within WeChat's 5 s, memory flat, pushes at 80 % of the configured rate.
+UNIONBOT_SOAK_MINUTES changes the length. Needs PostgreSQL and
 Redis (UNIONBOT_TEST_DATABASE_URL, UNIONBOT_TEST_REDIS_URL): two processes share
 work only there.
 """
