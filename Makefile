@@ -28,11 +28,15 @@ TEST_REDIS_URL := redis://127.0.0.1:6379/15
 # Exit 0 when something accepts a TCP connection on host port within a second.
 PROBE := $(BIN)/python -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()'
 
+# soak: how long, and where the figures go (bench/RESULTS.md, "Soak", says how to read them).
+SOAK_MINUTES ?= 30
+SOAK_OUT ?= /tmp/unionbot-soak.json
+
 # bench-check: PostgreSQL when it answers here (a throwaway schema, dropped after), else SQLite.
 BENCH_POSTGRES_URL ?= $(TEST_DATABASE_URL)
 BENCH_CHECK_ARGS ?=
 
-.PHONY: help install demo test bench bench-check messages compile clean
+.PHONY: help install demo test bench bench-check soak messages compile clean
 
 help: ## List the targets
 	@echo "Targets (variables: ROLE=member|cadre|admin, PYTEST_ARGS, PYTHON, BENCH_CHECK_ARGS, BENCH_POSTGRES_URL):"
@@ -78,6 +82,13 @@ bench: $(STAMP) ## Run every bench/bench_*.py
 
 bench-check: $(STAMP) ## Brief benchmarks against bench/baseline.json (bench/RESULTS.md); not part of test
 	$(BIN)/python bench/check.py --postgres-url '$(BENCH_POSTGRES_URL)' $(BENCH_CHECK_ARGS)
+
+soak: $(STAMP) ## kill -9 tests at 10,000 recipients, then SOAK_MINUTES (30) of two bots under load
+	@export UNIONBOT_TEST_DATABASE_URL="$${UNIONBOT_TEST_DATABASE_URL:-$(TEST_DATABASE_URL)}"; \
+	export UNIONBOT_TEST_REDIS_URL="$${UNIONBOT_TEST_REDIS_URL:-$(TEST_REDIS_URL)}"; \
+	echo "Soak: $(SOAK_MINUTES) min on $$UNIONBOT_TEST_DATABASE_URL and $$UNIONBOT_TEST_REDIS_URL; load now: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	UNIONBOT_KILL_RECIPIENTS=10000 $(BIN)/pytest -q tests/reliability/test_kill.py; \
+	PYTHONPATH=. $(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) --out $(SOAK_OUT)
 
 messages: $(STAMP) ## Extract the strings into locales/messages.pot and update each locale's messages.po
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords $(KEYWORDS) --add-comments=TRANSLATORS: \

@@ -27,7 +27,15 @@ from handlers.core.i18n import Translator
 from models.base import utcnow
 from models.errors import N_
 from models.members import Member
-from models.outbox import OUTCOME_LABELS, Outcome, PushKind, kind_outcomes, retry_failed, uncertain_rows
+from models.outbox import (
+    OUTCOME_LABELS,
+    Outcome,
+    PushKind,
+    kind_outcomes,
+    retry_failed,
+    uncertain_channels,
+    uncertain_rows,
+)
 
 # Piped into a file, a table is not squeezed into 80 columns.
 PIPE_WIDTH = 200
@@ -69,6 +77,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
     with app.sessions() as session:
         counts = kind_outcomes(session)
         uncertain = list(uncertain_rows(session, limit=UNCERTAIN_LISTED))
+        channels = uncertain_channels(session) if uncertain else {}
         employee_nos = dict(
             session.exec(
                 select(Member.id, Member.employee_no).where(
@@ -114,6 +123,9 @@ def _status(app: App, args: argparse.Namespace) -> int:
         total = sum(by_outcome.get(Outcome.UNCERTAIN, 0) for by_outcome in counts.values())
         if total > len(uncertain):
             print(_("另有 {count} 条未列出。").format(count=total - len(uncertain)))
+        # Where to look: the channel each may have reached (its own records, or the member's chat).
+        for channel, count in sorted(channels.items()):
+            print(_("渠道 {channel}：{count} 条不确定").format(channel=channel or _("未记录"), count=count))
         print(_("确认需要重发时，运行 outbox retry-failed 类型 --uncertain。"))
     return 0
 

@@ -20,6 +20,7 @@ queued). A new kind is one more :class:`TargetKind` and one more branch in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,8 +64,10 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 FILE_MAX_BYTES = 50 * MB
 # A notice scheduled further ahead than this is more likely a typo in the year than a plan.
 SCHEDULE_AHEAD_MAX = timedelta(days=90)
-# The author's progress message is refreshed at most this often while a notice goes out.
-PROGRESS_INTERVAL = timedelta(seconds=5)
+# While a notice goes out, the author's progress message is refreshed when both this long has
+# passed and this share of the recipients has been settled since it last showed (whichever is later).
+PROGRESS_INTERVAL = timedelta(seconds=10)
+PROGRESS_STEP = 0.1
 
 TOPIC = "notice"
 PROGRESS_TOPIC = "notice_progress"
@@ -714,7 +717,10 @@ def progress_of(session: Session, notice_id: int) -> tuple[Notice, NoticeReport]
 
 
 def refresh_progress(session: Session, notice_ids: Collection[int], now: datetime) -> list[int]:
-    """Re-queue the authors' progress messages after a batch: at most every few seconds, and at the end.
+    """Re-queue the authors' progress messages: every 10 % or 10 s, whichever is later, and at the end.
+
+    The count settled when the message was last re-queued is kept in its row's params, so the
+    10 % are counted from what the author was last shown, not from the start.
 
     Returns:
         The notices whose progress message was re-queued.
@@ -730,13 +736,16 @@ def refresh_progress(session: Session, notice_ids: Collection[int], now: datetim
             # Only once the final report is sure to be rendered: a progress message already taken
             # by a worker may have been rendered before the last pushes were recorded. Its own
             # batch calls this again (after_batch of the progress topic), and then it re-arms.
-            if rearm(session, key=key, now=now):
+            if rearm(session, key=key, now=now, params={"done": report.done}):
                 notice.completed_at = now
                 session.add(notice)
                 refreshed.append(notice_id)
             continue
-        last = session.exec(select(Outbox.sent_at).where(Outbox.key == key)).first()
-        if (last is None or now - last >= PROGRESS_INTERVAL) and rearm(session, key=key, now=now):
+        found = session.exec(select(Outbox.sent_at, Outbox.params).where(Outbox.key == key)).first()
+        last, shown = (found[0], int((found[1] or {}).get("done", 0))) if found else (None, 0)
+        step = max(1, math.ceil(report.total * PROGRESS_STEP))
+        due = last is None or (now - last >= PROGRESS_INTERVAL and report.done - shown >= step)
+        if due and rearm(session, key=key, now=now, params={"done": report.done}):
             refreshed.append(notice_id)
     session.flush()
     return refreshed

@@ -285,23 +285,33 @@ def withdraw(session: Session, *, topic: str, subject_id: int) -> int:
     return max(int(result.rowcount), 0)  # type: ignore[attr-defined]
 
 
-def rearm(session: Session, *, key: str, now: datetime) -> bool:
+def rearm(session: Session, *, key: str, now: datetime, params: Mapping[str, Any] | None = None) -> bool:
     """Queue a row that already went out once more, due now: a progress message to refresh.
 
     The worker then sends it again, or edits the message it sent before where the renderer asks
     for ``edit_in_place`` and the channel can edit. A row still waiting or on its way is left as
-    it is: it will show the newest figures anyway, being rendered when it is sent.
+    it is: it will show the newest figures anyway, being rendered when it is sent. ``params``
+    replace the row's own (what the producer wants to remember of this round, e.g. the count
+    shown); a progress row is urgent, so the worker takes it ahead of the rows it reports on.
 
     Returns:
         Whether the row was re-queued.
     """
+    values: dict[str, Any] = {
+        "status": OutboxStatus.QUEUED,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "error": None,
+    }
+    if params is not None:
+        values["params"] = dict(params)
     result = session.execute(
         sa.update(Outbox)
         .where(
             col(Outbox.key) == key,
             col(Outbox.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNCERTAIN]),
         )
-        .values(status=OutboxStatus.QUEUED, next_attempt_at=now, attempts=0, error=None)
+        .values(**values)
     )
     return int(result.rowcount) > 0  # type: ignore[attr-defined]
 
@@ -378,8 +388,16 @@ def claimed_rows(session: Session, ids: Sequence[int]) -> list[ClaimedRow]:
     return [ClaimedRow(*row) for row in session.connection().execute(_CLAIMED, {"ids": list(ids)})]
 
 
-def claim_ids(session: Session, *, worker_id: str, now: datetime, limit: int) -> list[int]:
-    """Take up to ``limit`` due rows for ``worker_id``, oldest due first; their ids.
+def claim_ids(
+    session: Session, *, worker_id: str, now: datetime, limit: int, urgent_only: bool = False
+) -> list[int]:
+    """Take up to ``limit`` due rows for ``worker_id``: urgent ones first, then oldest due first; their ids.
+
+    Urgent rows are few and someone watches for them: a sender's progress message
+    queued behind the thousands of rows it reports on would arrive when they are
+    all sent (it shares their due time and comes after them by id). Looking for them
+    reads the due rows' index entries, well under a millisecond for 20,000 of them.
+    ``urgent_only``: only those (the worker looks for them between batches).
 
     On PostgreSQL the rows are chosen with ``FOR UPDATE SKIP LOCKED``, so workers
     claiming at the same moment each get different rows without waiting on one
@@ -388,9 +406,19 @@ def claim_ids(session: Session, *, worker_id: str, now: datetime, limit: int) ->
     The caller commits before sending anything: a claim that is not committed
     protects nothing.
     """
+    ids = _claim(session, worker_id=worker_id, now=now, limit=limit, urgent=True)
+    if len(ids) < limit and not urgent_only:
+        ids += _claim(session, worker_id=worker_id, now=now, limit=limit - len(ids), urgent=False)
+    return ids
+
+
+def _claim(session: Session, *, worker_id: str, now: datetime, limit: int, urgent: bool) -> list[int]:
+    conditions = [col(Outbox.status) == OutboxStatus.QUEUED, col(Outbox.next_attempt_at) <= now]
+    if urgent:
+        conditions.append(col(Outbox.urgent).is_(True))
     due = (
         select(Outbox.id)
-        .where(col(Outbox.status) == OutboxStatus.QUEUED, col(Outbox.next_attempt_at) <= now)
+        .where(*conditions)
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)
     )
@@ -405,26 +433,37 @@ def claim_ids(session: Session, *, worker_id: str, now: datetime, limit: int) ->
     return [row_id for (row_id,) in result]
 
 
-def mark_sending(session: Session, ids: Collection[int], *, worker_id: str) -> set[int]:
-    """Move claimed rows to SENDING just before their requests go out; commit before sending.
+def mark_sending(
+    session: Session, ids: Collection[int], *, worker_id: str, channel: str | None = None
+) -> set[int]:
+    """Move claimed rows to SENDING as their requests are about to leave on ``channel``; commit, then send.
 
     Only rows this worker still holds are moved (a worker presumed dead may have
-    had them taken back), and only those may be sent. A Core statement built
-    once: the worker runs it hundreds of times a second, and an ORM update
-    rebuilt on every call cost more than the row it changes. Rows loaded into
-    ``session`` are not refreshed; read the status again to see the mark.
+    had them taken back), and only those may be sent. The channel is written with
+    the mark, so a row a killed worker leaves uncertain says where it may have
+    arrived (``outbox status``). A Core statement built once: the worker runs it
+    hundreds of times a second, and an ORM update rebuilt on every call cost more
+    than the row it changes. Rows loaded into ``session`` are not refreshed; read
+    the status again to see the mark.
 
     Returns:
         The ids that may be sent now.
     """
     if not ids:
         return set()
-    result = session.connection().execute(_MARK_SENDING, {"ids": list(ids), "worker_id": worker_id})
+    params = {"ids": list(ids), "worker_id": worker_id}
+    if channel is None:
+        result = session.connection().execute(_MARK_SENDING, params)
+    else:
+        result = session.connection().execute(_MARK_SENDING_ON, {**params, "sending_channel": channel})
     return {row_id for (row_id,) in result}
 
 
-def _mark_sending_statement() -> Any:
+def _mark_sending_statement(*, with_channel: bool = False) -> Any:
     table = Outbox.__table__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {"status": OutboxStatus.SENDING.value}
+    if with_channel:
+        values["channel"] = sa.bindparam("sending_channel")
     return (
         sa.update(table)
         .where(
@@ -432,12 +471,13 @@ def _mark_sending_statement() -> Any:
             table.c.status == OutboxStatus.CLAIMED.value,
             table.c.claimed_by == sa.bindparam("worker_id"),
         )
-        .values(status=OutboxStatus.SENDING.value)
+        .values(**values)
         .returning(table.c.id)
     )
 
 
 _MARK_SENDING = _mark_sending_statement()
+_MARK_SENDING_ON = _mark_sending_statement(with_channel=True)
 
 
 def _settle(
@@ -761,6 +801,16 @@ def uncertain_rows(session: Session, *, limit: int = 100) -> Sequence[Outbox]:
         .order_by(col(Outbox.claimed_at), col(Outbox.id))
         .limit(limit)
     ).all()
+
+
+def uncertain_channels(session: Session) -> dict[str, int]:
+    """How many uncertain pushes each channel may or may not have delivered ("" when none was recorded)."""
+    rows = session.exec(
+        select(Outbox.channel, func.count())
+        .where(col(Outbox.status) == OutboxStatus.UNCERTAIN)
+        .group_by(col(Outbox.channel))
+    ).all()
+    return {channel or "": count for channel, count in rows}
 
 
 def next_due(session: Session) -> datetime | None:

@@ -15,6 +15,7 @@ back everything at once.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import secrets
 import socket
@@ -24,6 +25,8 @@ from typing import IO
 import sqlalchemy as sa
 
 from models.ephemeral import EphemeralStore, StoreUnreachable, shared_only
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_PREFIX = "delivery:worker:"
 # Any 64-bit number of our own; other users of pg advisory locks pick theirs.
@@ -106,8 +109,16 @@ class SingleWorkerLock:
             self._file.close()
             self._file = None
         if self._connection is not None:
-            # Closing hands the connection back to the pool, session and lock alive: unlock first.
-            self._connection.execute(sa.select(sa.func.pg_advisory_unlock(_ADVISORY_KEY)))
-            self._connection.commit()
-            self._connection.close()
-            self._connection = None
+            connection, self._connection = self._connection, None
+            try:
+                # Closing hands the connection back to the pool, session and lock alive: unlock first.
+                connection.execute(sa.select(sa.func.pg_advisory_unlock(_ADVISORY_KEY)))
+                connection.commit()
+            except sa.exc.DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                # The server ended the session (restarted, or the connection was killed): the lock
+                # went with it, and the connection is not given back to the pool.
+                log.warning("the delivery lock's database connection was lost; the lock went with it")
+            finally:
+                connection.close()

@@ -3,14 +3,15 @@
 One row's way through a worker::
 
     claim (committed) → render in the member's language → pick the accounts (models.reach)
-      → SENDING (committed) → wait for the channel's rate → one request → outcome (committed)
+      → wait for the channel's rate → SENDING (committed) → one request → outcome (committed)
 
-The SENDING mark is committed before the request goes out and the outcome
-after it comes back, and at most ``in_flight`` rows are between the two at
-any moment. So a worker killed at any instant leaves at most ``in_flight``
-rows whose fate nobody knows; they become UNCERTAIN when the worker is found
-dead (models.outbox.recover), and every other row is either recorded or
-still claimed, which is safe to take back. Every write is fenced by the
+The SENDING mark is committed after the rate wait, as the request is about to
+leave, and the outcome after it comes back: a row waiting for its rate slot is
+still only claimed. So a worker killed at any instant leaves as SENDING only
+the rows whose requests may really have reached the channel (at most
+``in_flight``); they become UNCERTAIN when the worker is found dead
+(models.outbox.recover), and every other row is either recorded or still
+claimed, which is safe to take back. Every write is fenced by the
 worker's id: a worker wrongly presumed dead cannot overwrite what another
 did with its rows.
 
@@ -18,6 +19,11 @@ Database writes of many rows in flight are gathered into one transaction
 (group commit), so a worker keeps up with a limit of a thousand a second on
 SQLite too; the next batch is claimed and rendered while the current one is
 still going out.
+
+Urgent rows (a sender's progress message) are claimed ahead of the others, and
+once a batch's after-batch hooks have run (which re-queue progress messages)
+the worker looks for urgent rows at once rather than at its next claim, which
+was prefetched while the batch was still going out.
 """
 
 from __future__ import annotations
@@ -79,6 +85,9 @@ RENDER_CHUNK = 50
 GROUP_COMMIT_SECONDS = 0.002
 # When no channel that could reach a member is configured in this worker, look again after this long.
 NOT_CONFIGURED_RETRY = timedelta(hours=1)
+# While a batch goes out, its after-batch hooks also run this often (by the worker's clock): a batch
+# takes minutes at a channel's 30 a second, and a sender's progress must move in the meantime.
+HOOK_INTERVAL = timedelta(seconds=1)
 
 
 # Built once, not per chunk: building and cache-keying a statement costs more than running it.
@@ -126,12 +135,18 @@ def retry_delay(attempts: int, retry_after: float | None, rng: random.Random) ->
     return timedelta(seconds=min(3600.0, 15.0 * 2 ** min(attempts, 16)) * rng.uniform(0.5, 1.0))
 
 
+class TakenBack(Exception):
+    """The row was taken back from this worker (presumed dead) before its request left: not sent."""
+
+
 @dataclass
 class _Batch:
     """Rows claimed together; ``after`` runs once every one of them is recorded."""
 
     jobs: list[Job]
     subjects: dict[str, set[int]]
+    hooked_at: datetime | None = None  # when its hooks last ran (or it was claimed)
+    hooking: bool = False
     open: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -186,7 +201,7 @@ class _Writer:
         self.worker_id = worker_id
         self.clock = clock
         self.turns = turns
-        self._marks: list[tuple[int, asyncio.Future[bool]]] = []
+        self._marks: list[tuple[int, str | None, asyncio.Future[bool]]] = []
         self._settles: list[tuple[Callable[[Session], None], asyncio.Future[None]]] = []
         self._sent: list[tuple[Sent, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
@@ -202,9 +217,9 @@ class _Writer:
                 await self._task
             self._task = None
 
-    async def mark_sending(self, row_id: int) -> bool:
+    async def mark_sending(self, row_id: int, channel: str | None = None) -> bool:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._marks.append((row_id, future))
+        self._marks.append((row_id, channel, future))
         self._wake.set()
         return await future
 
@@ -233,23 +248,32 @@ class _Writer:
             if not marks and not settles and not sent:
                 continue
             waiting: list[asyncio.Future[None]] = [done for _, done in [*settles, *sent]]
+            args = (
+                [(row_id, channel) for row_id, channel, _ in marks],
+                [write for write, _ in settles],
+                [item for item, _ in sent],
+                self.clock(),
+            )
             try:
-                marked = await asyncio.to_thread(
-                    self._apply,
-                    [row_id for row_id, _ in marks],
-                    [write for write, _ in settles],
-                    [item for item, _ in sent],
-                    self.clock(),
-                )
+                try:
+                    marked = await asyncio.to_thread(self._apply, *args)
+                except sa.exc.DBAPIError as lost:
+                    if not lost.connection_invalidated:
+                        raise
+                    # The connection died (a database restart, a killed backend): the transaction
+                    # rolled back whole, and its writes are fenced, so once more on a new one.
+                    # Failing here would leave requests that went out to be declared uncertain.
+                    log.warning("database connection lost while recording pushes; trying a new one")
+                    marked = await asyncio.to_thread(self._apply, *args)
             except Exception as error:
-                for _, mark in marks:
+                for _, _, mark in marks:
                     if not mark.done():
                         mark.set_exception(error)
                 for done in waiting:
                     if not done.done():
                         done.set_exception(error)
                 continue
-            for row_id, mark in marks:
+            for row_id, _, mark in marks:
                 if not mark.done():
                     mark.set_result(row_id in marked)
             for done in waiting:
@@ -257,13 +281,23 @@ class _Writer:
                     done.set_result(None)
 
     def _apply(
-        self, ids: list[int], settles: list[Callable[[Session], None]], sent: list[Sent], now: datetime
+        self,
+        marks: list[tuple[int, str | None]],
+        settles: list[Callable[[Session], None]],
+        sent: list[Sent],
+        now: datetime,
     ) -> set[int]:
+        by_channel: dict[str | None, list[int]] = defaultdict(list)
+        for row_id, channel in marks:
+            by_channel[channel].append(row_id)
+        marked: set[int] = set()
         with self.turns.turn(), self.sessions() as session:
             record_sent_many(session, sent, worker_id=self.worker_id, now=now)
             for write in settles:
                 write(session)
-            return mark_sending(session, ids, worker_id=self.worker_id)
+            for channel, ids in by_channel.items():
+                marked |= mark_sending(session, ids, worker_id=self.worker_id, channel=channel)
+            return marked
 
 
 class DeliveryWorker:
@@ -359,8 +393,8 @@ class DeliveryWorker:
         await self.recover_dead()
 
     async def _stop(self) -> None:
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        while self._running:  # hooks may launch urgent rows meanwhile: wait for those too
+            await asyncio.gather(*list(self._running), return_exceptions=True)
         await self._writer.close()
         await asyncio.to_thread(self.heartbeat.stop)
         if self.lock is not None:
@@ -391,7 +425,7 @@ class DeliveryWorker:
                         prefetch = asyncio.get_running_loop().create_task(self._prepare())
                     batch, claimed = await prefetch
                     prefetch = None
-                    self._after_later(batch)
+                    self._after_later(batch, stop)
                     if not claimed:
                         await self._idle(stop)
                         continue
@@ -434,54 +468,106 @@ class DeliveryWorker:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    def _after_later(self, batch: _Batch) -> None:
+    def _after_later(self, batch: _Batch, stop: asyncio.Event | None) -> None:
         if not batch.subjects:
             return
-        task = asyncio.get_running_loop().create_task(self._finish(batch))
+        task = asyncio.get_running_loop().create_task(self._finish(batch, stop))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _finish(self, batch: _Batch) -> None:
+    async def _finish(self, batch: _Batch, stop: asyncio.Event | None = None) -> None:
         await batch.done.wait()
         if batch.subjects:
-            await asyncio.to_thread(self._after_sync, batch.subjects)
+            await self._hooks(batch.subjects, stop)
+
+    def _hook_meanwhile(self, batch: _Batch, stop: asyncio.Event | None) -> None:
+        """Run the batch's hooks while it is still going out, every HOOK_INTERVAL of the worker's clock."""
+        if not batch.subjects or batch.open <= 0 or batch.hooking:
+            return
+        now = self.clock()
+        if batch.hooked_at is not None and now - batch.hooked_at < HOOK_INTERVAL:
+            return
+        batch.hooking, batch.hooked_at = True, now
+
+        async def hooks() -> None:
+            try:
+                await self._hooks(batch.subjects, stop)
+            finally:
+                batch.hooking = False
+
+        task = asyncio.get_running_loop().create_task(hooks())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _hooks(self, subjects: dict[str, set[int]], stop: asyncio.Event | None) -> None:
+        """The after-batch hooks; then what they re-queued (a progress message) goes at once.
+
+        Not behind the batch prefetched meanwhile: urgent rows are claimed on their own here.
+        """
+        await asyncio.to_thread(self._after_sync, subjects)
+        if (stop is not None and stop.is_set()) or self._fatal is not None:
+            return
+        urgent, claimed = await asyncio.to_thread(self._prepare_sync, self.clock(), True)
+        if not claimed:
+            return
+        self._after_later(urgent, stop)
+        for job in urgent.jobs:
+            await self._slots.acquire()
+            self._launch(job, urgent, stop)
 
     # -- one push ----------------------------------------------------------------------------------
 
     async def _deliver(self, job: Job, batch: _Batch, stop: asyncio.Event | None) -> None:
-        """One row, holding one of the ``in_flight`` slots from its SENDING mark to its outcome."""
+        """One row, holding one of the ``in_flight`` slots from its rate wait to its outcome."""
         try:
-            if not await self._writer.mark_sending(job.row_id):
-                log.warning("push %s was taken back from this worker; not sending it", job.key)
-                return
-            result, channel = await self._send(job, stop)
+            result, channel, marked = await self._send(job, stop)
+            if not marked and result is not None and result.outcome in (Outcome.SENT, Outcome.UNCERTAIN):
+                # No request left (a pusher failed before asking for its slot): nobody has it.
+                result = SendResult(Outcome.RETRY, error=result.error or "nothing went out")
             if result is not None and result.outcome is Outcome.SENT and channel is not None:
                 await self._writer.sent(Sent(job.row_id, channel, result.external_ref, result.error))
             else:
                 now = self.clock()
                 await self._writer.settle(lambda session: self._settle(session, job, result, channel, now))
+        except TakenBack:
+            log.warning("push %s was taken back from this worker; not sending it", job.key)
         except Exception as error:  # the database failed: stop, and let the rows be recovered
             log.exception("delivery worker %s failed", self.worker_id)
             self._fatal = self._fatal or error
         finally:
             self._slots.release()
             batch.finished_one()
+            self._hook_meanwhile(batch, stop)
 
-    async def _send(self, job: Job, stop: asyncio.Event | None) -> tuple[SendResult | None, str | None]:
+    async def _send(self, job: Job, stop: asyncio.Event | None) -> tuple[SendResult | None, str | None, bool]:
         """Try the member's accounts in order until one takes the push or fails it for good.
 
-        Returns (None, None) when the worker stopped before any request went out.
+        Returns the result, the channel it came from and whether the row was marked SENDING
+        (a request may have left); (None, None, False) when the worker stopped before any did.
+
+        Raises:
+            TakenBack: the row is no longer this worker's; nothing was sent.
         """
         refused: list[tuple[str, str]] = []
         channel: str | None = None
+        marked = False
+
+        async def mark(channel: str) -> None:
+            nonlocal marked
+            if marked:
+                return
+            if not await self._writer.mark_sending(job.row_id, channel):
+                raise TakenBack(job.key)
+            marked = True
+
         for target in job.targets:
             pusher = self.pushers[target.channel]
             channel = target.channel
-            acquire = self._acquirer(target, stop)
+            acquire = self._acquirer(target, stop, mark)
             try:
                 result = await pusher.send(job, target, acquire)
-            except Stopped:
-                return None, None
+            except Stopped:  # only the first wait gives way to a stop: nothing went out
+                return None, None, False
             except Exception as error:  # a bug in a pusher: the request may have gone out
                 log.exception("pushing %s on %s failed unexpectedly", job.key, target.channel)
                 result = SendResult(Outcome.UNCERTAIN, error=f"{type(error).__name__}: {error}")
@@ -490,22 +576,29 @@ class DeliveryWorker:
             if result.outcome is Outcome.UNREACHABLE:
                 refused.append((target.channel, result.error or "unreachable"))
                 continue
-            return result, target.channel
-        return SendResult(Outcome.FAILED, error=_refusal(refused)), channel
+            return result, target.channel, marked
+        return SendResult(Outcome.FAILED, error=_refusal(refused)), channel, marked
 
-    def _acquirer(self, target: Target, stop: asyncio.Event | None) -> Callable[[], Any]:
-        """The pusher's ``acquire``: its first wait gives way to a stop, later ones (parts) do not."""
+    def _acquirer(
+        self, target: Target, stop: asyncio.Event | None, mark: Callable[[str], Any]
+    ) -> Callable[[], Any]:
+        """The pusher's ``acquire``: the rate wait, then the SENDING mark, committed before the request.
+
+        Its first wait gives way to a stop, later ones (parts) do not.
+        """
         first = True
 
         async def acquire() -> None:
             nonlocal first
             if not first:
                 await self.rates.acquire(target.channel, target.external_id)
+                await mark(target.channel)
                 return
             first = False
             if stop is not None and stop.is_set():
                 raise Stopped
             await self.rates.acquire(target.channel, target.external_id, stop)
+            await mark(target.channel)
 
         return acquire
 
@@ -537,21 +630,47 @@ class DeliveryWorker:
                 note=result.error,
             )
         elif result.outcome is Outcome.RETRY:
-            if job.attempts + 1 >= self.config.max_attempts:
+            tries = job.attempts + 1
+            if tries >= self.config.max_attempts:
+                log.warning("push %s on %s failed %d times (%s); given up", job.key, channel, tries, error)
                 record_failed(
                     session, job.row_id, worker_id=worker, channel=channel, error=f"gave up: {error}"
                 )
             else:
-                at = now + retry_delay(job.attempts, result.retry_after, self._rng)
-                record_retry(session, job.row_id, worker_id=worker, channel=channel, error=error, at=at)
+                delay = retry_delay(job.attempts, result.retry_after, self._rng)
+                log.warning(
+                    "push %s on %s not sent (%s); try %d of %d in %.0f s",
+                    job.key,
+                    channel,
+                    error,
+                    tries + 1,
+                    self.config.max_attempts,
+                    delay.total_seconds(),
+                )
+                record_retry(
+                    session, job.row_id, worker_id=worker, channel=channel, error=error, at=now + delay
+                )
         elif result.outcome is Outcome.UNCERTAIN:
             assert channel is not None
             if self.config.resend_uncertain:
-                at = now + retry_delay(job.attempts, None, self._rng)
-                record_retry(session, job.row_id, worker_id=worker, channel=channel, error=error, at=at)
+                delay = retry_delay(job.attempts, None, self._rng)
+                log.warning(
+                    "push %s on %s got no answer (%s); sent again in %.0f s as the settings allow",
+                    job.key,
+                    channel,
+                    error,
+                    delay.total_seconds(),
+                )
+                record_retry(
+                    session, job.row_id, worker_id=worker, channel=channel, error=error, at=now + delay
+                )
             else:
+                log.warning(
+                    "push %s on %s got no answer (%s); uncertain, not sent again", job.key, channel, error
+                )
                 record_uncertain(session, job.row_id, worker_id=worker, channel=channel, error=error)
         else:
+            log.info("push %s failed for good on %s: %s", job.key, channel, error)
             record_failed(session, job.row_id, worker_id=worker, channel=channel, error=error)
 
     # -- the database side, on a thread ------------------------------------------------------------
@@ -559,15 +678,21 @@ class DeliveryWorker:
     async def _prepare(self) -> tuple[_Batch, int]:
         return await asyncio.to_thread(self._prepare_sync, self.clock())
 
-    def _prepare_sync(self, now: datetime) -> tuple[_Batch, int]:
+    def _prepare_sync(self, now: datetime, urgent_only: bool = False) -> tuple[_Batch, int]:
         """Claim a batch (committed on its own), then render it; rows that cannot go are settled here."""
         with self._turns.turn(), self.sessions() as session:
             until = quiet_until(now, self.config.quiet_window, self.config.zone)
-            if until is not None:
+            if until is not None and not urgent_only:
                 defer_until(session, now=now, until=until)
-            ids = claim_ids(session, worker_id=self.worker_id, now=now, limit=self.config.batch)
+            ids = claim_ids(
+                session,
+                worker_id=self.worker_id,
+                now=now,
+                limit=self.config.in_flight if urgent_only else self.config.batch,
+                urgent_only=urgent_only,
+            )
         if not ids:
-            return _Batch([], {}), 0
+            return _Batch([], {}, now), 0
         jobs: list[Job] = []
         subjects: dict[str, set[int]] = defaultdict(set)
         # Short transactions: on SQLite each holds the write lock, and the rows in flight
@@ -587,7 +712,10 @@ class DeliveryWorker:
                     )
                     if job is not None:
                         jobs.append(job)
-        return _Batch(jobs, dict(subjects)), len(ids)
+        # In the order claimed: urgent rows (a sender's progress) ahead of the rows they report on.
+        position = {row_id: index for index, row_id in enumerate(ids)}
+        jobs.sort(key=lambda job: position[job.row_id])
+        return _Batch(jobs, dict(subjects), now), len(ids)
 
     def _job_for(
         self,

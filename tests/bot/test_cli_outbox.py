@@ -158,3 +158,23 @@ def test_retry_failed_queues_a_kinds_failed_pushes_again(
     assert "Queued 1 push again (Notices)." in capsys.readouterr().out
     with app.sessions() as session:
         assert session.exec(select(Outbox.status)).one() is OutboxStatus.QUEUED
+
+
+def test_status_says_which_channel_each_uncertain_push_may_have_reached(
+    app: App, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("UNIONBOT_DEFAULT_LOCALE", "zh_CN")
+    with app.sessions() as session:
+        members = [member_with(session, f"20{n}", telegram=n, wechat=f"o{n}") for n in range(3)]
+        queue(session, members, kind=PushKind.NOTICE)
+    now = utcnow()
+    with app.sessions() as session:
+        rows = claim(session, worker_id="killed", now=now, limit=3)
+        ids = [row.id for row in rows if row.id is not None]
+        mark_sending(session, ids[:2], worker_id="killed", channel="wechat")  # on their way when it died
+        recover(session, workers={"killed"}, resend_uncertain=False, now=now)
+    assert main(["outbox", "status"]) == 0
+    out = capsys.readouterr().out
+    assert columns(out, "通知公告")["不确定是否送达"] == "2"
+    assert "渠道 wechat：2 条不确定" in out
+    assert out.count("│ wechat ") == 2  # and each listed with it
