@@ -25,6 +25,7 @@ from models.activities import (
     TITLE_MAX,
     ActivityDraft,
     ActivityKind,
+    ActivityPolicy,
     Allocation,
     activity_scope,
     check_activity,
@@ -269,6 +270,7 @@ def _draft(ctx: Context, data: Data) -> ActivityDraft:
         )
         if _batched(data)
         else (),
+        confirm_hours=ctx.config.policy(ActivityPolicy).confirm_hours,
     )
 
 
@@ -305,7 +307,9 @@ def _summary(ctx: Context, data: Data) -> str:
         _("报名范围：{units}").format(units="、".join(unit_path(ctx.session, unit) for unit in units)),
     ]
     if draft.allocation is Allocation.LOTTERY:
-        lines.append(_("分配方式：报名截止后抽签，中签者确认后参加"))
+        lines.append(
+            _("分配方式：报名截止后抽签，中签者 {hours} 小时内确认参加").format(hours=draft.confirm_hours)
+        )
     if draft.priority_until is not None:
         group = _(ROLE_LABELS[Role(draft.priority_role)]) if draft.priority_role else _("优先名单上的会员")
         lines.append(

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from handlers.core.module import ModuleSettings
 from models.activities import ActivityPolicy
@@ -44,6 +44,8 @@ class ActivitySettings(ModuleSettings):
 
     # Before an activity starts, reminders to those signed up: "24h,1h" by default, "" for none.
     activity_reminders: str = "24h,1h"
+    # Hours a member drawn in a lottery has to confirm the place before it passes on.
+    activity_lottery_confirm_hours: int = Field(default=48, ge=1, le=24 * 14)
 
     @field_validator("activity_reminders")
     @classmethod
@@ -52,4 +54,7 @@ class ActivitySettings(ModuleSettings):
         return value
 
     def policy(self, zone: ZoneInfo) -> ActivityPolicy:
-        return ActivityPolicy(remind_before=parse_leads(self.activity_reminders))
+        return ActivityPolicy(
+            remind_before=parse_leads(self.activity_reminders),
+            confirm_hours=self.activity_lottery_confirm_hours,
+        )

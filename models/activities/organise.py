@@ -290,6 +290,7 @@ def create_activity(session: Session, *, actor: Member, draft: ActivityDraft, no
         question=draft.question.strip() if draft.question else None,
         choices="、".join(draft.choices) or None,
         allocation=draft.allocation,
+        confirm_hours=draft.confirm_hours,
         priority_role=draft.priority_role,
         priority_until=draft.priority_until,
     )

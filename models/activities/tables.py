@@ -246,6 +246,7 @@ class ActivityDraft:
     priority_until: datetime | None = None
     # Several dates sharing one sign-up: (start, places) each; ``starts_at`` is then the first.
     batches: tuple[tuple[datetime, int], ...] = ()
+    confirm_hours: int = 48  # a lottery's: the union's setting when it is set out
 
 
 @dataclass(frozen=True)
@@ -292,9 +293,12 @@ class ActivityPolicy:
     Attributes:
         remind_before: how long before an activity starts its reminders go to those signed up,
             longest first (a day, then an hour, by default); empty sends none.
+        confirm_hours: how long a member drawn in a lottery has to confirm the place, after
+            which it passes to the next drawn; kept with each activity when it is set out.
     """
 
     remind_before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    confirm_hours: int = 48
 
 
 def choices_of(activity: Activity) -> tuple[str, ...]:

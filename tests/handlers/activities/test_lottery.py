@@ -27,7 +27,7 @@ def test_members_enter_the_draw_and_the_one_drawn_confirms(
 ) -> None:
     cadre = Chat(bot, key="cadre")
     summary = organise(cadre, capacity="1", allocation="截止后抽签")
-    assert "分配方式：报名截止后抽签，中签者确认后参加" in summary
+    assert "分配方式：报名截止后抽签，中签者 48 小时内确认参加" in summary
     cadre.press("确认", expect="已发布")
     for key in ("member", "second"):
         chat = Chat(bot, key=key)

@@ -168,6 +168,9 @@ def test_the_reminder_times_are_a_setting_read_and_checked_at_start_up(
     monkeypatch: pytest.MonkeyPatch, no_env_file: None
 ) -> None:
     assert ActivitySettings().policy(SHANGHAI).remind_before == (timedelta(hours=24), timedelta(hours=1))
+    assert ActivitySettings().policy(SHANGHAI).confirm_hours == 48
+    monkeypatch.setenv("UNIONBOT_ACTIVITY_LOTTERY_CONFIRM_HOURS", "24")
+    assert ActivitySettings().policy(SHANGHAI).confirm_hours == 24
     monkeypatch.setenv("UNIONBOT_ACTIVITY_REMINDERS", "30m, 2d")
     assert ActivitySettings().policy(SHANGHAI).remind_before == (timedelta(days=2), timedelta(minutes=30))
     monkeypatch.setenv("UNIONBOT_ACTIVITY_REMINDERS", "")
