@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import json
 import os
 import signal
 import sys
@@ -29,6 +30,7 @@ from typing import IO, Any
 from aiohttp import web
 from sqlmodel import col, func, select
 
+from handlers.modules import REGISTRY
 from models.accounts import ChatAccount
 from models.base import utcnow
 from models.db import SessionFactory
@@ -70,12 +72,16 @@ def bot_code(args: list[str], *, extra_module: str | None = None, startup_delay:
 
 
 def bot_env(settings: Mapping[str, Any], **extra: str) -> dict[str, str]:
-    """The environment of a bot process: ours without any UNIONBOT_ setting, then ``settings``."""
+    """The environment of a bot process: ours without any UNIONBOT_ setting, the features' jobs
+    off (the extra module's job alone runs), then ``settings``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("UNIONBOT_")}
     if "UNIONBOT_DATA_KEY" in os.environ:
         env["UNIONBOT_DATA_KEY"] = os.environ["UNIONBOT_DATA_KEY"]
     env["PTB_TIMEDELTA"] = "true"
     env["PYTHONPATH"] = str(REPO)
+    # The features' own jobs stay off: at start-up they would catch up on this month's calls, dues
+    # reminders and ranking digest to every member, burying the notice and the job under test.
+    env["UNIONBOT_JOB_SCHEDULES"] = json.dumps({job.id: "off" for job in REGISTRY.jobs})
     for name, value in settings.items():
         if value is not None:
             env[f"UNIONBOT_{name.upper()}"] = str(value)

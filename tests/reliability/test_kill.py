@@ -180,7 +180,7 @@ async def test_a_process_killed_during_a_scheduled_job_and_while_its_pushes_go_o
     gate = tmp_path / "gate"
     gate.mkdir()
     code = bot_code(["run", "--only", "worker"], extra_module=roll_call.__name__, startup_delay=0.0)
-    env = bot_env(settings)
+    env = bot_env(settings)  # the roll call alone: the features' own jobs are off
 
     # 1. Killed in the middle of the job's transaction: nothing of it stays.
     first = BotProcess(code, {**env, roll_call.GATE: str(gate)}, tmp_path / "first.log")
@@ -201,7 +201,10 @@ async def test_a_process_killed_during_a_scheduled_job_and_while_its_pushes_go_o
     await settled(app.sessions, timeout=240)
     log = third.log_text()
     assert await third.stop() == 0, log[-3000:]
-    assert "scheduled job roll_call done: 0 pushes queued" in third.log_text()
+    # The second process's run was recorded (job_run), so the third need not run it again; if it
+    # does catch up, it queues nothing twice.
+    ran = [line for line in third.log_text().splitlines() if "scheduled job roll_call done:" in line]
+    assert all("done: 0 pushes queued" in line for line in ran), ran
     received = stub.per_chat()
     assert len(received) == RECIPIENTS
     assert set(received.values()) == {1}
