@@ -259,7 +259,7 @@ def write_roster(path: Path, rows: Iterable[RosterRow]) -> int:
 
 
 def _export_value(row: RosterRow, field: str) -> str:
-    """The cell's text, a control or format character shown as ``<U+XXXX>`` (models.names).
+    """The cell's text, a control or format character shown by its code point (``<U+200B>``) (models.names).
 
     Imports refuse such characters, but rows written before that rule may hold them:
     openpyxl would refuse the whole workbook over one, and a CSV would carry an escape

@@ -49,7 +49,8 @@ def describe(ch: str) -> str:
 
 
 def visible(text: str, *, keep_lines: bool = False) -> str:
-    """``text`` with every hidden character shown as ``<U+XXXX>``: safe to print and to export.
+    """``text`` with every hidden character shown by its code point (``<U+200B>``), safe to print
+    and to export.
 
     ``keep_lines`` leaves line breaks as they are, for a message of several lines.
     """
